@@ -1,0 +1,1 @@
+"""tap-telegram: a Singer tap for Telegram message history."""

@@ -1,0 +1,5 @@
+"""``python -m tap_telegram`` runs the tap's CLI."""
+
+from tap_telegram.tap import main
+
+main()

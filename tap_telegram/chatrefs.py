@@ -1,0 +1,85 @@
+"""Parse the strings users put in the ``chats`` setting.
+
+Pure functions, no network: the MTProto source resolves the parsed references, the
+export source matches them against the chats it finds. Accepted forms:
+
+* numeric ids, bare or marked: ``123456``, ``-123456`` (basic group),
+  ``-1001234567890`` (channel or supergroup);
+* usernames: ``@name`` or ``name``;
+* links: ``https://t.me/name``, ``t.me/s/name``, ``tg://resolve?domain=name``,
+  ``t.me/c/1234567890/55`` (a private channel's message link), and invite links
+  ``t.me/+HASH`` / ``t.me/joinchat/HASH``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Literal
+
+from tap_telegram.errors import ConfigError
+
+RefKind = Literal["id", "username", "invite"]
+
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_LINK = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?P<path>.+)$")
+_RESOLVE = re.compile(r"^tg://resolve\?domain=(?P<name>[A-Za-z0-9_]+)")
+
+#: Marked channel ids are ``-(CHANNEL_MARK + channel_id)``.
+CHANNEL_MARK = 10**12
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatRef:
+    """One parsed entry of ``chats``: what to resolve, and how the user wrote it."""
+
+    kind: RefKind
+    value: str | int
+    original: str
+
+    def __str__(self) -> str:
+        return self.original
+
+
+def parse_chat_ref(text: str) -> ChatRef:
+    """Parse one ``chats`` entry; raise :class:`ConfigError` naming it if unusable."""
+    raw = str(text).strip()
+    if not raw:
+        raise ConfigError("setting 'chats': empty entry; remove it or write an id, @username or link")
+    if re.fullmatch(r"-?\d+", raw):
+        return ChatRef("id", int(raw), raw)
+    if match := _RESOLVE.match(raw):
+        return ChatRef("username", match["name"], raw)
+    if match := _LINK.match(raw):
+        path = match["path"].split("?", 1)[0].strip("/")
+        parts = path.split("/")
+        if parts[0].startswith("+") and len(parts[0]) > 1:
+            return ChatRef("invite", parts[0][1:], raw)
+        if parts[0] == "joinchat" and len(parts) > 1:
+            return ChatRef("invite", parts[1], raw)
+        if parts[0] == "c" and len(parts) > 1 and parts[1].isdigit():
+            return ChatRef("id", -(CHANNEL_MARK + int(parts[1])), raw)
+        if parts[0] == "s" and len(parts) > 1:
+            parts = parts[1:]
+        if _USERNAME.match(parts[0]):
+            return ChatRef("username", parts[0], raw)
+    name = raw[1:] if raw.startswith("@") else raw
+    if _USERNAME.match(name):
+        return ChatRef("username", name, raw)
+    raise ConfigError(
+        f"setting 'chats': cannot read {raw!r}; use a numeric id (e.g. -1001234567890), "
+        "an @username or a t.me link"
+    )
+
+
+def parse_chat_refs(values: list[str] | None) -> list[ChatRef]:
+    """Parse every entry, dropping exact duplicates but keeping the user's order."""
+    refs: list[ChatRef] = []
+    seen: set[tuple[str, str | int]] = set()
+    for value in values or []:
+        ref = parse_chat_ref(value)
+        key = (ref.kind, ref.value.lower() if isinstance(ref.value, str) else ref.value)
+        if key not in seen:
+            seen.add(key)
+            refs.append(ref)
+    return refs

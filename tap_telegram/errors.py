@@ -1,0 +1,47 @@
+"""User-facing errors.
+
+Every problem a user can fix (a bad setting, an unknown chat, a broken export file, a
+flood wait above the cap) is raised as a :class:`TapTelegramError`. Its text is one
+line that names the thing that is wrong and says what to do; ``tap.main`` prints it
+without a traceback and exits non-zero. Anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+
+class TapTelegramError(Exception):
+    """Base class: an error whose message is shown to the user as it is."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        # Collapse to one line: the message is what a user sees in a cron mail.
+        super().__init__(" ".join(message.split()))
+
+
+class ConfigError(TapTelegramError):
+    """A setting is missing or invalid. The message names the setting."""
+
+    exit_code = 2
+
+
+class SessionError(TapTelegramError):
+    """The Telegram session cannot be used (missing, revoked, needs a login)."""
+
+    exit_code = 3
+
+
+class ChatError(TapTelegramError):
+    """One chat cannot be read. Carries the chat so a summary can list failures."""
+
+    def __init__(self, chat: str, problem: str) -> None:
+        self.chat = chat
+        self.problem = problem
+        super().__init__(f"chat {chat}: {problem}")
+
+
+class ExportFormatError(TapTelegramError):
+    """A Telegram Desktop export file cannot be read (missing, truncated, wrong shape)."""
+
+    exit_code = 4

@@ -1,0 +1,172 @@
+"""Record schemas shared by every source.
+
+One module so that the MTProto, export and Bot API sources cannot drift apart: a
+source's mapping functions build dicts with exactly these keys, and the streams in
+``streams.py`` only point at the schemas defined here. Nested object types used in
+more than one place (peers, entities, reactions) are defined once and reused, as in
+MeltanoLabs/tap-github's ``schema_objects``.
+
+Conventions every source follows:
+
+* Chat and peer ids are *marked* ids as Telethon's ``utils.get_peer_id`` returns
+  them: users positive, basic groups ``-id``, channels and supergroups
+  ``-(10**12 + id)`` (e.g. ``-1001234567890``). The same chat therefore has the same
+  ``chat_id`` whichever source read it.
+* Datetimes are timezone-aware UTC ``datetime`` objects.
+* Optional values are ``None`` rather than missing keys: every record carries every
+  key of its schema, so CSV columns are stable.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+#: Kinds of chat the tap knows. ``user`` is a private (one-to-one) chat.
+CHAT_TYPES = ("user", "group", "supergroup", "channel")
+
+#: Kinds of message sender.
+SENDER_TYPES = ("user", "chat", "channel")
+
+ENTITY = th.ObjectType(
+    th.Property("type", th.StringType, description="bold, italic, url, text_link, mention, ..."),
+    th.Property("offset", th.IntegerType, description="Start, in UTF-16 code units."),
+    th.Property("length", th.IntegerType, description="Length, in UTF-16 code units."),
+    th.Property("url", th.StringType, description="Target of a text_link."),
+    th.Property("user_id", th.IntegerType, description="User of a mention_name."),
+    th.Property("language", th.StringType, description="Language of a pre block."),
+    th.Property("custom_emoji_id", th.StringType, description="Id of a custom emoji."),
+    additional_properties=False,
+)
+
+FORWARD = th.ObjectType(
+    th.Property("from_id", th.IntegerType, description="Marked id of the original sender."),
+    th.Property("from_type", th.StringType, description="user, chat or channel."),
+    th.Property("from_name", th.StringType, description="Name when the sender hides the id."),
+    th.Property("date", th.DateTimeType, description="Date of the original message."),
+    th.Property("channel_post", th.IntegerType, description="Message id in the origin channel."),
+    th.Property("post_author", th.StringType, description="Signature in the origin channel."),
+    additional_properties=False,
+)
+
+REACTION = th.ObjectType(
+    th.Property("emoji", th.StringType, description="The emoji, for standard reactions."),
+    th.Property("custom_emoji_id", th.StringType, description="Id, for custom emoji reactions."),
+    th.Property("paid", th.BooleanType, description="True for paid (star) reactions."),
+    th.Property("count", th.IntegerType),
+    additional_properties=False,
+)
+
+MEDIA = th.ObjectType(
+    th.Property("kind", th.StringType, description="Same value as the message's media_type."),
+    th.Property("id", th.StringType, description="Photo or document id (string: 64-bit)."),
+    th.Property("mime_type", th.StringType),
+    th.Property("size", th.IntegerType, description="Bytes."),
+    th.Property("file_name", th.StringType),
+    th.Property("duration", th.NumberType, description="Seconds, for audio and video."),
+    th.Property("width", th.IntegerType),
+    th.Property("height", th.IntegerType),
+    th.Property("title", th.StringType, description="Audio title, web page or game title."),
+    th.Property("performer", th.StringType),
+    th.Property("emoji", th.StringType, description="Sticker or dice emoji."),
+    th.Property("url", th.StringType, description="Web page URL."),
+    # Kind-specific details (poll answers, coordinates, contact) are kept as extra keys.
+    additional_properties=True,
+)
+
+ACTION = th.ObjectType(
+    th.Property("type", th.StringType, description="chat_add_user, pin_message, chat_edit_title, ..."),
+    th.Property(
+        "details",
+        th.ObjectType(additional_properties=True),
+        description="The action's own fields (user ids, new title, ...).",
+    ),
+    additional_properties=False,
+)
+
+MESSAGE_SCHEMA = th.PropertiesList(
+    th.Property("chat_id", th.IntegerType, required=True, description="Marked id of the chat."),
+    th.Property("id", th.IntegerType, required=True, description="Message id within the chat."),
+    th.Property("date", th.DateTimeType, required=True),
+    th.Property("edit_date", th.DateTimeType),
+    th.Property("sender_id", th.IntegerType, description="Marked id of the sender."),
+    th.Property("sender_type", th.StringType, description="user, chat or channel."),
+    th.Property("sender_name", th.StringType),
+    th.Property("sender_username", th.StringType),
+    th.Property("text", th.StringType),
+    th.Property("entities", th.ArrayType(ENTITY)),
+    th.Property("reply_to_msg_id", th.IntegerType),
+    th.Property("reply_to_top_id", th.IntegerType, description="Thread (or forum topic) root."),
+    th.Property("fwd_from", FORWARD),
+    th.Property("via_bot_id", th.IntegerType),
+    th.Property("post_author", th.StringType),
+    th.Property("views", th.IntegerType),
+    th.Property("forwards", th.IntegerType),
+    th.Property("replies_count", th.IntegerType),
+    th.Property("reactions", th.ArrayType(REACTION)),
+    th.Property("media_type", th.StringType),
+    th.Property("media", MEDIA),
+    th.Property("grouped_id", th.IntegerType, description="Album id shared by its messages."),
+    th.Property("pinned", th.BooleanType),
+    th.Property("silent", th.BooleanType),
+    th.Property("is_service", th.BooleanType, description="Joins, pins, title changes, ..."),
+    th.Property("action", ACTION),
+).to_dict()
+
+CHAT_SCHEMA = th.PropertiesList(
+    th.Property("id", th.IntegerType, required=True, description="Marked chat id."),
+    th.Property("type", th.StringType, description="user, group, supergroup or channel."),
+    th.Property("title", th.StringType, description="Title, or the user's name."),
+    th.Property("username", th.StringType),
+    th.Property("participants_count", th.IntegerType),
+    th.Property("about", th.StringType),
+    th.Property("is_forum", th.BooleanType),
+    th.Property("is_verified", th.BooleanType),
+    th.Property("is_scam", th.BooleanType),
+    th.Property("linked_chat_id", th.IntegerType, description="Discussion group or channel."),
+    th.Property("created", th.DateTimeType, description="Creation (or join) date when known."),
+    th.Property("source", th.StringType, description="mtproto, export or bot_api."),
+).to_dict()
+
+USER_SCHEMA = th.PropertiesList(
+    th.Property("id", th.IntegerType, required=True),
+    th.Property("username", th.StringType),
+    th.Property("first_name", th.StringType),
+    th.Property("last_name", th.StringType),
+    th.Property("is_bot", th.BooleanType),
+    th.Property("is_verified", th.BooleanType),
+    th.Property("is_premium", th.BooleanType),
+    th.Property("is_deleted", th.BooleanType),
+    th.Property("is_scam", th.BooleanType),
+    th.Property("is_fake", th.BooleanType),
+    th.Property("lang_code", th.StringType),
+).to_dict()
+
+MESSAGE_KEYS: tuple[str, ...] = tuple(MESSAGE_SCHEMA["properties"])
+CHAT_KEYS: tuple[str, ...] = tuple(CHAT_SCHEMA["properties"])
+USER_KEYS: tuple[str, ...] = tuple(USER_SCHEMA["properties"])
+
+
+def empty_message(chat_id: int, message_id: int) -> dict:
+    """Return a message record with every key present and set to ``None``.
+
+    Mappers start from this so that each record carries the full key set even when
+    a source has no value for a field.
+    """
+    record: dict = dict.fromkeys(MESSAGE_KEYS)
+    record["chat_id"] = chat_id
+    record["id"] = message_id
+    return record
+
+
+def empty_chat(chat_id: int) -> dict:
+    """Return a chat record with every key present and set to ``None``."""
+    record: dict = dict.fromkeys(CHAT_KEYS)
+    record["id"] = chat_id
+    return record
+
+
+def empty_user(user_id: int) -> dict:
+    """Return a user record with every key present and set to ``None``."""
+    record: dict = dict.fromkeys(USER_KEYS)
+    record["id"] = user_id
+    return record

@@ -1,0 +1,31 @@
+"""Sources: one module per way of reading Telegram, all behind :class:`base.Source`.
+
+:data:`SOURCES` maps the ``source`` setting to the class; modules are imported
+lazily so that, say, the export source never imports Telethon's client machinery.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tap_telegram.errors import ConfigError
+from tap_telegram.sources.base import Source
+
+#: ``source`` setting value → "module:Class".
+SOURCES: dict[str, str] = {
+    "mtproto": "tap_telegram.sources.mtproto:MTProtoSource",
+    "export": "tap_telegram.sources.export:ExportSource",
+}
+
+
+def source_class(name: str) -> type[Source]:
+    """The class behind a ``source`` value, or a ConfigError listing the valid ones."""
+    try:
+        target = SOURCES[name]
+    except KeyError:
+        raise ConfigError(
+            f"setting 'source': unknown value {name!r}; use one of {', '.join(SOURCES)}"
+        ) from None
+    module_name, class_name = target.split(":")
+    cls: type[Source] = getattr(importlib.import_module(module_name), class_name)
+    return cls

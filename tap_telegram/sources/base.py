@@ -1,0 +1,115 @@
+"""The one small interface every source implements.
+
+A source turns one kind of Telegram access (MTProto user session, Telegram Desktop
+export, Bot API) into records of the schemas in :mod:`tap_telegram.schemas`. The SDK
+streams in :mod:`tap_telegram.streams` only talk to this interface, so adding a source
+touches neither the streams nor the other sources.
+
+Contract of :meth:`Source.message_pages`, relied on by the STATE logic:
+
+* pages come oldest first and ids strictly ascend across all pages of one chat;
+* every record has ``id > query.after_id`` and, when ``query.since`` is set,
+  ``date >= query.since``;
+* a page is a unit of progress: the stream writes STATE after each page, so a crash
+  loses at most the page being written.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+Record = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageQuery:
+    """Which messages of one chat to read.
+
+    ``after_id`` is the bookmark (or ``start_message_id`` on a first run); ``since``
+    is ``start_date`` on a first run and ``None`` once the chat has a bookmark.
+    """
+
+    chat_id: int
+    after_id: int = 0
+    since: dt.datetime | None = None
+
+
+class UserRegistry:
+    """Distinct users seen during a run, in first-seen order.
+
+    Sources register every sender (and every user mentioned in chat metadata) here
+    while they read messages; the ``users`` stream emits the registry at the end.
+    A later sighting only fills in fields the first one lacked, so records are
+    deduplicated within a run.
+    """
+
+    def __init__(self) -> None:
+        self._users: dict[int, Record] = {}
+
+    def add(self, record: Record) -> None:
+        """Remember ``record``; fill fields missing from an earlier sighting."""
+        known = self._users.get(record["id"])
+        if known is None:
+            self._users[record["id"]] = dict(record)
+            return
+        for key, value in record.items():
+            if known.get(key) is None and value is not None:
+                known[key] = value
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self._users
+
+    def records(self) -> list[Record]:
+        """All users seen so far."""
+        return list(self._users.values())
+
+
+class Source(abc.ABC):
+    """A backend that reads Telegram data and yields records.
+
+    Sources are opened lazily by the tap (discovery must not touch the network) and
+    closed exactly once at the end of a run, even when it fails.
+    """
+
+    #: Value of the ``source`` setting that selects this backend.
+    name: ClassVar[str]
+
+    def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
+        self.config = config
+        self.logger = logger
+        self.users = UserRegistry()
+
+    def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect, authenticate, resolve chats. Default: nothing to do."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections, files and event loops. Must be idempotent."""
+
+    @abc.abstractmethod
+    def chats(self) -> list[Record]:
+        """Records of the selected chats, resolved once and cached.
+
+        Their ``id`` values become the ``messages`` stream's partitions, in this order.
+        """
+
+    @abc.abstractmethod
+    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """Messages of one chat as pages, oldest first (see the module docstring)."""
+
+    def chat_label(self, chat_id: int) -> str:
+        """A human name for log lines and errors: ``@username``, title, or the id."""
+        for chat in self.chats():
+            if chat["id"] == chat_id:
+                if chat.get("username"):
+                    return f"@{chat['username']} ({chat_id})"
+                if chat.get("title"):
+                    return f"'{chat['title']}' ({chat_id})"
+        return str(chat_id)

@@ -1,0 +1,309 @@
+"""MTProto source: full history through a user session (Telethon).
+
+Layers, each small:
+
+* :mod:`.telethon_client` builds the client (the seam the fake Telegram uses);
+* :mod:`.loop` runs its event loop in a thread of its own;
+* :mod:`.mtproto_calls` sends every request with the tap's error and flood policy;
+* :mod:`.mtproto_chats` turns the ``chats`` setting into resolved entities;
+* this module pages through history and maps pages to records.
+
+History is read with raw ``messages.getHistory`` requests rather than
+``iter_messages``: the tap chooses the page size, never sleeps between pages (Telethon
+sleeps 1 s per page on long iterations), checkpoints per page, and can later run
+several pagers (chats, id windows) on the same loop under one rate budget.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from telethon import TelegramClient, functions
+from telethon.tl import types
+
+from tap_telegram.errors import ConfigError, SessionError
+from tap_telegram.mapping.mtproto import PeerIndex, map_chat, map_message, map_user
+from tap_telegram.sources.base import MessageQuery, Record, Source
+from tap_telegram.sources.loop import LoopThread
+from tap_telegram.sources.mtproto_calls import LOGIN_HINT, Caller, CallStats
+from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.telethon_client import (
+    ClientFactory,
+    ClientSettings,
+    build_client,
+    open_session,
+)
+
+#: Seconds between progress lines of one chat.
+PROGRESS_EVERY = 15.0
+
+
+class MTProtoSource(Source):
+    """Reads chats and their full history with a Telegram user session."""
+
+    name = "mtproto"
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        logger: logging.Logger,
+        client_factory: ClientFactory = build_client,
+    ) -> None:
+        super().__init__(config, logger)
+        self._client_factory = client_factory
+        self._runner: LoopThread | None = None
+        self._client: TelegramClient | None = None
+        self._caller: Caller | None = None
+        self._self_id: int | None = None
+        self._chats: list[ResolvedChat] | None = None
+        self._chat_records: list[Record] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def _settings(self) -> ClientSettings:
+        api_id = self.config.get("api_id")
+        api_hash = self.config.get("api_hash")
+        if not api_id:
+            raise ConfigError(
+                "setting 'api_id' is required for source mtproto; get it at my.telegram.org"
+            )
+        if not api_hash:
+            raise ConfigError(
+                "setting 'api_hash' is required for source mtproto; get it at my.telegram.org"
+            )
+        if not self.config.get("session_string") and not self.config.get("session_file"):
+            raise ConfigError(
+                "setting 'session_string' (or 'session_file') is required for source "
+                f"mtproto; {LOGIN_HINT}"
+            )
+        try:
+            session = open_session(self.config.get("session_string"), self.config.get("session_file"))
+        except ValueError:
+            raise ConfigError(
+                f"setting 'session_string' is not a Telethon string session; {LOGIN_HINT}"
+            ) from None
+        return ClientSettings(
+            session=session,
+            api_id=int(api_id),
+            api_hash=str(api_hash),
+            dc_id=self.config.get("dc_id"),
+            server_address=self.config.get("server_address"),
+            server_port=self.config.get("server_port"),
+        )
+
+    def open(self) -> None:
+        """Start the loop, connect and check the session belongs to a user."""
+        if self._runner is not None:
+            return
+        settings = self._settings()
+        self._runner = LoopThread()
+        self._runner.run(self._connect(settings))
+
+    async def _connect(self, settings: ClientSettings) -> None:
+        client = self._client_factory(settings)
+        self._client = client
+        self._caller = Caller(
+            client, self.logger, max_flood_wait=float(self.config.get("max_flood_wait", 300))
+        )
+        try:
+            await client.connect()
+        except OSError as exc:
+            raise SessionError(
+                f"cannot reach Telegram ({type(exc).__name__}); check the network and "
+                "dc_id/server_address/server_port"
+            ) from None
+        me = await self._caller(functions.users.GetUsersRequest([types.InputUserSelf()]), chat="-")
+        if not me or not isinstance(me[0], types.User):
+            raise SessionError(f"the session is not logged in; {LOGIN_HINT}")
+        if me[0].bot:
+            raise ConfigError(
+                "the session belongs to a bot, and bots cannot read history over MTProto; "
+                "use source: bot_api with bot_token, or log in with a user account"
+            )
+        self._self_id = me[0].id
+
+    def close(self) -> None:
+        """Disconnect the client and stop the loop; safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        try:
+            if self._client is not None:
+                runner.run(self._client.disconnect())  # type: ignore[arg-type]
+        finally:
+            runner.close()
+
+    @property
+    def _run(self) -> LoopThread:
+        self.open()
+        assert self._runner is not None
+        return self._runner
+
+    # -- chats ---------------------------------------------------------------------
+
+    def resolved_chats(self) -> list[ResolvedChat]:
+        """The selected chats, resolved on first call and cached."""
+        if self._chats is None:
+            runner = self._run
+            assert self._client is not None and self._caller is not None
+            self._chats = runner.run(
+                resolve_chats(self._client, self._caller, self.config, self.logger)
+            )
+        return self._chats
+
+    def chats(self) -> list[Record]:
+        """``chats`` records (with full info: about, members, linked chat)."""
+        if self._chat_records is None:
+            self._chat_records = [
+                map_chat(chat.entity, chat.full) for chat in self.resolved_chats()
+            ]
+        return self._chat_records
+
+    def _chat(self, chat_id: int) -> ResolvedChat:
+        for chat in self.resolved_chats():
+            if chat.chat_id == chat_id:
+                return chat
+        raise KeyError(chat_id)
+
+    # -- history -------------------------------------------------------------------
+
+    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """Pages of one chat, oldest first; the next page is fetched while this one is written."""
+        chat = self._chat(query.chat_id)
+        runner = self._run
+        pages = self._history(chat, query)
+        pending: concurrent.futures.Future[list[Record]] | None = runner.submit(
+            pages.__anext__()  # type: ignore[arg-type]
+        )
+        try:
+            while pending is not None:
+                try:
+                    page = pending.result()
+                except StopAsyncIteration:
+                    pending = None
+                    break
+                pending = runner.submit(pages.__anext__())  # type: ignore[arg-type]
+                yield page
+        finally:
+            if pending is not None:
+                pending.cancel()
+                try:
+                    pending.result()
+                except (StopAsyncIteration, concurrent.futures.CancelledError, Exception):  # noqa: BLE001, S110
+                    pass  # the error that matters is the one already propagating
+            runner.run(pages.aclose())
+
+    async def _history(self, chat: ResolvedChat, query: MessageQuery) -> AsyncIterator[list[Record]]:
+        """Walk ``messages.getHistory`` from ``after_id`` towards the newest message."""
+        assert self._caller is not None
+        limit = int(self.config.get("page_size") or 100)
+        after_id = query.after_id
+        if query.since is not None:
+            after_id = max(after_id, await self._last_id_before(chat, query.since))
+        progress = _Progress(self.logger, chat.label, self._caller.stats_for(chat.label))
+        while True:
+            response = await self._caller(
+                functions.messages.GetHistoryRequest(
+                    peer=chat.input_peer,
+                    offset_id=after_id + 1,
+                    offset_date=None,
+                    add_offset=-limit,
+                    limit=limit,
+                    max_id=0,
+                    min_id=0,
+                    hash=0,
+                ),
+                chat=chat.label,
+            )
+            page = self._map_page(chat, response, after_id, query.since)
+            if not page:
+                break
+            after_id = page[-1]["id"]
+            progress.add(len(page), after_id)
+            yield page
+        progress.done()
+
+    def _map_page(
+        self, chat: ResolvedChat, response: Any, after_id: int, since: dt.datetime | None
+    ) -> list[Record]:
+        """Map one response; keep ids above ``after_id`` (and dates from ``since``), ascending."""
+        peers = PeerIndex.from_response(response.users, response.chats, self._self_id)
+        records = []
+        for message in response.messages:
+            if message.id <= after_id:
+                continue
+            record = map_message(message, chat.chat_id, peers)
+            if record is None or (since is not None and record["date"] < since):
+                continue
+            records.append(record)
+        records.sort(key=lambda record: record["id"])
+        for record in records:
+            if record["sender_type"] == "user":
+                user = peers.get(record["sender_id"])
+                if isinstance(user, types.User):
+                    self.users.add(map_user(user))
+        return records
+
+    async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
+        """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
+        assert self._caller is not None
+        response = await self._caller(
+            functions.messages.GetHistoryRequest(
+                peer=chat.input_peer,
+                offset_id=0,
+                offset_date=since,
+                add_offset=0,
+                limit=1,
+                max_id=0,
+                min_id=0,
+                hash=0,
+            ),
+            chat=chat.label,
+        )
+        ids = [message.id for message in response.messages if message.date < since]
+        return max(ids, default=0)
+
+
+class _Progress:
+    """Logs a chat's progress at INFO every :data:`PROGRESS_EVERY` seconds."""
+
+    def __init__(self, logger: logging.Logger, label: str, stats: CallStats) -> None:
+        self.logger = logger
+        self.label = label
+        self.stats = stats
+        self.count = 0
+        self.started = self.last = time.monotonic()
+
+    def add(self, count: int, last_id: int) -> None:
+        self.count += count
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            rate = self.count / max(now - self.started, 1e-9)
+            self.logger.info(
+                "chat %s: %d messages so far (%.0f msg/s), at id %d, %d flood waits (%.0f s)",
+                self.label,
+                self.count,
+                rate,
+                last_id,
+                self.stats.flood_waits,
+                self.stats.flood_seconds,
+            )
+
+    def done(self) -> None:
+        elapsed = time.monotonic() - self.started
+        self.logger.info(
+            "chat %s: %d new messages in %.1f s (%.0f msg/s), %d requests, %d flood waits (%.0f s)",
+            self.label,
+            self.count,
+            elapsed,
+            self.count / max(elapsed, 1e-9),
+            self.stats.requests,
+            self.stats.flood_waits,
+            self.stats.flood_seconds,
+        )

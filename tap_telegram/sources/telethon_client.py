@@ -1,0 +1,76 @@
+"""How the tap builds its Telethon client, and the seam tests plug a fake into.
+
+The tap never calls ``TelegramClient(...)`` directly: it builds a
+:class:`ClientSettings` from the config and hands it to a :data:`ClientFactory`
+(``TapTelegram.client_factory``, :func:`build_client` by default). The fake Telegram
+of the test suite is such a factory: it calls :func:`build_client` and swaps the
+client's network sender, so everything above the sender (request objects, flood
+handling, entity cache, paging) is the real Telethon code path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from telethon import TelegramClient
+from telethon.sessions import Session, SQLiteSession, StringSession
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientSettings:
+    """Everything needed to construct a client; built from the tap config."""
+
+    session: Session
+    api_id: int
+    api_hash: str = dataclasses.field(repr=False)
+    dc_id: int | None = None
+    server_address: str | None = None
+    server_port: int | None = None
+    request_retries: int = 5
+    connection_retries: int = 5
+    timeout: int = 10
+
+
+#: Builds a (not yet connected) client. Called inside the tap's event loop thread.
+ClientFactory = Callable[[ClientSettings], TelegramClient]
+
+
+def open_session(session_string: str | None, session_file: str | None) -> Session:
+    """Return the Telethon session named by the config (string wins over file)."""
+    if session_string:
+        return StringSession(session_string)
+    if session_file:
+        path = session_file[: -len(".session")] if session_file.endswith(".session") else session_file
+        return SQLiteSession(path)
+    return StringSession()
+
+
+def build_client(settings: ClientSettings) -> TelegramClient:
+    """Construct the real client with the tap's policies.
+
+    * ``flood_sleep_threshold=0``: every FloodWait reaches the tap, which waits it
+      out up to ``max_flood_wait`` with a log line naming the chat (Telethon would
+      sleep silently).
+    * ``receive_updates=False``: a sync reads history; it must not build an update
+      state or receive pushes.
+    """
+    session = settings.session
+    if settings.server_address:
+        session.set_dc(
+            settings.dc_id or session.dc_id or 2,
+            settings.server_address,
+            settings.server_port or 443,
+        )
+    return TelegramClient(
+        session,
+        settings.api_id,
+        settings.api_hash,
+        flood_sleep_threshold=0,
+        request_retries=settings.request_retries,
+        connection_retries=settings.connection_retries,
+        timeout=settings.timeout,
+        receive_updates=False,
+        device_model="tap-telegram",
+        app_version="tap-telegram",
+    )

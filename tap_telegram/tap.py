@@ -1,0 +1,226 @@
+"""TapTelegram: settings, streams, and the command line entry point."""
+
+from __future__ import annotations
+
+import sys
+from typing import ClassVar
+
+import click
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_telegram import streams
+from tap_telegram.errors import TapTelegramError
+from tap_telegram.schemas import CHAT_TYPES
+from tap_telegram.sources import SOURCES, source_class
+from tap_telegram.sources.base import Source
+from tap_telegram.sources.telethon_client import ClientFactory, build_client
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "source",
+        th.StringType(allowed_values=list(SOURCES)),
+        default="mtproto",
+        title="Source",
+        description=(
+            "Where messages come from: `mtproto` (a user session, full history) or "
+            "`export` (a Telegram Desktop JSON export, offline)."
+        ),
+    ),
+    th.Property(
+        "api_id",
+        th.IntegerType,
+        title="API id",
+        description="MTProto: your app's api_id from https://my.telegram.org (API development tools).",
+    ),
+    th.Property(
+        "api_hash",
+        th.StringType,
+        secret=True,
+        title="API hash",
+        description="MTProto: your app's api_hash from https://my.telegram.org. Secret.",
+    ),
+    th.Property(
+        "session_string",
+        th.StringType,
+        secret=True,
+        title="Session string",
+        description=(
+            "MTProto: a Telethon StringSession of a logged-in user account. Secret: it "
+            "grants full access to the account."
+        ),
+    ),
+    th.Property(
+        "session_file",
+        th.StringType,
+        title="Session file",
+        description=(
+            "MTProto: path of a Telethon SQLite session file, used when session_string "
+            "is not set. It also caches entities between runs."
+        ),
+    ),
+    th.Property(
+        "chats",
+        th.ArrayType(th.StringType),
+        title="Chats",
+        description=(
+            "Chats to extract: numeric ids (marked, e.g. -1001234567890), @usernames or "
+            "t.me links. Empty or absent: every dialog of the account, filtered by chat_types."
+        ),
+    ),
+    th.Property(
+        "chat_types",
+        th.ArrayType(th.StringType(allowed_values=list(CHAT_TYPES))),
+        title="Chat types",
+        description=(
+            "With no `chats`: which dialogs to extract, any of user, group, supergroup, "
+            "channel (default: all)."
+        ),
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="First run only: skip messages older than this (ISO 8601).",
+    ),
+    th.Property(
+        "start_message_id",
+        th.IntegerType(minimum=0),
+        title="Start message id",
+        description="First run only: only messages with an id above this one.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=100),
+        default=100,
+        title="Page size",
+        description=(
+            "Messages per history request (1-100). STATE is written after every page."
+        ),
+    ),
+    th.Property(
+        "max_flood_wait",
+        th.IntegerType(minimum=0),
+        default=300,
+        title="Max flood wait",
+        description=(
+            "Longest FLOOD_WAIT (seconds) that is waited out; a longer one fails the chat "
+            "with a clear message."
+        ),
+    ),
+    th.Property(
+        "dc_id",
+        th.IntegerType(minimum=1, maximum=5),
+        title="DC id",
+        description="MTProto: data center id, with server_address (e.g. Telegram's test DCs).",
+    ),
+    th.Property(
+        "server_address",
+        th.StringType,
+        title="Server address",
+        description="MTProto: connect to this address instead of the session's data center.",
+    ),
+    th.Property(
+        "server_port",
+        th.IntegerType(minimum=1, maximum=65535),
+        title="Server port",
+        description="MTProto: port for server_address (default 443).",
+    ),
+    th.Property(
+        "export_path",
+        th.StringType,
+        title="Export path",
+        description=(
+            "Export: a Telegram Desktop JSON export (result.json of one chat or of the "
+            "whole account) or a folder searched for them."
+        ),
+    ),
+).to_dict()
+
+
+class TapTelegram(Tap):
+    """Singer tap for Telegram message history."""
+
+    name = "tap-telegram"
+    config_jsonschema = CONFIG_SCHEMA
+
+    #: Builds the Telethon client; tests swap in the fake Telegram here.
+    client_factory: ClassVar[ClientFactory] = staticmethod(build_client)
+
+    _source: Source | None = None
+
+    def discover_streams(self) -> list[Stream]:
+        """Chats first (they define the partitions), messages, then the users seen."""
+        return [
+            streams.ChatsStream(self),
+            streams.MessagesStream(self),
+            streams.UsersStream(self),
+        ]
+
+    @property
+    def source(self) -> Source:
+        """The run's source, opened on first use (discovery never gets here)."""
+        if self._source is None:
+            name = str(self.config.get("source") or "mtproto")
+            cls = source_class(name)
+            if name == "mtproto":
+                source: Source = cls(  # type: ignore[call-arg]
+                    self.config, self.logger, client_factory=type(self).client_factory
+                )
+            else:
+                source = cls(self.config, self.logger)
+            self._source = source
+            source.open()
+        return self._source
+
+    def sync_all(self) -> None:
+        """Open the source (settings, session, chats) first; always close it at the end."""
+        try:
+            _ = self.source
+            super().sync_all()
+        finally:
+            source, self._source = self._source, None
+            if source is not None:
+                source.close()
+
+
+def _user_error(exc: BaseException) -> TapTelegramError | None:
+    """The TapTelegramError behind ``exc`` (it may arrive wrapped), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TapTelegramError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
+    """Console entry point: the SDK CLI, with user errors as one line and an exit code."""
+    command = tap_class.cli
+    try:
+        code = command.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        code = 130
+    except ConfigValidationError as exc:
+        problems = "; ".join(exc.errors) or str(exc)
+        tap_class.logger.error("tap-telegram: invalid config: %s", problems)
+        code = 2
+    except Exception as exc:
+        error = _user_error(exc)
+        if error is None:
+            raise
+        tap_class.logger.error("tap-telegram: %s", error)
+        code = error.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
