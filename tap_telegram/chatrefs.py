@@ -45,7 +45,9 @@ def parse_chat_ref(text: str) -> ChatRef:
     """Parse one ``chats`` entry; raise :class:`ConfigError` naming it if unusable."""
     raw = str(text).strip()
     if not raw:
-        raise ConfigError("setting 'chats': empty entry; remove it or write an id, @username or link")
+        raise ConfigError(
+            "setting 'chats': empty entry; remove it or write an id, @username or link"
+        )
     if re.fullmatch(r"-?\d+", raw):
         return ChatRef("id", int(raw), raw)
     if match := _RESOLVE.match(raw):

@@ -45,3 +45,17 @@ class ExportFormatError(TapTelegramError):
     """A Telegram Desktop export file cannot be read (missing, truncated, wrong shape)."""
 
     exit_code = 4
+
+
+class ChatsFailedError(TapTelegramError):
+    """Some chats failed while the others completed (``on_chat_error: continue``)."""
+
+    exit_code = 5
+
+    def __init__(self, failures: list[ChatError]) -> None:
+        self.failures = failures
+        listed = "; ".join(str(failure) for failure in failures)
+        super().__init__(
+            f"{len(failures)} chat(s) failed, the others completed and kept their progress: "
+            f"{listed}"
+        )

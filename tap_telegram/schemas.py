@@ -74,7 +74,9 @@ MEDIA = th.ObjectType(
 )
 
 ACTION = th.ObjectType(
-    th.Property("type", th.StringType, description="chat_add_user, pin_message, chat_edit_title, ..."),
+    th.Property(
+        "type", th.StringType, description="chat_add_user, pin_message, chat_edit_title, ..."
+    ),
     th.Property(
         "details",
         th.ObjectType(additional_properties=True),

@@ -10,14 +10,15 @@ written, and a finished chat's bookmark never depends on a later chat succeeding
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pendulum
 from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
+from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
-from tap_telegram.errors import ConfigError
+from tap_telegram.errors import ChatError, ConfigError
 from tap_telegram.schemas import CHAT_SCHEMA, MESSAGE_SCHEMA, USER_SCHEMA
 from tap_telegram.sources.base import MessageQuery
 
@@ -96,10 +97,32 @@ class MessagesStream(TelegramStream):
         """A bookmark (an id) always wins over ``start_date``: ids and dates don't compare."""
         return value
 
+    #: Set per chat when ``stream_per_chat`` is on: records go to ``messages_<suffix>``.
+    _chat_suffix: str | None = None
+
+    def _generate_schema_messages(self) -> Generator[SchemaMessage, None, None]:
+        for message in super()._generate_schema_messages():
+            if self._chat_suffix is not None:
+                message.stream = f"{message.stream}_{self._chat_suffix}"
+            yield message
+
+    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
+        for message in super()._generate_record_messages(record):
+            if self._chat_suffix is not None:
+                message.stream = f"{message.stream}_{self._chat_suffix}"
+            yield message
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Pages from the source; STATE after each page, at the end and on failure."""
+        """Pages from the source; STATE after each page, at the end and on failure.
+
+        A chat that fails (ChatError) is recorded and skipped unless
+        ``on_chat_error`` is ``fail``; its progress up to the failure is kept.
+        """
         assert context is not None
         chat_id = int(context["chat_id"])
+        if self.config.get("stream_per_chat"):
+            self._chat_suffix = str(abs(chat_id))
+            self._write_schema_message()
         start = starting_point(self.get_starting_replication_key_value(context), self.config)
         query = MessageQuery(chat_id=chat_id, after_id=start.after_id, since=start.since)
         self.logger.info(
@@ -114,6 +137,8 @@ class MessagesStream(TelegramStream):
                     # Every record of the previous page has been written and counted.
                     self._write_state_message()
                 yield from page
+        except ChatError as error:
+            self.source.chat_failed(error)
         finally:
             # Runs after the last record was processed, or when the chat fails.
             self._write_state_message()

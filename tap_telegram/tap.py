@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_telegram import streams
-from tap_telegram.errors import TapTelegramError
+from tap_telegram.errors import ChatsFailedError, TapTelegramError
 from tap_telegram.schemas import CHAT_TYPES
 from tap_telegram.sources import SOURCES, source_class
 from tap_telegram.sources.base import Source
@@ -32,7 +32,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         "api_id",
         th.IntegerType,
         title="API id",
-        description="MTProto: your app's api_id from https://my.telegram.org (API development tools).",
+        description="MTProto: your app's api_id from https://my.telegram.org (API tools).",
     ),
     th.Property(
         "api_hash",
@@ -95,9 +95,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=1, maximum=100),
         default=100,
         title="Page size",
-        description=(
-            "Messages per history request (1-100). STATE is written after every page."
-        ),
+        description=("Messages per history request (1-100). STATE is written after every page."),
     ),
     th.Property(
         "max_flood_wait",
@@ -107,6 +105,26 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Longest FLOOD_WAIT (seconds) that is waited out; a longer one fails the chat "
             "with a clear message."
+        ),
+    ),
+    th.Property(
+        "on_chat_error",
+        th.StringType(allowed_values=["continue", "fail", "skip"]),
+        default="continue",
+        title="On chat error",
+        description=(
+            "When one chat cannot be resolved or read: `continue` with the others and exit "
+            "non-zero with a summary (default), `fail` at once, or `skip` it and exit zero."
+        ),
+    ),
+    th.Property(
+        "stream_per_chat",
+        th.BooleanType,
+        default=False,
+        title="Stream per chat",
+        description=(
+            "Name the messages stream `messages_<chat id without sign>` per chat, so file "
+            "targets write one file per chat. STATE stays under `messages`."
         ),
     ),
     th.Property(
@@ -174,11 +192,16 @@ class TapTelegram(Tap):
             source.open()
         return self._source
 
-    def sync_all(self) -> None:
+    # The SDK marks sync_all final, but it is the one place that sees both the start
+    # and the end of a run, in the CLI and in get_tap_test_class alike; the source
+    # must be closed there or sockets and the event loop leak.
+    def sync_all(self) -> None:  # type: ignore[misc]
         """Open the source (settings, session, chats) first; always close it at the end."""
         try:
             _ = self.source
             super().sync_all()
+            if self.source.failures and self.config.get("on_chat_error") != "skip":
+                raise ChatsFailedError(self.source.failures)
         finally:
             source, self._source = self._source, None
             if source is not None:

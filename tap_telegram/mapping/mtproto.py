@@ -275,4 +275,3 @@ def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
         if linked:
             record["linked_chat_id"] = utils.get_peer_id(types.PeerChannel(linked))
     return record
-

@@ -23,6 +23,8 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
+from tap_telegram.errors import ChatError
+
 Record = dict[str, Any]
 
 
@@ -86,6 +88,15 @@ class Source(abc.ABC):
         self.config = config
         self.logger = logger
         self.users = UserRegistry()
+        #: Chats that could not be resolved or read in this run (see ``on_chat_error``).
+        self.failures: list[ChatError] = []
+
+    def chat_failed(self, error: ChatError) -> None:
+        """Record a failed chat, or re-raise when ``on_chat_error`` is ``fail``."""
+        if self.config.get("on_chat_error", "continue") == "fail":
+            raise error
+        self.logger.error("tap-telegram: %s (skipping this chat, going on with the others)", error)
+        self.failures.append(error)
 
     def open(self) -> None:  # noqa: B027 - optional hook
         """Connect, authenticate, resolve chats. Default: nothing to do."""

@@ -17,6 +17,7 @@ several pagers (chats, id windows) on the same loop under one rate budget.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -82,7 +83,9 @@ class MTProtoSource(Source):
                 f"mtproto; {LOGIN_HINT}"
             )
         try:
-            session = open_session(self.config.get("session_string"), self.config.get("session_file"))
+            session = open_session(
+                self.config.get("session_string"), self.config.get("session_file")
+            )
         except ValueError:
             raise ConfigError(
                 f"setting 'session_string' is not a Telethon string session; {LOGIN_HINT}"
@@ -134,7 +137,7 @@ class MTProtoSource(Source):
             return
         try:
             if self._client is not None:
-                runner.run(self._client.disconnect())  # type: ignore[arg-type]
+                runner.run(self._client.disconnect())
         finally:
             runner.close()
 
@@ -150,9 +153,12 @@ class MTProtoSource(Source):
         """The selected chats, resolved on first call and cached."""
         if self._chats is None:
             runner = self._run
-            assert self._client is not None and self._caller is not None
+            assert self._client is not None
+            assert self._caller is not None
             self._chats = runner.run(
-                resolve_chats(self._client, self._caller, self.config, self.logger)
+                resolve_chats(
+                    self._client, self._caller, self.config, self.logger, self.chat_failed
+                )
             )
         return self._chats
 
@@ -192,13 +198,14 @@ class MTProtoSource(Source):
         finally:
             if pending is not None:
                 pending.cancel()
-                try:
+                # The error that matters, if any, is the one already propagating.
+                with contextlib.suppress(BaseException):
                     pending.result()
-                except (StopAsyncIteration, concurrent.futures.CancelledError, Exception):  # noqa: BLE001, S110
-                    pass  # the error that matters is the one already propagating
-            runner.run(pages.aclose())
+            runner.run(pages.aclose())  # type: ignore[attr-defined]
 
-    async def _history(self, chat: ResolvedChat, query: MessageQuery) -> AsyncIterator[list[Record]]:
+    async def _history(
+        self, chat: ResolvedChat, query: MessageQuery
+    ) -> AsyncIterator[list[Record]]:
         """Walk ``messages.getHistory`` from ``after_id`` towards the newest message."""
         assert self._caller is not None
         limit = int(self.config.get("page_size") or 100)

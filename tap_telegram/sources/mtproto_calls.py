@@ -97,7 +97,8 @@ class Caller:
                 ) from None
             except errors.ChatAdminRequiredError:
                 raise ChatError(
-                    chat, "reading it needs admin rights (CHAT_ADMIN_REQUIRED); remove it from chats"
+                    chat,
+                    "reading it needs admin rights (CHAT_ADMIN_REQUIRED); remove it from chats",
                 ) from None
             except (errors.PeerIdInvalidError, errors.ChatIdInvalidError) as exc:
                 raise ChatError(

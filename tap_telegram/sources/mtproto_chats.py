@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from telethon import TelegramClient, errors, functions, utils
@@ -48,7 +48,8 @@ def wanted_types(config: Mapping[str, Any]) -> set[str]:
     unknown = sorted(set(values) - set(CHAT_TYPES))
     if unknown:
         raise ConfigError(
-            f"setting 'chat_types': unknown {', '.join(unknown)}; use any of {', '.join(CHAT_TYPES)}"
+            f"setting 'chat_types': unknown {', '.join(unknown)}; "
+            f"use any of {', '.join(CHAT_TYPES)}"
         )
     return set(values)
 
@@ -145,13 +146,23 @@ async def resolve_chats(
     caller: Caller,
     config: Mapping[str, Any],
     logger: logging.Logger,
+    on_failure: Callable[[ChatError], None],
 ) -> list[ResolvedChat]:
-    """Resolve the configured chats (or every dialog) in a stable order, deduplicated."""
+    """Resolve the configured chats (or every dialog) in a stable order, deduplicated.
+
+    A chat that cannot be resolved goes to ``on_failure`` (which raises when
+    ``on_chat_error`` is ``fail``) and the others are still returned.
+    """
     refs = parse_chat_refs(config.get("chats"))
     kinds = wanted_types(config)
     resolver = _Resolver(client, caller)
     if refs:
-        entities = [await resolver.resolve(ref) for ref in refs]
+        entities = []
+        for ref in refs:
+            try:
+                entities.append(await resolver.resolve(ref))
+            except ChatError as error:
+                on_failure(error)
     else:
         entities = [
             entity

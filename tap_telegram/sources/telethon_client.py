@@ -41,7 +41,9 @@ def open_session(session_string: str | None, session_file: str | None) -> Sessio
     if session_string:
         return StringSession(session_string)
     if session_file:
-        path = session_file[: -len(".session")] if session_file.endswith(".session") else session_file
+        path = (
+            session_file[: -len(".session")] if session_file.endswith(".session") else session_file
+        )
         return SQLiteSession(path)
     return StringSession()
 
