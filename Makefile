@@ -27,7 +27,11 @@ pytest: venv
 test: lint typecheck pytest
 
 demo: venv
-	@echo "demo: arrives with the Telegram Desktop export source (issue 3)"
+	$(BIN)/python examples/demo.py
+
+demo-reset: venv
+	-$(BIN)/meltano --log-level=warning state clear --force dev:tap-telegram-to-target-csv
+	rm -rf output/csv
 
 bench: venv
 	$(BIN)/python -m bench

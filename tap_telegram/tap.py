@@ -39,7 +39,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         secret=True,
         title="API hash",
-        description="MTProto: your app's api_hash from https://my.telegram.org. Secret.",
+        description="MTProto: your app's api_hash from https://my.telegram.org.",
     ),
     th.Property(
         "session_string",
@@ -47,7 +47,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         secret=True,
         title="Session string",
         description=(
-            "MTProto: a Telethon StringSession of a logged-in user account. Secret: it "
+            "MTProto: a Telethon StringSession of a logged-in user account; it "
             "grants full access to the account."
         ),
     ),
