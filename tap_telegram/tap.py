@@ -8,6 +8,7 @@ from typing import ClassVar
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_telegram import streams
@@ -162,6 +163,8 @@ class TapTelegram(Tap):
 
     name = "tap-telegram"
     config_jsonschema = CONFIG_SCHEMA
+    #: msgspec serializes records ~1.6x faster than the default writer (NOTES.md).
+    message_writer_class = MsgSpecWriter
 
     #: Builds the Telethon client; tests swap in the fake Telegram here.
     client_factory: ClassVar[ClientFactory] = staticmethod(build_client)

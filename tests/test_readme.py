@@ -19,7 +19,10 @@ START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 def about() -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "tap_telegram", "--about", "--format=json"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
     return json.loads(out)
 
@@ -69,4 +72,6 @@ def test_meltano_yml_declares_every_setting():
 
 if __name__ == "__main__" and "--write" in sys.argv:
     text = README.read_text(encoding="utf-8")
-    README.write_text(text.replace(current_block(text), render(about()["settings"])), encoding="utf-8")
+    README.write_text(
+        text.replace(current_block(text), render(about()["settings"])), encoding="utf-8"
+    )

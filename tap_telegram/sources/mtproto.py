@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from telethon import TelegramClient, functions
+from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
 from tap_telegram.errors import ConfigError, SessionError
@@ -115,6 +115,11 @@ class MTProtoSource(Source):
         )
         try:
             await client.connect()
+        except errors.AuthKeyDuplicatedError:
+            raise SessionError(
+                "the same session was used from two places at once and Telegram "
+                f"invalidated it; {LOGIN_HINT} and use each session in one place only"
+            ) from None
         except OSError as exc:
             raise SessionError(
                 f"cannot reach Telegram ({type(exc).__name__}); check the network and "
@@ -137,7 +142,7 @@ class MTProtoSource(Source):
             return
         try:
             if self._client is not None:
-                runner.run(self._client.disconnect())
+                runner.run(_disconnect(self._client))
         finally:
             runner.close()
 
@@ -314,3 +319,8 @@ class _Progress:
             self.stats.flood_waits,
             self.stats.flood_seconds,
         )
+
+
+async def _disconnect(client: TelegramClient) -> None:
+    """Disconnect inside the loop: ``client.disconnect()`` must be *called* there too."""
+    await client.disconnect()

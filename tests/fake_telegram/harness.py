@@ -1,0 +1,142 @@
+"""Run the tap in a subprocess against a fake world and parse its Singer output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tests.fake_telegram.fake import FakeTelegram
+from tests.fake_telegram.faults import Stats
+from tests.fake_telegram.spec import STATS_ENV, dump_spec
+from tests.fake_telegram.world import World
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = REPO_ROOT / "tests" / "fake_telegram" / "bin" / "tap-telegram-fake"
+
+
+@dataclasses.dataclass
+class TapRun:
+    """A finished tap run: exit code, output, parsed Singer messages, fake statistics."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    messages: list[dict[str, Any]]
+    records: dict[str, list[dict[str, Any]]]
+    schemas: dict[str, dict[str, Any]]
+    states: list[dict[str, Any]]
+    noise: list[str]
+    stats: Stats | None
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The last STATE value (what a target would persist), if any."""
+        return self.states[-1] if self.states else None
+
+    @property
+    def ok(self) -> bool:
+        """Exit code 0."""
+        return self.returncode == 0
+
+    def check(self) -> TapRun:
+        """Raise with the tap's stderr unless it exited 0; returns itself."""
+        if self.returncode != 0:
+            raise AssertionError(
+                f"tap exited {self.returncode}: {' '.join(self.args)}\n{self.stderr[-4000:]}"
+            )
+        return self
+
+
+def parse_singer(stdout: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Singer messages (JSON lines with a ``type``) and the other lines."""
+    messages, noise = [], []
+    for line in stdout.splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "type" in data:
+            messages.append(data)
+        elif line.strip():
+            noise.append(line)
+    return messages, noise
+
+
+def run_fake_tap(
+    spec: Mapping[str, Any] | World | FakeTelegram,
+    config: Mapping[str, Any] | None,
+    state: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 300,
+) -> TapRun:
+    """Run ``tap-telegram-fake --config ... [--state ...] [--catalog ...] *extra_args``.
+
+    ``spec`` may be a JSON spec, a :class:`World` or a :class:`FakeTelegram` (its
+    faults and latency included). ``config=None`` passes no ``--config``.
+    """
+    with tempfile.TemporaryDirectory(prefix="fake-tap-") as tmp:
+        folder = Path(tmp)
+        spec_source = dict(spec) if isinstance(spec, Mapping) else spec
+        spec_path = dump_spec(spec_source, folder / "world.json")
+        stats_path = folder / "stats.json"
+        args = [str(LAUNCHER), "--world", str(spec_path), "--"]
+        for flag, value in (("--config", config), ("--state", state), ("--catalog", catalog)):
+            if value is not None:
+                path = folder / f"{flag[2:]}.json"
+                path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+                args += [flag, str(path)]
+        args += list(extra_args)
+        run_env = dict(os.environ)
+        run_env.update(env or {})
+        run_env[STATS_ENV] = str(stats_path)
+        run_env.setdefault("FAKE_TELEGRAM_PYTHON", sys.executable)
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=run_env,
+            cwd=REPO_ROOT,
+            timeout=timeout,
+            check=False,
+        )
+        stats = (
+            Stats.from_dict(json.loads(stats_path.read_text(encoding="utf-8")))
+            if stats_path.exists()
+            else None
+        )
+    messages, noise = parse_singer(done.stdout)
+    records: dict[str, list[dict[str, Any]]] = {}
+    schemas: dict[str, dict[str, Any]] = {}
+    states: list[dict[str, Any]] = []
+    for message in messages:
+        kind = message["type"]
+        if kind == "RECORD":
+            records.setdefault(message["stream"], []).append(message["record"])
+        elif kind == "SCHEMA":
+            schemas[message["stream"]] = message["schema"]
+        elif kind == "STATE":
+            states.append(message["value"])
+    return TapRun(
+        args=args,
+        returncode=done.returncode,
+        stdout=done.stdout,
+        stderr=done.stderr,
+        messages=messages,
+        records=records,
+        schemas=schemas,
+        states=states,
+        noise=noise,
+        stats=stats,
+    )
