@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from typing import ClassVar
 
 import click
@@ -192,6 +193,9 @@ class TapTelegram(Tap):
             else:
                 source = cls(self.config, self.logger)
             self._source = source
+            # Dry runs (SDK test runners, `--test`) sync streams without sync_all: close
+            # the source when the tap goes away, so no file or socket is left open.
+            weakref.finalize(self, source.close)
             source.open()
         return self._source
 

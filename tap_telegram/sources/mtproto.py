@@ -202,8 +202,8 @@ class MTProtoSource(Source):
                 yield page
         finally:
             if pending is not None:
-                pending.cancel()
-                # The error that matters, if any, is the one already propagating.
+                # Let the prefetch finish (one page) so the generator can be closed;
+                # the error that matters, if any, is the one already propagating.
                 with contextlib.suppress(BaseException):
                     pending.result()
             runner.run(pages.aclose())  # type: ignore[attr-defined]
