@@ -14,7 +14,7 @@ FAKE = FakeTelegram(three_chats_world(seed=5))
 
 
 class FakeTap(TapTelegram):
-    client_factory = staticmethod(FAKE.client_factory)
+    client_factory = staticmethod(FAKE.client_factory)  # type: ignore[assignment]
 
 
 TestTapTelegram = get_tap_test_class(
