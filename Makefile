@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest demo demo-reset bench clean
+.PHONY: venv test lint typecheck pytest postgres e2e crash demo demo-reset bench clean
 
 venv: $(STAMP)
 
@@ -21,10 +21,21 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-pytest: venv
+# The end-to-end tests start their own throwaway server; this only installs
+# Debian's PostgreSQL server packages when they are missing.
+postgres:
+	bash scripts/postgres.sh install
+
+pytest: venv postgres
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+e2e: venv postgres
+	$(BIN)/pytest -m e2e
+
+crash: venv postgres
+	$(BIN)/python bench/crash_harness.py --trials 10 --seed 7
 
 demo: venv
 	$(BIN)/python examples/demo.py

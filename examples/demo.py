@@ -23,10 +23,9 @@ STATE_ID = "dev:tap-telegram-to-target-csv"
 
 
 def count_messages() -> collections.Counter[str]:
-    """Rows per chat id in output/csv/messages.csv (empty if not there yet)."""
+    """Rows per chat id over output/csv/messages-*.csv (one file per run)."""
     counts: collections.Counter[str] = collections.Counter()
-    path = OUTPUT / "messages.csv"
-    if path.exists():
+    for path in sorted(OUTPUT.glob("messages-*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 counts[row["chat_id"]] += 1
@@ -34,10 +33,9 @@ def count_messages() -> collections.Counter[str]:
 
 
 def chat_titles() -> dict[str, str]:
-    """Chat id → title from output/csv/chats.csv."""
-    path = OUTPUT / "chats.csv"
+    """Chat id → title from output/csv/chats-*.csv."""
     titles: dict[str, str] = {}
-    if path.exists():
+    for path in sorted(OUTPUT.glob("chats-*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 titles[row["id"]] = row.get("title") or row["id"]
@@ -70,7 +68,7 @@ def main() -> None:
     new = sum(after.values()) - sum(before.values())
     print(f"{'total':<40} {sum(after.values()):>9} {new:>6}")
     print()
-    print(f"CSV files: {OUTPUT}/ (messages.csv, chats.csv, users.csv)")
+    print(f"CSV files: {OUTPUT}/ (messages-<time>.csv, chats-<time>.csv, users-<time>.csv per run)")
     print(f"State:     .venv/bin/meltano state get {STATE_ID}")
     if new == 0:
         print("0 new messages: the bookmarks in STATE say everything was loaded already.")

@@ -101,6 +101,8 @@ class MessagesStream(TelegramStream):
     _chat_suffix: str | None = None
 
     def _generate_schema_messages(self) -> Generator[SchemaMessage, None, None]:
+        if self._chat_suffix is None and self.config.get("stream_per_chat"):
+            return  # no `messages` stream at all: each chat gets its own SCHEMA
         for message in super()._generate_schema_messages():
             if self._chat_suffix is not None:
                 message.stream = f"{message.stream}_{self._chat_suffix}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from types import FrameType
 from typing import ClassVar
 
 import click
@@ -171,6 +172,16 @@ class TapTelegram(Tap):
     client_factory: ClassVar[ClientFactory] = staticmethod(build_client)
 
     _source: Source | None = None
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Write state like the SDK does, but exit 128+signal, not 0.
+
+        An interrupted sync is not a successful one: Meltano and schedulers must see it.
+        """
+        try:
+            super()._handle_termination(signum, frame)
+        except SystemExit:
+            raise SystemExit(128 + signum) from None
 
     def discover_streams(self) -> list[Stream]:
         """Chats first (they define the partitions), messages, then the users seen."""

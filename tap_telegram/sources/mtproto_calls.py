@@ -127,5 +127,7 @@ class Caller:
 
 
 def _rpc_name(exc: BaseException) -> str:
-    message = getattr(exc, "message", None)
-    return str(message) if message else type(exc).__name__
+    """``CHANNEL_PRIVATE`` for ChannelPrivateError (subclasses keep a generic message)."""
+    name = type(exc).__name__.removesuffix("Error")
+    out = [("_" + c if c.isupper() and i else c) for i, c in enumerate(name)]
+    return "".join(out).upper()

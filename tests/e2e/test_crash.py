@@ -1,0 +1,113 @@
+"""Crash safety, small version (the long one: ``bench/crash_harness.py --trials 10``).
+
+A five-chat, 20,000-message sync into PostgreSQL; the tap gets SIGKILL or SIGTERM at
+a seeded random point; the rerun gets the state the target emitted; then the table
+must equal the fake's ground truth: 0 missing, 0 duplicated, bookmarks = max id per
+chat, and the crash run's bookmarks never ahead of its rows. Three trials through
+``tap | target-postgres`` (as Meltano pipes them) and one SIGKILL through ``meltano run``
+(SIGTERM through Meltano is in the long harness: ``--meltano-trials``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.crash import (
+    CrashRig,
+    TrialResult,
+    crash_world_spec,
+    format_table,
+    kill_points,
+    meltano_trial,
+)
+from tests.e2e.meltano_project import FAKE_TAP, MeltanoProject, Workspace, base_env, bookmarks
+from tests.e2e.pipeline import run_pipeline
+from tests.e2e.postgres import PostgresServer
+from tests.e2e.worlds import WorldFile, three_chat_spec
+
+pytestmark = pytest.mark.e2e
+#: Seed of the kill points (override: TAP_TELEGRAM_CRASH_SEED).
+SEED = int(os.environ.get("TAP_TELEGRAM_CRASH_SEED", "20240229"))
+#: (mode, trial index) of the direct trials; points from kill_points(SEED, 3, ...).
+DIRECT_TRIALS = [("SIGKILL", 0), ("SIGKILL", 1), ("SIGTERM", 2)]
+
+
+@pytest.fixture(scope="module")
+def rig(
+    pg_server: PostgresServer,
+    meltano_project: MeltanoProject,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> CrashRig:
+    """The crash world (5 chats, 20,000 messages) and a database for its trials."""
+    folder = tmp_path_factory.mktemp("crash")
+    crash_rig = CrashRig(pg_server, meltano_project, folder, crash_world_spec(seed=SEED % 1000))
+    assert crash_rig.total >= 20_000
+    assert len(crash_rig.truth) >= 5
+    return crash_rig
+
+
+def _explain(result: TrialResult) -> str:
+    return f"seed {SEED}\n{format_table([result])}\n{result.note}"
+
+
+@pytest.mark.parametrize(("mode", "index"), DIRECT_TRIALS, ids=str)
+def test_signal_the_tap_then_rerun(rig: CrashRig, mode: str, index: int) -> None:
+    point = kill_points(SEED, len(DIRECT_TRIALS), rig.total)[index]
+    result = rig.trial(index, mode, point)
+    assert result.delivered, f"the tap had finished before the signal: {_explain(result)}"
+    assert result.behind == 0, f"a bookmark got ahead of the data: {_explain(result)}"
+    assert result.lost == 0, _explain(result)
+    assert result.duplicated == 0, _explain(result)
+    assert result.extra == 0, _explain(result)
+    assert result.bookmarks_ok, _explain(result)
+    assert result.rerun_tap_exit == 0, _explain(result)
+    assert result.rerun_target_exit == 0, _explain(result)
+    assert result.crash_rows < result.expected, "the crash run loaded everything: no crash"
+
+
+@pytest.mark.parametrize("mode", ["SIGKILL"])
+def test_signal_the_tap_under_meltano_run(
+    rig: CrashRig, meltano_project: MeltanoProject, tmp_path: Path, mode: str
+) -> None:
+    ws: Workspace = meltano_project.workspace(tmp_path / "workspace")
+    fraction = random.Random(f"{SEED}-{mode}").uniform(0.15, 0.7)
+    result = meltano_trial(rig, ws, 0, mode, fraction)
+    assert result.delivered, f"the tap had finished before the signal: {_explain(result)}"
+    if mode == "SIGKILL":
+        assert result.crash_tap_exit != 0, "meltano run reported success after the tap was killed"
+    assert result.behind == 0, f"a bookmark got ahead of the data: {_explain(result)}"
+    assert result.lost == 0, _explain(result)
+    assert result.duplicated == 0, _explain(result)
+    assert result.extra == 0, _explain(result)
+    assert result.bookmarks_ok, _explain(result)
+    assert result.rerun_tap_exit == 0, _explain(result)
+
+
+def test_sigterm_while_waiting_for_telegram_exits_cleanly(tmp_path: Path) -> None:
+    """SIGTERM while the tap waits for a history page (here: every page takes 0.3 s).
+
+    The SDK's handler writes STATE and exits; the tap must not turn that into a
+    traceback (e.g. closing the history generator while its prefetch still runs).
+    """
+    world_file = WorldFile(three_chat_spec(seed=21), tmp_path / "world.json")
+    world_file.fake.add_fault("GetHistoryRequest", latency=0.3, times=None)
+    world_file.save()
+    config = tmp_path / "tap.json"
+    config.write_text(json.dumps(world_file.fake.tap_config()), encoding="utf-8")
+    sink = [sys.executable, "-c", "import sys\nfor _ in sys.stdin.buffer: pass"]
+    tap = [str(FAKE_TAP), "--world", str(world_file.path), "--", "--config", str(config)]
+    run = run_pipeline(
+        tap, sink, tmp_path, env=base_env(), signal_at=250, signal_number=signal.SIGTERM
+    )
+    log = run.tap_log.read_text(encoding="utf-8", errors="replace")
+    assert run.signal_delivered
+    assert "Traceback" not in log, f"{run.describe()}\n{log[-3000:]}"
+    assert run.tap_returncode in {0, 128 + signal.SIGTERM}, run.describe()
+    assert bookmarks(run.tap_state), "no STATE with progress was written on SIGTERM"
