@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import weakref
 from types import FrameType
@@ -164,7 +165,9 @@ class TapTelegram(Tap):
     """Singer tap for Telegram message history."""
 
     name = "tap-telegram"
-    config_jsonschema = CONFIG_SCHEMA
+    # A copy: the SDK adds its built-in settings (stream maps, flattening, ...) to the
+    # class's schema in place, and CONFIG_SCHEMA must stay the tap's own settings.
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     #: msgspec serializes records ~1.6x faster than the default writer (NOTES.md).
     message_writer_class = MsgSpecWriter
 

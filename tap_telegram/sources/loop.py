@@ -51,13 +51,13 @@ class LoopThread:
         if self.loop.is_running():
             try:
                 self.run(self._cancel_pending())
+                # Inside the loop's own thread: close() may be called while another
+                # loop runs in the caller's thread (e.g. from a finalizer).
+                self.run(self.loop.shutdown_asyncgens())
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
                 self._thread.join()
-        try:
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-        finally:
-            self.loop.close()
+        self.loop.close()
 
     async def _cancel_pending(self) -> None:
         current = asyncio.current_task()
