@@ -119,8 +119,14 @@ class Source(abc.ABC):
         """A human name for log lines and errors: ``@username``, title, or the id."""
         for chat in self.chats():
             if chat["id"] == chat_id:
-                if chat.get("username"):
-                    return f"@{chat['username']} ({chat_id})"
-                if chat.get("title"):
-                    return f"'{chat['title']}' ({chat_id})"
+                return label_for(chat_id, chat.get("username"), chat.get("title"))
         return str(chat_id)
+
+
+def label_for(chat_id: int, username: str | None, title: str | None) -> str:
+    """``@username (id)`` or ``'Title' (id)``: how every log line and error names a chat."""
+    if username:
+        return f"@{username} ({chat_id})"
+    if title:
+        return f"'{title}' ({chat_id})"
+    return str(chat_id)

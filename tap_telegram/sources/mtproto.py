@@ -24,14 +24,14 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from telethon import TelegramClient, errors, functions
+from telethon import TelegramClient, functions
 from telethon.tl import types
 
 from tap_telegram.errors import ConfigError, SessionError
 from tap_telegram.mapping.mtproto import PeerIndex, map_chat, map_message, map_user
 from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
-from tap_telegram.sources.mtproto_calls import LOGIN_HINT, Caller, CallStats
+from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller, CallStats
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
@@ -114,12 +114,8 @@ class MTProtoSource(Source):
             client, self.logger, max_flood_wait=float(self.config.get("max_flood_wait", 300))
         )
         try:
-            await client.connect()
-        except errors.AuthKeyDuplicatedError:
-            raise SessionError(
-                "the same session was used from two places at once and Telegram "
-                f"invalidated it; {LOGIN_HINT} and use each session in one place only"
-            ) from None
+            # Through the caller: connect() itself can raise AuthKeyDuplicated or FloodWait.
+            await self._caller.call(client.connect, chat="-", what="connect")
         except OSError as exc:
             raise SessionError(
                 f"cannot reach Telegram ({type(exc).__name__}); check the network and "
@@ -129,10 +125,7 @@ class MTProtoSource(Source):
         if not me or not isinstance(me[0], types.User):
             raise SessionError(f"the session is not logged in; {LOGIN_HINT}")
         if me[0].bot:
-            raise ConfigError(
-                "the session belongs to a bot, and bots cannot read history over MTProto; "
-                "use source: bot_api with bot_token, or log in with a user account"
-            )
+            raise ConfigError(BOT_SESSION)
         self._self_id = me[0].id
 
     def close(self) -> None:

@@ -23,6 +23,10 @@ from tap_telegram.errors import ChatError, ConfigError, SessionError
 T = TypeVar("T")
 
 LOGIN_HINT = "run `tap-telegram login` to create a new session_string"
+BOT_SESSION = (
+    "the session belongs to a bot, and bots cannot read history over MTProto; "
+    "use source: bot_api with bot_token, or log in with a user account"
+)
 
 
 @dataclasses.dataclass
@@ -107,10 +111,7 @@ class Caller:
                     "use an @username or t.me link, or join the chat first",
                 ) from None
             except errors.BotMethodInvalidError:
-                raise ConfigError(
-                    "the session belongs to a bot, and bots cannot read history over MTProto; "
-                    "use source: bot_api with bot_token, or log in with a user account"
-                ) from None
+                raise ConfigError(BOT_SESSION) from None
             except errors.AuthKeyUnregisteredError:
                 raise SessionError(
                     f"the session is not valid any more (revoked or logged out); {LOGIN_HINT}"

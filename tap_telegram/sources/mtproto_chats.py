@@ -20,6 +20,7 @@ from tap_telegram.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.errors import ChatError, ConfigError
 from tap_telegram.mapping.mtproto import chat_type, display_name, username_of
 from tap_telegram.schemas import CHAT_TYPES
+from tap_telegram.sources.base import label_for
 from tap_telegram.sources.mtproto_calls import Caller
 
 
@@ -36,10 +37,7 @@ class ResolvedChat:
 
 def chat_label(entity: Any) -> str:
     """``@username (id)`` or ``'Title' (id)``: how logs and errors name a chat."""
-    marked = utils.get_peer_id(entity)
-    if name := username_of(entity):
-        return f"@{name} ({marked})"
-    return f"'{display_name(entity) or marked}' ({marked})"
+    return label_for(utils.get_peer_id(entity), username_of(entity), display_name(entity))
 
 
 def wanted_types(config: Mapping[str, Any]) -> set[str]:
