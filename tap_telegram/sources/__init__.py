@@ -15,6 +15,7 @@ from tap_telegram.sources.base import Source
 SOURCES: dict[str, str] = {
     "mtproto": "tap_telegram.sources.mtproto:MTProtoSource",
     "export": "tap_telegram.sources.export:ExportSource",
+    "bot_api": "tap_telegram.sources.bot_api:BotApiSource",
 }
 
 

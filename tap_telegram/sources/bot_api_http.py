@@ -1,0 +1,200 @@
+"""HTTP client for the Telegram Bot API: retries, flood waits, and a token kept secret.
+
+The token is part of every URL (``/bot<token>/getUpdates``), and both requests and
+urllib3 put URLs in exception text and log lines (urllib3 warns "Retrying ... /bot…/"
+at WARNING). So:
+
+* exceptions from requests are never re-raised or chained: the client builds its own
+  :class:`TapTelegramError` *outside* the ``except`` block (no ``__context__`` holding
+  the URL) from redacted text;
+* while a client is open, a logging filter on the urllib3 and requests loggers
+  replaces the token in every record with ``<bot_token>``.
+
+Retries: 5xx answers and connection errors are retried by urllib3's ``Retry`` on the
+session's adapter (exponential backoff). getUpdates may be repeated safely: updates
+stay on Telegram's side until a *later* call confirms them with its ``offset``. A 429
+carries ``parameters.retry_after`` in the JSON body (not a header urllib3 would read),
+so the client waits that long itself, up to ``max_flood_wait``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
+
+DEFAULT_URL = "https://api.telegram.org"
+REDACTED = "<bot_token>"
+
+#: Loggers that may print a request URL (urllib3 at DEBUG and on retries).
+URL_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.util.retry", "requests")
+
+WEBHOOK_HINT = (
+    "the bot has a webhook set, and Telegram refuses getUpdates while it is (409); "
+    "remove it with the Bot API method deleteWebhook, e.g. "
+    "curl https://api.telegram.org/bot<bot_token>/deleteWebhook, then run again"
+)
+
+
+class BotApiError(TapTelegramError):
+    """A Bot API call failed; ``error_code`` and ``description`` as Telegram sent them."""
+
+    def __init__(self, message: str, error_code: int | None = None, description: str = "") -> None:
+        self.error_code = error_code
+        self.description = description
+        super().__init__(message)
+
+
+class _RedactFilter(logging.Filter):
+    """Replace the token in a log record's final text (message and arguments)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.secret in text:
+            record.msg, record.args = text.replace(self.secret, REDACTED), None
+        return True
+
+
+class BotApiClient:
+    """One bot's Bot API endpoint: ``call(method, **params)`` returns ``result``."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_URL,
+        logger: logging.Logger,
+        max_flood_wait: float = 300,
+        retries: int = 5,
+        backoff_factor: float = 0.5,
+        read_timeout: float = 30,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.logger = logger
+        self.max_flood_wait = max_flood_wait
+        self.read_timeout = read_timeout
+        self._sleep = sleep
+        self._filter = _RedactFilter(token)
+        for name in URL_LOGGERS:
+            logging.getLogger(name).addFilter(self._filter)
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=backoff_factor,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=None,  # POST too: see the module docstring
+            raise_on_status=False,  # the last 5xx answer is turned into a clear error
+        )
+        self.session = requests.Session()
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.requests = 0
+
+    def redact(self, text: str) -> str:
+        """``text`` with the token replaced (tokens end up in URLs)."""
+        return text.replace(self._token, REDACTED) if self._token else text
+
+    def close(self) -> None:
+        """Close the connection pool and remove the logging filter (idempotent)."""
+        self.session.close()
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(self._filter)
+
+    def call(self, method: str, **params: Any) -> Any:
+        """POST ``method`` with JSON ``params`` (a long poll's ``timeout`` extends the read).
+
+        Raises :class:`SessionError` (401/404: bad token), :class:`ConfigError` (409:
+        webhook set or another poller), :class:`BotApiError` for other API errors and
+        for network failures after the retries.
+        """
+        url = f"{self.base_url}/bot{self._token}/{method}"
+        while True:
+            self.requests += 1
+            failure: str | None = None
+            try:
+                response = self.session.post(
+                    url,
+                    json={k: v for k, v in params.items() if v is not None},
+                    timeout=(10, self.read_timeout + float(params.get("timeout") or 0)),
+                )
+            except requests.RequestException as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+            if failure is not None:
+                # Built here, not in the except block: no __context__ carries the URL.
+                raise BotApiError(
+                    f"Bot API {method} at {self.base_url} failed after retries "
+                    f"({self.redact(failure)}); check the network and bot_api_url"
+                )
+            body = _json(response)
+            if body.get("ok") is True:
+                return body.get("result")
+            wait = self._check(method, response.status_code, body)
+            self.logger.info("Bot API asked to wait %d s (429) on %s; waiting", wait, method)
+            self._sleep(wait)
+
+    def _check(self, method: str, status: int, body: Mapping[str, Any]) -> int:
+        """Seconds to wait for a 429 within ``max_flood_wait``; raise for anything else."""
+        code = body.get("error_code", status)
+        description = self.redact(str(body.get("description") or f"HTTP {status}"))
+        if code == 429:
+            wait = int((body.get("parameters") or {}).get("retry_after") or 1)
+            if wait <= self.max_flood_wait:
+                return wait
+            raise BotApiError(
+                f"Bot API asked to wait {wait} s (429) on {method}, more than "
+                f"max_flood_wait={self.max_flood_wait:g} s; run again later or raise "
+                "max_flood_wait",
+                code,
+                description,
+            )
+        if code in (401, 404) and method == "getMe":
+            raise SessionError(
+                f"Telegram rejected bot_token ({code} {description}); copy the token "
+                "again from @BotFather (/token) or check bot_api_url"
+            )
+        if code == 401:
+            raise SessionError(
+                f"Telegram rejected bot_token ({description}); the token was revoked? "
+                "get the current one from @BotFather"
+            )
+        if code == 409:
+            if "webhook" in description.lower():
+                raise ConfigError(WEBHOOK_HINT)
+            raise ConfigError(
+                f"Telegram refused getUpdates (409 {description}): another process polls "
+                "this bot; stop it (one poller per bot) and run again"
+            )
+        if code == 400 and "chat not found" in description.lower():
+            raise BotApiError(
+                "Telegram does not know this chat for this bot (400 chat not found); add "
+                "the bot to the chat (as an admin in channels) or fix chats",
+                code,
+                description,
+            )
+        raise BotApiError(f"Bot API {method} failed ({code} {description})", code, description)
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object; a non-JSON answer (a proxy's page) becomes an error."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    return {"ok": False, "error_code": response.status_code, "description": response.reason}
