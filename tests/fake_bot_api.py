@@ -60,6 +60,8 @@ class FakeBotApi:
         #: Called with the offset of every getUpdates before it is answered (tests
         #: use it to kill the tap at a chosen moment).
         self.on_get_updates: Any = None
+        #: The HTTP server serving this fake (set by :meth:`install`).
+        self.server: HTTPServer | None = None
 
     # ----- the world ------------------------------------------------------------
 
@@ -94,10 +96,13 @@ class FakeBotApi:
         """Serve every ``/bot<token>/<method>`` path of ``server``."""
         import re
 
+        self.server = server
         server.expect_request(re.compile(r"^/bot[^/]*/\w+$")).respond_with_handler(self.handle)
 
-    def url(self, server: HTTPServer) -> str:
-        """The ``bot_api_url`` setting for ``server``."""
+    def url(self, server: HTTPServer | None = None) -> str:
+        """The ``bot_api_url`` setting (of ``server``, default the installed one)."""
+        server = server or self.server
+        assert server is not None, "install() first"
         return server.url_for("").rstrip("/")
 
     def handle(self, request: Request) -> Response:
@@ -197,10 +202,26 @@ def flood(retry_after: int) -> dict[str, Any]:
 
 # ----- Bot API objects ---------------------------------------------------------------
 
-GROUP = {"id": -1001111111111, "title": "Builders", "username": "builders", "type": "supergroup"}
-CHANNEL = {"id": -1002222222222, "title": "News", "username": "newsroom", "type": "channel"}
-ALICE = {"id": 1001, "is_bot": False, "first_name": "Alice", "last_name": "A", "username": "alice"}
-BOB = {"id": 1002, "is_bot": False, "first_name": "Bob", "language_code": "de"}
+GROUP: dict[str, Any] = {
+    "id": -1001111111111,
+    "title": "Builders",
+    "username": "builders",
+    "type": "supergroup",
+}
+CHANNEL: dict[str, Any] = {
+    "id": -1002222222222,
+    "title": "News",
+    "username": "newsroom",
+    "type": "channel",
+}
+ALICE: dict[str, Any] = {
+    "id": 1001,
+    "is_bot": False,
+    "first_name": "Alice",
+    "last_name": "A",
+    "username": "alice",
+}
+BOB: dict[str, Any] = {"id": 1002, "is_bot": False, "first_name": "Bob", "language_code": "de"}
 
 
 def message(chat: Mapping[str, Any], message_id: int, text: str, **extra: Any) -> dict[str, Any]:
