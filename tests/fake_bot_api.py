@@ -7,8 +7,9 @@ It keeps Telegram's ``getUpdates`` semantics, which the tap's checkpointing reli
   happens to the answer;
 * ``limit`` (1-100, default 100) caps a page; ``timeout`` long-polls: with nothing
   queued the call waits up to ``timeout`` seconds for :meth:`FakeBotApi.push`;
-* ``allowed_updates`` filters the queue and is remembered for later calls (as
-  Telegram does); an empty list means "keep the previous setting";
+* ``allowed_updates`` is remembered for the bot and, as on Telegram, applies to
+  updates created after the call (already queued ones are still delivered); an
+  absent or empty list keeps the previous setting;
 * ``getMe``, ``getChat`` (by id or @username), ``deleteWebhook``, ``setWebhook``;
 * faults: a queued list of ``(method, status, body)`` answers served before the
   real one (401, 409, 429 with ``retry_after``, 5xx). Network errors are real ones:
@@ -70,9 +71,15 @@ class FakeBotApi:
         self.chats[int(chat["id"])] = dict(chat)
         return self.chats[int(chat["id"])]
 
-    def push(self, kind: str, payload: Mapping[str, Any]) -> int:
-        """Queue an update ``{update_id, kind: payload}``; returns its id."""
+    def push(self, kind: str, payload: Mapping[str, Any]) -> int | None:
+        """Queue an update ``{update_id, kind: payload}``; returns its id.
+
+        ``None`` when the bot's ``allowed_updates`` excludes ``kind``: Telegram does
+        not create the update at all.
+        """
         with self.lock:
+            if kind not in self.allowed:
+                return None
             self.next_update_id += 1
             self.updates.append({"update_id": self.next_update_id, kind: dict(payload)})
             self.lock.notify_all()
@@ -173,7 +180,7 @@ class FakeBotApi:
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
-                page = [u for u in self.updates if set(u) - {"update_id"} <= set(self.allowed)]
+                page = self.updates
                 if page or time.monotonic() >= deadline:
                     return page[:limit]
                 self.lock.wait(max(deadline - time.monotonic(), 0))

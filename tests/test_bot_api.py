@@ -114,6 +114,7 @@ def push_mixed(fake: FakeBotApi, count: int, start: int = 1) -> list[tuple[int, 
     for n in range(start, start + count):
         chat, kind = (GROUP, "message") if n % 3 else (CHANNEL, "channel_post")
         update_id = fake.push(kind, message(chat, n, f"text {n}"))
+        assert update_id is not None
         out.append((update_id, (chat["id"], n)))
     return out
 
@@ -253,20 +254,27 @@ def test_stream_per_chat_names_a_stream_per_chat(fake):
 def test_allowed_updates_and_long_polling(fake):
     run = run_tap(cfg(fake, allowed_updates=["channel_post"], bot_api_timeout=1))
     run.check()
-    assert fake.allowed == ["channel_post"]
+    assert fake.allowed == ["channel_post"]  # Telegram remembers it for the bot
     assert fake.calls[-1].params["timeout"] == 1
     assert keys(run) == []
 
+    polled: list[float] = []
+
     def later() -> None:
         time.sleep(0.5)
-        fake.push("message", message(GROUP, 1, "ignored type"))
+        assert fake.push("message", message(GROUP, 1, "not an allowed type")) is None
         fake.push("channel_post", message(CHANNEL, 7, "arrives while polling"))
 
-    threading.Thread(target=later, daemon=True).start()
-    started = time.monotonic()
+    def on_poll(offset: int | None) -> None:
+        if not polled:  # the first call finds nothing and waits: push while it does
+            polled.append(time.monotonic())
+            threading.Thread(target=later, daemon=True).start()
+
+    fake.on_get_updates = on_poll
     run = run_tap(cfg(fake, allowed_updates=["channel_post"], bot_api_timeout=20)).check()
+    fake.on_get_updates = None
     assert keys(run) == [(CHANNEL["id"], 7)]
-    assert time.monotonic() - started < 15  # answered when the update came, not at timeout
+    assert time.monotonic() - polled[0] < 15  # answered when the update came, not at timeout
 
 
 # ----- errors -----------------------------------------------------------------------------
