@@ -22,8 +22,9 @@ Checkpoint rules (see :mod:`tap_telegram.sources.bot_api` for Telegram's side):
    was handed to the SDK, and before the request that confirms the page is sent.
 2. The offset sent to Telegram is never beyond ``update_id`` + 1 of a page whose
    records and STATE are already on stdout.
-3. A run starts from the ``update_id`` of the STATE it is given; that first request
-   confirms only what the target already persisted.
+3. A run's first call sends no offset (it confirms nothing); the updates up to the
+   ``update_id`` of the STATE it was given are skipped when that update is still
+   queued (the previous run's unconfirmed last page), then confirmed.
 
 Loss window: updates of a page P are deleted by Telegram once the tap asks for the
 page after P. If the pipeline dies after that request but before the *target*
@@ -57,9 +58,12 @@ def read_cursor(stream_state: Mapping[str, Any]) -> int | None:
 
 
 def write_cursor(stream_state: dict[str, Any], update_id: int) -> None:
-    """Remember ``update_id`` as delivered (it never moves back)."""
-    old = read_cursor(stream_state)
-    stream_state[CURSOR_KEY] = {"update_id": update_id if old is None else max(old, update_id)}
+    """Remember ``update_id`` as the last one delivered.
+
+    It only moves back when Telegram restarted its update ids (after a week without
+    updates): then the new, lower ids are the ones to remember.
+    """
+    stream_state[CURSOR_KEY] = {"update_id": update_id}
 
 
 class BotApiMessagesStream(MessagesStream):

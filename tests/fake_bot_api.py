@@ -89,6 +89,17 @@ class FakeBotApi:
         """Answer the next call of ``method`` (``*`` any) with ``status``/``body``."""
         self.faults.append((method, status, body))
 
+    def expire(self) -> None:
+        """Drop every queued update, as Telegram does after 24 hours."""
+        with self.lock:
+            self.updates.clear()
+
+    def restart_ids(self, next_id: int) -> None:
+        """Continue numbering at ``next_id`` (Telegram picks a random start after a
+        week without updates)."""
+        with self.lock:
+            self.next_update_id = next_id - 1
+
     def pending_ids(self) -> list[int]:
         """Ids of updates still queued on the fake's side."""
         return [update["update_id"] for update in self.updates]

@@ -139,9 +139,10 @@ def test_pages_hundreds_of_updates_across_runs(fake):
 
     more = push_mixed(fake, 130, start=351)
     second = run_tap(cfg(fake, page_size=40), state=first.state).check()
-    # The first call of the second run confirms the first run's last page, and nothing
-    # the first run delivered comes again.
-    assert fake.get_updates_offsets()[9] == ids[-1] + 1
+    # The second run's first call confirms nothing; it finds the first run's last page
+    # still queued, skips it (it was delivered) and confirms it with its next call.
+    more_ids = [u for u, _ in more]
+    assert fake.get_updates_offsets()[9:] == [None] + [more_ids[40 * k - 1] + 1 for k in (1, 2, 3)]
     assert keys(second) == [key for _, key in more]
     assert cursor(second.state) == more[-1][0]
 
@@ -182,6 +183,25 @@ def test_edits_upsert_by_primary_key_and_never_move_the_cursor_back(fake):
     assert keys(second)[-1] == (GROUP["id"], 10)
     assert second.records["messages"][-1]["text"] == "final, again"
     assert cursor(second.state) == last > cursor(first.state)
+
+
+def test_update_ids_restarting_lower_after_a_week_are_read_as_new(fake):
+    for n in range(1, 6):
+        fake.push("message", message(GROUP, n, f"m{n}"))
+    first = run_tap(cfg(fake)).check()
+    assert cursor(first.state) == 500_000_005
+    fake.expire()  # a day later Telegram dropped the run's unconfirmed last page...
+    fake.restart_ids(1000)  # ...and after a week without updates ids restart lower
+    for n in range(6, 9):
+        fake.push("message", message(GROUP, n, f"m{n}"))
+    second = run_tap(cfg(fake), state=first.state).check()
+    assert keys(second) == [(GROUP["id"], n) for n in (6, 7, 8)]
+    assert "update ids restarted" in second.stderr
+    assert cursor(second.state) == 1002
+    # And the next run recognises its own last page again.
+    third = run_tap(cfg(fake), state=second.state).check()
+    assert keys(third) == []
+    assert fake.pending_ids() == []
 
 
 def test_catalog_from_discovery_without_config_still_reads_by_update_id(fake):

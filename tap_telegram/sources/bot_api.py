@@ -9,9 +9,10 @@ A bot has no history: Telegram keeps the updates it has not yet *confirmed* (at 
   records and only asks for the next page (whose ``offset`` confirms this one) when
   the consumer comes back for more, i.e. after the stream has handed every record of
   the page to the SDK and written STATE with the page's last ``update_id``;
-* the run's last page is never confirmed by the run: the next run confirms it with
-  its first call, using the ``update_id`` from the STATE the target persisted, and
-  skips it (a rerun never re-emits what a completed run delivered);
+* the run's last page is never confirmed by the run: the next run's first call
+  (without an offset, so it confirms nothing) finds it still queued, recognises it by
+  the ``update_id`` in the STATE the target persisted, skips it and confirms it (a
+  rerun never re-emits what a completed run delivered);
 * a run ends at the first page shorter than ``page_size`` (the queue was drained at
   that moment), so a busy bot cannot keep a run going forever.
 
@@ -44,6 +45,8 @@ from tap_telegram.sources.bot_api_http import DEFAULT_URL, BotApiClient, BotApiE
 
 #: Seconds between progress lines on long runs.
 PROGRESS_EVERY = 30.0
+#: Telegram's largest ``limit`` for getUpdates.
+MAX_LIMIT = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,61 +137,91 @@ class BotApiSource(Source):
         return chat["id"] in self._ids or (bool(username) and username in self._names)
 
     def update_pages(self, after: int | None) -> Iterator[UpdatePage]:
-        """Pages of updates with ``update_id > after``, oldest first.
+        """Pages of the updates not yet delivered, oldest first.
 
         Lazy on purpose: the request for page N+1 (which confirms page N) is sent
         only when the caller asks for it, after it has emitted page N and its STATE.
+        ``after`` is the ``update_id`` the previous run delivered last; see
+        :meth:`_undelivered` for how the first answer is matched against it.
         """
         assert self.client is not None, "open() first"
-        offset = None if after is None else after + 1
+        offset: int | None = None  # the first call confirms nothing
+        first = True
         totals = {"updates": 0, "messages": 0, "edits": 0, "skipped": 0}
         last_log = time.monotonic()
         while True:
-            updates = self.client.call(
+            limit = MAX_LIMIT if first else self.page_size
+            answer = self.client.call(
                 "getUpdates",
                 offset=offset,
-                limit=self.page_size,
+                limit=limit,
                 timeout=self.poll_timeout,
                 allowed_updates=self.allowed_updates,
             )
-            newest = after
-            records: list[Record] = []
-            for update in updates:
-                update_id = int(update["update_id"])
-                if newest is not None and update_id <= newest:
-                    continue  # already delivered (the cursor comes from STATE)
-                newest = update_id
-                totals["updates"] += 1
-                found = update_message(update)
-                if found is None:
-                    continue
-                message, is_edit = found
-                if not self._selected(message["chat"]):
-                    totals["skipped"] += 1
-                    continue
-                records.append(map_message(message))
-                totals["messages"] += 1
-                totals["edits"] += is_edit
-                self._chats.setdefault(int(message["chat"]["id"]), map_chat(message["chat"]))
-                for user in message_users(message):
-                    self.users.add(map_user(user))
-            if newest is None or newest == after:
+            updates = self._undelivered(answer, after) if first else answer
+            first = False
+            page = updates[: self.page_size]
+            if page:
+                yield self._page(page, totals)
+            # More may be pending: this answer was full, or only part of it was used.
+            if not answer or (len(answer) < limit and len(page) == len(updates) and page):
                 break
-            after = newest
-            yield UpdatePage(records=records, last_update_id=newest, updates=len(updates))
-            if len(updates) < self.page_size:
-                break
-            offset = newest + 1
+            offset = int((page or answer)[-1]["update_id"]) + 1
             if time.monotonic() - last_log >= PROGRESS_EVERY:
                 last_log = time.monotonic()
-                self.logger.info("bot_api: %(updates)d updates so far", totals)
+                self.logger.info("bot_api: %d updates so far", totals["updates"])
         self.logger.info(
             "bot_api: %d updates read (%d messages, %d of them edits, %d from chats not in "
-            "`chats`, skipped), last update_id %s; %d requests",
+            "`chats`, skipped); %d requests",
             totals["updates"],
             totals["messages"],
             totals["edits"],
             totals["skipped"],
-            after,
             self.client.requests,
+        )
+
+    def _undelivered(self, answer: list[dict[str, Any]], after: int | None) -> list[dict[str, Any]]:
+        """The updates of a run's first answer that no run delivered yet.
+
+        The first call sends no offset, so it confirms nothing and sees the queue from
+        its oldest unconfirmed update, with room for a whole page of the previous run
+        (``limit`` 100). A completed run leaves its last page unconfirmed; if the
+        update ``after`` is in the answer, everything up to it was delivered (the
+        target persisted STATE saying so) and is skipped. If it is not, ids at or
+        below ``after`` are new: Telegram restarts update ids at a random value after
+        a week without updates, by which time the old page has long expired (24 h).
+        """
+        if after is None:
+            return answer
+        ids = [int(update["update_id"]) for update in answer]
+        if after in ids:
+            return [update for update in answer if int(update["update_id"]) > after]
+        if any(update_id <= after for update_id in ids):
+            self.logger.warning(
+                "bot_api: update ids restarted below the last one delivered (%d); Telegram "
+                "does this after a week without updates. Reading them as new.",
+                after,
+            )
+        return answer
+
+    def _page(self, updates: list[dict[str, Any]], totals: dict[str, int]) -> UpdatePage:
+        """Map one page: message records, chats and users seen, counters."""
+        records: list[Record] = []
+        for update in updates:
+            totals["updates"] += 1
+            found = update_message(update)
+            if found is None:
+                continue
+            message, is_edit = found
+            if not self._selected(message["chat"]):
+                totals["skipped"] += 1
+                continue
+            records.append(map_message(message))
+            totals["messages"] += 1
+            totals["edits"] += is_edit
+            self._chats.setdefault(int(message["chat"]["id"]), map_chat(message["chat"]))
+            for user in message_users(message):
+                self.users.add(map_user(user))
+        return UpdatePage(
+            records=records, last_update_id=int(updates[-1]["update_id"]), updates=len(updates)
         )
