@@ -309,6 +309,23 @@ def test_bad_token_is_a_one_line_session_error(fake):
     assert "Traceback" not in run.stderr
 
 
+def test_token_revoked_during_a_run_keeps_the_delivered_pages(fake):
+    for n in range(1, 4):
+        fake.push("message", message(GROUP, n, f"m{n}"))
+
+    def revoke_after_first(offset: int | None) -> None:
+        fake.fail(
+            "getUpdates", 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        )
+
+    fake.on_get_updates = revoke_after_first
+    run = run_tap(cfg(fake, page_size=2))
+    assert run.returncode == 3
+    assert "rejected bot_token" in run.stderr
+    assert keys(run) == [(GROUP["id"], 1), (GROUP["id"], 2)]
+    assert cursor(run.state) == 500_000_002
+
+
 def test_missing_token_is_a_config_error(fake):
     config = cfg(fake)
     del config["bot_token"]
@@ -316,6 +333,14 @@ def test_missing_token_is_a_config_error(fake):
     assert run.returncode == 2
     assert "bot_token" in run.stderr
     assert "@BotFather" in run.stderr
+
+
+def test_malformed_token_is_a_config_error_that_does_not_echo_it(fake):
+    run = run_tap({**cfg(fake), "bot_token": "12345 secret/with?odd chars"})
+    assert run.returncode == 2
+    assert "does not look like a bot token" in run.stderr
+    assert "secret/with" not in run.stdout + run.stderr
+    assert fake.calls == []  # nothing was sent
 
 
 def test_webhook_conflict_says_how_to_remove_it(fake):

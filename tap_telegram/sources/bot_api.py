@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -45,6 +46,8 @@ from tap_telegram.sources.bot_api_http import DEFAULT_URL, BotApiClient, BotApiE
 
 #: Seconds between progress lines on long runs.
 PROGRESS_EVERY = 30.0
+#: What @BotFather hands out: ``<bot id>:<secret>``.
+TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 #: Telegram's largest ``limit`` for getUpdates.
 MAX_LIMIT = 100
 
@@ -70,6 +73,12 @@ class BotApiSource(Source):
             raise ConfigError(
                 "setting 'bot_token' is required with source: bot_api; create a bot with "
                 "@BotFather (/newbot) and copy its token"
+            )
+        if not TOKEN_SHAPE.fullmatch(self._token):
+            # Also keeps redaction exact: such a token is never percent-encoded in a URL.
+            raise ConfigError(
+                "setting 'bot_token' does not look like a bot token (digits, a colon, then "
+                "letters, digits, - or _); copy it again from @BotFather"
             )
         self._refs = parse_chat_refs(config.get("chats"))
         invites = [str(ref) for ref in self._refs if ref.kind == "invite"]
