@@ -222,9 +222,12 @@ def test_service_messages_are_actions():
     assert record["action"]["type"] == "pin_message"
     assert record["reply_to_msg_id"] == 1
     title = map_message({**message(GROUP, 3, ""), "new_chat_title": "New"})
-    assert title["action"] == {"type": "chat_edit_title", "details": {"value": "New"}}
-    migrated = map_message({**message(GROUP, 4, ""), "migrate_to_chat_id": -1009})
-    assert migrated["action"] == {"type": "chat_migrate_to", "details": {"chat_id": -1009}}
+    assert title["action"] == {"type": "chat_edit_title", "details": {"title": "New"}}
+    migrated = map_message({**message(GROUP, 4, ""), "migrate_to_chat_id": -1001234567890})
+    assert migrated["action"] == {"type": "chat_migrate_to", "details": {"channel_id": 1234567890}}
+    basic = {"id": -1001234567890, "type": "supergroup", "title": "Now super"}
+    moved = map_message({**message(basic, 1, ""), "migrate_from_chat_id": -4000000001})
+    assert moved["action"] == {"type": "channel_migrate_from", "details": {"chat_id": 4000000001}}
     created = map_message({**message(GROUP, 5, ""), "group_chat_created": True})
     assert created["action"] == {"type": "chat_create", "details": {}}
     topic = map_message(

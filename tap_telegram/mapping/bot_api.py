@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from tap_telegram.chatrefs import CHANNEL_MARK
 from tap_telegram.mapping.export import _entity as entity_record
 from tap_telegram.mapping.export_parts import _base as media_base
 from tap_telegram.schemas import empty_chat, empty_message, empty_user
@@ -244,7 +245,11 @@ def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | 
 
 
 def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The service action of a message (joins, pins, title changes, ...), if any."""
+    """The service action of a message (joins, pins, title changes, ...), if any.
+
+    ``details`` uses MTProto's field names where the action exists there (``users``,
+    ``user_id``, ``title``, ``channel_id``), else the Bot API object's own fields.
+    """
     field = next((name for name in ACTIONS if name in message), None)
     if field is None:
         return None
@@ -255,12 +260,16 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
         details = {"user_id": value["id"]}
     elif field == "pinned_message":
         details = {"message_id": value.get("message_id")}
+    elif field == "new_chat_title":
+        details = {"title": value}
+    elif field == "migrate_to_chat_id":  # MTProto: the bare channel id
+        details = {"channel_id": -int(value) - CHANNEL_MARK}
+    elif field == "migrate_from_chat_id":  # MTProto: the bare basic-group id
+        details = {"chat_id": -int(value)}
     elif isinstance(value, dict):
         details = dict(value)
     elif isinstance(value, list):
         details = {}
-    elif field.startswith("migrate_"):
-        details = {"chat_id": value}
     else:
         details = {"value": value} if value is not True else {}
     return {"type": ACTIONS[field], "details": details}
