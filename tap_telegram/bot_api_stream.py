@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib.catalog import REPLICATION_LOG_BASED
 
@@ -46,6 +47,7 @@ from tap_telegram.streams import MessagesStream
 
 if TYPE_CHECKING:
     from tap_telegram.sources.bot_api import BotApiSource
+    from tap_telegram.tap import TapTelegram
 
 #: Key of the Bot API cursor inside the ``messages`` stream state.
 CURSOR_KEY = "bot_api"
@@ -115,3 +117,14 @@ class BotApiMessagesStream(MessagesStream):
             write_cursor(self.stream_state, page.last_update_id)
             self.state_manager.is_flushed = False
             self._write_state_message()
+
+
+def bot_api_streams(tap: TapTelegram, loaded: list[Stream]) -> list[Stream]:
+    """The tap's streams for ``source: bot_api``: :class:`BotApiMessagesStream`, run first.
+
+    A bot learns its chats from the updates, so ``messages`` must run before
+    ``chats`` (the SDK runs streams by name) for ``chats`` to list them.
+    """
+    out = [BotApiMessagesStream(tap) if stream.name == "messages" else stream for stream in loaded]
+    out.sort(key=lambda stream: stream.name != "messages")
+    return out

@@ -15,7 +15,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_telegram import streams
-from tap_telegram.bot_api_stream import BotApiMessagesStream
+from tap_telegram.bot_api_stream import bot_api_streams
 from tap_telegram.errors import ChatsFailedError, TapTelegramError
 from tap_telegram.schemas import CHAT_TYPES
 from tap_telegram.sources import SOURCES, source_class
@@ -235,22 +235,18 @@ class TapTelegram(Tap):
 
     def discover_streams(self) -> list[Stream]:
         """Chats first (they define the partitions), messages, then the users seen."""
-        if self.config.get("source") == "bot_api":
-            messages: Stream = BotApiMessagesStream(self)
-        else:
-            messages = streams.MessagesStream(self)
-        return [streams.ChatsStream(self), messages, streams.UsersStream(self)]
+        return [
+            streams.ChatsStream(self),
+            streams.MessagesStream(self),
+            streams.UsersStream(self),
+        ]
 
-    # Final in the SDK too, but the only place that orders streams (by name there).
+    # Final in the SDK, but the one place that builds and orders (by name) the streams.
     def load_streams(self) -> list[Stream]:  # type: ignore[misc]
-        """The SDK's order (by name), except that a bot learns its chats from updates.
-
-        With ``source: bot_api`` the messages stream runs first, so that ``chats``
-        also lists the chats seen in this run's updates.
-        """
+        """The SDK's streams; ``source: bot_api`` swaps in its own messages stream."""
         loaded = super().load_streams()
         if self.config.get("source") == "bot_api":
-            loaded.sort(key=lambda stream: stream.name != "messages")
+            return bot_api_streams(self, loaded)
         return loaded
 
     @property
