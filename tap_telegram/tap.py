@@ -242,7 +242,15 @@ def _user_error(exc: BaseException) -> TapTelegramError | None:
 
 
 def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
-    """Console entry point: the SDK CLI, with user errors as one line and an exit code."""
+    """Console entry point: the SDK CLI, with user errors as one line and an exit code.
+
+    ``tap-telegram login`` is the interactive login helper (:mod:`tap_telegram.login`);
+    it uses the tap class's client factory, so tests can point it at the fake Telegram.
+    """
+    if sys.argv[1:2] == ["login"]:
+        from tap_telegram import login  # noqa: PLC0415 - only this command needs it
+
+        sys.exit(login.main(sys.argv[2:], client_factory=tap_class.client_factory))
     command = tap_class.cli
     try:
         code = command.main(standalone_mode=False)

@@ -125,6 +125,27 @@ class Caller:
                 raise SessionError(
                     f"the session cannot be used ({_rpc_name(exc)}); {LOGIN_HINT}"
                 ) from None
+            except errors.SessionPasswordNeededError:
+                raise SessionError(
+                    "the session's login was never finished: the account has two-step "
+                    f"verification and its password was not entered; {LOGIN_HINT}"
+                ) from None
+            except errors.ApiIdInvalidError:
+                raise ConfigError(
+                    "Telegram rejected settings 'api_id'/'api_hash' (API_ID_INVALID); copy "
+                    "both again from my.telegram.org, API development tools"
+                ) from None
+            except errors.UnauthorizedError as exc:
+                raise SessionError(
+                    f"Telegram refused the session ({_rpc_name(exc)}); {LOGIN_HINT}"
+                ) from None
+            except (errors.ServerError, errors.TimedOutError) as exc:
+                # Telethon already retried request_retries times (raise_last_call_error).
+                raise ChatError(
+                    chat,
+                    f"Telegram kept answering {what} with a server error ({exc.message}); "
+                    "its servers have trouble, run again later",
+                ) from None
 
 
 def _rpc_name(exc: BaseException) -> str:

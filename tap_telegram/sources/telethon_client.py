@@ -56,6 +56,9 @@ def build_client(settings: ClientSettings) -> TelegramClient:
       sleep silently).
     * ``receive_updates=False``: a sync reads history; it must not build an update
       state or receive pushes.
+    * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
+      timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
+      so the tap can name the chat and the error in one line.
     """
     session = settings.session
     if settings.server_address:
@@ -73,6 +76,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
         connection_retries=settings.connection_retries,
         timeout=settings.timeout,
         receive_updates=False,
+        raise_last_call_error=True,
         device_model="tap-telegram",
         app_version="tap-telegram",
     )

@@ -327,3 +327,7 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
         pts=chat.pts,
         order_by_create_date=True,
     )
+
+
+# Login requests live in their own module; importing it registers them.
+from tests.fake_telegram import handlers_auth  # noqa: E402, F401
