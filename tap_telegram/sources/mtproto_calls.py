@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -28,6 +29,9 @@ BOT_SESSION = (
     "use source: bot_api with bot_token, or log in with a user account"
 )
 
+#: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
+BOT_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
 
 @dataclasses.dataclass
 class CallStats:
@@ -36,6 +40,10 @@ class CallStats:
     requests: int = 0
     flood_waits: int = 0
     flood_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """The counters by name (what STATE, metrics and the summary line report)."""
+        return dataclasses.asdict(self)
 
 
 class Caller:
@@ -56,6 +64,15 @@ class Caller:
     def stats_for(self, chat: str) -> CallStats:
         """Counters of one chat (created on first use)."""
         return self.stats.setdefault(chat, CallStats())
+
+    def totals(self) -> CallStats:
+        """Counters of the whole run (every chat, the connection and dialog loading)."""
+        total = CallStats()
+        for stats in self.stats.values():
+            total.requests += stats.requests
+            total.flood_waits += stats.flood_waits
+            total.flood_seconds += stats.flood_seconds
+        return total
 
     async def __call__(self, request: TLRequest, *, chat: str) -> Any:
         """Send ``request`` on behalf of ``chat`` (a label used in logs and errors)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from telethon import TelegramClient
 from telethon.sessions import Session, SQLiteSession, StringSession
@@ -46,6 +47,12 @@ def open_session(session_string: str | None, session_file: str | None) -> Sessio
         )
         return SQLiteSession(path)
     return StringSession()
+
+
+def session_file_exists(session_file: str) -> bool:
+    """Whether the SQLite session file exists (Telethon would silently create it)."""
+    path = session_file if session_file.endswith(".session") else session_file + ".session"
+    return Path(path).exists()
 
 
 def build_client(settings: ClientSettings) -> TelegramClient:

@@ -105,7 +105,8 @@ def init_takeout(server: Server, request: Any, status: str) -> Any:
 
 @handles("FinishTakeoutSessionRequest")
 def finish_takeout(server: Server, request: Any, status: str) -> Any:
-    """``account.finishTakeoutSession``: closes every takeout session."""
+    """``account.finishTakeoutSession``: closes every takeout session (logs the flag)."""
+    server.fake.stats.log.append(f"FinishTakeoutSession(success={bool(request.success)})")
     server.takeouts.clear()
     return True
 
