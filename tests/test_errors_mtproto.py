@@ -146,7 +146,7 @@ def test_flood_wait_counts_reach_state_metrics_and_summary(world):
     fake.add_fault("GetHistoryRequest", "FLOOD_WAIT_1", chat="@fake_news", nth=3, times=1)
     config = fake.tap_config(chats=["@fake_news", "@fake_devs"])
     first = run_fake_tap(fake, config).check()
-    parts = {p["context"]["chat_id"]: p for p in first.state["bookmarks"]["messages"]["partitions"]}
+    parts = partitions(first)
     news, devs = world.marked_id("@fake_news"), world.marked_id("@fake_devs")
     stats = parts[news]["stats"]
     assert parts[news]["replication_key_value"] == world.last_id("@fake_news")
@@ -171,9 +171,7 @@ def test_flood_wait_counts_reach_state_metrics_and_summary(world):
     world.append_messages("@fake_devs", 7)
     second = run_fake_tap(FakeTelegram(world), config, state=first.state).check()
     assert [r["id"] for r in second.records["messages"]] == world.message_ids("@fake_devs")[-7:]
-    parts2 = {
-        p["context"]["chat_id"]: p for p in second.state["bookmarks"]["messages"]["partitions"]
-    }
+    parts2 = partitions(second)
     assert parts2[devs]["stats"]["total_processed"] == parts[devs]["stats"]["total_processed"] + 7
     assert parts2[devs]["stats"]["runs"] == 2
     assert parts2[devs]["stats"]["last_run_processed"] == 7
@@ -182,5 +180,11 @@ def test_flood_wait_counts_reach_state_metrics_and_summary(world):
     assert parts2[news]["replication_key_value"] == world.last_id("@fake_news")
 
 
+def partitions(run):
+    assert run.state is not None
+    return {p["context"]["chat_id"]: p for p in run.state["bookmarks"]["messages"]["partitions"]}
+
+
 def fake_history_requests(run, key):
+    assert run.stats is not None
     return run.stats.history[key]

@@ -15,8 +15,13 @@ def world():
     return three_chats_world(seed=31)
 
 
+def stats_of(run):
+    assert run.stats is not None, run.stderr[-2000:]
+    return run.stats
+
+
 def finishes(run):
-    return [entry for entry in run.stats.log if entry.startswith("FinishTakeoutSession(")]
+    return [entry for entry in stats_of(run).log if entry.startswith("FinishTakeoutSession(")]
 
 
 def test_takeout_wraps_history_and_finishes_with_success(world):
@@ -24,12 +29,13 @@ def test_takeout_wraps_history_and_finishes_with_success(world):
     run = run_fake_tap(fake, fake.tap_config(chats=CHATS, use_takeout=True)).check()
     ids = [r["id"] for r in run.records["messages"] if r["chat_id"] == world.marked_id("channel")]
     assert ids == world.message_ids("channel")
-    assert run.stats.requests["InitTakeoutSessionRequest"] == 1
-    history = run.stats.requests["GetHistoryRequest"]
+    stats = stats_of(run)
+    assert stats.requests["InitTakeoutSessionRequest"] == 1
+    history = stats.requests["GetHistoryRequest"]
     # Every request after the takeout opened went through invokeWithTakeout.
-    log = run.stats.log
+    log = stats.log
     after = log[log.index("InitTakeoutSessionRequest") + 1 :]
-    assert run.stats.wrappers["InvokeWithTakeoutRequest"] == len(after) - 1  # minus the log line
+    assert stats.wrappers["InvokeWithTakeoutRequest"] == len(after) - 1  # minus the log line
     assert history <= len(after)
     assert finishes(run) == ["FinishTakeoutSession(success=True)"]
     assert "takeout session finished (success=True)" in run.stderr
@@ -38,8 +44,8 @@ def test_takeout_wraps_history_and_finishes_with_success(world):
 def test_without_takeout_nothing_is_wrapped(world):
     fake = FakeTelegram(world)
     run = run_fake_tap(fake, fake.tap_config(chats=CHATS)).check()
-    assert run.stats.wrappers["InvokeWithTakeoutRequest"] == 0
-    assert run.stats.requests["InitTakeoutSessionRequest"] == 0
+    assert stats_of(run).wrappers["InvokeWithTakeoutRequest"] == 0
+    assert stats_of(run).requests["InitTakeoutSessionRequest"] == 0
 
 
 def test_takeout_init_delay_tells_the_user_to_approve_it(world):
