@@ -75,6 +75,33 @@ def terminal_prompt(stream: TextIO | None = None) -> Prompter:
     return ask
 
 
+def login_argv(argv: list[str]) -> list[str] | None:
+    """The login helper's arguments if ``argv`` (the tap's, no program name) asks for it.
+
+    ``meltano invoke tap-telegram login`` runs ``tap-telegram --config X [--catalog Y]
+    [--state Z] login``: the ``login`` word may come after the tap's options. ``--config``
+    is kept (api_id/api_hash come from it), the sync-only files are dropped.
+    """
+    out: list[str] = []
+    found = False
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in {"--state", "--catalog", "--properties"}:
+            index += 2
+            continue
+        if arg == "--config":
+            out += argv[index : index + 2]
+            index += 2
+            continue
+        if arg == "login" and not found:
+            found = True
+        else:
+            out.append(arg)
+        index += 1
+    return out if found else None
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The login command line."""
     parser = argparse.ArgumentParser(

@@ -15,7 +15,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import JSONSchemaValidator
 
-from tap_telegram import config_errors, streams
+from tap_telegram import config_errors, login, streams
 from tap_telegram.checkpoint import RunSummary
 from tap_telegram.errors import ChatsFailedError, ConfigError, TapTelegramError
 from tap_telegram.schemas import CHAT_TYPES
@@ -294,10 +294,9 @@ def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
     ``tap-telegram login`` is the interactive login helper (:mod:`tap_telegram.login`);
     it uses the tap class's client factory, so tests can point it at the fake Telegram.
     """
-    if sys.argv[1:2] == ["login"]:
-        from tap_telegram import login  # noqa: PLC0415 - only this command needs it
-
-        sys.exit(login.main(sys.argv[2:], client_factory=tap_class.client_factory))
+    login_args = login.login_argv(sys.argv[1:])
+    if login_args is not None:
+        sys.exit(login.main(login_args, client_factory=tap_class.client_factory))
     command = tap_class.cli
     try:
         code = command.main(standalone_mode=False)

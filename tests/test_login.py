@@ -203,3 +203,44 @@ def test_test_servers_option_targets_telegram_test_dc(world):
     )
     assert code == 0, err.getvalue()
     assert (seen[0].dc_id, seen[0].server_address, seen[0].server_port) == login.TEST_DC
+
+
+def test_login_word_after_meltano_options():
+    """`meltano invoke tap-telegram login` puts the tap's options first."""
+    assert login.login_argv(["login"]) == []
+    assert login.login_argv(
+        [
+            "--config",
+            "c.json",
+            "--catalog",
+            "k.json",
+            "--state",
+            "s.json",
+            "login",
+            "--test-servers",
+        ]
+    ) == ["--config", "c.json", "--test-servers"]
+    assert login.login_argv(["--config", "login"]) is None  # a config file named "login"
+    assert login.login_argv(["--discover"]) is None
+
+
+def test_login_reads_api_credentials_from_a_tap_config(world, tmp_path: Path):
+    import json
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_id": API_ID, "api_hash": API_HASH}), encoding="utf-8")
+    fake = FakeTelegram(world)
+    script = Script(PHONE, "24680")
+    out, err = io.StringIO(), io.StringIO()
+    code = login.main(
+        ["--config", str(config)],
+        client_factory=fake.client_factory,
+        prompt=script,
+        out=out,
+        err=err,
+    )
+    assert code == 0, err.getvalue()
+    assert [text.split(",")[0] for text, _ in script.asked] == [
+        "Phone number",
+        "Login code (sent to your other Telegram apps or by SMS): ",
+    ]
