@@ -188,3 +188,48 @@ def partitions(run):
 def fake_history_requests(run, key):
     assert run.stats is not None
     return run.stats.history[key]
+
+
+def test_sync_never_prompts_without_a_session(world, tmp_path):
+    """A cron job with a terminal-less stdin left open: no prompt, one line, exit 3."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from telethon.sessions import StringSession
+
+    from tests.fake_telegram import dump_spec
+    from tests.fake_telegram.harness import LAUNCHER, REPO_ROOT
+    from tests.fake_telegram.sessions import DEFAULT_DC, fresh_key
+
+    fake = FakeTelegram(world)
+    session = StringSession()
+    session.set_dc(*DEFAULT_DC)
+    session.auth_key = fresh_key(424242)  # a key Telegram never saw logged in
+    config = fake.tap_config(chats=["@fake_news"], session_string=session.save())
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    spec = dump_spec(fake, tmp_path / "world.json")
+    out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out_path.open("w") as out_file, err_path.open("w") as err_file:
+        child = subprocess.Popen(
+            [str(LAUNCHER), "--world", str(spec), "--", "--config", str(tmp_path / "config.json")],
+            stdin=subprocess.PIPE,  # open and never written: a prompt would block on it
+            stdout=out_file,
+            stderr=err_file,
+            cwd=REPO_ROOT,
+            env=dict(os.environ, FAKE_TELEGRAM_PYTHON=sys.executable),
+        )
+        try:
+            child.wait(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            assert child.stdin is not None
+            child.stdin.close()
+    out, err = out_path.read_text(), err_path.read_text()
+    assert child.returncode == 3, err[-2000:]
+    assert "run `tap-telegram login`" in err
+    assert "phone" not in (out + err).lower()
+    assert "Traceback" not in err
