@@ -7,10 +7,10 @@ rate-limit hits, last run). They live under ``"stats"`` in the chat's partition 
 
     {"context": {"chat_id": -1001234567890}, "replication_key": "id",
      "replication_key_value": 48213,
-     "stats": {"total_processed": 48213, "rate_limit_hits": 3, "rate_limit_seconds": 41.0,
+     "stats": {"total_processed": 48213, "rate_limit_hits": 3, "rate_limit_seconds": 41,
                "requests": 489, "runs": 7, "last_run": "2024-06-01T03:00:12+00:00",
-               "last_run_processed": 120, "last_run_seconds": 2.4,
-               "messages_per_second": 50.0}}
+               "last_run_processed": 120, "last_run_seconds": 2,
+               "messages_per_second": 60}}
 
 The SDK keeps extra keys of a partition's state (it only rewrites its own markers), so
 they survive every STATE message and come back with ``--state``. The request and
@@ -59,24 +59,33 @@ class ChatRun:
         return time.monotonic() - self.started
 
     def stats(self, previous: Mapping[str, Any] | None, calls: Mapping[str, float]) -> dict:
-        """The ``stats`` of the partition: ``previous`` totals plus this run so far."""
+        """The ``stats`` of the partition: ``previous`` totals plus this run so far.
+
+        Integers and strings only: SDK-based targets (target-postgres) parse numbers in
+        STATE as ``Decimal`` and then fail to serialize a float back (found end to end).
+        """
         before = previous if isinstance(previous, Mapping) else {}
         seconds = self.seconds
         return {
-            "total_processed": int(before.get("total_processed", 0)) + self.messages,
-            "rate_limit_hits": int(before.get("rate_limit_hits", 0))
-            + int(calls.get("flood_waits", 0)),
-            "rate_limit_seconds": round(
-                float(before.get("rate_limit_seconds", 0)) + float(calls.get("flood_seconds", 0)),
-                3,
-            ),
-            "requests": int(before.get("requests", 0)) + int(calls.get("requests", 0)),
-            "runs": int(before.get("runs", 0)) + 1,
+            "total_processed": _count(before, "total_processed") + self.messages,
+            "rate_limit_hits": _count(before, "rate_limit_hits") + int(calls.get("flood_waits", 0)),
+            "rate_limit_seconds": _count(before, "rate_limit_seconds")
+            + round(calls.get("flood_seconds", 0)),
+            "requests": _count(before, "requests") + int(calls.get("requests", 0)),
+            "runs": _count(before, "runs") + 1,
             "last_run": self.started_at.isoformat(),
             "last_run_processed": self.messages,
-            "last_run_seconds": round(seconds, 3),
-            "messages_per_second": round(self.messages / seconds, 1) if seconds > 0 else 0.0,
+            "last_run_seconds": round(seconds),
+            "messages_per_second": round(self.messages / seconds) if seconds > 0 else 0,
         }
+
+
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    """A counter of earlier runs; 0 if missing or not a number (a hand-edited STATE)."""
+    try:
+        return int(float(stats.get(key, 0)))
+    except (TypeError, ValueError):
+        return 0
 
 
 def emit_metrics(tags: Mapping[str, Any], run: ChatRun, calls: Mapping[str, float]) -> None:

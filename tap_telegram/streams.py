@@ -162,8 +162,10 @@ class MessagesStream(TelegramStream):
         except ChatError as error:
             self.source.chat_failed(error)
         finally:
-            # Runs after the last record was processed, or when the chat fails.
-            calls = self.source.call_stats(chat_id)
+            # Runs after the last record was processed, or when the chat fails (or late,
+            # when an error elsewhere closed the run: then never reopen the source).
+            source = self._tap.open_source
+            calls = source.call_stats(chat_id) if source is not None else {}
             partition[STATS_KEY] = run.stats(previous, calls)
             emit_metrics({"stream": self.name, "context": dict(context)}, run, calls)
             self._tap.run_summary.add_chat(run)

@@ -232,6 +232,11 @@ class TapTelegram(Tap):
         ]
 
     @property
+    def open_source(self) -> Source | None:
+        """The run's source if it is open now (never opens one)."""
+        return self._source
+
+    @property
     def source(self) -> Source:
         """The run's source, opened on first use (discovery never gets here)."""
         if self._source is None:
