@@ -238,43 +238,56 @@ async def login(
                 f"cannot reach Telegram ({type(exc).__name__}); check the network "
                 "and --dc-id/--server-address/--server-port"
             ) from None
-        phone = ask("Phone number, international format, e.g. +14155550123 (input hidden): ", True)
         try:
-            await client.send_code_request(phone)
-        except errors.ApiIdInvalidError:
-            raise ConfigError(
-                "Telegram rejected api_id/api_hash (API_ID_INVALID); copy both again from "
-                "my.telegram.org, API development tools"
-            ) from None
-        except (errors.PhoneNumberInvalidError, errors.PhoneNumberBannedError) as exc:
-            reason = "is banned" if isinstance(exc, errors.PhoneNumberBannedError) else "is invalid"
-            raise LoginFailedError(
-                f"Telegram says the phone number {reason}; use the international format, "
-                "e.g. +14155550123"
-            ) from None
-        except errors.PhoneNumberUnoccupiedError:
-            raise LoginFailedError(
-                "no Telegram account uses this phone number; sign up in a Telegram app first"
-            ) from None
-        except errors.FloodWaitError as exc:
-            raise LoginFailedError(
-                f"Telegram asks to wait {exc.seconds} s before another login attempt; "
-                "try again later"
-            ) from None
-        await _ask_code(client, phone, ask, err)
-        me = await client.get_me()
-        if me is None:
-            raise LoginFailedError(
-                "Telegram did not confirm the login; run `tap-telegram login` again"
-            )
-        name = " ".join(part for part in (me.first_name, me.last_name) if part) or "the account"
-        err.write(f"Logged in as {name} (user id {me.id}).\n")
-        if isinstance(client.session, StringSession):
-            return str(client.session.save())
-        client.session.save()
-        return ""
+            return await _login(client, ask, err)
+        except errors.RPCError as exc:
+            raise _login_error(exc) from None
     finally:
         await client.disconnect()
+
+
+async def _login(client: TelegramClient, ask: Prompter, err: TextIO) -> str:
+    phone = ask("Phone number, international format, e.g. +14155550123 (input hidden): ", True)
+    await client.send_code_request(phone)
+    await _ask_code(client, phone, ask, err)
+    me = await client.get_me()
+    if me is None:
+        raise LoginFailedError("Telegram did not confirm the login; run `tap-telegram login` again")
+    name = " ".join(part for part in (me.first_name, me.last_name) if part) or "the account"
+    err.write(f"Logged in as {name} (user id {me.id}).\n")
+    if isinstance(client.session, StringSession):
+        return str(client.session.save())
+    client.session.save()
+    return ""
+
+
+def _login_error(exc: BaseException) -> TapTelegramError:
+    """One line for what Telegram answered (never the phone: only the error's name)."""
+    if isinstance(exc, errors.ApiIdInvalidError):
+        return ConfigError(
+            "Telegram rejected api_id/api_hash (API_ID_INVALID); copy both again from "
+            "my.telegram.org, API development tools"
+        )
+    if isinstance(exc, (errors.PhoneNumberInvalidError, errors.PhoneNumberBannedError)):
+        reason = "is banned" if isinstance(exc, errors.PhoneNumberBannedError) else "is invalid"
+        return LoginFailedError(
+            f"Telegram says the phone number {reason}; use the international format, "
+            "e.g. +14155550123"
+        )
+    if isinstance(exc, errors.PhoneNumberUnoccupiedError):
+        return LoginFailedError(
+            "no Telegram account uses this phone number; sign up in a Telegram app first"
+        )
+    if isinstance(exc, errors.FloodError):
+        seconds = getattr(exc, "seconds", None)
+        wait = f"{seconds} s" if seconds is not None else "a while"
+        return LoginFailedError(
+            f"Telegram asks to wait {wait} before another login attempt; try again later"
+        )
+    message = getattr(exc, "message", None) or type(exc).__name__
+    return LoginFailedError(
+        f"Telegram refused the login ({message}); run `tap-telegram login` again"
+    )
 
 
 def main(

@@ -244,3 +244,24 @@ def test_login_reads_api_credentials_from_a_tap_config(world, tmp_path: Path):
         "Phone number",
         "Login code (sent to your other Telegram apps or by SMS): ",
     ]
+
+
+@pytest.mark.parametrize(
+    ("request_name", "error", "needle"),
+    [
+        ("SendCode", "FLOOD_WAIT_120", "wait 120 s before another login attempt"),
+        ("SignIn", "PHONE_NUMBER_BANNED", "the phone number is banned"),
+        ("SignIn", "PHONE_CODE_EXPIRED", "the login code expired"),
+        ("SignIn", "AUTH_RESTART_FAILED", "Telegram refused the login (AUTH_RESTART_FAILED)"),
+    ],
+)
+def test_telegram_refusals_are_one_line(world, request_name, error, needle):
+    fake = FakeTelegram(world)
+    fake.add_fault(request_name, error)
+    code, out, err = run_login(fake, Script(API_HASH, PHONE, "24680"))
+    assert code == 3
+    assert out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("tap-telegram login: ")
+    assert needle in last
+    assert "15550000000" not in err
