@@ -236,3 +236,26 @@ def test_sync_never_prompts_without_a_session(world, tmp_path):
     assert "run `tap-telegram login`" in err
     assert "phone" not in (out + err).lower()
     assert "Traceback" not in err
+
+
+def test_premium_flood_wait_is_waited_and_counted(world):
+    fake = FakeTelegram(world)
+    fake.add_fault("GetHistoryRequest", "FLOOD_PREMIUM_WAIT_1", times=1)
+
+    async def go():
+        from telethon import functions
+
+        client = fake.client()
+        await client.connect()
+        try:
+            caller = Caller(client, logging.getLogger("test"), max_flood_wait=10)
+            entity = await client.get_input_entity("@fake_news")
+            request = functions.messages.GetHistoryRequest(entity, 0, None, 0, 10, 0, 0, 0)
+            result = await caller(request, chat="news")
+            return result, caller.stats_for("news")
+        finally:
+            await client.disconnect()
+
+    result, stats = asyncio.run(go())
+    assert len(result.messages) == 10
+    assert (stats.requests, stats.flood_waits, stats.flood_seconds) == (2, 1, 1)

@@ -90,7 +90,7 @@ class Caller:
             stats.requests += 1
             try:
                 return await send()
-            except errors.FloodWaitError as exc:
+            except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
                 seconds = max(int(exc.seconds), 0)
                 if seconds > self.max_flood_wait:
                     raise ChatError(
