@@ -80,3 +80,43 @@ def test_session_error_mid_run_still_finishes_takeout(world):
     assert run.returncode == 3
     assert "tap-telegram login" in run.stderr
     assert finishes(run) == ["FinishTakeoutSession(success=False)"]
+
+
+def test_takeout_left_open_in_a_session_file_is_replaced(world, tmp_path):
+    """A killed run leaves its takeout id in a SQLite session; the next run starts anew."""
+    import io
+
+    from telethon.sessions import SQLiteSession
+
+    from tap_telegram import login
+    from tests.fake_telegram import API_HASH, API_ID
+
+    fake = FakeTelegram(world)
+    path = tmp_path / "me.session"
+    answers = iter([API_HASH, "+15550000000", "24680"])
+    code = login.main(
+        ["--api-id", str(API_ID), "--session-file", str(path)],
+        client_factory=fake.client_factory,
+        prompt=lambda text, secret: next(answers),
+        out=io.StringIO(),
+        err=io.StringIO(),
+    )
+    assert code == 0
+    stale = SQLiteSession(str(path))
+    stale.takeout_id = 987654321  # what a run killed inside its takeout leaves behind
+    stale.save()
+    stale.close()
+    config = {
+        **fake.tap_config(chats=["@fake_devs"], use_takeout=True),
+        "session_string": None,
+        "session_file": str(path),
+    }
+    run = run_fake_tap(fake, config).check()
+    assert "a previous run left a takeout session open" in run.stderr
+    assert stats_of(run).errors["TAKEOUT_INVALID"] == 0
+    assert finishes(run) == ["FinishTakeoutSession(success=True)"]
+    after = SQLiteSession(str(path))
+    try:
+        assert after.takeout_id is None
+    finally:
+        after.close()
