@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import io
 import json
 import os
 import sys
@@ -59,15 +60,29 @@ class LoginFailedError(SessionError):
 
 
 def terminal_prompt(stream: TextIO | None = None) -> Prompter:
-    """Prompts on stderr (stdout carries only the session string); secrets hidden."""
-    out = stream or sys.stderr
+    """Prompts on the terminal itself (``/dev/tty``), secrets hidden.
+
+    Not on stdout, which carries only the session string, and not on stderr:
+    ``meltano invoke`` reads a plugin's stderr line by line, so a prompt without a
+    newline would never show. Without a terminal: prompts on stderr, answers on stdin.
+    """
+    fallback = stream or sys.stderr
 
     def ask(text: str, secret: bool) -> str:
         if secret:
-            return getpass.getpass(text, stream=out)
-        out.write(text)
-        out.flush()
-        line = sys.stdin.readline()
+            return getpass.getpass(text)  # /dev/tty when there is one
+        try:
+            # As getpass does it: an unbuffered read-write file (a tty cannot seek).
+            tty = io.TextIOWrapper(io.FileIO(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY), "w+"))
+        except OSError:
+            fallback.write(text)
+            fallback.flush()
+            line = sys.stdin.readline()
+        else:
+            with tty:
+                tty.write(text)
+                tty.flush()
+                line = tty.readline()
         if not line:
             raise EOFError
         return line.rstrip("\r\n")

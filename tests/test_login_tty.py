@@ -23,9 +23,15 @@ def test_login_helper_in_a_terminal_with_2fa(tmp_path):
     fake = FakeTelegram(world, auth=AuthSettings(password=PASSWORD, code="11223"))
     spec = dump_spec(fake, tmp_path / "world.json")
     env = dict(os.environ, FAKE_TELEGRAM_PYTHON=sys.executable)
+    # stderr goes to a file, as under `meltano invoke` (which reads it line by line):
+    # the prompts must reach the terminal anyway (/dev/tty), stdout only the session.
+    stderr_file = tmp_path / "stderr.txt"
     child = pexpect.spawn(
-        str(LAUNCHER),
-        ["--world", str(spec), "--", "login", "--api-id", "12345"],
+        "bash",
+        [
+            "-c",
+            f'exec "{LAUNCHER}" --world "{spec}" -- login --api-id 12345 2>"{stderr_file}"',
+        ],
         cwd=str(REPO_ROOT),
         env=env,
         encoding="utf-8",
@@ -47,12 +53,14 @@ def test_login_helper_in_a_terminal_with_2fa(tmp_path):
     finally:
         child.close()
     screen = "".join(transcript)
-    assert child.exitstatus == 0, screen
-    assert "This account has two-step verification." in screen
-    assert "Logged in as" in screen
+    stderr = stderr_file.read_text(encoding="utf-8")
+    assert child.exitstatus == 0, screen + stderr
+    assert "This account has two-step verification." in stderr
+    assert "Logged in as" in stderr
     # Hidden input: what was typed never shows on the terminal (the code is not secret).
     for secret in (API_HASH, PHONE, PHONE.lstrip("+"), PASSWORD):
         assert secret not in screen
+        assert secret not in stderr
     assert "11223" in screen
     lines = [line.strip() for line in screen.splitlines()]
     session = next(line for line in lines if len(line) > 300 and " " not in line)
