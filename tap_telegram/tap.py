@@ -322,6 +322,8 @@ def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
             raise
         tap_class.logger.error("tap-telegram: %s", error)
         code = error.exit_code
+    if "--help" in sys.argv[1:]:
+        click.echo("\nFirst run: `tap-telegram login` creates a session (see its --help).")
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -265,3 +265,20 @@ def test_telegram_refusals_are_one_line(world, request_name, error, needle):
     assert last.startswith("tap-telegram login: ")
     assert needle in last
     assert "15550000000" not in err
+
+
+def test_help_points_to_login():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tap_telegram", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "`tap-telegram login` creates a session" in done.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "tap_telegram", "login", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--test-servers" in helped.stdout
