@@ -10,6 +10,8 @@ written, and a finished chat's bookmark never depends on a later chat succeeding
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sys
 from collections.abc import Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,7 +20,8 @@ from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
-from tap_telegram.errors import ChatError, ConfigError
+from tap_telegram.checkpoint import STATS_KEY, ChatRun, emit_metrics
+from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
 from tap_telegram.schemas import CHAT_SCHEMA, MESSAGE_SCHEMA, USER_SCHEMA
 from tap_telegram.sources.base import MessageQuery
 
@@ -36,6 +39,18 @@ class TelegramStream(Stream):
     def source(self) -> Source:
         """The source shared by all streams of this run."""
         return self._tap.source
+
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        """The SDK's stream log, minus its "unhandled error" line for a user error.
+
+        ``tap.main`` prints a user error as the one line that says what to do; the SDK's
+        generic line before it would only bury it.
+        """
+        if message.startswith("An unhandled error occurred") and isinstance(
+            sys.exc_info()[1], TapTelegramError
+        ):
+            return
+        super().log(message, *args, level=level, **kwargs)
 
 
 class ChatsStream(TelegramStream):
@@ -133,16 +148,27 @@ class MessagesStream(TelegramStream):
             query.after_id,
             f" from {query.since.isoformat()}" if query.since else "",
         )
+        # Counters next to the bookmark (tap_telegram.checkpoint); the SDK keeps extra keys.
+        partition = self.get_context_state(context)
+        previous, run = partition.get(STATS_KEY), ChatRun()
         try:
             for index, page in enumerate(self.source.message_pages(query)):
                 if index:
                     # Every record of the previous page has been written and counted.
+                    partition[STATS_KEY] = run.stats(previous, self.source.call_stats(chat_id))
                     self._write_state_message()
+                run.messages += len(page)
                 yield from page
         except ChatError as error:
             self.source.chat_failed(error)
         finally:
-            # Runs after the last record was processed, or when the chat fails.
+            # Runs after the last record was processed, or when the chat fails (or late,
+            # when an error elsewhere closed the run: then never reopen the source).
+            source = self._tap.open_source
+            calls = source.call_stats(chat_id) if source is not None else {}
+            partition[STATS_KEY] = run.stats(previous, calls)
+            emit_metrics({"stream": self.name, "context": dict(context)}, run, calls)
+            self._tap.run_summary.add_chat(run)
             self._write_state_message()
 
 

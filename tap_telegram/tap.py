@@ -13,10 +13,12 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import JSONSchemaValidator
 
-from tap_telegram import streams
+from tap_telegram import config_errors, login, streams
 from tap_telegram.bot_api_stream import bot_api_streams
-from tap_telegram.errors import ChatsFailedError, TapTelegramError
+from tap_telegram.checkpoint import RunSummary
+from tap_telegram.errors import ChatsFailedError, ConfigError, TapTelegramError
 from tap_telegram.schemas import CHAT_TYPES
 from tap_telegram.sources import SOURCES, source_class
 from tap_telegram.sources.base import Source
@@ -127,6 +129,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "use_takeout",
+        th.BooleanType,
+        default=False,
+        title="Use takeout",
+        description=(
+            "MTProto: read history inside a takeout (data export) session, which has "
+            "lower flood limits for bulk history. Telegram may first ask you to allow the "
+            "export in another Telegram app."
+        ),
+    ),
+    th.Property(
         "stream_per_chat",
         th.BooleanType,
         default=False,
@@ -222,6 +235,14 @@ class TapTelegram(Tap):
     client_factory: ClassVar[ClientFactory] = staticmethod(build_client)
 
     _source: Source | None = None
+    _run_summary: RunSummary | None = None
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """Totals of this run, fed by the messages stream, logged as one line at the end."""
+        if self._run_summary is None:
+            self._run_summary = RunSummary()
+        return self._run_summary
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Write state like the SDK does, but exit 128+signal, not 0.
@@ -232,6 +253,22 @@ class TapTelegram(Tap):
             super()._handle_termination(signum, frame)
         except SystemExit:
             raise SystemExit(128 + signum) from None
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The SDK's validation (it also fills in defaults), with safe messages.
+
+        The SDK's messages quote the bad value, and for api_hash or session_string that
+        is a secret: these name the setting and what it must be, never the value.
+        """
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        validator = JSONSchemaValidator(schema)
+        problems = config_errors.describe_all(validator.iter_errors(self._config))
+        if problems and raise_errors:
+            raise ConfigError(config_errors.message(problems))
+        if problems:
+            self.logger.warning("%s", config_errors.message(problems))
+        return problems
 
     def discover_streams(self) -> list[Stream]:
         """Chats first (they define the partitions), messages, then the users seen."""
@@ -248,6 +285,11 @@ class TapTelegram(Tap):
         if self.config.get("source") == "bot_api":
             return bot_api_streams(self, loaded)
         return loaded
+
+    @property
+    def open_source(self) -> Source | None:
+        """The run's source if it is open now (never opens one)."""
+        return self._source
 
     @property
     def source(self) -> Source:
@@ -272,15 +314,25 @@ class TapTelegram(Tap):
     # and the end of a run, in the CLI and in get_tap_test_class alike; the source
     # must be closed there or sockets and the event loop leak.
     def sync_all(self) -> None:  # type: ignore[misc]
-        """Open the source (settings, session, chats) first; always close it at the end."""
+        """Open the source (settings, session, chats) first; always close it at the end.
+
+        The summary line (messages, requests, flood waits, failed chats) is logged on
+        every exit path, and the source learns whether the run succeeded before it
+        closes (a takeout is finished with that flag).
+        """
+        succeeded = False
+        self._run_summary = RunSummary()
         try:
             _ = self.source
             super().sync_all()
             if self.source.failures and self.config.get("on_chat_error") != "skip":
                 raise ChatsFailedError(self.source.failures)
+            succeeded = True
         finally:
             source, self._source = self._source, None
             if source is not None:
+                source.succeeded = succeeded
+                self.run_summary.log(self.logger, source.call_stats(), len(source.failures))
                 source.close()
 
 
@@ -297,7 +349,14 @@ def _user_error(exc: BaseException) -> TapTelegramError | None:
 
 
 def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
-    """Console entry point: the SDK CLI, with user errors as one line and an exit code."""
+    """Console entry point: the SDK CLI, with user errors as one line and an exit code.
+
+    ``tap-telegram login`` is the interactive login helper (:mod:`tap_telegram.login`);
+    it uses the tap class's client factory, so tests can point it at the fake Telegram.
+    """
+    login_args = login.login_argv(sys.argv[1:])
+    if login_args is not None:
+        sys.exit(login.main(login_args, client_factory=tap_class.client_factory))
     command = tap_class.cli
     try:
         code = command.main(standalone_mode=False)
@@ -318,6 +377,8 @@ def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
             raise
         tap_class.logger.error("tap-telegram: %s", error)
         code = error.exit_code
+    if "--help" in sys.argv[1:]:
+        click.echo("\nFirst run: `tap-telegram login` creates a session (see its --help).")
     sys.exit(code if isinstance(code, int) else 0)
 
 

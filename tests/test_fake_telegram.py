@@ -12,6 +12,8 @@ from telethon import TelegramClient, errors, functions, types, utils
 from telethon.sessions import StringSession
 
 from tests.fake_telegram import (
+    API_HASH,
+    API_ID,
     FakeTelegram,
     SimulatedCrash,
     World,
@@ -78,11 +80,18 @@ def test_session_strings_and_statuses() -> None:
             assert (await client.get_me()).bot
             with pytest.raises(errors.BotMethodInvalidError):
                 await client.get_messages("fake_news", limit=1)
-        fresh = fake.install(TelegramClient(StringSession(), 1, "x", receive_updates=False))
+        fresh = fake.install(
+            TelegramClient(StringSession(), API_ID, API_HASH, receive_updates=False)
+        )
         await fresh.connect()
         assert not await fresh.is_user_authorized()
         assert fresh.session.auth_key is not None
         await fresh.disconnect()
+        # The fake knows its app: another api_id is refused on the first request.
+        other = fake.install(TelegramClient(StringSession(), 1, "x", receive_updates=False))
+        with pytest.raises(errors.ApiIdInvalidError):
+            await other.connect()
+        await other.disconnect()
 
     run(go())
 

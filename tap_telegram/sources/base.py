@@ -83,6 +83,9 @@ class Source(abc.ABC):
 
     #: Value of the ``source`` setting that selects this backend.
     name: ClassVar[str]
+    #: Set by the tap right before :meth:`close`: the run completed without an error
+    #: (a source may end server-side sessions differently, e.g. a takeout).
+    succeeded: bool = False
 
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
         self.config = config
@@ -97,6 +100,14 @@ class Source(abc.ABC):
             raise error
         self.logger.error("tap-telegram: %s (skipping this chat, going on with the others)", error)
         self.failures.append(error)
+
+    def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
+        """Request counters of one chat (``None``: the whole run) for STATE and metrics.
+
+        Keys ``requests``, ``flood_waits``, ``flood_seconds``; a source that sends no
+        requests (an export) has none.
+        """
+        return {}
 
     def open(self) -> None:  # noqa: B027 - optional hook
         """Connect, authenticate, resolve chats. Default: nothing to do."""

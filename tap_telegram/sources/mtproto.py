@@ -31,13 +31,21 @@ from tap_telegram.errors import ConfigError, SessionError
 from tap_telegram.mapping.mtproto import PeerIndex, map_chat, map_message, map_user
 from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
-from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller, CallStats
+from tap_telegram.sources.mtproto_calls import (
+    BOT_SESSION,
+    BOT_TOKEN,
+    LOGIN_HINT,
+    Caller,
+    CallStats,
+)
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.takeout import Takeout
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
     ClientSettings,
     build_client,
     open_session,
+    session_file_exists,
 )
 
 #: Seconds between progress lines of one chat.
@@ -60,6 +68,7 @@ class MTProtoSource(Source):
         self._runner: LoopThread | None = None
         self._client: TelegramClient | None = None
         self._caller: Caller | None = None
+        self._takeout: Takeout | None = None
         self._self_id: int | None = None
         self._chats: list[ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
@@ -81,6 +90,15 @@ class MTProtoSource(Source):
             raise ConfigError(
                 "setting 'session_string' (or 'session_file') is required for source "
                 f"mtproto; {LOGIN_HINT}"
+            )
+        session_string = self.config.get("session_string")
+        if session_string and BOT_TOKEN.match(str(session_string).strip()):
+            raise ConfigError(f"setting 'session_string' holds a bot token: {BOT_SESSION}")
+        session_file = self.config.get("session_file")
+        if not session_string and session_file and not session_file_exists(session_file):
+            raise ConfigError(
+                f"setting 'session_file': no session file at {session_file}; create it with "
+                f"`tap-telegram login --session-file {session_file}`"
             )
         try:
             session = open_session(
@@ -127,6 +145,10 @@ class MTProtoSource(Source):
         if me[0].bot:
             raise ConfigError(BOT_SESSION)
         self._self_id = me[0].id
+        if self.config.get("use_takeout"):
+            # From here on every request goes through the takeout (export limits).
+            self._takeout = Takeout(client, self._caller, self.logger)
+            self._caller.client = await self._takeout.start()
 
     def close(self) -> None:
         """Disconnect the client and stop the loop; safe to call twice."""
@@ -134,6 +156,8 @@ class MTProtoSource(Source):
         if runner is None:
             return
         try:
+            if self._takeout is not None:
+                runner.run(self._takeout.finish(self.succeeded and not self.failures))
             if self._client is not None:
                 runner.run(_disconnect(self._client))
         finally:
@@ -155,7 +179,7 @@ class MTProtoSource(Source):
             assert self._caller is not None
             self._chats = runner.run(
                 resolve_chats(
-                    self._client, self._caller, self.config, self.logger, self.chat_failed
+                    self._caller.client, self._caller, self.config, self.logger, self.chat_failed
                 )
             )
         return self._chats
@@ -167,6 +191,17 @@ class MTProtoSource(Source):
                 map_chat(chat.entity, chat.full) for chat in self.resolved_chats()
             ]
         return self._chat_records
+
+    def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
+        """Requests and flood waits of one chat (``None``: the whole run), from the caller."""
+        if self._caller is None:
+            return {}
+        if chat_id is None:
+            return self._caller.totals().as_dict()
+        for chat in self._chats or []:
+            if chat.chat_id == chat_id:
+                return self._caller.stats_for(chat.label).as_dict()
+        return {}
 
     def _chat(self, chat_id: int) -> ResolvedChat:
         for chat in self.resolved_chats():

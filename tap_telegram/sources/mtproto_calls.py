@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -28,6 +29,9 @@ BOT_SESSION = (
     "use source: bot_api with bot_token, or log in with a user account"
 )
 
+#: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
+BOT_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
 
 @dataclasses.dataclass
 class CallStats:
@@ -36,6 +40,10 @@ class CallStats:
     requests: int = 0
     flood_waits: int = 0
     flood_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """The counters by name (what STATE, metrics and the summary line report)."""
+        return dataclasses.asdict(self)
 
 
 class Caller:
@@ -57,6 +65,15 @@ class Caller:
         """Counters of one chat (created on first use)."""
         return self.stats.setdefault(chat, CallStats())
 
+    def totals(self) -> CallStats:
+        """Counters of the whole run (every chat, the connection and dialog loading)."""
+        total = CallStats()
+        for stats in self.stats.values():
+            total.requests += stats.requests
+            total.flood_waits += stats.flood_waits
+            total.flood_seconds += stats.flood_seconds
+        return total
+
     async def __call__(self, request: TLRequest, *, chat: str) -> Any:
         """Send ``request`` on behalf of ``chat`` (a label used in logs and errors)."""
         return await self.call(lambda: self.client(request), chat=chat, what=type(request).__name__)
@@ -73,7 +90,7 @@ class Caller:
             stats.requests += 1
             try:
                 return await send()
-            except errors.FloodWaitError as exc:
+            except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
                 seconds = max(int(exc.seconds), 0)
                 if seconds > self.max_flood_wait:
                     raise ChatError(
@@ -124,6 +141,27 @@ class Caller:
             except (errors.SessionRevokedError, errors.UserDeactivatedError) as exc:
                 raise SessionError(
                     f"the session cannot be used ({_rpc_name(exc)}); {LOGIN_HINT}"
+                ) from None
+            except errors.SessionPasswordNeededError:
+                raise SessionError(
+                    "the session's login was never finished: the account has two-step "
+                    f"verification and its password was not entered; {LOGIN_HINT}"
+                ) from None
+            except errors.ApiIdInvalidError:
+                raise ConfigError(
+                    "Telegram rejected settings 'api_id'/'api_hash' (API_ID_INVALID); copy "
+                    "both again from my.telegram.org, API development tools"
+                ) from None
+            except errors.UnauthorizedError as exc:
+                raise SessionError(
+                    f"Telegram refused the session ({_rpc_name(exc)}); {LOGIN_HINT}"
+                ) from None
+            except (errors.ServerError, errors.TimedOutError) as exc:
+                # Telethon already retried request_retries times (raise_last_call_error).
+                raise ChatError(
+                    chat,
+                    f"Telegram kept answering {what} with a server error ({exc.message}); "
+                    "its servers have trouble, run again later",
                 ) from None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from telethon import TelegramClient
 from telethon.sessions import Session, SQLiteSession, StringSession
@@ -48,6 +49,12 @@ def open_session(session_string: str | None, session_file: str | None) -> Sessio
     return StringSession()
 
 
+def session_file_exists(session_file: str) -> bool:
+    """Whether the SQLite session file exists (Telethon would silently create it)."""
+    path = session_file if session_file.endswith(".session") else session_file + ".session"
+    return Path(path).exists()
+
+
 def build_client(settings: ClientSettings) -> TelegramClient:
     """Construct the real client with the tap's policies.
 
@@ -56,6 +63,9 @@ def build_client(settings: ClientSettings) -> TelegramClient:
       sleep silently).
     * ``receive_updates=False``: a sync reads history; it must not build an update
       state or receive pushes.
+    * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
+      timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
+      so the tap can name the chat and the error in one line.
     """
     session = settings.session
     if settings.server_address:
@@ -73,6 +83,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
         connection_retries=settings.connection_retries,
         timeout=settings.timeout,
         receive_updates=False,
+        raise_last_call_error=True,
         device_model="tap-telegram",
         app_version="tap-telegram",
     )

@@ -17,6 +17,7 @@ from telethon.sessions import StringSession
 
 from tap_telegram.sources.telethon_client import ClientSettings, build_client
 from tests.fake_telegram.faults import Fault, RateLimit, Stats
+from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender
 from tests.fake_telegram.server import Server
 from tests.fake_telegram.sessions import session_string
@@ -39,6 +40,7 @@ class FakeTelegram:
         rate_limits: Iterable[RateLimit] = (),
         latency: float = 0.0,
         crash_mode: CrashMode = "raise",
+        auth: AuthSettings | None = None,
     ) -> None:
         self.world = world if world is not None else World()
         self.faults: list[Fault] = list(faults)
@@ -48,6 +50,10 @@ class FakeTelegram:
         #: ``"exit"``: a crash fault calls ``os._exit`` (subprocesses); ``"raise"``:
         #: it raises :class:`~tests.fake_telegram.faults.SimulatedCrash`.
         self.crash_mode: CrashMode = crash_mode
+        #: Login code and 2FA password of the account (see :mod:`.handlers_auth`).
+        self.auth = auth or AuthSettings()
+        #: The only api_id the fake accepts (others answer API_ID_INVALID).
+        self.api_id = API_ID
         self.stats = Stats()
         self.server = Server(self)
         self.senders: list[FakeSender] = []

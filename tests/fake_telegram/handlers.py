@@ -105,7 +105,8 @@ def init_takeout(server: Server, request: Any, status: str) -> Any:
 
 @handles("FinishTakeoutSessionRequest")
 def finish_takeout(server: Server, request: Any, status: str) -> Any:
-    """``account.finishTakeoutSession``: closes every takeout session."""
+    """``account.finishTakeoutSession``: closes every takeout session (logs the flag)."""
+    server.fake.stats.log.append(f"FinishTakeoutSession(success={bool(request.success)})")
     server.takeouts.clear()
     return True
 
@@ -327,3 +328,7 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
         pts=chat.pts,
         order_by_create_date=True,
     )
+
+
+# Login requests live in their own module; importing it registers them.
+from tests.fake_telegram import handlers_auth  # noqa: E402, F401

@@ -25,7 +25,7 @@ from telethon.extensions import BinaryReader
 from telethon.tl import types
 
 from tests.fake_telegram.faults import FakeRpcError
-from tests.fake_telegram.sessions import fresh_key, status_of
+from tests.fake_telegram.sessions import auth_key_bytes, fresh_key, status_of
 
 if TYPE_CHECKING:
     from tests.fake_telegram.fake import FakeTelegram
@@ -62,6 +62,7 @@ class FakeSender:
         self._pending: dict[asyncio.Future[Any], asyncio.Handle | None] = {}
         self._status: tuple[bytes | None, str] | None = None
         self._ping: int | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- MTProtoSender interface ---------------------------------------------------
 
@@ -131,6 +132,8 @@ class FakeSender:
         future: asyncio.Future[Any] = loop.create_future()
         started = time.perf_counter()
         outcome = self.fake.server.handle(request, self.status)
+        if outcome.rekey is not None:
+            self._rekey(outcome.rekey)
         data = b""
         if outcome.error is None and not outcome.disconnect:
             try:
@@ -150,6 +153,18 @@ class FakeSender:
         )
         self._pending[future] = handle
         return future
+
+    def _rekey(self, status: str) -> None:
+        """A login step changed the session's status: install a key that says so.
+
+        Telethon's auth-key callback stores it in the session (string or SQLite),
+        before the answer is delivered (tasks run in FIFO order with call_soon).
+        """
+        self.auth_key.key = auth_key_bytes(self.fake.world.seed, status, "login")
+        if self._auth_key_callback is not None:
+            task = asyncio.get_running_loop().create_task(self._auth_key_callback(self.auth_key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     def _result(request: Any, error: BaseException | None, data: bytes) -> tuple[Any, Any]:

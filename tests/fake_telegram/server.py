@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from telethon.extensions import BinaryReader
 from telethon.tl import functions, types
 
-from tests.fake_telegram import handlers
+from tests.fake_telegram import handlers, handlers_auth
 from tests.fake_telegram.faults import FakeRpcError, SimulatedCrash
 from tests.fake_telegram.hashing import mix, signed64
 from tests.fake_telegram.records import ChatRecord
@@ -37,7 +37,7 @@ WRAPPERS: tuple[type, ...] = (
     functions.InvokeAfterMsgRequest,
 )
 #: Requests that work without a logged-in session.
-UNAUTHENTICATED = frozenset({"GetConfigRequest"})
+UNAUTHENTICATED = frozenset({"GetConfigRequest", *handlers_auth.LOGIN_REQUESTS})
 #: Requests a bot session may not use.
 USER_ONLY = frozenset({"GetHistoryRequest", "GetDialogsRequest", "InitTakeoutSessionRequest"})
 
@@ -50,6 +50,8 @@ class Outcome:
     error: BaseException | None = None
     disconnect: bool = False
     delay: float = 0.0
+    #: New session status after a login step (the sender re-keys the session).
+    rekey: str | None = None
 
 
 def receive(request: Any) -> Any:
@@ -63,6 +65,10 @@ class Server:
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
         self.takeouts: set[int] = set()
+        #: Set by a login handler: the status the session has from now on.
+        self.rekey: str | None = None
+        #: Open SRP exchanges of account.getPassword: srp_id -> (b, B).
+        self.srp: dict[int, tuple[int, int]] = {}
         self.handlers: dict[str, Callable[[Server, Any, str], Any]] = dict(handlers.HANDLERS)
 
     @property
@@ -114,10 +120,12 @@ class Server:
                     f"({type(request).__name__} as sent); add it to tests/fake_telegram"
                 )
                 return outcome
+            self.rekey = None
             outcome.result = handler(self, inner, status)
         except FakeRpcError as exc:
             stats.errors[exc.message] += 1
             outcome.error = exc
+        outcome.rekey, self.rekey = self.rekey, None
         return outcome
 
     def connect_outcome(self) -> Outcome:
@@ -145,6 +153,11 @@ class Server:
         """The innermost request (wrappers counted; takeout ids checked)."""
         while type(request) in WRAPPERS:
             self.fake.stats.wrappers[type(request).__name__] += 1
+            if (
+                isinstance(request, functions.InitConnectionRequest)
+                and request.api_id != self.fake.api_id
+            ):
+                raise FakeRpcError("API_ID_INVALID")
             if (
                 isinstance(request, functions.InvokeWithTakeoutRequest)
                 and request.takeout_id not in self.takeouts

@@ -20,6 +20,8 @@ TAG_SIZE = 64
 #: ok: logged in. unauthorized/revoked: AUTH_KEY_UNREGISTERED on every call but
 #: getConfig. duplicated: AUTH_KEY_DUPLICATED. session_revoked: SESSION_REVOKED.
 #: bot: logged in as a bot (getHistory/getDialogs answer BOT_METHOD_INVALID).
+#: password_needed: the code was accepted but the 2FA password not yet
+#: (SESSION_PASSWORD_NEEDED on everything but the login requests).
 STATUSES: tuple[str, ...] = (
     "ok",
     "unauthorized",
@@ -27,6 +29,7 @@ STATUSES: tuple[str, ...] = (
     "duplicated",
     "session_revoked",
     "bot",
+    "password_needed",
 )
 #: Error each non-working status answers, and its code.
 STATUS_ERRORS: dict[str, tuple[str, int]] = {
@@ -34,6 +37,7 @@ STATUS_ERRORS: dict[str, tuple[str, int]] = {
     "revoked": ("AUTH_KEY_UNREGISTERED", 401),
     "duplicated": ("AUTH_KEY_DUPLICATED", 406),
     "session_revoked": ("SESSION_REVOKED", 401),
+    "password_needed": ("SESSION_PASSWORD_NEEDED", 401),
 }
 DEFAULT_DC = (2, "127.0.0.1", 443)
 

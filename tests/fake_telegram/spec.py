@@ -40,6 +40,7 @@ from telethon.tl.tlobject import TLObject
 
 from tests.fake_telegram.fake import CrashMode, FakeTelegram
 from tests.fake_telegram.faults import Fault, RateLimit
+from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.records import ChatRecord, Edit, TopicRecord, UserRecord
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
@@ -194,6 +195,7 @@ def fake_to_spec(fake: FakeTelegram) -> dict[str, Any]:
     spec["faults"] = [f.to_dict() for f in fake.faults]
     spec["rate_limits"] = [r.to_dict() for r in fake.rate_limits]
     spec["latency"] = fake.latency
+    spec["auth"] = fake.auth.to_dict()
     return spec
 
 
@@ -205,6 +207,7 @@ def fake_from_spec(spec: dict[str, Any], *, crash_mode: CrashMode = "raise") -> 
         rate_limits=[RateLimit(**r) for r in spec.get("rate_limits", [])],
         latency=float(spec.get("latency", 0.0)),
         crash_mode=crash_mode,
+        auth=AuthSettings(**spec.get("auth", {})),
     )
 
 
