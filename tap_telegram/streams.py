@@ -19,7 +19,13 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 from tap_telegram.errors import ChatError, ConfigError
-from tap_telegram.schemas import CHAT_SCHEMA, MESSAGE_SCHEMA, USER_SCHEMA
+from tap_telegram.schemas import (
+    CHAT_SCHEMA,
+    MESSAGE_SCHEMA,
+    PARTICIPANT_SCHEMA,
+    TOPIC_SCHEMA,
+    USER_SCHEMA,
+)
 from tap_telegram.sources.base import MessageQuery
 
 if TYPE_CHECKING:
@@ -144,6 +150,50 @@ class MessagesStream(TelegramStream):
         finally:
             # Runs after the last record was processed, or when the chat fails.
             self._write_state_message()
+
+
+class PerChatStream(TelegramStream):
+    """Full-table lists asked of the source once per selected chat (topics, members).
+
+    A chat that fails here (ChatError) is handled like a failing history: recorded,
+    and the other chats go on unless ``on_chat_error`` is ``fail``.
+    """
+
+    def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
+        """The records of one chat (subclasses ask the source)."""
+        raise NotImplementedError
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Each selected chat in turn."""
+        for chat in self.source.chats():
+            try:
+                yield from self.chat_records(chat["id"])
+            except ChatError as error:
+                self.source.chat_failed(error)
+
+
+class TopicsStream(PerChatStream):
+    """Forum topics of the selected forums (``messages.topic_id`` points here)."""
+
+    name = "topics"
+    primary_keys: ClassVar[list[str]] = ["chat_id", "id"]
+    schema = TOPIC_SCHEMA
+
+    def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
+        """The source's topics of one chat (none outside forums)."""
+        return self.source.topics(chat_id)
+
+
+class ParticipantsStream(PerChatStream):
+    """Members of the selected chats with role and join date, where they may be listed."""
+
+    name = "participants"
+    primary_keys: ClassVar[list[str]] = ["chat_id", "user_id"]
+    schema = PARTICIPANT_SCHEMA
+
+    def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
+        """The source's members of one chat (a log line says why when there are none)."""
+        return self.source.participants(chat_id)
 
 
 class UsersStream(TelegramStream):

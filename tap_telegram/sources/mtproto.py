@@ -33,6 +33,8 @@ from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
 from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller, CallStats
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto_download import MediaDownloader, settings_of
+from tap_telegram.sources.mtproto_members import fetch_participants, fetch_topics
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
     ClientSettings,
@@ -63,6 +65,7 @@ class MTProtoSource(Source):
         self._self_id: int | None = None
         self._chats: list[ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
+        self._downloader: MediaDownloader | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -127,6 +130,9 @@ class MTProtoSource(Source):
         if me[0].bot:
             raise ConfigError(BOT_SESSION)
         self._self_id = me[0].id
+        media = settings_of(self.config)
+        if media is not None:
+            self._downloader = MediaDownloader(client, self._caller, self.logger, media)
 
     def close(self) -> None:
         """Disconnect the client and stop the loop; safe to call twice."""
@@ -228,6 +234,8 @@ class MTProtoSource(Source):
             page = self._map_page(chat, response, after_id, query.since)
             if not page:
                 break
+            if self._downloader is not None:
+                await self._downloader.page(chat, response.messages, page)
             after_id = page[-1]["id"]
             progress.add(len(page), after_id)
             yield page
@@ -253,6 +261,22 @@ class MTProtoSource(Source):
                 if isinstance(user, types.User):
                     self.users.add(map_user(user))
         return records
+
+    def topics(self, chat_id: int) -> Iterator[Record]:
+        """Topics of a forum (see :mod:`.mtproto_members`)."""
+        runner = self._run
+        assert self._caller is not None
+        yield from runner.run(fetch_topics(self._caller, self._chat(chat_id)))
+
+    def participants(self, chat_id: int) -> Iterator[Record]:
+        """Members of a chat, where the account may list them (see :mod:`.mtproto_members`)."""
+        runner = self._run
+        assert self._client is not None
+        assert self._caller is not None
+        chat = self._chat(chat_id)
+        yield from runner.run(
+            fetch_participants(self._client, self._caller, chat, self.users, self.logger)
+        )
 
     async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
         """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""

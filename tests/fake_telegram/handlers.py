@@ -327,3 +327,7 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
         pts=chat.pts,
         order_by_create_date=True,
     )
+
+
+# Handlers kept in their own modules register themselves on import.
+from tests.fake_telegram import handlers_rich  # noqa: E402, F401
