@@ -24,6 +24,9 @@ from singer_sdk import typing as th
 #: Kinds of chat the tap knows. ``user`` is a private (one-to-one) chat.
 CHAT_TYPES = ("user", "group", "supergroup", "channel")
 
+#: Id of the General topic every forum has (``topic_id`` of messages outside topics).
+GENERAL_TOPIC_ID = 1
+
 #: Kinds of message sender.
 SENDER_TYPES = ("user", "chat", "channel")
 

@@ -17,10 +17,7 @@ from telethon import utils
 from telethon.tl import types
 
 from tap_telegram.mapping.mtproto_media import map_media, snake_case, tl_to_json
-from tap_telegram.schemas import empty_chat, empty_message, empty_user
-
-#: The General topic of every forum.
-GENERAL_TOPIC_ID = 1
+from tap_telegram.schemas import GENERAL_TOPIC_ID, empty_chat, empty_message, empty_user
 
 Entity = types.User | types.Chat | types.Channel | types.ChatForbidden | types.ChannelForbidden
 
