@@ -186,7 +186,11 @@ def map_media(media: Any) -> tuple[str, dict[str, Any]]:
         return "dice", out
     if isinstance(media, types.MessageMediaGame):
         out = _base("game")
-        out.update(id=str(media.game.id), title=media.game.title)
+        out.update(
+            id=str(media.game.id),
+            title=media.game.title,
+            description=media.game.description or None,
+        )
         return "game", out
     kind = _kind_name(media)
     return kind, _base(kind)
