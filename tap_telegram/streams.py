@@ -164,8 +164,11 @@ class PerChatStream(TelegramStream):
         raise NotImplementedError
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Each selected chat in turn."""
+        """Each selected chat in turn (a chat that already failed this run is not retried)."""
         for chat in self.source.chats():
+            label = self.source.chat_label(chat["id"])
+            if any(failure.chat == label for failure in self.source.failures):
+                continue
             try:
                 yield from self.chat_records(chat["id"])
             except ChatError as error:

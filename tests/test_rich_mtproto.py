@@ -217,3 +217,35 @@ def test_new_streams_are_declared(stream):
     run = run_fake_tap(fake, fake.tap_config(chats=["@fake_devs"]))
     run.check()
     assert stream in run.schemas
+
+
+def test_topics_are_paged():
+    world = World(seed=15)
+    world.add_chat(
+        "big_forum",
+        "forum",
+        username="fake_big_forum",
+        messages=260,
+        topics=[f"Topic {i}" for i in range(150)],
+    )
+    fake = FakeTelegram(world)
+    run = run_fake_tap(fake, fake.tap_config(chats=["@fake_big_forum"])).check()
+    ids = [t["id"] for t in run.records["topics"]]
+    assert sorted(ids) == list(range(1, 152))
+    assert run.stats is not None
+    assert run.stats.requests["GetForumTopicsRequest"] >= 2
+
+
+def test_failed_chat_is_reported_once():
+    """History fails (CHANNEL_PRIVATE); the member list of that chat is not tried again."""
+    world = members_world()
+    fake = FakeTelegram(world)
+    fake.add_fault("GetHistoryRequest", "CHANNEL_PRIVATE", chat="@fake_devs", times=None)
+    run = run_fake_tap(fake, fake.tap_config(chats=["@fake_devs", str(world.marked_id("family"))]))
+    assert run.returncode != 0
+    assert run.stats is not None
+    assert run.stats.requests["GetParticipantsRequest"] == 0
+    summary = [line for line in run.stderr.splitlines() if "chat(s) failed" in line]
+    assert len(summary) == 1
+    assert "1 chat(s) failed" in summary[0]
+    assert run.records["participants"], "the other chat's members are still listed"

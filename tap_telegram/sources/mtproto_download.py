@@ -142,21 +142,24 @@ class MediaDownloader:
     async def _download(self, chat: ResolvedChat, message: Any, target: Path) -> None:
         part = target.with_name(target.name + ".part")
         media = message.media
-        for attempt in (1, 2):
-            try:
-                with part.open("wb") as handle:
-                    await self.caller.call(
-                        functools.partial(self._fetch, media, handle),
-                        chat=chat.label,
-                        what="GetFileRequest",
-                    )
-                break
-            except (errors.FileReferenceExpiredError, errors.FilerefUpgradeNeededError):
-                if attempt == 2:
-                    raise
-                media = await self._refetch(chat, message.id)
-                self.refetched += 1
-        part.replace(target)
+        try:
+            for attempt in (1, 2):
+                try:
+                    with part.open("wb") as handle:
+                        await self.caller.call(
+                            functools.partial(self._fetch, media, handle),
+                            chat=chat.label,
+                            what="GetFileRequest",
+                        )
+                    break
+                except (errors.FileReferenceExpiredError, errors.FilerefUpgradeNeededError):
+                    if attempt == 2:
+                        raise
+                    media = await self._refetch(chat, message.id)
+                    self.refetched += 1
+            part.replace(target)
+        finally:
+            part.unlink(missing_ok=True)
 
     async def _fetch(self, media: Any, handle: Any) -> None:
         handle.seek(0)

@@ -58,10 +58,12 @@ async def fetch_topics(caller: Caller, chat: ResolvedChat) -> list[Record]:
             record = map_topic(topic, chat.chat_id)
             if record is not None:
                 records.append(record)
+        # Telegram pages by the last topic's newest message (date, id) and the topic id.
         last = new[-1]
         offset_topic = last.id
         offset_id = getattr(last, "top_message", 0)
-        offset_date = getattr(last, "date", None)
+        dates = {m.id: m.date for m in response.messages if getattr(m, "date", None)}
+        offset_date = dates.get(offset_id, getattr(last, "date", None))
         if len(seen) >= response.count:
             break
     return records
