@@ -58,13 +58,18 @@ def settings_of(config: Mapping[str, Any]) -> tuple[Path, set[str], int | None] 
 
 
 def relative_path(chat_id: int, media: Mapping[str, Any]) -> str:
-    """``<chat id without sign>/<kind>/<media id><ext>``: stable, so reruns find the file."""
+    """``<chat id without sign>/<kind>/<media id><ext>``: stable, so reruns find the file.
+
+    The id is written unsigned (Telethon reads 64-bit ids as signed): no file name
+    starts with ``-``, which shells would take for an option.
+    """
     name = media.get("file_name") or ""
     ext = Path(name).suffix if name else ""
     if not ext:
         ext = mimetypes.guess_extension(media.get("mime_type") or "") or ".bin"
     ext = "".join(c for c in ext if c.isalnum() or c == ".")[:12] or ".bin"
-    return f"{abs(chat_id)}/{media['kind']}/{media['id']}{ext}"
+    unsigned = int(media["id"]) & 0xFFFF_FFFF_FFFF_FFFF
+    return f"{abs(chat_id)}/{media['kind']}/{unsigned}{ext}"
 
 
 def sha256_of(path: Path) -> str:
