@@ -240,6 +240,8 @@ class MTProtoSource(Source):
             progress.add(len(page), after_id)
             yield page
         progress.done()
+        if self._downloader is not None:
+            self._downloader.log_totals(chat.label)
 
     def _map_page(
         self, chat: ResolvedChat, response: Any, after_id: int, since: dt.datetime | None

@@ -200,10 +200,10 @@ class MediaDownloader:
         self.log_totals(label)
 
     def log_totals(self, label: str) -> None:
-        """One INFO line: files downloaded, reused, failed; bytes."""
+        """One INFO line: files downloaded, reused, failed; bytes (run totals so far)."""
         self.logger.info(
-            "chat %s: media: %d downloaded (%.1f MB), %d already present, %d failed, "
-            "%d references refreshed",
+            "chat %s: media so far in this run: %d downloaded (%.1f MB), %d already present, "
+            "%d failed, %d references refreshed",
             label,
             self.downloaded,
             self.bytes / 1e6,
