@@ -24,6 +24,9 @@ from singer_sdk import typing as th
 #: Kinds of chat the tap knows. ``user`` is a private (one-to-one) chat.
 CHAT_TYPES = ("user", "group", "supergroup", "channel")
 
+#: Id of the General topic every forum has (``topic_id`` of messages outside topics).
+GENERAL_TOPIC_ID = 1
+
 #: Kinds of message sender.
 SENDER_TYPES = ("user", "chat", "channel")
 
@@ -56,6 +59,36 @@ REACTION = th.ObjectType(
     additional_properties=False,
 )
 
+POLL_ANSWER = th.ObjectType(
+    th.Property("text", th.StringType),
+    th.Property("voters", th.IntegerType, description="Votes, when the results are visible."),
+    th.Property("chosen", th.BooleanType, description="The account voted for it."),
+    additional_properties=False,
+)
+
+#: Structured fields of polls, places, contacts, web pages, dice and downloads.
+MEDIA_DETAILS = (
+    th.Property("question", th.StringType, description="Poll question."),
+    th.Property("answers", th.ArrayType(POLL_ANSWER), description="Poll answers."),
+    th.Property("total_voters", th.IntegerType, description="Poll voters, when visible."),
+    th.Property("closed", th.BooleanType, description="Poll closed."),
+    th.Property("quiz", th.BooleanType, description="Poll is a quiz."),
+    th.Property("multiple_choice", th.BooleanType, description="Poll allows several answers."),
+    th.Property("latitude", th.NumberType, description="Geo, live location or venue."),
+    th.Property("longitude", th.NumberType, description="Geo, live location or venue."),
+    th.Property("address", th.StringType, description="Venue address."),
+    th.Property("period", th.IntegerType, description="Live location period, seconds."),
+    th.Property("first_name", th.StringType, description="Shared contact."),
+    th.Property("last_name", th.StringType, description="Shared contact."),
+    th.Property("phone_number", th.StringType, description="Shared contact's phone."),
+    th.Property("user_id", th.IntegerType, description="Shared contact's user id, if any."),
+    th.Property("site_name", th.StringType, description="Web page site name."),
+    th.Property("description", th.StringType, description="Web page or game description."),
+    th.Property("value", th.IntegerType, description="Dice value."),
+    th.Property("path", th.StringType, description="File relative to media_dir (or the export)."),
+    th.Property("sha256", th.StringType, description="SHA-256 of the downloaded file (hex)."),
+)
+
 MEDIA = th.ObjectType(
     th.Property("kind", th.StringType, description="Same value as the message's media_type."),
     th.Property("id", th.StringType, description="Photo or document id (string: 64-bit)."),
@@ -69,7 +102,9 @@ MEDIA = th.ObjectType(
     th.Property("performer", th.StringType),
     th.Property("emoji", th.StringType, description="Sticker or dice emoji."),
     th.Property("url", th.StringType, description="Web page URL."),
-    # Kind-specific details (poll answers, coordinates, contact) are kept as extra keys.
+    # Kind-specific structured fields; unset (absent or None) for other kinds.
+    *MEDIA_DETAILS,
+    # Anything else a source knows about the media is kept as extra keys.
     additional_properties=True,
 )
 
@@ -98,6 +133,7 @@ MESSAGE_SCHEMA = th.PropertiesList(
     th.Property("entities", th.ArrayType(ENTITY)),
     th.Property("reply_to_msg_id", th.IntegerType),
     th.Property("reply_to_top_id", th.IntegerType, description="Thread (or forum topic) root."),
+    th.Property("topic_id", th.IntegerType, description="Forum topic; 1 = General."),
     th.Property("fwd_from", FORWARD),
     th.Property("via_bot_id", th.IntegerType),
     th.Property("post_author", th.StringType),
@@ -143,9 +179,41 @@ USER_SCHEMA = th.PropertiesList(
     th.Property("lang_code", th.StringType),
 ).to_dict()
 
+TOPIC_SCHEMA = th.PropertiesList(
+    th.Property("chat_id", th.IntegerType, required=True, description="Marked id of the forum."),
+    th.Property("id", th.IntegerType, required=True, description="Topic id (its first message)."),
+    th.Property("title", th.StringType),
+    th.Property("icon_color", th.IntegerType, description="RGB of the default icon."),
+    th.Property("icon_emoji_id", th.StringType, description="Custom emoji of the icon."),
+    th.Property("created", th.DateTimeType),
+    th.Property("creator_id", th.IntegerType, description="Marked id of who created it."),
+    th.Property("top_message_id", th.IntegerType, description="Newest message of the topic."),
+    th.Property("closed", th.BooleanType),
+    th.Property("pinned", th.BooleanType),
+    th.Property("hidden", th.BooleanType, description="General topic hidden."),
+).to_dict()
+
+#: Roles of the ``participants`` stream.
+PARTICIPANT_ROLES = ("creator", "admin", "member", "restricted", "banned", "left")
+
+PARTICIPANT_SCHEMA = th.PropertiesList(
+    th.Property("chat_id", th.IntegerType, required=True, description="Marked id of the chat."),
+    th.Property("user_id", th.IntegerType, required=True, description="Marked id of the member."),
+    th.Property(
+        "role", th.StringType, description="creator, admin, member, restricted, banned or left."
+    ),
+    th.Property("joined", th.DateTimeType, description="Join (or promotion/ban) date."),
+    th.Property("inviter_id", th.IntegerType, description="Who added or promoted the member."),
+    th.Property("rank", th.StringType, description="Admin title."),
+    th.Property("source", th.StringType, description="mtproto or export."),
+).to_dict()
+
 MESSAGE_KEYS: tuple[str, ...] = tuple(MESSAGE_SCHEMA["properties"])
 CHAT_KEYS: tuple[str, ...] = tuple(CHAT_SCHEMA["properties"])
 USER_KEYS: tuple[str, ...] = tuple(USER_SCHEMA["properties"])
+MEDIA_KEYS: tuple[str, ...] = tuple(MESSAGE_SCHEMA["properties"]["media"]["properties"])
+TOPIC_KEYS: tuple[str, ...] = tuple(TOPIC_SCHEMA["properties"])
+PARTICIPANT_KEYS: tuple[str, ...] = tuple(PARTICIPANT_SCHEMA["properties"])
 
 
 def empty_message(chat_id: int, message_id: int) -> dict:
@@ -157,6 +225,16 @@ def empty_message(chat_id: int, message_id: int) -> dict:
     record: dict = dict.fromkeys(MESSAGE_KEYS)
     record["chat_id"] = chat_id
     record["id"] = message_id
+    return record
+
+
+def empty_media(kind: str) -> dict:
+    """A ``media`` object of ``kind`` with every declared key present and ``None``.
+
+    Both the MTProto and the export mappers start from it, so the two cannot drift.
+    """
+    record: dict = dict.fromkeys(MEDIA_KEYS)
+    record["kind"] = kind
     return record
 
 

@@ -22,7 +22,13 @@ from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 from tap_telegram.checkpoint import STATS_KEY, ChatRun, emit_metrics
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
-from tap_telegram.schemas import CHAT_SCHEMA, MESSAGE_SCHEMA, USER_SCHEMA
+from tap_telegram.schemas import (
+    CHAT_SCHEMA,
+    MESSAGE_SCHEMA,
+    PARTICIPANT_SCHEMA,
+    TOPIC_SCHEMA,
+    USER_SCHEMA,
+)
 from tap_telegram.sources.base import MessageQuery
 
 if TYPE_CHECKING:
@@ -170,6 +176,53 @@ class MessagesStream(TelegramStream):
             emit_metrics({"stream": self.name, "context": dict(context)}, run, calls)
             self._tap.run_summary.add_chat(run)
             self._write_state_message()
+
+
+class PerChatStream(TelegramStream):
+    """Full-table lists asked of the source once per selected chat (topics, members).
+
+    A chat that fails here (ChatError) is handled like a failing history: recorded,
+    and the other chats go on unless ``on_chat_error`` is ``fail``.
+    """
+
+    def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
+        """The records of one chat (subclasses ask the source)."""
+        raise NotImplementedError
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Each selected chat in turn (a chat that already failed this run is not retried)."""
+        for chat in self.source.chats():
+            label = self.source.chat_label(chat["id"])
+            if any(failure.chat == label for failure in self.source.failures):
+                continue
+            try:
+                yield from self.chat_records(chat["id"])
+            except ChatError as error:
+                self.source.chat_failed(error)
+
+
+class TopicsStream(PerChatStream):
+    """Forum topics of the selected forums (``messages.topic_id`` points here)."""
+
+    name = "topics"
+    primary_keys: ClassVar[list[str]] = ["chat_id", "id"]
+    schema = TOPIC_SCHEMA
+
+    def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
+        """The source's topics of one chat (none outside forums)."""
+        return self.source.topics(chat_id)
+
+
+class ParticipantsStream(PerChatStream):
+    """Members of the selected chats with role and join date, where they may be listed."""
+
+    name = "participants"
+    primary_keys: ClassVar[list[str]] = ["chat_id", "user_id"]
+    schema = PARTICIPANT_SCHEMA
+
+    def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
+        """The source's members of one chat (a log line says why when there are none)."""
+        return self.source.participants(chat_id)
 
 
 class UsersStream(TelegramStream):

@@ -22,6 +22,7 @@ from tap_telegram.errors import ChatsFailedError, ConfigError, TapTelegramError
 from tap_telegram.schemas import CHAT_TYPES
 from tap_telegram.sources import SOURCES, source_class
 from tap_telegram.sources.base import Source
+from tap_telegram.sources.mtproto_download import FILE_KINDS
 from tap_telegram.sources.telethon_client import ClientFactory, build_client
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -168,6 +169,31 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="MTProto: port for server_address (default 443).",
     ),
     th.Property(
+        "media_dir",
+        th.StringType,
+        title="Media folder",
+        description=(
+            "MTProto: download media files into this folder (`<chat>/<kind>/<id>.<ext>`) and "
+            "record media.path and media.sha256; a file already there is not downloaded "
+            "again. Unset: metadata only."
+        ),
+    ),
+    th.Property(
+        "media_kinds",
+        th.ArrayType(th.StringType(allowed_values=list(FILE_KINDS))),
+        title="Media kinds",
+        description=(
+            "With media_dir: which kinds to download, any of " + ", ".join(FILE_KINDS) + " "
+            "(default: all)."
+        ),
+    ),
+    th.Property(
+        "media_max_size",
+        th.IntegerType(minimum=0),
+        title="Media max size",
+        description="With media_dir: skip files larger than this many bytes (default: no limit).",
+    ),
+    th.Property(
         "export_path",
         th.StringType,
         title="Export path",
@@ -271,10 +297,12 @@ class TapTelegram(Tap):
         return problems
 
     def discover_streams(self) -> list[Stream]:
-        """Chats first (they define the partitions), messages, then the users seen."""
+        """Chats first (they define the partitions), messages, topics, members, users seen."""
         return [
             streams.ChatsStream(self),
             streams.MessagesStream(self),
+            streams.TopicsStream(self),
+            streams.ParticipantsStream(self),
             streams.UsersStream(self),
         ]
 

@@ -160,9 +160,11 @@ def test_chats_filter_chats_and_users_streams(fake):
     assert chats[CHANNEL["id"]]["type"] == "channel"
     assert {u["id"] for u in run.records["users"]} == {ALICE["id"], BOB["id"]}
     assert "1 from chats not in `chats`" in run.stderr
-    # Streams run messages → chats → users, so chats lists what the updates showed.
+    # Streams run messages → chats → ... → users, so chats lists what the updates showed.
     order = [m["stream"] for m in run.messages if m["type"] == "SCHEMA"]
-    assert order == ["messages", "chats", "users"]
+    assert order == ["messages", "chats", "participants", "topics", "users"]
+    assert not run.records.get("participants")
+    assert not run.records.get("topics")
 
 
 def test_unknown_configured_chat_fails_with_a_clear_line_but_keeps_the_others(fake):

@@ -1,7 +1,7 @@
 """singer-sdk's standard tap tests, run in-process against the fake Telegram."""
 
 import pytest
-from singer_sdk.testing import get_tap_test_class
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_telegram.tap import TapTelegram
 from tests.fake_telegram import FakeTelegram, three_chats_world
@@ -10,7 +10,9 @@ from tests.fake_telegram import FakeTelegram, three_chats_world
 # look at and says so with a UserWarning, which this suite would turn into an error.
 pytestmark = pytest.mark.filterwarnings("ignore:No records were available to test:UserWarning")
 
-FAKE = FakeTelegram(three_chats_world(seed=5))
+WORLD = three_chats_world(seed=5)
+WORLD.add_chat("forum", "forum", username="fake_forum", messages=40, topics=["Bugs", "Ideas"])
+FAKE = FakeTelegram(WORLD)
 
 
 class FakeTap(TapTelegram):
@@ -19,10 +21,12 @@ class FakeTap(TapTelegram):
 
 TestTapTelegram = get_tap_test_class(
     tap_class=FakeTap,
-    config=FAKE.tap_config(chats=["@fake_devs", "@fake_news"]),
+    config=FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"]),
 )
 
 TestTapTelegramExport = get_tap_test_class(
     tap_class=TapTelegram,
     config={"source": "export", "export_path": "examples/telegram-export"},
+    # Exports have no member lists.
+    suite_config=SuiteConfig(ignore_no_records_for_streams=["participants"]),
 )

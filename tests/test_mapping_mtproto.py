@@ -182,7 +182,7 @@ def test_media_document_video_and_poll():
             total_voters=10,
             results=[
                 types.PollAnswerVoters(option=b"0", voters=7, recent_voters=[]),
-                types.PollAnswerVoters(option=b"1", voters=3, recent_voters=[]),
+                types.PollAnswerVoters(option=b"1", voters=3, recent_voters=[], chosen=True),
             ],
         ),
     )
@@ -190,8 +190,8 @@ def test_media_document_video_and_poll():
     assert record["media_type"] == "poll"
     assert record["media"]["question"] == "Best DB?"
     assert record["media"]["answers"] == [
-        {"text": "Postgres", "voters": 7},
-        {"text": "SQLite", "voters": 3},
+        {"text": "Postgres", "voters": 7, "chosen": False},
+        {"text": "SQLite", "voters": 3, "chosen": True},
     ]
     assert record["media"]["total_voters"] == 10
 

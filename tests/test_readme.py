@@ -1,6 +1,7 @@
-"""The README's settings table must match the tap's settings (as `--about` shows them).
+"""The README's settings table must match the tap's settings (as `--about` shows them),
+and its record schema tables the schemas in tap_telegram/schemas.py.
 
-Regenerate the table with: .venv/bin/python tests/test_readme.py --write
+Regenerate both with: .venv/bin/python tests/test_readme.py --write
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
+SCHEMAS_START, SCHEMAS_END = "<!-- schemas:start -->", "<!-- schemas:end -->"
 
 
 def about() -> dict:
@@ -42,10 +44,50 @@ def render(settings: dict) -> str:
     return "\n".join(rows)
 
 
-def current_block(text: str) -> str:
-    match = re.search(re.escape(START) + r".*?" + re.escape(END), text, re.S)
-    assert match, "README has no settings block"
+def current_block(text: str, start: str = START, end: str = END) -> str:
+    match = re.search(re.escape(start) + r".*?" + re.escape(end), text, re.S)
+    assert match, f"README has no {start} block"
     return match.group(0)
+
+
+def type_name(spec: dict) -> str:
+    """``integer``, ``string (date-time)``, ``array of object``, ... (null left out)."""
+    kinds = spec.get("type", "object")
+    kinds = [k for k in (kinds if isinstance(kinds, list) else [kinds]) if k != "null"]
+    name = "/".join(kinds) or "any"
+    if "array" in kinds:
+        name = f"array of {type_name(spec.get('items', {}))}"
+    if spec.get("format"):
+        name += f" ({spec['format']})"
+    return name
+
+
+def schema_rows(properties: dict, prefix: str = "") -> list[str]:
+    """One row per field; nested objects' fields follow as ``parent.child``."""
+    rows = []
+    for name, spec in properties.items():
+        description = spec.get("description", "").replace("|", "\\|")
+        rows.append(f"| `{prefix}{name}` | {type_name(spec)} | {description} |")
+        nested = spec.get("properties") or spec.get("items", {}).get("properties")
+        if nested:
+            marker = "[]." if "items" in spec else "."
+            rows.extend(schema_rows(nested, f"{prefix}{name}{marker}"))
+    return rows
+
+
+def render_schemas() -> str:
+    """A table per stream, from the stream classes and the shared schemas."""
+    from tap_telegram.tap import TapTelegram
+
+    tap = TapTelegram(config={}, validate_config=False)
+    out = [SCHEMAS_START]
+    for stream in tap.discover_streams():
+        keys = ", ".join(f"`{key}`" for key in stream.primary_keys or [])
+        out += ["", f"### `{stream.name}` (key {keys})", ""]
+        out += ["| Field | Type | Description |", "|:------|:-----|:------------|"]
+        out += schema_rows(stream.schema["properties"])
+    out += ["", SCHEMAS_END]
+    return "\n".join(out)
 
 
 def test_readme_settings_table_matches_about():
@@ -53,6 +95,13 @@ def test_readme_settings_table_matches_about():
     expected = render(about()["settings"])
     assert current_block(text) == expected, (
         "README settings table is stale: run .venv/bin/python tests/test_readme.py --write"
+    )
+
+
+def test_readme_schema_tables_match_schemas():
+    text = README.read_text(encoding="utf-8")
+    assert current_block(text, SCHEMAS_START, SCHEMAS_END) == render_schemas(), (
+        "README record schemas are stale: run .venv/bin/python tests/test_readme.py --write"
     )
 
 
@@ -72,6 +121,6 @@ def test_meltano_yml_declares_every_setting():
 
 if __name__ == "__main__" and "--write" in sys.argv:
     text = README.read_text(encoding="utf-8")
-    README.write_text(
-        text.replace(current_block(text), render(about()["settings"])), encoding="utf-8"
-    )
+    text = text.replace(current_block(text), render(about()["settings"]))
+    text = text.replace(current_block(text, SCHEMAS_START, SCHEMAS_END), render_schemas())
+    README.write_text(text, encoding="utf-8")

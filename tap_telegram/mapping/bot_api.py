@@ -22,8 +22,8 @@ from typing import Any
 
 from tap_telegram.chatrefs import CHANNEL_MARK
 from tap_telegram.mapping.export import _entity as entity_record
-from tap_telegram.mapping.export_parts import _base as media_base
 from tap_telegram.schemas import empty_chat, empty_message, empty_user
+from tap_telegram.schemas import empty_media as media_base
 
 #: Update fields that carry a message, and whether the message is an edit.
 MESSAGE_UPDATES: dict[str, bool] = {

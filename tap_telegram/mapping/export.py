@@ -39,7 +39,13 @@ from tap_telegram.mapping.export_parts import (
     opt_str,
     service_reply_to,
 )
-from tap_telegram.schemas import MESSAGE_KEYS, empty_chat, empty_message, empty_user
+from tap_telegram.schemas import (
+    GENERAL_TOPIC_ID,
+    MESSAGE_KEYS,
+    empty_chat,
+    empty_message,
+    empty_user,
+)
 
 UTC = dt.timezone.utc
 
@@ -312,11 +318,12 @@ def _sender(message: Mapping[str, Any], service: bool) -> tuple[int | None, str 
 
 
 def map_message(
-    message: Mapping[str, Any], chat_id: int, top_id: int | None = None
+    message: Mapping[str, Any], chat_id: int, top_id: int | None = None, *, forum: bool = False
 ) -> dict[str, Any] | None:
     """One export message → a ``messages`` record; ``None`` for ``unsupported`` ones.
 
-    ``top_id`` is the forum topic from :class:`ThreadIndex` (``None`` outside topics).
+    ``top_id`` is the forum topic from :class:`ThreadIndex` (``None`` outside topics);
+    in a ``forum`` a message outside every topic is in General (``topic_id`` 1).
     Raises :class:`MessageShapeError` (with the message id) on a field of the wrong type.
     """
     message_id = message.get("id")
@@ -345,6 +352,9 @@ def map_message(
         record["reactions"] = map_reactions(message.get("reactions"))
         record["is_service"] = service
         opt_str(message, "reply_to_peer_id")
+        if forum:
+            created = service and message.get("action") == "topic_created"
+            record["topic_id"] = message_id if created else (top_id or GENERAL_TOPIC_ID)
         if service:
             record["action"] = map_action(message)
             record["reply_to_msg_id"] = service_reply_to(message)

@@ -18,10 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tap_telegram.schemas import MESSAGE_SCHEMA
-
-#: The fixed keys of the ``media`` object; kind-specific extras are added after them.
-MEDIA_KEYS: tuple[str, ...] = tuple(MESSAGE_SCHEMA["properties"]["media"]["properties"])
+from tap_telegram.schemas import MEDIA_KEYS, empty_media
 
 #: ``media_type`` of a ``file`` → the MTProto mapper's kind.
 FILE_KINDS = {
@@ -192,9 +189,7 @@ def plain_text(value: Any, key: str) -> str | None:
 
 
 def _base(kind: str) -> dict[str, Any]:
-    media: dict[str, Any] = dict.fromkeys(MEDIA_KEYS)
-    media["kind"] = kind
-    return media
+    return empty_media(kind)
 
 
 def _file_path(message: Mapping[str, Any], key: str) -> str | None:

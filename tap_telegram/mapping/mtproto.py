@@ -17,7 +17,7 @@ from telethon import utils
 from telethon.tl import types
 
 from tap_telegram.mapping.mtproto_media import map_media, snake_case, tl_to_json
-from tap_telegram.schemas import empty_chat, empty_message, empty_user
+from tap_telegram.schemas import GENERAL_TOPIC_ID, empty_chat, empty_message, empty_user
 
 Entity = types.User | types.Chat | types.Channel | types.ChatForbidden | types.ChannelForbidden
 
@@ -191,6 +191,26 @@ def map_action(action: Any) -> dict[str, Any]:
     return {"type": snake_case(name), "details": details}
 
 
+def topic_id(message: Any, chat: Any) -> int | None:
+    """The forum topic of a message; ``None`` outside forums.
+
+    Telegram's rule (as tdlib applies it): a reply header flagged ``forum_topic``
+    names the topic in ``reply_to_top_id`` (replies) or ``reply_to_msg_id`` (the
+    first level of a topic); the service message that created a topic *is* the
+    topic; everything else belongs to General, whose id is 1.
+    """
+    if not getattr(chat, "forum", False):
+        return None
+    reply = message.reply_to
+    if isinstance(reply, types.MessageReplyHeader) and reply.forum_topic:
+        return int(reply.reply_to_top_id or reply.reply_to_msg_id)
+    if isinstance(message, types.MessageService) and isinstance(
+        message.action, types.MessageActionTopicCreate
+    ):
+        return int(message.id)
+    return GENERAL_TOPIC_ID
+
+
 def map_message(message: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any] | None:
     """One history message → a ``messages`` record (``None`` for MessageEmpty)."""
     if not isinstance(message, (types.Message, types.MessageService)):
@@ -207,6 +227,7 @@ def map_message(message: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any] 
     if isinstance(reply, types.MessageReplyHeader):
         record["reply_to_msg_id"] = reply.reply_to_msg_id
         record["reply_to_top_id"] = reply.reply_to_top_id
+    record["topic_id"] = topic_id(message, peers.get(chat_id))
     record["silent"] = bool(message.silent)
     record["reactions"] = map_reactions(message.reactions)
     if isinstance(message, types.MessageService):

@@ -13,6 +13,8 @@ from typing import Any
 from telethon.tl import types
 from telethon.tl.tlobject import TLObject
 
+from tap_telegram.schemas import empty_media
+
 
 def tl_to_json(value: Any) -> Any:
     """Convert a TL object (or anything inside one) into JSON-safe values.
@@ -42,20 +44,7 @@ def _text(value: Any) -> str | None:
 
 
 def _base(kind: str) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "id": None,
-        "mime_type": None,
-        "size": None,
-        "file_name": None,
-        "duration": None,
-        "width": None,
-        "height": None,
-        "title": None,
-        "performer": None,
-        "emoji": None,
-        "url": None,
-    }
+    return empty_media(kind)
 
 
 def _largest_photo_size(photo: Any) -> tuple[int | None, int | None, int | None]:
@@ -115,16 +104,21 @@ def _document(document: Any) -> dict[str, Any]:
 def _poll(media: types.MessageMediaPoll) -> dict[str, Any]:
     out = _base("poll")
     poll = media.poll
-    voters = {}
+    voters, chosen = {}, {}
     results = media.results
     for item in (results.results if results and results.results else []) or []:
         voters[bytes(item.option)] = item.voters
+        chosen[bytes(item.option)] = bool(item.chosen)
     out.update(
         id=str(poll.id),
         title=_text(poll.question),
         question=_text(poll.question),
         answers=[
-            {"text": _text(answer.text), "voters": voters.get(bytes(answer.option))}
+            {
+                "text": _text(answer.text),
+                "voters": voters.get(bytes(answer.option)),
+                "chosen": chosen.get(bytes(answer.option)),
+            }
             for answer in poll.answers
         ],
         total_voters=results.total_voters if results else None,
@@ -192,7 +186,11 @@ def map_media(media: Any) -> tuple[str, dict[str, Any]]:
         return "dice", out
     if isinstance(media, types.MessageMediaGame):
         out = _base("game")
-        out.update(id=str(media.game.id), title=media.game.title)
+        out.update(
+            id=str(media.game.id),
+            title=media.game.title,
+            description=media.game.description or None,
+        )
         return "game", out
     kind = _kind_name(media)
     return kind, _base(kind)

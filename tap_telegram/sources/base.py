@@ -126,6 +126,14 @@ class Source(abc.ABC):
     def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """Messages of one chat as pages, oldest first (see the module docstring)."""
 
+    def topics(self, chat_id: int) -> Iterator[Record]:
+        """``topics`` records of a forum. Default: the source has none."""
+        return iter(())
+
+    def participants(self, chat_id: int) -> Iterator[Record]:
+        """``participants`` records of a chat. Default: the source has none."""
+        return iter(())
+
     def chat_label(self, chat_id: int) -> str:
         """A human name for log lines and errors: ``@username``, title, or the id."""
         for chat in self.chats():

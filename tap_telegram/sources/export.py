@@ -43,6 +43,7 @@ from tap_telegram.mapping.export import (
     marked_chat_id,
 )
 from tap_telegram.mapping.export_parts import MessageShapeError
+from tap_telegram.mapping.topics import general_topic, topic_from_message
 from tap_telegram.schemas import CHAT_TYPES as TAP_CHAT_TYPES
 from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.export_files import find_exports
@@ -218,6 +219,17 @@ class ExportSource(Source):
             merged = stack.enter_context(closing(merge_by_id(streams)))
             yield from self._pages(plan, spans, merged, query)
 
+    def topics(self, chat_id: int) -> Iterator[Record]:
+        """Topics of a forum, from its ``topic_created`` messages (a second pass)."""
+        if not self._plan(chat_id).forum:
+            return
+        yield general_topic(chat_id)
+        for page in self.message_pages(MessageQuery(chat_id=chat_id)):
+            for message in page:
+                topic = topic_from_message(message)
+                if topic is not None:
+                    yield topic
+
     def _pages(
         self,
         plan: ChatPlan,
@@ -237,7 +249,7 @@ class ExportSource(Source):
                 if message["id"] <= after_id:
                     continue
                 try:
-                    record = map_message(message, chat_id, top)
+                    record = map_message(message, chat_id, top, forum=thread is not None)
                 except MessageShapeError as error:
                     span = spans[rank]
                     where = f"{span.label}, message id {message['id']}"

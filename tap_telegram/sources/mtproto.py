@@ -39,6 +39,8 @@ from tap_telegram.sources.mtproto_calls import (
     CallStats,
 )
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto_download import MediaDownloader, settings_of
+from tap_telegram.sources.mtproto_members import fetch_participants, fetch_topics
 from tap_telegram.sources.takeout import Takeout
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
@@ -72,6 +74,7 @@ class MTProtoSource(Source):
         self._self_id: int | None = None
         self._chats: list[ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
+        self._downloader: MediaDownloader | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -149,6 +152,11 @@ class MTProtoSource(Source):
             # From here on every request goes through the takeout (export limits).
             self._takeout = Takeout(client, self._caller, self.logger)
             self._caller.client = await self._takeout.start()
+        media = settings_of(self.config)
+        if media is not None:
+            # The plain client: Telethon's downloader sends upload.getFile on its own
+            # senders, outside any takeout wrapper, whichever client it is called on.
+            self._downloader = MediaDownloader(client, self._caller, self.logger, media)
 
     def close(self) -> None:
         """Disconnect the client and stop the loop; safe to call twice."""
@@ -263,10 +271,14 @@ class MTProtoSource(Source):
             page = self._map_page(chat, response, after_id, query.since)
             if not page:
                 break
+            if self._downloader is not None:
+                await self._downloader.page(chat, response.messages, page)
             after_id = page[-1]["id"]
             progress.add(len(page), after_id)
             yield page
         progress.done()
+        if self._downloader is not None:
+            self._downloader.log_totals(chat.label)
 
     def _map_page(
         self, chat: ResolvedChat, response: Any, after_id: int, since: dt.datetime | None
@@ -288,6 +300,22 @@ class MTProtoSource(Source):
                 if isinstance(user, types.User):
                     self.users.add(map_user(user))
         return records
+
+    def topics(self, chat_id: int) -> Iterator[Record]:
+        """Topics of a forum (see :mod:`.mtproto_members`)."""
+        runner = self._run
+        assert self._caller is not None
+        yield from runner.run(fetch_topics(self._caller, self._chat(chat_id)))
+
+    def participants(self, chat_id: int) -> Iterator[Record]:
+        """Members of a chat, where the account may list them (see :mod:`.mtproto_members`)."""
+        runner = self._run
+        assert self._caller is not None
+        chat = self._chat(chat_id)
+        # The caller's client: inside a takeout, member lists go through it too.
+        yield from runner.run(
+            fetch_participants(self._caller.client, self._caller, chat, self.users, self.logger)
+        )
 
     async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
         """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""

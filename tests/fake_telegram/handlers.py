@@ -330,5 +330,5 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
     )
 
 
-# Login requests live in their own module; importing it registers them.
-from tests.fake_telegram import handlers_auth  # noqa: E402, F401
+# Handlers kept in their own modules register themselves on import.
+from tests.fake_telegram import handlers_auth, handlers_rich  # noqa: E402, F401

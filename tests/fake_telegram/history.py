@@ -152,6 +152,7 @@ def forum_topics(world: World, chat: ChatRecord, topic_ids: Iterable[int]) -> li
         title = "General" if topic_id == 1 else chat.topics[topic_id - 2].title
         color = 0x6FB9F0 if topic_id == 1 else chat.topics[topic_id - 2].icon_color
         top = tops.get(topic_id, 0)
+        record = chat.topics[topic_id - 2] if topic_id > 1 else None
         out.append(
             types.ForumTopic(
                 id=topic_id,
@@ -168,6 +169,8 @@ def forum_topics(world: World, chat: ChatRecord, topic_ids: Iterable[int]) -> li
                 unread_poll_votes_count=0,
                 from_id=me,
                 notify_settings=types.PeerNotifySettings(),
+                closed=bool(record and record.closed) or None,
+                pinned=bool(record and record.pinned) or None,
             )
         )
     return out

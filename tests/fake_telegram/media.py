@@ -18,9 +18,20 @@ from tests.fake_telegram.hashing import mix, signed64
 DC_ID = 2
 
 
-def _ref(h: int) -> bytes:
-    """A file reference: opaque bytes (Telegram's expire; tests may refetch)."""
-    return b"\x02" + (h & ((1 << 64) - 1)).to_bytes(8, "little")
+def _ref(h: int, size: int = 0) -> bytes:
+    """A file reference: opaque to clients (Telegram's expire; tests may refetch).
+
+    The fake reads it back in ``upload.getFile`` (:mod:`.handlers_files`): the media
+    hash ``h`` and, for documents, the file size.
+    """
+    return b"\x02" + (h & ((1 << 64) - 1)).to_bytes(8, "little") + size.to_bytes(8, "little")
+
+
+def ref_info(reference: bytes) -> tuple[int, int] | None:
+    """``(h, size)`` of a reference made by :func:`_ref`; ``None`` for foreign bytes."""
+    if len(reference) != 17 or reference[0] != 2:
+        return None
+    return int.from_bytes(reference[1:9], "little"), int.from_bytes(reference[9:], "little")
 
 
 def photo(h: int, date: dt.datetime) -> types.Photo:
@@ -47,13 +58,19 @@ def _document(
     return types.Document(
         id=signed64(mix(h, 3)),
         access_hash=signed64(mix(h, 4)),
-        file_reference=_ref(h),
+        file_reference=_ref(h, size),
         date=date,
         mime_type=mime,
         size=size,
         dc_id=DC_ID,
         attributes=attributes,
     )
+
+
+def file_document(h: int, date: dt.datetime, name: str, mime: str, size: int) -> Any:
+    """A plain file of a chosen size, for tests that append messages by hand."""
+    attributes = [types.DocumentAttributeFilename(name)]
+    return types.MessageMediaDocument(document=_document(h, date, mime, size, attributes))
 
 
 def media_photo(h: int, n: int, date: dt.datetime) -> Any:

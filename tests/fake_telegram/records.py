@@ -68,6 +68,8 @@ class TopicRecord:
 
     title: str
     icon_color: int = 0x6FB9F0
+    closed: bool = False
+    pinned: bool = False
 
 
 @dataclasses.dataclass
