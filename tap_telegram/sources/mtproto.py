@@ -33,6 +33,7 @@ from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
 from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller, CallStats
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto_lookback import window_start
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
     ClientSettings,
@@ -253,6 +254,16 @@ class MTProtoSource(Source):
                 if isinstance(user, types.User):
                     self.users.add(map_user(user))
         return records
+
+    def lookback_start(
+        self, chat_id: int, bookmark: int, *, messages: int, since: dt.datetime | None
+    ) -> int:
+        """Where the chat's lookback window starts (see :mod:`.mtproto_lookback`)."""
+        chat = self._chat(chat_id)
+        assert self._caller is not None
+        return self._run.run(
+            window_start(self._caller, chat, bookmark, messages=messages, since=since)
+        )
 
     async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
         """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
