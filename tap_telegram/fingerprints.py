@@ -127,8 +127,11 @@ def tombstone(chat_id: int, message_id: int, detected_at: dt.datetime) -> Record
 
 @dataclasses.dataclass(frozen=True)
 class Window:
-    """Which messages are remembered: the newest ``messages`` ones, plus those dated
-    at or after ``since``; never more than :data:`MAX_WINDOW`."""
+    """Which messages are remembered.
+
+    The newest ``messages`` ones plus those dated at or after ``since``; never more
+    than :data:`MAX_WINDOW`.
+    """
 
     messages: int = 0
     since: dt.datetime | None = None

@@ -24,9 +24,12 @@ from tap_telegram.sources.mtproto_chats import ResolvedChat
 async def window_start(
     caller: Caller, chat: ResolvedChat, bookmark: int, *, messages: int, since: dt.datetime | None
 ) -> int:
-    """Id after which the window starts: it holds the newest ``messages`` messages at
-    or below ``bookmark`` and those dated ``since`` or later, at most
-    :data:`~tap_telegram.fingerprints.MAX_WINDOW` of them."""
+    """Id after which the window starts.
+
+    The window holds the newest ``messages`` messages at or below ``bookmark`` and
+    those dated ``since`` or later, at most
+    :data:`~tap_telegram.fingerprints.MAX_WINDOW` of them.
+    """
     starts = []
     if messages:
         starts.append(await _nth_newest_start(caller, chat, bookmark, min(messages, MAX_WINDOW)))
@@ -39,8 +42,10 @@ async def window_start(
 
 
 async def _nth_newest_start(caller: Caller, chat: ResolvedChat, bookmark: int, n: int) -> int:
-    """One less than the id of the ``n``-th newest message at or below ``bookmark`` (0 if
-    the chat has fewer)."""
+    """One less than the id of the ``n``-th newest message at or below ``bookmark``.
+
+    0 when the chat has fewer messages: the window is the whole chat.
+    """
     response = await _history(caller, chat, offset_id=bookmark + 1, add_offset=n - 1)
     ids = [message.id for message in response.messages if message.id <= bookmark]
     return min(ids) - 1 if ids else 0
