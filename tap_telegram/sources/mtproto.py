@@ -33,6 +33,7 @@ from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
 from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller, CallStats
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto_comments import CommentLinker, add_discussion_groups
 from tap_telegram.sources.mtproto_lookback import window_start
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
@@ -64,6 +65,8 @@ class MTProtoSource(Source):
         self._self_id: int | None = None
         self._chats: list[ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
+        #: Discussion groups (``include_comments``): ties comments to channel posts.
+        self._comments: dict[int, CommentLinker] = {}
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -159,6 +162,12 @@ class MTProtoSource(Source):
                     self._client, self._caller, self.config, self.logger, self.chat_failed
                 )
             )
+            if self.config.get("include_comments"):
+                self._chats, self._comments = runner.run(
+                    add_discussion_groups(
+                        self._client, self._caller, self._chats, self.logger, self.chat_failed
+                    )
+                )
         return self._chats
 
     def chats(self) -> list[Record]:
@@ -227,6 +236,8 @@ class MTProtoSource(Source):
                 chat=chat.label,
             )
             page = self._map_page(chat, response, after_id, query.since)
+            if chat.chat_id in self._comments:
+                await self._comments[chat.chat_id].annotate(page, response.messages)
             if not page:
                 break
             after_id = page[-1]["id"]
