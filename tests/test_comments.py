@@ -7,7 +7,7 @@ import pytest
 
 from tap_telegram.sources.mtproto_comments import post_of_copy, thread_root
 from tests.fake_telegram import FakeTelegram, World, run_fake_tap
-from tests.fake_telegram.discussion import post_with_comments
+from tests.fake_telegram.discussion import add_comment, post_with_comments, set_views
 
 
 @pytest.fixture
@@ -101,3 +101,21 @@ def test_pure_helpers_on_real_messages(world):
     assert thread_root(world.message("talk", thread.comment_ids[0])) == thread.copy_id
     assert thread_root(world.message("talk", thread.comment_ids[1])) == thread.copy_id
     assert thread_root(copy) is None
+
+
+def test_lookback_sees_new_comment_counts_and_views_on_posts(world):
+    older = post_with_comments(world, "news", "older post", [("user1", "first!")])
+    viewed = post_with_comments(world, "news", "popular post")
+    fake = FakeTelegram(world)
+    cfg = fake.tap_config(chats=["@c_news"], include_comments=True, lookback_messages=20)
+    first = run_fake_tap(fake, cfg).check()
+    late = add_comment(world, "news", older, "user2", "late to the party")
+    set_views(world, "news", viewed.post_id, 10_000)
+    second = run_fake_tap(FakeTelegram(world), cfg, state=first.state).check()
+    posts = rows(second, world, "news")
+    assert sorted(posts) == [older.post_id, viewed.post_id]
+    assert posts[older.post_id]["replies_count"] == 2
+    assert posts[viewed.post_id]["views"] == 10_000
+    group = rows(second, world, "talk")
+    assert sorted(group) == [late]
+    assert group[late]["comment_post_id"] == older.post_id

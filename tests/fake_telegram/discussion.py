@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from telethon.tl import types
 
+from tests.fake_telegram.records import ChatRecord
 from tests.fake_telegram.world import ChatRef, World
 
 
@@ -77,3 +78,34 @@ def post_with_comments(
         else:
             ids.append(world.append_message(group, comment, sender=user, reply_to=copy_id))
     return Thread(post_id=post_id, copy_id=copy_id, comment_ids=ids)
+
+
+def add_comment(world: World, channel: ChatRef, thread: Thread, user: str, text: str) -> int:
+    """A later comment under ``thread``: the post's ``replies`` count goes up too."""
+    chat = world.chat(channel)
+    assert chat.linked is not None
+    group = world.chat(chat.linked)
+    comment = world.append_message(group, text, sender=user, reply_to=thread.copy_id)
+    post = chat.custom[_number(world, chat, thread.post_id)]
+    post["replies"] = types.MessageReplies(
+        replies=post["replies"].replies + 1,
+        replies_pts=group.pts,
+        comments=True,
+        channel_id=group.id,
+    )
+    chat.version += 1
+    return comment
+
+
+def set_views(world: World, channel: ChatRef, post_id: int, views: int) -> None:
+    """Change the view count of a hand-written channel post (as time does to real ones)."""
+    chat = world.chat(channel)
+    chat.custom[_number(world, chat, post_id)]["views"] = views
+    chat.version += 1
+
+
+def _number(world: World, chat: ChatRecord, message_id: int) -> int:
+    n = chat.n_of(message_id)
+    if n is None or n not in chat.custom:
+        raise KeyError(f"{chat.key!r} has no hand-written message {message_id}")
+    return n
