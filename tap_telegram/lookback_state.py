@@ -76,9 +76,15 @@ class ChatLookback:
             yield self.tracker.page(page)
         yield self.tracker.finish()
 
-    def save(self, partition_state: dict[str, Any]) -> None:
-        """Put the memory into the chat's STATE partition (call after a page is written)."""
+    def save(self, partition_state: dict[str, Any]) -> bool:
+        """Put the memory into the chat's STATE partition (call after a page is written).
+
+        Returns whether it changed, i.e. whether STATE needs writing for it.
+        """
+        if not self.tracker.changed and STATE_KEY in partition_state:
+            return False
         partition_state[STATE_KEY] = self.tracker.packed()
+        return True
 
     def summary(self, label: str, logger: logging.Logger) -> None:
         """One INFO line: how much was re-read, changed and deleted."""

@@ -151,8 +151,7 @@ class MessagesStream(TelegramStream):
                     # Every record of the previous page has been written and counted.
                     self._write_state_message()
                 yield from page
-                if lookback is not None:
-                    lookback.save(partition)
+                if lookback is not None and lookback.save(partition):
                     self.state_manager.is_flushed = False
             if lookback is not None:
                 lookback.summary(self.source.chat_label(chat_id), self.logger)

@@ -113,6 +113,23 @@ def test_without_memory_the_window_is_emitted_once_and_slid_in_messages_are_not(
     stored = {i: fingerprint(message(i)) for i in (4, 5)}
     slid = tracker(stored, bookmark=5, reread_after=2)
     assert slid.page([message(3), message(4), message(5)]) == []
+    # An unknown id above the memory's oldest entry is a gap in the memory: emitted.
+    gap = tracker({3: fingerprint(message(3)), 5: fingerprint(message(5))}, bookmark=5,
+                  reread_after=2)  # fmt: skip
+    assert [r["id"] for r in gap.page([message(3), message(4), message(5)])] == [4]
+
+
+def test_memory_is_repacked_only_when_it_changes():
+    stored = {i: fingerprint(message(i)) for i in range(1, 6)}
+    track = tracker(stored, bookmark=5, reread_after=0)
+    first = track.packed()
+    assert not track.changed
+    track.page([message(1), message(2)])
+    assert not track.changed
+    assert track.packed() is first
+    track.page([message(3, views=1)])
+    assert track.changed
+    assert unpack(track.packed())[3] == fingerprint(message(3, views=1))
 
 
 def test_memory_is_bounded_by_count_dates_and_the_cap():
