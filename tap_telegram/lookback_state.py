@@ -125,6 +125,12 @@ def start_lookback(
             chat_id, bookmark, messages=window.messages, since=window.since
         )
         read_after = max(0, min(start, bookmark))
+        source.logger.info(
+            "chat %s: lookback re-reads ids %d..%d, then new messages",
+            source.chat_label(chat_id),
+            read_after + 1,
+            bookmark,
+        )
     chat_type = next((c.get("type") for c in source.chats() if c["id"] == chat_id), None)
     tracker = TailTracker(
         chat_id,

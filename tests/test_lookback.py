@@ -75,6 +75,7 @@ def test_first_run_records_the_tail_and_second_run_emits_only_changes(world):
     ]
     assert bookmarks(second.state) == bookmarks(first.state)
     assert "lookback re-read 50 messages" in second.stderr
+    assert "lookback re-reads ids 251..300" in second.stderr
 
     # Delivered once: a third run is quiet again.
     third = run_fake_tap(FakeTelegram(world), cfg, state=second.state).check()
