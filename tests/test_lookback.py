@@ -184,3 +184,18 @@ def test_bad_lookback_setting_is_one_clear_line(world):
     assert run.returncode != 0
     assert "lookback_messages" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_window_is_capped_at_max_window_messages():
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    world = World(seed=9, base_date=now - dt.timedelta(days=10))
+    world.add_generated_users(4)
+    world.add_chat("busy", "channel", username="lb_busy", messages=12_000, interval=60)
+    fake = FakeTelegram(world)
+    cfg = fake.tap_config(chats=["@lb_busy"], lookback_days=30, lookback_messages=10)
+    first = run_fake_tap(fake, cfg).check()
+    world.edit_message("busy", 1500, "outside the cap")
+    world.edit_message("busy", 2500, "inside the cap")
+    second = run_fake_tap(FakeTelegram(world), cfg, state=first.state).check()
+    assert "lookback re-reads ids 2001..12000" in second.stderr
+    assert [r["id"] for r in second.records["messages"]] == [2500]

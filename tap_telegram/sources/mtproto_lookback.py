@@ -31,13 +31,18 @@ async def window_start(
     :data:`~tap_telegram.fingerprints.MAX_WINDOW` of them.
     """
     starts = []
+    by_count = None
     if messages:
-        starts.append(await _nth_newest_start(caller, chat, bookmark, min(messages, MAX_WINDOW)))
+        by_count = await _nth_newest_start(caller, chat, bookmark, min(messages, MAX_WINDOW))
+        starts.append(by_count)
     if since is not None:
         starts.append(await _last_id_before(caller, chat, since))
     start = min(starts, default=bookmark)
-    if since is not None and messages < MAX_WINDOW:
-        start = max(start, await _nth_newest_start(caller, chat, bookmark, MAX_WINDOW))
+    if since is not None:  # a busy chat's days can hold more than the cap
+        cap = by_count if messages >= MAX_WINDOW else None
+        if cap is None:
+            cap = await _nth_newest_start(caller, chat, bookmark, MAX_WINDOW)
+        start = max(start, cap)
     return min(start, bookmark)
 
 
