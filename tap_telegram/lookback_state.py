@@ -96,7 +96,9 @@ class ChatLookback:
             self.read_after,
             stats.changed,
             stats.deleted,
-            "" if self.tracker.tombstones else " (not tombstoned: ids are per account here)",
+            ""
+            if self.tracker.tombstones or not stats.deleted
+            else " (not tombstoned: ids are per account here)",
         )
 
 
@@ -125,12 +127,20 @@ def start_lookback(
             chat_id, bookmark, messages=window.messages, since=window.since
         )
         read_after = max(0, min(start, bookmark))
-        source.logger.info(
-            "chat %s: lookback re-reads ids %d..%d, then new messages",
-            source.chat_label(chat_id),
-            read_after + 1,
-            bookmark,
-        )
+        if read_after < bookmark:
+            source.logger.info(
+                "chat %s: lookback re-reads ids %d..%d, then new messages",
+                source.chat_label(chat_id),
+                read_after + 1,
+                bookmark,
+            )
+        else:
+            source.logger.info(
+                "chat %s: lookback has nothing to re-read (empty window, or source %s "
+                "cannot re-read)",
+                source.chat_label(chat_id),
+                source.name,
+            )
     chat_type = next((c.get("type") for c in source.chats() if c["id"] == chat_id), None)
     tracker = TailTracker(
         chat_id,
