@@ -72,8 +72,14 @@ class ChatLookback:
         The final tombstones are only produced when ``pages`` ends normally: a chat
         that fails half-way has not proven anything missing.
         """
-        for page in pages:
-            yield self.tracker.page(page)
+        try:
+            for page in pages:
+                yield self.tracker.page(page)
+        finally:
+            # Close the source's pager now (it owns an event loop task), not at GC.
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
         yield self.tracker.finish()
 
     def save(self, partition_state: dict[str, Any]) -> bool:
