@@ -123,7 +123,8 @@ ACTION = th.ObjectType(
 MESSAGE_SCHEMA = th.PropertiesList(
     th.Property("chat_id", th.IntegerType, required=True, description="Marked id of the chat."),
     th.Property("id", th.IntegerType, required=True, description="Message id within the chat."),
-    th.Property("date", th.DateTimeType, required=True),
+    # Not required: a deletion tombstone (lookback) carries only chat_id, id, deleted.
+    th.Property("date", th.DateTimeType),
     th.Property("edit_date", th.DateTimeType),
     th.Property("sender_id", th.IntegerType, description="Marked id of the sender."),
     th.Property("sender_type", th.StringType, description="user, chat or channel."),
@@ -148,6 +149,21 @@ MESSAGE_SCHEMA = th.PropertiesList(
     th.Property("silent", th.BooleanType),
     th.Property("is_service", th.BooleanType, description="Joins, pins, title changes, ..."),
     th.Property("action", ACTION),
+    # -- lookback and comments (README "Edits, deletions and comments") --
+    th.Property(
+        "deleted",
+        th.BooleanType,
+        description="True on a tombstone: a delivered message is gone (lookback).",
+    ),
+    th.Property("deleted_detected_at", th.DateTimeType, description="When the tap saw it gone."),
+    th.Property(
+        "comment_post_id",
+        th.IntegerType,
+        description="A comment in a discussion group: id of the channel post it belongs to.",
+    ),
+    th.Property(
+        "comment_channel_id", th.IntegerType, description="Marked id of that post's channel."
+    ),
 ).to_dict()
 
 CHAT_SCHEMA = th.PropertiesList(

@@ -9,6 +9,7 @@ written, and a finished chat's bookmark never depends on a later chat succeeding
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import sys
@@ -22,6 +23,7 @@ from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 from tap_telegram.checkpoint import STATS_KEY, ChatRun, emit_metrics
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
+from tap_telegram.lookback_state import advances_bookmark, start_lookback
 from tap_telegram.schemas import (
     CHAT_SCHEMA,
     MESSAGE_SCHEMA,
@@ -146,8 +148,11 @@ class MessagesStream(TelegramStream):
         if self.config.get("stream_per_chat"):
             self._chat_suffix = str(abs(chat_id))
             self._write_schema_message()
-        start = starting_point(self.get_starting_replication_key_value(context), self.config)
+        value = self.get_starting_replication_key_value(context)
+        start = starting_point(value, self.config)
         query = MessageQuery(chat_id=chat_id, after_id=start.after_id, since=start.since)
+        partition = self.get_context_state(context)
+        lookback = None
         self.logger.info(
             "chat %s: reading messages after id %d%s",
             self.source.chat_label(chat_id),
@@ -158,13 +163,24 @@ class MessagesStream(TelegramStream):
         partition = self.get_context_state(context)
         previous, run = partition.get(STATS_KEY), ChatRun()
         try:
-            for index, page in enumerate(self.source.message_pages(query)):
+            bookmark = value if isinstance(value, int) and not isinstance(value, bool) else None
+            lookback = start_lookback(self.source, self.config, partition, chat_id, bookmark)
+            if lookback is not None:
+                query = dataclasses.replace(query, after_id=lookback.read_after)
+            pages = self.source.message_pages(query)
+            if lookback is not None:
+                pages = lookback.pages(pages)
+            for index, page in enumerate(pages):
                 if index:
                     # Every record of the previous page has been written and counted.
                     partition[STATS_KEY] = run.stats(previous, self.source.call_stats(chat_id))
                     self._write_state_message()
                 run.messages += len(page)
                 yield from page
+                if lookback is not None and lookback.save(partition):
+                    self.state_manager.is_flushed = False
+            if lookback is not None:
+                lookback.summary(self.source.chat_label(chat_id), self.logger)
         except ChatError as error:
             self.source.chat_failed(error)
         finally:
@@ -176,6 +192,13 @@ class MessagesStream(TelegramStream):
             emit_metrics({"stream": self.name, "context": dict(context)}, run, calls)
             self._tap.run_summary.add_chat(run)
             self._write_state_message()
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """Re-read rows and tombstones (lookback) never move the bookmark."""
+        if advances_bookmark(self.get_context_state(context), latest_record):
+            super()._increment_stream_state(latest_record, context=context)
 
 
 class PerChatStream(TelegramStream):

@@ -151,6 +151,37 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "lookback_messages",
+        th.IntegerType(minimum=0, maximum=10_000),
+        default=0,
+        title="Lookback messages",
+        description=(
+            "MTProto: re-read the newest N messages of each chat on every run and emit "
+            "those whose edit_date, reactions, views, forwards or replies changed, plus "
+            "tombstones for deleted ones (channels, supergroups). 0: off."
+        ),
+    ),
+    th.Property(
+        "lookback_days",
+        th.NumberType(minimum=0),
+        default=0,
+        title="Lookback days",
+        description=(
+            "MTProto: like lookback_messages, for the messages of the last N days (both "
+            "set: either qualifies; at most 10,000 messages a chat). 0: off."
+        ),
+    ),
+    th.Property(
+        "include_comments",
+        th.BooleanType,
+        default=False,
+        title="Include comments",
+        description=(
+            "MTProto: also extract the discussion group linked to each selected channel; "
+            "comments carry comment_post_id and comment_channel_id."
+        ),
+    ),
+    th.Property(
         "dc_id",
         th.IntegerType(minimum=1, maximum=5),
         title="DC id",

@@ -12,6 +12,12 @@ Contract of :meth:`Source.message_pages`, relied on by the STATE logic:
   ``date >= query.since``;
 * a page is a unit of progress: the stream writes STATE after each page, so a crash
   loses at most the page being written.
+
+Lookback (``lookback_messages`` / ``lookback_days``): the stream asks
+:meth:`Source.lookback_start` where a chat's window begins and then queries with
+``after_id`` set to that id, *below* the bookmark; the contract above is unchanged
+(the stream, not the source, tells re-read rows from new ones, see
+:mod:`tap_telegram.lookback_state`). A source that cannot re-read keeps the default.
 """
 
 from __future__ import annotations
@@ -133,6 +139,16 @@ class Source(abc.ABC):
     def participants(self, chat_id: int) -> Iterator[Record]:
         """``participants`` records of a chat. Default: the source has none."""
         return iter(())
+
+    def lookback_start(
+        self, chat_id: int, bookmark: int, *, messages: int, since: dt.datetime | None
+    ) -> int:
+        """Id after which a chat's lookback window starts (the window ends at ``bookmark``).
+
+        The window holds the newest ``messages`` messages at or below the bookmark
+        plus those dated ``since`` or later. Default: ``bookmark`` (no re-reading).
+        """
+        return bookmark
 
     def chat_label(self, chat_id: int) -> str:
         """A human name for log lines and errors: ``@username``, title, or the id."""

@@ -39,7 +39,9 @@ from tap_telegram.sources.mtproto_calls import (
     CallStats,
 )
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto_comments import CommentLinker, add_discussion_groups
 from tap_telegram.sources.mtproto_download import MediaDownloader, settings_of
+from tap_telegram.sources.mtproto_lookback import window_start
 from tap_telegram.sources.mtproto_members import fetch_participants, fetch_topics
 from tap_telegram.sources.takeout import Takeout
 from tap_telegram.sources.telethon_client import (
@@ -75,6 +77,8 @@ class MTProtoSource(Source):
         self._chats: list[ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
         self._downloader: MediaDownloader | None = None
+        #: Discussion groups (``include_comments``): ties comments to channel posts.
+        self._comments: dict[int, CommentLinker] = {}
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -190,6 +194,16 @@ class MTProtoSource(Source):
                     self._caller.client, self._caller, self.config, self.logger, self.chat_failed
                 )
             )
+            if self.config.get("include_comments"):
+                self._chats, self._comments = runner.run(
+                    add_discussion_groups(
+                        self._caller.client,
+                        self._caller,
+                        self._chats,
+                        self.logger,
+                        self.chat_failed,
+                    )
+                )
         return self._chats
 
     def chats(self) -> list[Record]:
@@ -269,6 +283,8 @@ class MTProtoSource(Source):
                 chat=chat.label,
             )
             page = self._map_page(chat, response, after_id, query.since)
+            if chat.chat_id in self._comments:
+                await self._comments[chat.chat_id].annotate(page, response.messages)
             if not page:
                 break
             if self._downloader is not None:
@@ -315,6 +331,16 @@ class MTProtoSource(Source):
         # The caller's client: inside a takeout, member lists go through it too.
         yield from runner.run(
             fetch_participants(self._caller.client, self._caller, chat, self.users, self.logger)
+        )
+
+    def lookback_start(
+        self, chat_id: int, bookmark: int, *, messages: int, since: dt.datetime | None
+    ) -> int:
+        """Where the chat's lookback window starts (see :mod:`.mtproto_lookback`)."""
+        chat = self._chat(chat_id)
+        assert self._caller is not None
+        return self._run.run(
+            window_start(self._caller, chat, bookmark, messages=messages, since=since)
         )
 
     async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:

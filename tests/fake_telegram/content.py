@@ -319,7 +319,9 @@ class MessageFactory:
             "date": date,
         }
         sender_key = custom.get("sender")
-        if chat.is_broadcast and sender_key is None:
+        if custom.get("sender_chat"):  # posted as a channel (discussion.py's post copies)
+            fields["from_id"] = self.world.peer(custom["sender_chat"])
+        elif chat.is_broadcast and sender_key is None:
             fields.update(
                 post=True, views=custom.get("views", 1), forwards=custom.get("forwards", 0)
             )
@@ -337,9 +339,9 @@ class MessageFactory:
             fields["reply_to"] = types.MessageReplyHeader(
                 forum_topic=forum or None,
                 reply_to_msg_id=reply_to or topic,
-                reply_to_top_id=topic if forum and reply_to else None,
+                reply_to_top_id=topic if forum and reply_to else custom.get("reply_to_top"),
             )
-        for key in ("silent", "pinned", "grouped_id", "fwd_from", "media", "entities"):
+        for key in ("silent", "pinned", "grouped_id", "fwd_from", "media", "entities", "replies"):
             if custom.get(key) is not None:
                 fields[key] = custom[key]
         if custom.get("via_bot"):
