@@ -85,6 +85,7 @@ class MessagesStream(TelegramStream):
     schema = MESSAGE_SCHEMA
 
     _partitions: list[dict[str, Any]] | None = None
+    _planned = False
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
@@ -127,6 +128,10 @@ class MessagesStream(TelegramStream):
             self._write_schema_message()
         start = starting_point(self.get_starting_replication_key_value(context), self.config)
         query = MessageQuery(chat_id=chat_id, after_id=start.after_id, since=start.since)
+        if not self._planned:
+            # Every chat's starting point is known now: the source may read ahead.
+            self._planned = True
+            self.source.plan([self._planned_query(part) for part in self.partitions or []])
         self.logger.info(
             "chat %s: reading messages after id %d%s",
             self.source.chat_label(chat_id),
@@ -144,6 +149,19 @@ class MessagesStream(TelegramStream):
         finally:
             # Runs after the last record was processed, or when the chat fails.
             self._write_state_message()
+
+    def _planned_query(self, context: Mapping[str, Any]) -> MessageQuery:
+        """Where a chat not yet started will start, read from STATE without touching it.
+
+        Same rule as the SDK's starting value: the bookmark, else ``start_date``.
+        """
+        value: Any = None
+        bookmarks = self.tap_state.get("bookmarks", {}).get(self.name, {})
+        for part in bookmarks.get("partitions") or []:
+            if part.get("context") == dict(context) and part.get("replication_key") == "id":
+                value = part.get("replication_key_value") or None
+        start = starting_point(value or self.config.get("start_date"), self.config)
+        return MessageQuery(int(context["chat_id"]), after_id=start.after_id, since=start.since)
 
 
 class UsersStream(TelegramStream):

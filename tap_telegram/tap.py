@@ -112,6 +112,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "max_concurrent_requests",
+        th.IntegerType(minimum=1, maximum=32),
+        default=8,
+        title="Max concurrent requests",
+        description=(
+            "MTProto: history requests in flight at once, shared by all chats and id "
+            "windows. Requests are paced adaptively from FLOOD_WAIT answers; 1 reads "
+            "strictly one page after another."
+        ),
+    ),
+    th.Property(
+        "concurrent_chats",
+        th.IntegerType(minimum=1, maximum=32),
+        default=4,
+        title="Concurrent chats",
+        description=(
+            "MTProto: chats read at the same time (the one being written and the next "
+            "ones, read ahead into bounded buffers)."
+        ),
+    ),
+    th.Property(
         "on_chat_error",
         th.StringType(allowed_values=["continue", "fail", "skip"]),
         default="continue",

@@ -111,6 +111,12 @@ class Source(abc.ABC):
         Their ``id`` values become the ``messages`` stream's partitions, in this order.
         """
 
+    def plan(self, queries: list[MessageQuery]) -> None:  # noqa: B027 - optional hook
+        """The chats ``message_pages`` will be asked for, in order: a source may read ahead.
+
+        Called once per run before the first chat. Default: nothing to do.
+        """
+
     @abc.abstractmethod
     def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """Messages of one chat as pages, oldest first (see the module docstring)."""

@@ -6,21 +6,20 @@ Layers, each small:
 * :mod:`.loop` runs its event loop in a thread of its own;
 * :mod:`.mtproto_calls` sends every request with the tap's error and flood policy;
 * :mod:`.mtproto_chats` turns the ``chats`` setting into resolved entities;
-* this module pages through history and maps pages to records.
+* :mod:`.mtproto_rate` is the shared, adaptive request budget;
+* :mod:`.mtproto_fetch` reads chats ahead and splits big channels into id windows;
+* this module pages through history (:meth:`MTProtoSource.pages`) and maps pages.
 
 History is read with raw ``messages.getHistory`` requests rather than
 ``iter_messages``: the tap chooses the page size, never sleeps between pages (Telethon
-sleeps 1 s per page on long iterations), checkpoints per page, and can later run
-several pagers (chats, id windows) on the same loop under one rate budget.
+sleeps 1 s per page on long iterations), checkpoints per page, and runs several
+pagers (chats, id windows) on the same loop under one rate budget.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import datetime as dt
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -31,17 +30,16 @@ from tap_telegram.errors import ConfigError, SessionError
 from tap_telegram.mapping.mtproto import PeerIndex, map_chat, map_message, map_user
 from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
-from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller, CallStats
+from tap_telegram.sources.mtproto_calls import BOT_SESSION, LOGIN_HINT, Caller
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto_fetch import Fetcher, FetchSettings
+from tap_telegram.sources.mtproto_rate import RateBudget
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
     ClientSettings,
     build_client,
     open_session,
 )
-
-#: Seconds between progress lines of one chat.
-PROGRESS_EVERY = 15.0
 
 
 class MTProtoSource(Source):
@@ -63,6 +61,7 @@ class MTProtoSource(Source):
         self._self_id: int | None = None
         self._chats: list[ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
+        self._fetch: Fetcher | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -111,7 +110,10 @@ class MTProtoSource(Source):
         client = self._client_factory(settings)
         self._client = client
         self._caller = Caller(
-            client, self.logger, max_flood_wait=float(self.config.get("max_flood_wait", 300))
+            client,
+            self.logger,
+            max_flood_wait=float(self.config.get("max_flood_wait", 300)),
+            budget=RateBudget(FetchSettings.from_config(self.config).requests, self.logger),
         )
         try:
             # Through the caller: connect() itself can raise AuthKeyDuplicated or FloodWait.
@@ -133,6 +135,8 @@ class MTProtoSource(Source):
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self._caller is not None:
+            self.logger.info("mtproto: %s", self._caller.budget.summary())
         try:
             if self._client is not None:
                 runner.run(_disconnect(self._client))
@@ -176,42 +180,45 @@ class MTProtoSource(Source):
 
     # -- history -------------------------------------------------------------------
 
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Pages of one chat, oldest first; the next page is fetched while this one is written."""
-        chat = self._chat(query.chat_id)
-        runner = self._run
-        pages = self._history(chat, query)
-        pending: concurrent.futures.Future[list[Record]] | None = runner.submit(
-            pages.__anext__()  # type: ignore[arg-type]
-        )
-        try:
-            while pending is not None:
-                try:
-                    page = pending.result()
-                except StopAsyncIteration:
-                    pending = None
-                    break
-                pending = runner.submit(pages.__anext__())  # type: ignore[arg-type]
-                yield page
-        finally:
-            if pending is not None:
-                # Let the prefetch finish (one page) so the generator can be closed;
-                # the error that matters, if any, is the one already propagating.
-                with contextlib.suppress(BaseException):
-                    pending.result()
-            runner.run(pages.aclose())  # type: ignore[attr-defined]
+    def plan(self, queries: list[MessageQuery]) -> None:
+        """Start reading the planned chats ahead (see :mod:`.mtproto_fetch`)."""
+        self._fetcher.plan(queries)
 
-    async def _history(
-        self, chat: ResolvedChat, query: MessageQuery
+    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """Pages of one chat, oldest first, read ahead in the background while written."""
+        return self._fetcher.pages(query)
+
+    @property
+    def _fetcher(self) -> Fetcher:
+        if self._fetch is None:
+            runner = self._run
+            assert self._caller is not None
+            self._fetch = Fetcher(
+                runner, self, self._caller, self.logger, FetchSettings.from_config(self.config)
+            )
+        return self._fetch
+
+    def chat(self, chat_id: int) -> ResolvedChat:
+        """The resolved chat with this marked id (KeyError if it is not selected)."""
+        return self._chat(chat_id)
+
+    async def pages(
+        self,
+        chat: ResolvedChat,
+        after_id: int,
+        up_to_id: int | None = None,
+        since: dt.datetime | None = None,
     ) -> AsyncIterator[list[Record]]:
-        """Walk ``messages.getHistory`` from ``after_id`` towards the newest message."""
+        """THE history primitive: ids in ``(after_id, up_to_id]``, oldest first, as pages.
+
+        One ``messages.getHistory`` per page (``offset_id=after+1, add_offset=-limit``
+        returns the ``limit`` oldest messages above ``after``), no sleeps. Pages are
+        never empty; ``since`` drops older messages. Runs on the source's loop: the
+        fetcher runs several of these at once (chats, id windows) under one budget.
+        """
         assert self._caller is not None
         limit = int(self.config.get("page_size") or 100)
-        after_id = query.after_id
-        if query.since is not None:
-            after_id = max(after_id, await self._last_id_before(chat, query.since))
-        progress = _Progress(self.logger, chat.label, self._caller.stats_for(chat.label))
-        while True:
+        while up_to_id is None or after_id < up_to_id:
             response = await self._caller(
                 functions.messages.GetHistoryRequest(
                     peer=chat.input_peer,
@@ -225,22 +232,46 @@ class MTProtoSource(Source):
                 ),
                 chat=chat.label,
             )
-            page = self._map_page(chat, response, after_id, query.since)
-            if not page:
-                break
-            after_id = page[-1]["id"]
-            progress.add(len(page), after_id)
-            yield page
-        progress.done()
+            raw_top = max((message.id for message in response.messages), default=0)
+            page = self._map_page(chat, response, after_id, since, up_to_id)
+            if page:
+                yield page
+            if raw_top <= after_id:
+                return  # nothing newer than after_id
+            # Continue after everything this response covered (even if all filtered out).
+            after_id = raw_top
+
+    async def top_id(self, chat: ResolvedChat) -> int:
+        """Id of the chat's newest message (0 for an empty chat): one request."""
+        assert self._caller is not None
+        response = await self._caller(
+            functions.messages.GetHistoryRequest(
+                peer=chat.input_peer,
+                offset_id=0,
+                offset_date=None,
+                add_offset=0,
+                limit=1,
+                max_id=0,
+                min_id=0,
+                hash=0,
+            ),
+            chat=chat.label,
+        )
+        return max((message.id for message in response.messages), default=0)
 
     def _map_page(
-        self, chat: ResolvedChat, response: Any, after_id: int, since: dt.datetime | None
+        self,
+        chat: ResolvedChat,
+        response: Any,
+        after_id: int,
+        since: dt.datetime | None,
+        up_to_id: int | None = None,
     ) -> list[Record]:
-        """Map one response; keep ids above ``after_id`` (and dates from ``since``), ascending."""
+        """Map one response; keep ids in ``(after_id, up_to_id]`` (dates from ``since``)."""
         peers = PeerIndex.from_response(response.users, response.chats, self._self_id)
         records = []
         for message in response.messages:
-            if message.id <= after_id:
+            if message.id <= after_id or (up_to_id is not None and message.id > up_to_id):
                 continue
             record = map_message(message, chat.chat_id, peers)
             if record is None or (since is not None and record["date"] < since):
@@ -254,7 +285,7 @@ class MTProtoSource(Source):
                     self.users.add(map_user(user))
         return records
 
-    async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
+    async def last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
         """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
         assert self._caller is not None
         response = await self._caller(
@@ -272,46 +303,6 @@ class MTProtoSource(Source):
         )
         ids = [message.id for message in response.messages if message.date < since]
         return max(ids, default=0)
-
-
-class _Progress:
-    """Logs a chat's progress at INFO every :data:`PROGRESS_EVERY` seconds."""
-
-    def __init__(self, logger: logging.Logger, label: str, stats: CallStats) -> None:
-        self.logger = logger
-        self.label = label
-        self.stats = stats
-        self.count = 0
-        self.started = self.last = time.monotonic()
-
-    def add(self, count: int, last_id: int) -> None:
-        self.count += count
-        now = time.monotonic()
-        if now - self.last >= PROGRESS_EVERY:
-            self.last = now
-            rate = self.count / max(now - self.started, 1e-9)
-            self.logger.info(
-                "chat %s: %d messages so far (%.0f msg/s), at id %d, %d flood waits (%.0f s)",
-                self.label,
-                self.count,
-                rate,
-                last_id,
-                self.stats.flood_waits,
-                self.stats.flood_seconds,
-            )
-
-    def done(self) -> None:
-        elapsed = time.monotonic() - self.started
-        self.logger.info(
-            "chat %s: %d new messages in %.1f s (%.0f msg/s), %d requests, %d flood waits (%.0f s)",
-            self.label,
-            self.count,
-            elapsed,
-            self.count / max(elapsed, 1e-9),
-            self.stats.requests,
-            self.stats.flood_waits,
-            self.stats.flood_seconds,
-        )
 
 
 async def _disconnect(client: TelegramClient) -> None:
