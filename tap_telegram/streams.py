@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pendulum
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 from tap_telegram.errors import ChatError, ConfigError
+from tap_telegram.output import datetime_conformer
 from tap_telegram.schemas import CHAT_SCHEMA, MESSAGE_SCHEMA, USER_SCHEMA
 from tap_telegram.sources.base import MessageQuery
 
@@ -83,6 +85,11 @@ class MessagesStream(TelegramStream):
     replication_key = "id"
     is_sorted = True
     schema = MESSAGE_SCHEMA
+    #: The tap builds these records itself (schema keys only, JSON values and
+    #: datetimes): converting the datetimes is all the conformance they need, at a
+    #: fraction of the SDK's recursive walk (tap_telegram/output.py, tests/test_output.py).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    _conform = staticmethod(datetime_conformer(MESSAGE_SCHEMA))
 
     _partitions: list[dict[str, Any]] | None = None
     _planned = False
@@ -110,7 +117,7 @@ class MessagesStream(TelegramStream):
             yield message
 
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
-        for message in super()._generate_record_messages(record):
+        for message in super()._generate_record_messages(self._conform(record)):
             if self._chat_suffix is not None:
                 message.stream = f"{message.stream}_{self._chat_suffix}"
             yield message

@@ -278,11 +278,12 @@ class MTProtoSource(Source):
                 continue
             records.append(record)
         records.sort(key=lambda record: record["id"])
-        for record in records:
-            if record["sender_type"] == "user":
-                user = peers.get(record["sender_id"])
-                if isinstance(user, types.User):
-                    self.users.add(map_user(user))
+        # Each sender once per page (a page has ~100 messages but few senders).
+        senders = {r["sender_id"] for r in records if r["sender_type"] == "user"}
+        for sender_id in sorted(senders):
+            user = peers.get(sender_id)
+            if isinstance(user, types.User):
+                self.users.add(map_user(user))
         return records
 
     async def last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
