@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runners import Result, run_ceiling, run_naive, run_tap
-from bench.scenarios import FLOOD_REQUESTS, FLOOD_WINDOW, Scenario, scenarios
+from bench.scenarios import Scenario, scenarios
 
 QUICK_SCALE = 0.1
 
@@ -67,9 +67,23 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
 
-def goals(results: list[Result], expected: dict[str, int]) -> dict[str, Any]:
+def flood_share(result: Result, limit: tuple[int, float]) -> tuple[int, int]:
+    """``(accepted, allowed)`` getHistory requests of a flood-limited run.
+
+    ``allowed`` is the most a sliding window of ``requests`` per ``window`` lets
+    through during the chat's fetch time: a burst at once, then one per window.
+    """
+    requests, window = limit
+    accepted = result.extra["history_requests"] - result.extra["flood_waits"]
+    fetch = result.extra["fetch_seconds"] or result.seconds
+    return accepted, requests * math.ceil(fetch / window)
+
+
+def goals(results: list[Result], chosen: list[Scenario]) -> dict[str, Any]:
     """The issue's goals, as ratios with pass/fail (``None`` if not measured)."""
     out: dict[str, Any] = {}
+    expected = {s.key: s.messages for s in chosen}
+    limits = {s.key: s.flood_limit for s in chosen if s.flood_limit}
     complete = all(
         r.messages == expected[r.scenario] and r.returncode == 0
         for r in results
@@ -96,12 +110,8 @@ def goals(results: list[Result], expected: dict[str, int]) -> dict[str, Any]:
         out["20chats_tap_vs_single"] = _ratio(tap.rate, single.rate)
         out["20chats_goal_5x"] = (out["20chats_tap_vs_single"] or 0) >= 5
     tap = _get(results, "flood", "tap")
-    if tap:
-        accepted = tap.extra["history_requests"] - tap.extra["flood_waits"]
-        fetch = tap.extra["fetch_seconds"] or tap.seconds
-        # The most a sliding window of FLOOD_REQUESTS per FLOOD_WINDOW lets through in
-        # `fetch` seconds (a burst at once, then one more burst per window).
-        allowed = FLOOD_REQUESTS * math.ceil(fetch / FLOOD_WINDOW)
+    if tap and "flood" in limits:
+        accepted, allowed = flood_share(tap, limits["flood"])
         out["flood_accepted_requests"] = accepted
         out["flood_allowed_requests"] = allowed
         out["flood_share_of_allowed_rate"] = _ratio(accepted, allowed)
@@ -164,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     before = machine()
     results = run_all(chosen, naive_seconds)
-    expected = {s.key: s.messages for s in chosen}
-    summary = goals(results, expected)
+    summary = goals(results, chosen)
     print()
     print(table(results, {s.key: s.title for s in chosen}))
     print()

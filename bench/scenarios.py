@@ -26,7 +26,8 @@ class Scenario:
     per_chat: int
     kind: str = "channel"
     latency: float = 0.0
-    rate_limited: bool = False
+    #: ``(requests, window seconds)`` of getHistory before FLOOD_WAIT, if limited.
+    flood_limit: tuple[int, float] | None = None
     #: Also run the tap with one request at a time (the 20-chat goal compares with it).
     single_run: bool = False
     #: Sample the tap's RSS over time (the 1M memory scenario).
@@ -55,9 +56,10 @@ class Scenario:
         ]
         spec: dict[str, Any] = {"seed": 1, "generated_users": 8, "chats": chats}
         spec["latency"] = self.latency
-        if self.rate_limited:
+        if self.flood_limit:
+            requests, window = self.flood_limit
             spec["rate_limits"] = [
-                {"requests": FLOOD_REQUESTS, "window": FLOOD_WINDOW, "request": "GetHistoryRequest"}
+                {"requests": requests, "window": window, "request": "GetHistoryRequest"}
             ]
         return spec
 
@@ -80,6 +82,12 @@ def scenarios(scale: float = 1.0) -> list[Scenario]:
             latency=0.1,
             single_run=True,
         ),
-        Scenario("flood", "flood-limited", 1, size(12_000), rate_limited=True),
+        Scenario(
+            "flood",
+            f"flood-limited ({FLOOD_REQUESTS} req / {FLOOD_WINDOW:g} s)",
+            1,
+            size(12_000),
+            flood_limit=(FLOOD_REQUESTS, FLOOD_WINDOW),
+        ),
         Scenario("1M", "1 chat, 1M messages", 1, size(1_000_000), rss_curve=True),
     ]

@@ -192,9 +192,7 @@ class Fetcher:
         try:
             while start < top or pending:
                 while start < top and len(pending) < ahead:
-                    # Wider windows when ids turn out sparse (many deleted messages).
-                    density = seen_messages / seen_ids if seen_ids else 1.0
-                    width = int(size / max(density, 1 / MAX_WINDOW_PAGES))
+                    width = _window_width(size, seen_messages, seen_ids)
                     end = min(start + width, top)
                     task = asyncio.ensure_future(self._window(chat, start, end, since))
                     pending.append((end - start, task))
@@ -218,6 +216,18 @@ class Fetcher:
         self, chat: ResolvedChat, after_id: int, up_to_id: int, since: dt.datetime | None
     ) -> list[list[Record]]:
         return [page async for page in self.source.pages(chat, after_id, up_to_id, since)]
+
+
+def _window_width(page_size: int, messages: int, ids: int) -> int:
+    """Ids per window: one page when ids are dense, wider when many were deleted.
+
+    A window wider than a page costs a second request whenever its part of the chat
+    is dense, so widening starts only below half density, aiming at 80 % of a page.
+    """
+    density = messages / ids if ids else 1.0
+    if density >= 0.5:
+        return page_size
+    return int(page_size * 0.8 / max(density, 1 / MAX_WINDOW_PAGES))
 
 
 class _Progress:
