@@ -204,8 +204,8 @@ class Fetcher:
                 for page in window_pages:
                     seen_messages += len(page)
                     yield page
-            # Messages posted while the windows were read.
-            async for page in self.source.pages(chat, top, since=since):
+            # Messages posted while the windows were read (never below the bookmark).
+            async for page in self.source.pages(chat, max(top, after_id), since=since):
                 yield page
         finally:
             for _, task in pending:
