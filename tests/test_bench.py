@@ -12,7 +12,18 @@ from bench.scenarios import Scenario, scenarios
 def test_bench_main_prints_table_and_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
     code = main(
-        ["--scale", "0.001", "--only", "0ms", "--naive-seconds", "0.3", "--json-out", str(out)]
+        [
+            "--scale",
+            "0.001",
+            "--only",
+            "0ms",
+            "--naive-seconds",
+            "0.3",
+            "--repeat",
+            "1",
+            "--json-out",
+            str(out),
+        ]
     )
     assert code == 0
     printed = capsys.readouterr().out
@@ -44,9 +55,9 @@ def test_flood_limited_tap_and_naive_on_tiny_worlds(tmp_path):
     assert result.messages == 1_000
     assert result.extra["flood_waits"] >= 1
     assert result.extra["flood_wait_log_lines"] >= result.extra["flood_waits"]
-    accepted, allowed = flood_share(result, (4, 1.0))
+    accepted, share = flood_share(result, (4, 1.0))
     assert 0 < accepted <= result.extra["history_requests"]
-    assert allowed >= 4
+    assert share > 0
     single = run_tap(Scenario("t2", "two chats", 2, 150, kind="supergroup"), tmp_path, single=True)
     assert (single.runner, single.messages, single.returncode) == ("tap-1", 300, 0)
     naive = run_naive(Scenario("t3", "naive", 2, 60, kind="group"), tmp_path, 10.0)
