@@ -114,7 +114,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "max_concurrent_requests",
         th.IntegerType(minimum=1, maximum=32),
-        default=8,
+        default=12,
         title="Max concurrent requests",
         description=(
             "MTProto: history requests in flight at once, shared by all chats and id "

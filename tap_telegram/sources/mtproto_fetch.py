@@ -55,7 +55,7 @@ _END = object()
 class FetchSettings:
     """Concurrency settings (see the README settings table)."""
 
-    requests: int = 8
+    requests: int = 12
     chats: int = 4
     page_size: int = 100
 

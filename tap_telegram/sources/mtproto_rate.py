@@ -45,7 +45,7 @@ class RateBudget:
 
     def __init__(
         self,
-        max_concurrent: int = 8,
+        max_concurrent: int = 12,
         logger: logging.Logger | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
