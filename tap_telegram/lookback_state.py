@@ -108,6 +108,29 @@ class ChatLookback:
         )
 
 
+def plan_lookback(
+    source: Source,
+    config: Mapping[str, Any],
+    bookmarks: Mapping[int, int],
+    now: dt.datetime,
+    *,
+    skip_failed: bool = True,
+) -> dict[int, int]:
+    """Where each bookmarked chat's re-read starts, asked of the source for all at once.
+
+    Done before the first chat so the source can read the chats ahead from the right
+    ids; a chat whose probe failed is left out and probed again by
+    :func:`start_lookback` when its turn comes (where its error belongs).
+    """
+    window = lookback_window(config, now)
+    if window is None or not bookmarks:
+        return {}
+    starts = source.lookback_starts(
+        bookmarks, messages=window.messages, since=window.since, skip_failed=skip_failed
+    )
+    return {chat: max(0, min(start, bookmarks[chat])) for chat, start in starts.items()}
+
+
 def start_lookback(
     source: Source,
     config: Mapping[str, Any],
@@ -116,12 +139,13 @@ def start_lookback(
     bookmark: int | None,
     *,
     now: dt.datetime | None = None,
+    planned: int | None = None,
 ) -> ChatLookback | None:
     """Set up a chat's lookback (None when it is off).
 
-    With a bookmark, the source says where the window starts (``lookback_start``) and
-    the chat is read from there; without one (first run) everything is new and the
-    tracker only builds the memory.
+    With a bookmark, the chat is read from where the window starts: ``planned`` (from
+    :func:`plan_lookback`, same ``now``) or asked of the source now; without one
+    (first run) everything is new and the tracker only builds the memory.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     window = lookback_window(config, now)
@@ -129,10 +153,10 @@ def start_lookback(
         return None
     read_after = bookmark or 0
     if bookmark:
-        start = source.lookback_start(
-            chat_id, bookmark, messages=window.messages, since=window.since
-        )
-        read_after = max(0, min(start, bookmark))
+        if planned is None:
+            alone = {chat_id: bookmark}
+            planned = plan_lookback(source, config, alone, now, skip_failed=False).get(chat_id)
+        read_after = bookmark if planned is None else planned
         if read_after < bookmark:
             source.logger.info(
                 "chat %s: lookback re-reads ids %d..%d, then new messages",

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pendulum
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 from tap_telegram.checkpoint import STATS_KEY, ChatRun, emit_metrics
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
-from tap_telegram.lookback_state import advances_bookmark, start_lookback
+from tap_telegram.lookback_state import advances_bookmark, plan_lookback, start_lookback
+from tap_telegram.output import datetime_conformer
 from tap_telegram.schemas import (
     CHAT_SCHEMA,
     MESSAGE_SCHEMA,
@@ -106,8 +108,18 @@ class MessagesStream(TelegramStream):
     replication_key = "id"
     is_sorted = True
     schema = MESSAGE_SCHEMA
+    #: The tap builds these records itself (schema keys only, JSON values and
+    #: datetimes): converting the datetimes is all the conformance they need, at a
+    #: fraction of the SDK's recursive walk (tap_telegram/output.py, tests/test_output.py).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    _conform = staticmethod(datetime_conformer(MESSAGE_SCHEMA))
 
     _partitions: list[dict[str, Any]] | None = None
+    _planned = False
+    #: Set by :meth:`_plan`: one ``now`` for every chat's lookback window, and the
+    #: window starts probed up front (chat id -> id the re-read starts after).
+    _lookback_now: dt.datetime | None = None
+    _lookback_starts: dict[int, int] | None = None
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
@@ -132,7 +144,7 @@ class MessagesStream(TelegramStream):
             yield message
 
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
-        for message in super()._generate_record_messages(record):
+        for message in super()._generate_record_messages(self._conform(record)):
             if self._chat_suffix is not None:
                 message.stream = f"{message.stream}_{self._chat_suffix}"
             yield message
@@ -151,8 +163,9 @@ class MessagesStream(TelegramStream):
         value = self.get_starting_replication_key_value(context)
         start = starting_point(value, self.config)
         query = MessageQuery(chat_id=chat_id, after_id=start.after_id, since=start.since)
-        partition = self.get_context_state(context)
-        lookback = None
+        if not self._planned:
+            # Every chat's starting point is known now: the source may read ahead.
+            self._plan()
         self.logger.info(
             "chat %s: reading messages after id %d%s",
             self.source.chat_label(chat_id),
@@ -164,7 +177,15 @@ class MessagesStream(TelegramStream):
         previous, run = partition.get(STATS_KEY), ChatRun()
         try:
             bookmark = value if isinstance(value, int) and not isinstance(value, bool) else None
-            lookback = start_lookback(self.source, self.config, partition, chat_id, bookmark)
+            lookback = start_lookback(
+                self.source,
+                self.config,
+                partition,
+                chat_id,
+                bookmark,
+                now=self._lookback_now,
+                planned=(self._lookback_starts or {}).get(chat_id),
+            )
             if lookback is not None:
                 query = dataclasses.replace(query, after_id=lookback.read_after)
             pages = self.source.message_pages(query)
@@ -199,6 +220,45 @@ class MessagesStream(TelegramStream):
         """Re-read rows and tombstones (lookback) never move the bookmark."""
         if advances_bookmark(self.get_context_state(context), latest_record):
             super()._increment_stream_state(latest_record, context=context)
+
+    def _plan(self) -> None:
+        """Tell the source every chat's query, lookback re-reads included, before the first.
+
+        The lookback windows are probed here for all chats at once, at one ``now``;
+        :meth:`get_records` then builds the same queries, so the source's read-ahead
+        is used, not thrown away.
+        """
+        self._planned = True
+        self._lookback_now = dt.datetime.now(dt.timezone.utc)
+        bookmarks = {
+            int(part["chat_id"]): bookmark
+            for part in self.partitions or []
+            if (bookmark := self._bookmark(part)) is not None
+        }
+        self._lookback_starts = plan_lookback(
+            self.source, self.config, bookmarks, self._lookback_now
+        )
+        queries = []
+        for part in self.partitions or []:
+            chat_id = int(part["chat_id"])
+            bookmark = self._bookmark(part)
+            start = starting_point(bookmark or self.config.get("start_date"), self.config)
+            after_id = (self._lookback_starts or {}).get(chat_id, start.after_id)
+            queries.append(MessageQuery(chat_id, after_id=after_id, since=start.since))
+        self.source.plan(queries)
+
+    def _bookmark(self, context: Mapping[str, Any]) -> int | None:
+        """A chat's bookmark in the incoming STATE, read without touching it (None: none).
+
+        Same rule as the SDK's starting value.
+        """
+        bookmarks = self.tap_state.get("bookmarks", {}).get(self.name, {})
+        for part in bookmarks.get("partitions") or []:
+            if part.get("context") == dict(context) and part.get("replication_key") == "id":
+                value = part.get("replication_key_value")
+                if isinstance(value, int) and not isinstance(value, bool) and value:
+                    return value
+        return None
 
 
 class PerChatStream(TelegramStream):

@@ -76,6 +76,8 @@ def test_first_run_records_the_tail_and_second_run_emits_only_changes(world):
     assert bookmarks(second.state) == bookmarks(first.state)
     assert "lookback re-read 50 messages" in second.stderr
     assert "lookback re-reads ids 251..300" in second.stderr
+    # The windows were probed up front: the chats read ahead from the right ids.
+    assert "reading again" not in second.stderr
 
     # Delivered once: a third run is quiet again.
     third = run_fake_tap(FakeTelegram(world), cfg, state=second.state).check()
@@ -138,9 +140,12 @@ def test_bookmark_never_moves_backwards_even_across_a_crash(world):
         world.edit_message("news", message_id, f"edit {message_id}")
     world.append_messages("news", 30)
     crashing = FakeTelegram(world)
-    # Window lookup + 2 pages of the re-read range, then the process dies.
-    crashing.add_fault("GetHistoryRequest", kind="crash", chat="news", nth=4)
-    crashed = run_fake_tap(crashing, cfg, state=first.state)
+    # Window lookup + 3 pages of the re-read range, then the process dies. One
+    # request at a time; the 3rd page is slow, so the SDK has written the first two.
+    crashing.add_fault("GetHistoryRequest", kind="latency", latency=1.0, chat="news", nth=4)
+    crashing.add_fault("GetHistoryRequest", kind="crash", chat="news", nth=5)
+    sequential = {**cfg, "max_concurrent_requests": 1, "concurrent_chats": 1}
+    crashed = run_fake_tap(crashing, sequential, state=first.state)
     assert crashed.returncode != 0
     news = world.marked_id("news")
     assert crashed.states, "STATE was checkpointed during the re-read"

@@ -14,7 +14,7 @@ Contract of :meth:`Source.message_pages`, relied on by the STATE logic:
   loses at most the page being written.
 
 Lookback (``lookback_messages`` / ``lookback_days``): the stream asks
-:meth:`Source.lookback_start` where a chat's window begins and then queries with
+:meth:`Source.lookback_starts` where a chat's window begins and then queries with
 ``after_id`` set to that id, *below* the bookmark; the contract above is unchanged
 (the stream, not the source, tells re-read rows from new ones, see
 :mod:`tap_telegram.lookback_state`). A source that cannot re-read keeps the default.
@@ -128,6 +128,12 @@ class Source(abc.ABC):
         Their ``id`` values become the ``messages`` stream's partitions, in this order.
         """
 
+    def plan(self, queries: list[MessageQuery]) -> None:  # noqa: B027 - optional hook
+        """The chats ``message_pages`` will be asked for, in order: a source may read ahead.
+
+        Called once per run before the first chat. Default: nothing to do.
+        """
+
     @abc.abstractmethod
     def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """Messages of one chat as pages, oldest first (see the module docstring)."""
@@ -140,15 +146,25 @@ class Source(abc.ABC):
         """``participants`` records of a chat. Default: the source has none."""
         return iter(())
 
-    def lookback_start(
-        self, chat_id: int, bookmark: int, *, messages: int, since: dt.datetime | None
-    ) -> int:
-        """Id after which a chat's lookback window starts (the window ends at ``bookmark``).
+    def lookback_starts(
+        self,
+        bookmarks: Mapping[int, int],
+        *,
+        messages: int,
+        since: dt.datetime | None,
+        skip_failed: bool = False,
+    ) -> dict[int, int]:
+        """Per chat id, the id after which its lookback window starts (it ends at the bookmark).
 
-        The window holds the newest ``messages`` messages at or below the bookmark
-        plus those dated ``since`` or later. Default: ``bookmark`` (no re-reading).
+        ``bookmarks`` maps chat ids to their bookmarks. A window holds the newest
+        ``messages`` messages at or below the bookmark plus those dated ``since`` or
+        later. Asked for all chats at once, before the first is read, so that a source
+        can probe them concurrently and read the chats ahead from the right ids. With
+        ``skip_failed`` a chat whose probe fails (ChatError) is left out of the answer:
+        it is asked again on its own when its turn comes, and fails there, in its own
+        context. Default: the bookmarks (no re-reading).
         """
-        return bookmark
+        return dict(bookmarks)
 
     def chat_label(self, chat_id: int) -> str:
         """A human name for log lines and errors: ``@username``, title, or the id."""

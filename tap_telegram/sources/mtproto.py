@@ -6,29 +6,30 @@ Layers, each small:
 * :mod:`.loop` runs its event loop in a thread of its own;
 * :mod:`.mtproto_calls` sends every request with the tap's error and flood policy;
 * :mod:`.mtproto_chats` turns the ``chats`` setting into resolved entities;
-* this module pages through history and maps pages to records.
+* :mod:`.mtproto_rate` is the shared, adaptive request budget;
+* :mod:`.mtproto_fetch` reads chats ahead and splits big channels into id windows;
+* this module pages through history (:meth:`MTProtoSource.pages`) and maps pages.
 
 History is read with raw ``messages.getHistory`` requests rather than
 ``iter_messages``: the tap chooses the page size, never sleeps between pages (Telethon
-sleeps 1 s per page on long iterations), checkpoints per page, and can later run
-several pagers (chats, id windows) on the same loop under one rate budget.
+sleeps 1 s per page on long iterations), checkpoints per page, and runs several
+pagers (chats, id windows) on the same loop under one rate budget.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
+import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from telethon import TelegramClient, functions
 from telethon.tl import types
 
-from tap_telegram.errors import ConfigError, SessionError
+from tap_telegram.errors import ChatError, ConfigError, SessionError
 from tap_telegram.mapping.mtproto import PeerIndex, map_chat, map_message, map_user
+from tap_telegram.sources import mtproto_lookback as probes
 from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.loop import LoopThread
 from tap_telegram.sources.mtproto_calls import (
@@ -36,13 +37,13 @@ from tap_telegram.sources.mtproto_calls import (
     BOT_TOKEN,
     LOGIN_HINT,
     Caller,
-    CallStats,
 )
 from tap_telegram.sources.mtproto_chats import ResolvedChat, resolve_chats
 from tap_telegram.sources.mtproto_comments import CommentLinker, add_discussion_groups
 from tap_telegram.sources.mtproto_download import MediaDownloader, settings_of
-from tap_telegram.sources.mtproto_lookback import window_start
+from tap_telegram.sources.mtproto_fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto_members import fetch_participants, fetch_topics
+from tap_telegram.sources.mtproto_rate import RateBudget
 from tap_telegram.sources.takeout import Takeout
 from tap_telegram.sources.telethon_client import (
     ClientFactory,
@@ -51,9 +52,6 @@ from tap_telegram.sources.telethon_client import (
     open_session,
     session_file_exists,
 )
-
-#: Seconds between progress lines of one chat.
-PROGRESS_EVERY = 15.0
 
 
 class MTProtoSource(Source):
@@ -79,6 +77,7 @@ class MTProtoSource(Source):
         self._downloader: MediaDownloader | None = None
         #: Discussion groups (``include_comments``): ties comments to channel posts.
         self._comments: dict[int, CommentLinker] = {}
+        self._fetch: Fetcher | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -136,7 +135,10 @@ class MTProtoSource(Source):
         client = self._client_factory(settings)
         self._client = client
         self._caller = Caller(
-            client, self.logger, max_flood_wait=float(self.config.get("max_flood_wait", 300))
+            client,
+            self.logger,
+            max_flood_wait=float(self.config.get("max_flood_wait", 300)),
+            budget=RateBudget(FetchSettings.from_config(self.config).requests, self.logger),
         )
         try:
             # Through the caller: connect() itself can raise AuthKeyDuplicated or FloodWait.
@@ -167,6 +169,8 @@ class MTProtoSource(Source):
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self._caller is not None:
+            self.logger.info("mtproto: %s", self._caller.budget.summary())
         try:
             if self._takeout is not None:
                 runner.run(self._takeout.finish(self.succeeded and not self.failures))
@@ -233,42 +237,45 @@ class MTProtoSource(Source):
 
     # -- history -------------------------------------------------------------------
 
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Pages of one chat, oldest first; the next page is fetched while this one is written."""
-        chat = self._chat(query.chat_id)
-        runner = self._run
-        pages = self._history(chat, query)
-        pending: concurrent.futures.Future[list[Record]] | None = runner.submit(
-            pages.__anext__()  # type: ignore[arg-type]
-        )
-        try:
-            while pending is not None:
-                try:
-                    page = pending.result()
-                except StopAsyncIteration:
-                    pending = None
-                    break
-                pending = runner.submit(pages.__anext__())  # type: ignore[arg-type]
-                yield page
-        finally:
-            if pending is not None:
-                # Let the prefetch finish (one page) so the generator can be closed;
-                # the error that matters, if any, is the one already propagating.
-                with contextlib.suppress(BaseException):
-                    pending.result()
-            runner.run(pages.aclose())  # type: ignore[attr-defined]
+    def plan(self, queries: list[MessageQuery]) -> None:
+        """Start reading the planned chats ahead (see :mod:`.mtproto_fetch`)."""
+        self._fetcher.plan(queries)
 
-    async def _history(
-        self, chat: ResolvedChat, query: MessageQuery
+    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """Pages of one chat, oldest first, read ahead in the background while written."""
+        return self._fetcher.pages(query)
+
+    @property
+    def _fetcher(self) -> Fetcher:
+        if self._fetch is None:
+            runner = self._run
+            assert self._caller is not None
+            self._fetch = Fetcher(
+                runner, self, self._caller, self.logger, FetchSettings.from_config(self.config)
+            )
+        return self._fetch
+
+    def chat(self, chat_id: int) -> ResolvedChat:
+        """The resolved chat with this marked id (KeyError if it is not selected)."""
+        return self._chat(chat_id)
+
+    async def pages(
+        self,
+        chat: ResolvedChat,
+        after_id: int,
+        up_to_id: int | None = None,
+        since: dt.datetime | None = None,
     ) -> AsyncIterator[list[Record]]:
-        """Walk ``messages.getHistory`` from ``after_id`` towards the newest message."""
+        """THE history primitive: ids in ``(after_id, up_to_id]``, oldest first, as pages.
+
+        One ``messages.getHistory`` per page (``offset_id=after+1, add_offset=-limit``
+        returns the ``limit`` oldest messages above ``after``), no sleeps. Pages are
+        never empty; ``since`` drops older messages. Runs on the source's loop: the
+        fetcher runs several of these at once (chats, id windows) under one budget.
+        """
         assert self._caller is not None
         limit = int(self.config.get("page_size") or 100)
-        after_id = query.after_id
-        if query.since is not None:
-            after_id = max(after_id, await self._last_id_before(chat, query.since))
-        progress = _Progress(self.logger, chat.label, self._caller.stats_for(chat.label))
-        while True:
+        while up_to_id is None or after_id < up_to_id:
             response = await self._caller(
                 functions.messages.GetHistoryRequest(
                     peer=chat.input_peer,
@@ -282,39 +289,66 @@ class MTProtoSource(Source):
                 ),
                 chat=chat.label,
             )
-            page = self._map_page(chat, response, after_id, query.since)
-            if chat.chat_id in self._comments:
-                await self._comments[chat.chat_id].annotate(page, response.messages)
-            if not page:
-                break
-            if self._downloader is not None:
-                await self._downloader.page(chat, response.messages, page)
-            after_id = page[-1]["id"]
-            progress.add(len(page), after_id)
-            yield page
-        progress.done()
+            raw_top = max((message.id for message in response.messages), default=0)
+            page = self._map_page(chat, response, after_id, since, up_to_id)
+            if page:
+                await self._enrich(chat, page, response.messages)
+                yield page
+            if raw_top <= after_id:
+                return  # nothing newer than after_id
+            # Continue after everything this response covered (even if all filtered out).
+            after_id = raw_top
+
+    async def _enrich(self, chat: ResolvedChat, page: list[Record], raw: list[Any]) -> None:
+        """What a page gets beyond the mapping: comment links, downloaded files."""
+        if chat.chat_id in self._comments:
+            await self._comments[chat.chat_id].annotate(page, raw)
+        if self._downloader is not None:
+            await self._downloader.page(chat, raw, page)
+
+    def in_order(self, chat: ResolvedChat) -> bool:
+        """Whether the chat must be read by one pager, page after page (no id windows).
+
+        Discussion groups: the comment linker learns thread roots from earlier pages
+        and assumes it has seen every id between the first one read and the current.
+        """
+        return chat.chat_id in self._comments
+
+    def chat_finished(self, chat: ResolvedChat) -> None:
+        """Called by the fetcher after a chat's last page: per-chat totals."""
         if self._downloader is not None:
             self._downloader.log_totals(chat.label)
 
+    async def top_id(self, chat: ResolvedChat) -> int:
+        """Id of the chat's newest message (0 for an empty chat): one request."""
+        assert self._caller is not None
+        return await probes.top_id(self._caller, chat)
+
     def _map_page(
-        self, chat: ResolvedChat, response: Any, after_id: int, since: dt.datetime | None
+        self,
+        chat: ResolvedChat,
+        response: Any,
+        after_id: int,
+        since: dt.datetime | None,
+        up_to_id: int | None = None,
     ) -> list[Record]:
-        """Map one response; keep ids above ``after_id`` (and dates from ``since``), ascending."""
+        """Map one response; keep ids in ``(after_id, up_to_id]`` (dates from ``since``)."""
         peers = PeerIndex.from_response(response.users, response.chats, self._self_id)
         records = []
         for message in response.messages:
-            if message.id <= after_id:
+            if message.id <= after_id or (up_to_id is not None and message.id > up_to_id):
                 continue
             record = map_message(message, chat.chat_id, peers)
             if record is None or (since is not None and record["date"] < since):
                 continue
             records.append(record)
         records.sort(key=lambda record: record["id"])
-        for record in records:
-            if record["sender_type"] == "user":
-                user = peers.get(record["sender_id"])
-                if isinstance(user, types.User):
-                    self.users.add(map_user(user))
+        # Each sender once per page (a page has ~100 messages but few senders).
+        senders = {r["sender_id"] for r in records if r["sender_type"] == "user"}
+        for sender_id in sorted(senders):
+            user = peers.get(sender_id)
+            if isinstance(user, types.User):
+                self.users.add(map_user(user))
         return records
 
     def topics(self, chat_id: int) -> Iterator[Record]:
@@ -333,74 +367,45 @@ class MTProtoSource(Source):
             fetch_participants(self._caller.client, self._caller, chat, self.users, self.logger)
         )
 
-    def lookback_start(
-        self, chat_id: int, bookmark: int, *, messages: int, since: dt.datetime | None
-    ) -> int:
-        """Where the chat's lookback window starts (see :mod:`.mtproto_lookback`)."""
-        chat = self._chat(chat_id)
+    def lookback_starts(
+        self,
+        bookmarks: Mapping[int, int],
+        *,
+        messages: int,
+        since: dt.datetime | None,
+        skip_failed: bool = False,
+    ) -> dict[int, int]:
+        """Where each chat's lookback window starts, probed concurrently.
+
+        One or two requests per chat (see :mod:`.mtproto_lookback`).
+        """
         assert self._caller is not None
-        return self._run.run(
-            window_start(self._caller, chat, bookmark, messages=messages, since=since)
-        )
+        caller = self._caller
 
-    async def _last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
-        """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
-        assert self._caller is not None
-        response = await self._caller(
-            functions.messages.GetHistoryRequest(
-                peer=chat.input_peer,
-                offset_id=0,
-                offset_date=since,
-                add_offset=0,
-                limit=1,
-                max_id=0,
-                min_id=0,
-                hash=0,
-            ),
-            chat=chat.label,
-        )
-        ids = [message.id for message in response.messages if message.date < since]
-        return max(ids, default=0)
-
-
-class _Progress:
-    """Logs a chat's progress at INFO every :data:`PROGRESS_EVERY` seconds."""
-
-    def __init__(self, logger: logging.Logger, label: str, stats: CallStats) -> None:
-        self.logger = logger
-        self.label = label
-        self.stats = stats
-        self.count = 0
-        self.started = self.last = time.monotonic()
-
-    def add(self, count: int, last_id: int) -> None:
-        self.count += count
-        now = time.monotonic()
-        if now - self.last >= PROGRESS_EVERY:
-            self.last = now
-            rate = self.count / max(now - self.started, 1e-9)
-            self.logger.info(
-                "chat %s: %d messages so far (%.0f msg/s), at id %d, %d flood waits (%.0f s)",
-                self.label,
-                self.count,
-                rate,
-                last_id,
-                self.stats.flood_waits,
-                self.stats.flood_seconds,
+        async def probe_all() -> list[int | BaseException]:
+            return await asyncio.gather(
+                *(
+                    probes.window_start(
+                        caller, self._chat(chat_id), bookmark, messages=messages, since=since
+                    )
+                    for chat_id, bookmark in bookmarks.items()
+                ),
+                return_exceptions=True,
             )
 
-    def done(self) -> None:
-        elapsed = time.monotonic() - self.started
-        self.logger.info(
-            "chat %s: %d new messages in %.1f s (%.0f msg/s), %d requests, %d flood waits (%.0f s)",
-            self.label,
-            self.count,
-            elapsed,
-            self.count / max(elapsed, 1e-9),
-            self.stats.requests,
-            self.stats.flood_waits,
-            self.stats.flood_seconds,
-        )
+        starts: dict[int, int] = {}
+        for chat_id, result in zip(bookmarks, self._run.run(probe_all()), strict=True):
+            if isinstance(result, ChatError) and skip_failed:
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            starts[chat_id] = result
+        return starts
+
+    async def last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
+        """Id of the newest message older than ``since`` (0 if none): one request."""
+        assert self._caller is not None
+        return await probes.last_id_before(self._caller, chat, since)
 
 
 async def _disconnect(client: TelegramClient) -> None:

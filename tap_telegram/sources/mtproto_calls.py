@@ -20,6 +20,7 @@ from telethon import TelegramClient, errors
 from telethon.tl.tlobject import TLRequest
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
+from tap_telegram.sources.mtproto_rate import RateBudget
 
 T = TypeVar("T")
 
@@ -55,10 +56,13 @@ class Caller:
         logger: logging.Logger,
         *,
         max_flood_wait: float,
+        budget: RateBudget | None = None,
     ) -> None:
         self.client = client
         self.logger = logger
         self.max_flood_wait = max_flood_wait
+        #: Shared concurrency cap and adaptive pacing (see mtproto_rate).
+        self.budget = budget or RateBudget(logger=logger)
         self.stats: dict[str, CallStats] = {}
 
     def stats_for(self, chat: str) -> CallStats:
@@ -89,7 +93,8 @@ class Caller:
         while True:
             stats.requests += 1
             try:
-                return await send()
+                async with self.budget.slot():
+                    return await send()
             except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
                 seconds = max(int(exc.seconds), 0)
                 if seconds > self.max_flood_wait:
@@ -109,7 +114,7 @@ class Caller:
                     stats.flood_waits,
                     stats.flood_seconds,
                 )
-                await asyncio.sleep(seconds)
+                await asyncio.sleep(self.budget.flood(seconds))
             except (errors.ChannelPrivateError, errors.ChannelInvalidError) as exc:
                 raise ChatError(
                     chat,

@@ -8,9 +8,10 @@ failure names the entry as the user wrote it and says what to do.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from telethon import TelegramClient, errors, functions, utils
@@ -57,6 +58,7 @@ class _Resolver:
         self.client = client
         self.caller = caller
         self.dialogs_loaded = False
+        self._dialogs_lock = asyncio.Lock()
 
     async def dialogs(self) -> list[Any]:
         """All dialogs of the account (this also fills Telethon's entity cache)."""
@@ -110,9 +112,12 @@ class _Resolver:
                     lambda: self.client.get_entity(marked), chat=str(ref), what="get_entity"
                 )
             except ValueError:
-                if attempt or self.dialogs_loaded:
+                if attempt:
                     break
-                await self.dialogs()
+                # Chats resolve concurrently: the first one in loads the dialogs.
+                async with self._dialogs_lock:
+                    if not self.dialogs_loaded:
+                        await self.dialogs()
         raise ChatError(
             str(ref),
             "not found among this account's dialogs; check the id (channels look like "
@@ -155,12 +160,14 @@ async def resolve_chats(
     kinds = wanted_types(config)
     resolver = _Resolver(client, caller)
     if refs:
+        # Concurrently (under the run's request budget), reported in config order.
+        outcomes = await asyncio.gather(*(_outcome(resolver.resolve(ref)) for ref in refs))
         entities = []
-        for ref in refs:
-            try:
-                entities.append(await resolver.resolve(ref))
-            except ChatError as error:
-                on_failure(error)
+        for outcome in outcomes:
+            if isinstance(outcome, ChatError):
+                on_failure(outcome)
+            else:
+                entities.append(outcome)
     else:
         entities = [
             entity
@@ -175,14 +182,23 @@ async def resolve_chats(
         if marked in seen:
             continue
         seen.add(marked)
-        label = chat_label(entity)
         chats.append(
             ResolvedChat(
                 chat_id=marked,
                 entity=entity,
                 input_peer=utils.get_input_peer(entity),
-                label=label,
-                full=await resolver.full(entity, label, logger),
+                label=chat_label(entity),
             )
         )
+    fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
+    for chat, full in zip(chats, fulls, strict=True):
+        chat.full = full
     return chats
+
+
+async def _outcome(resolving: Awaitable[Any]) -> Any:
+    """The entity, or the ChatError that resolving it raised (other errors propagate)."""
+    try:
+        return await resolving
+    except ChatError as error:
+        return error

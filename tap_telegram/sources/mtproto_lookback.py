@@ -1,4 +1,4 @@
-"""Where a chat's lookback window starts, asked of Telegram in one or two requests.
+"""Ids probed with one-message requests: the lookback window's start, a date's id, the newest id.
 
 ``messages.getHistory`` positions a page at the newest message below ``offset_id``
 and then moves ``add_offset`` messages towards older ones
@@ -36,7 +36,7 @@ async def window_start(
         by_count = await _nth_newest_start(caller, chat, bookmark, min(messages, MAX_WINDOW))
         starts.append(by_count)
     if since is not None:
-        starts.append(await _last_id_before(caller, chat, since))
+        starts.append(await last_id_before(caller, chat, since))
     start = min(starts, default=bookmark)
     if since is not None:  # a busy chat's days can hold more than the cap
         cap = by_count if messages >= MAX_WINDOW else None
@@ -56,11 +56,17 @@ async def _nth_newest_start(caller: Caller, chat: ResolvedChat, bookmark: int, n
     return min(ids) - 1 if ids else 0
 
 
-async def _last_id_before(caller: Caller, chat: ResolvedChat, since: dt.datetime) -> int:
-    """Id of the newest message older than ``since`` (0 if none)."""
+async def last_id_before(caller: Caller, chat: ResolvedChat, since: dt.datetime) -> int:
+    """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
     response = await _history(caller, chat, offset_date=since)
     ids = [message.id for message in response.messages if message.date < since]
     return max(ids, default=0)
+
+
+async def top_id(caller: Caller, chat: ResolvedChat) -> int:
+    """Id of the chat's newest message (0 for an empty chat)."""
+    response = await _history(caller, chat)
+    return max((message.id for message in response.messages), default=0)
 
 
 async def _history(

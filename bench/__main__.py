@@ -1,0 +1,223 @@
+"""``make bench``: the tap against the SDK ceiling and a naive Telethon script.
+
+    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...] [--json-out PATH]
+
+Five scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end to end in
+subprocesses by every contender (:mod:`bench.runners`), records to a null sink.
+Prints a table, the goals of issue 6 as ratios, and one JSON line with everything.
+Absolute numbers depend on the machine; the ratios are what count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.runners import Result, run_ceiling, run_naive, run_tap
+from bench.scenarios import Scenario, scenarios
+
+QUICK_SCALE = 0.1
+
+
+def run_all(
+    chosen: list[Scenario], naive_seconds: float, repeat: int = 2, log: Any = print
+) -> list[Result]:
+    """Every contender on every chosen scenario.
+
+    The 0 ms scenario is short and its ratio is the most sensitive to other load on
+    the machine: its contenders run ``repeat`` times, interleaved, best of each kept.
+    """
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="tap-telegram-bench-") as tmp:
+        folder = Path(tmp)
+        for scenario in chosen:
+            contenders = [
+                ("ceiling", lambda s=scenario: run_ceiling(s, folder)),
+                ("naive", lambda s=scenario: run_naive(s, folder, naive_seconds)),
+                ("tap", lambda s=scenario: run_tap(s, folder)),
+            ]
+            if not scenario.naive:
+                del contenders[1]
+            if scenario.key == "0ms":
+                contenders.insert(
+                    1, ("ceiling-tuned", lambda s=scenario: run_ceiling(s, folder, tuned=True))
+                )
+            if scenario.single_run:
+                contenders.append(("tap-1", lambda s=scenario: run_tap(s, folder, single=True)))
+            rounds = repeat if scenario.key == "0ms" else 1
+            for _ in range(rounds):
+                for name, run in contenders:
+                    log(f"bench: {scenario.key} ({scenario.messages:,} messages): {name} ...")
+                    result = run()
+                    log(
+                        f"bench:   {result.messages:,} in {result.seconds:.1f} s = "
+                        f"{result.rate:,.0f} msg/s, peak RSS {result.peak_rss_mb:.0f} MB"
+                        + (f", EXIT {result.returncode}" if result.returncode else "")
+                    )
+                    results.append(result)
+    return best_of(results)
+
+
+def best_of(results: list[Result]) -> list[Result]:
+    """One result per (scenario, contender): the fastest of its rounds, first-run order."""
+    best: dict[tuple[str, str], Result] = {}
+    for result in results:
+        key = (result.scenario, result.runner)
+        if key not in best or result.rate > best[key].rate:
+            best[key] = result
+    return list(best.values())
+
+
+def _get(results: list[Result], scenario: str, runner: str) -> Result | None:
+    for result in results:
+        if result.scenario == scenario and result.runner == runner:
+            return result
+    return None
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 2) if b else None
+
+
+def flood_share(result: Result, limit: tuple[int, float]) -> tuple[int, float]:
+    """``(accepted requests, share of the allowed rate)`` of a flood-limited run.
+
+    A sliding window of ``requests`` per ``window`` seconds lets a perfect client
+    send N requests in ``(ceil(N / requests) - 1) * window`` seconds (a burst at once,
+    then one per window); the share is that ideal time over the chat's fetch time.
+    """
+    requests, window = limit
+    accepted = result.extra["history_requests"] - result.extra["flood_waits"]
+    fetch = result.extra["fetch_seconds"] or result.seconds
+    ideal = (math.ceil(accepted / requests) - 1) * window
+    return accepted, round(ideal / fetch, 3) if fetch else 0.0
+
+
+def goals(results: list[Result], chosen: list[Scenario]) -> dict[str, Any]:
+    """The issue's goals, as ratios with pass/fail (``None`` if not measured)."""
+    out: dict[str, Any] = {}
+    expected = {s.key: s.messages for s in chosen}
+    limits = {s.key: s.flood_limit for s in chosen if s.flood_limit}
+    complete = all(
+        r.messages == expected[r.scenario] and r.returncode == 0
+        for r in results
+        if r.runner in {"tap", "tap-1"}
+    )
+    out["tap_complete"] = complete
+    tap, ceiling = _get(results, "0ms", "tap"), _get(results, "0ms", "ceiling")
+    if tap and ceiling:
+        raw = _ratio(tap.rate, ceiling.rate)
+        net = _ratio(tap.net_rate, ceiling.rate)
+        out["0ms_tap_vs_ceiling"] = raw
+        out["0ms_tap_net_of_fake_vs_ceiling"] = net
+        out["0ms_goal_0.8"] = net is not None and net >= 0.8
+        tuned = _get(results, "0ms", "ceiling-tuned")
+        if tuned:
+            out["0ms_tap_net_of_fake_vs_tuned_ceiling"] = _ratio(tap.net_rate, tuned.rate)
+    tap, naive = _get(results, "100ms", "tap"), _get(results, "100ms", "naive")
+    if tap and naive:
+        out["100ms_tap_vs_naive"] = _ratio(tap.rate, naive.rate)
+        out["100ms_tap_msgs_per_s"] = round(tap.rate)
+        out["100ms_goal_10x_and_3000"] = (out["100ms_tap_vs_naive"] or 0) >= 10 and tap.rate >= 3000
+    tap, single = _get(results, "20chats", "tap"), _get(results, "20chats", "tap-1")
+    if tap and single:
+        out["20chats_tap_vs_single"] = _ratio(tap.rate, single.rate)
+        out["20chats_goal_5x"] = (out["20chats_tap_vs_single"] or 0) >= 5
+    tap = _get(results, "flood", "tap")
+    if tap and "flood" in limits:
+        accepted, share = flood_share(tap, limits["flood"])
+        out["flood_accepted_requests"] = accepted
+        out["flood_fetch_seconds"] = tap.extra["fetch_seconds"]
+        out["flood_share_of_allowed_rate"] = share
+        out["flood_waits"] = tap.extra["flood_waits"]
+        out["flood_waits_logged"] = tap.extra["flood_wait_log_lines"]
+        out["flood_goal_90pct"] = (
+            (out["flood_share_of_allowed_rate"] or 0) >= 0.9
+            and tap.returncode == 0
+            and tap.extra["flood_wait_log_lines"] >= tap.extra["flood_waits"]
+        )
+    big, small = _get(results, "1M", "tap"), _get(results, "0ms", "tap")
+    if big:
+        out["1M_peak_rss_mb"] = round(big.peak_rss_mb, 1)
+        if small:
+            out["100k_peak_rss_mb"] = round(small.peak_rss_mb, 1)
+        out["1M_goal_rss_300"] = big.peak_rss_mb < 300
+    return out
+
+
+def table(results: list[Result], titles: dict[str, str]) -> str:
+    """A Markdown table (it goes into the README as is)."""
+    lines = [
+        "| scenario | contender | messages | seconds | msgs/s | msgs/s net of fake | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        net = f"{r.net_rate:,.0f}" if r.runner in {"tap", "tap-1"} else ""
+        lines.append(
+            f"| {titles[r.scenario]} | {r.runner} | {r.messages:,} | {r.seconds:.1f} | "
+            f"{r.rate:,.0f} | {net} | {r.peak_rss_mb:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers come from."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "load_avg_1m": round(load[0], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"sizes x {QUICK_SCALE}")
+    parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
+    parser.add_argument("--only", help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M)")
+    parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
+    parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of the 0 ms scenario")
+    args = parser.parse_args(argv)
+    scale = args.scale if args.scale else (QUICK_SCALE if args.quick else 1.0)
+    naive_seconds = args.naive_seconds or (5.0 if scale < 1 else 10.0)
+    chosen = scenarios(scale)
+    if args.only:
+        keys = {key.strip() for key in args.only.split(",")}
+        chosen = [s for s in chosen if s.key in keys]
+    began = time.monotonic()
+    before = machine()
+    results = run_all(chosen, naive_seconds, max(1, args.repeat))
+    summary = goals(results, chosen)
+    print()
+    print(table(results, {s.key: s.title for s in chosen}))
+    print()
+    for key, value in summary.items():
+        print(f"{key:<36} {value}")
+    line = json.dumps(
+        {
+            "bench": "tap-telegram",
+            "scale": scale,
+            "machine": {**before, "load_avg_1m_end": machine()["load_avg_1m"]},
+            "seconds": round(time.monotonic() - began, 1),
+            "goals": summary,
+            "results": [r.as_dict() for r in results],
+        }
+    )
+    print(line)
+    if args.json_out:
+        args.json_out.write_text(line + "\n", encoding="utf-8")
+    return 0 if summary.get("tap_complete") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

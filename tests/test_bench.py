@@ -1,0 +1,65 @@
+"""``make bench`` at tiny sizes, so its machinery cannot rot (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from bench.__main__ import flood_share, main
+from bench.runners import run_naive, run_tap
+from bench.scenarios import Scenario, scenarios
+
+
+def test_bench_main_prints_table_and_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = main(
+        [
+            "--scale",
+            "0.001",
+            "--only",
+            "0ms",
+            "--naive-seconds",
+            "0.3",
+            "--repeat",
+            "1",
+            "--json-out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "| 1 chat, 0 ms | tap | 200 |" in printed
+    line = json.loads(out.read_text(encoding="utf-8"))
+    assert printed.rstrip().endswith(json.dumps(line))
+    runners = {r["runner"]: r for r in line["results"]}
+    assert set(runners) == {"ceiling", "ceiling-tuned", "naive", "tap"}
+    for name in ("ceiling", "ceiling-tuned", "tap"):
+        assert runners[name]["messages"] == 200, name
+        assert runners[name]["peak_rss_mb"] > 10
+    assert runners["naive"]["messages"] > 0
+    assert line["goals"]["tap_complete"] is True
+    assert isinstance(line["goals"]["0ms_tap_vs_ceiling"], float)
+
+
+def test_scenarios_are_the_issues_five():
+    keys = [s.key for s in scenarios()]
+    assert keys == ["0ms", "100ms", "20chats", "flood", "1M"]
+    full = {s.key: s.messages for s in scenarios()}
+    assert full == {"0ms": 100_000, "100ms": 100_000, "20chats": 100_000, "flood": 12_000,
+                    "1M": 1_000_000}  # fmt: skip
+
+
+def test_flood_limited_tap_and_naive_on_tiny_worlds(tmp_path):
+    tiny = Scenario("tflood", "tiny flood", 1, 1_000, flood_limit=(4, 1.0))
+    result = run_tap(tiny, tmp_path)
+    assert result.returncode == 0, result.extra.get("stderr_tail")
+    assert result.messages == 1_000
+    assert result.extra["flood_waits"] >= 1
+    assert result.extra["flood_wait_log_lines"] >= result.extra["flood_waits"]
+    accepted, share = flood_share(result, (4, 1.0))
+    assert 0 < accepted <= result.extra["history_requests"]
+    assert share > 0
+    single = run_tap(Scenario("t2", "two chats", 2, 150, kind="supergroup"), tmp_path, single=True)
+    assert (single.runner, single.messages, single.returncode) == ("tap-1", 300, 0)
+    naive = run_naive(Scenario("t3", "naive", 2, 60, kind="group"), tmp_path, 10.0)
+    assert naive.returncode == 0
+    assert naive.messages == 120, "the naive script reads every chat"
