@@ -31,6 +31,11 @@ class LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (nothing can be submitted any more)."""
+        return self._closed
+
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule ``coro`` on the loop; the caller may wait on the future later."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)

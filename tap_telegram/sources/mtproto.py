@@ -172,6 +172,8 @@ class MTProtoSource(Source):
         if self._caller is not None:
             self.logger.info("mtproto: %s", self._caller.budget.summary())
         try:
+            if self._fetch is not None:
+                self._fetch.close()
             if self._takeout is not None:
                 runner.run(self._takeout.finish(self.succeeded and not self.failures))
             if self._client is not None:

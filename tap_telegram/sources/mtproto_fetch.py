@@ -152,7 +152,17 @@ class Fetcher:
                     raise item
                 yield item
         finally:
-            del self._feeds[query.chat_id]
+            self._feeds.pop(query.chat_id, None)
+            # A generator abandoned at exit (SIGTERM) may be closed after the source:
+            # the loop's own shutdown has then cancelled the feed already.
+            if not self.runner.closed:
+                self.runner.run(feed.stop())
+
+    def close(self) -> None:
+        """Stop every feed still reading (the run is ending); the loop must be running."""
+        feeds, self._feeds = list(self._feeds.values()), {}
+        self._planned.clear()
+        for feed in feeds:
             self.runner.run(feed.stop())
 
     def _fill(self) -> None:
