@@ -129,3 +129,43 @@ def test_writer_flushes_records_with_the_next_state(monkeypatch):
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["type"] for line in lines] == ["RECORD", "RECORD", "STATE"]
     assert [line["record"]["id"] for line in lines[:2]] == [1, 2]
+
+
+def _catalog_without(run_discover: Any, breadcrumbs: set[tuple[str, ...]]) -> dict[str, Any]:
+    """The discovered catalog, every stream selected, ``messages`` minus ``breadcrumbs``."""
+    catalog = json.loads(run_discover.stdout)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            crumb = tuple(item["breadcrumb"])
+            item["metadata"]["selected"] = not (
+                entry["tap_stream_id"] == "messages" and crumb in breadcrumbs
+            )
+    return catalog
+
+
+def test_deselected_properties_stream_maps_and_per_chat_streams_still_apply() -> None:
+    """The stream's own record path keeps the SDK's selection and stream-map behaviour."""
+    from tests.fake_telegram import FakeTelegram, World, run_fake_tap
+
+    world = World(seed=5)
+    world.add_chat("news", "channel", username="out_news", messages=40)
+    fake = FakeTelegram(world)
+    config = fake.tap_config(chats=["@out_news"])
+    discovered = run_fake_tap(fake, config, extra_args=["--discover"]).check()
+    catalog = _catalog_without(discovered, {("properties", "text"), ("properties", "fwd_from")})
+    trimmed = run_fake_tap(fake, config, catalog=catalog).check()
+    records = trimmed.records["messages"]
+    assert len(records) == 40
+    assert all("text" not in r and "fwd_from" not in r and "views" in r for r in records)
+
+    mapped = run_fake_tap(
+        fake,
+        {
+            **config,
+            "stream_per_chat": True,
+            "stream_maps": {"messages": {"__alias__": "posts", "text": "__NULL__"}},
+        },
+    ).check()
+    suffix = str(abs(world.marked_id("news")))
+    assert [len(mapped.records.get(f"posts_{suffix}", []))] == [40], list(mapped.records)
+    assert all("text" not in r for r in mapped.records[f"posts_{suffix}"])
