@@ -1,0 +1,288 @@
+"""The tap's settings as one JSON schema.
+
+It is the source of truth for ``--about``, the README table and ``meltano.yml``
+(tests/test_readme.py keeps them in agreement).
+
+Kept apart from :mod:`tap_telegram.tap` because it is long and only declarative.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+from tap_telegram.schemas import CHAT_TYPES
+from tap_telegram.sources import SOURCES
+from tap_telegram.sources.mtproto_download import FILE_KINDS
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "source",
+        th.StringType(allowed_values=list(SOURCES)),
+        default="mtproto",
+        title="Source",
+        description=(
+            "Where messages come from: `mtproto` (a user session, full history), "
+            "`export` (a Telegram Desktop JSON export, offline) or `bot_api` (a bot's "
+            "live updates, no history)."
+        ),
+    ),
+    th.Property(
+        "api_id",
+        th.IntegerType,
+        title="API id",
+        description="MTProto: your app's api_id from https://my.telegram.org (API tools).",
+    ),
+    th.Property(
+        "api_hash",
+        th.StringType,
+        secret=True,
+        title="API hash",
+        description="MTProto: your app's api_hash from https://my.telegram.org.",
+    ),
+    th.Property(
+        "session_string",
+        th.StringType,
+        secret=True,
+        title="Session string",
+        description=(
+            "MTProto: a Telethon StringSession of a logged-in user account; it "
+            "grants full access to the account."
+        ),
+    ),
+    th.Property(
+        "session_file",
+        th.StringType,
+        title="Session file",
+        description=(
+            "MTProto: path of a Telethon SQLite session file, used when session_string "
+            "is not set. It also caches entities between runs."
+        ),
+    ),
+    th.Property(
+        "chats",
+        th.ArrayType(th.StringType),
+        title="Chats",
+        description=(
+            "Chats to extract: numeric ids (marked, e.g. -1001234567890), @usernames or "
+            "t.me links. Empty or absent: every dialog of the account, filtered by chat_types."
+        ),
+    ),
+    th.Property(
+        "chat_types",
+        th.ArrayType(th.StringType(allowed_values=list(CHAT_TYPES))),
+        title="Chat types",
+        description=(
+            "With no `chats`: which dialogs to extract, any of user, group, supergroup, "
+            "channel (default: all)."
+        ),
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="First run only: skip messages older than this (ISO 8601).",
+    ),
+    th.Property(
+        "start_message_id",
+        th.IntegerType(minimum=0),
+        title="Start message id",
+        description="First run only: only messages with an id above this one.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=100),
+        default=100,
+        title="Page size",
+        description=(
+            "Messages per history request, or updates per getUpdates with bot_api (1-100). "
+            "STATE is written after every page."
+        ),
+    ),
+    th.Property(
+        "max_flood_wait",
+        th.IntegerType(minimum=0),
+        default=300,
+        title="Max flood wait",
+        description=(
+            "Longest FLOOD_WAIT (seconds) that is waited out; a longer one fails the chat "
+            "with a clear message."
+        ),
+    ),
+    th.Property(
+        "max_concurrent_requests",
+        th.IntegerType(minimum=1, maximum=32),
+        default=12,
+        title="Max concurrent requests",
+        description=(
+            "MTProto: history requests in flight at once, shared by all chats and id "
+            "windows. Requests are paced adaptively from FLOOD_WAIT answers; 1 reads "
+            "strictly one page after another."
+        ),
+    ),
+    th.Property(
+        "concurrent_chats",
+        th.IntegerType(minimum=1, maximum=32),
+        default=4,
+        title="Concurrent chats",
+        description=(
+            "MTProto: chats read at the same time (the one being written and the next "
+            "ones, read ahead into bounded buffers)."
+        ),
+    ),
+    th.Property(
+        "on_chat_error",
+        th.StringType(allowed_values=["continue", "fail", "skip"]),
+        default="continue",
+        title="On chat error",
+        description=(
+            "When one chat cannot be resolved or read: `continue` with the others and exit "
+            "non-zero with a summary (default), `fail` at once, or `skip` it and exit zero."
+        ),
+    ),
+    th.Property(
+        "use_takeout",
+        th.BooleanType,
+        default=False,
+        title="Use takeout",
+        description=(
+            "MTProto: read history inside a takeout (data export) session, which has "
+            "lower flood limits for bulk history. Telegram may first ask you to allow the "
+            "export in another Telegram app."
+        ),
+    ),
+    th.Property(
+        "stream_per_chat",
+        th.BooleanType,
+        default=False,
+        title="Stream per chat",
+        description=(
+            "Name the messages stream `messages_<chat id without sign>` per chat, so file "
+            "targets write one file per chat. STATE stays under `messages`."
+        ),
+    ),
+    th.Property(
+        "lookback_messages",
+        th.IntegerType(minimum=0, maximum=10_000),
+        default=0,
+        title="Lookback messages",
+        description=(
+            "MTProto: re-read the newest N messages of each chat on every run and emit "
+            "those whose edit_date, reactions, views, forwards or replies changed, plus "
+            "tombstones for deleted ones (channels, supergroups). 0: off."
+        ),
+    ),
+    th.Property(
+        "lookback_days",
+        th.NumberType(minimum=0),
+        default=0,
+        title="Lookback days",
+        description=(
+            "MTProto: like lookback_messages, for the messages of the last N days (both "
+            "set: either qualifies; at most 10,000 messages a chat). 0: off."
+        ),
+    ),
+    th.Property(
+        "include_comments",
+        th.BooleanType,
+        default=False,
+        title="Include comments",
+        description=(
+            "MTProto: also extract the discussion group linked to each selected channel; "
+            "comments carry comment_post_id and comment_channel_id."
+        ),
+    ),
+    th.Property(
+        "dc_id",
+        th.IntegerType(minimum=1, maximum=5),
+        title="DC id",
+        description="MTProto: data center id, with server_address (e.g. Telegram's test DCs).",
+    ),
+    th.Property(
+        "server_address",
+        th.StringType,
+        title="Server address",
+        description="MTProto: connect to this address instead of the session's data center.",
+    ),
+    th.Property(
+        "server_port",
+        th.IntegerType(minimum=1, maximum=65535),
+        title="Server port",
+        description="MTProto: port for server_address (default 443).",
+    ),
+    th.Property(
+        "media_dir",
+        th.StringType,
+        title="Media folder",
+        description=(
+            "MTProto: download media files into this folder (`<chat>/<kind>/<id>.<ext>`) and "
+            "record media.path and media.sha256; a file already there is not downloaded "
+            "again. Unset: metadata only."
+        ),
+    ),
+    th.Property(
+        "media_kinds",
+        th.ArrayType(th.StringType(allowed_values=list(FILE_KINDS))),
+        title="Media kinds",
+        description=(
+            "With media_dir: which kinds to download, any of " + ", ".join(FILE_KINDS) + " "
+            "(default: all)."
+        ),
+    ),
+    th.Property(
+        "media_max_size",
+        th.IntegerType(minimum=0),
+        title="Media max size",
+        description="With media_dir: skip files larger than this many bytes (default: no limit).",
+    ),
+    th.Property(
+        "export_path",
+        th.StringType,
+        title="Export path",
+        description=(
+            "Export: a Telegram Desktop JSON export (result.json of one chat or of the "
+            "whole account) or a folder searched for them."
+        ),
+    ),
+    th.Property(
+        "bot_token",
+        th.StringType,
+        secret=True,
+        title="Bot token",
+        description="Bot API: the bot's token from @BotFather; it grants full control of the bot.",
+    ),
+    th.Property(
+        "bot_api_url",
+        th.StringType,
+        default="https://api.telegram.org",
+        title="Bot API URL",
+        description="Bot API: server to call, e.g. a local Bot API server (telegram-bot-api).",
+    ),
+    th.Property(
+        "allowed_updates",
+        th.ArrayType(
+            th.StringType(
+                allowed_values=[
+                    "message",
+                    "edited_message",
+                    "channel_post",
+                    "edited_channel_post",
+                ]
+            )
+        ),
+        title="Allowed updates",
+        description=(
+            "Bot API: update types to receive (default: all four). Telegram remembers the "
+            "list for the bot; updates of other types are not delivered."
+        ),
+    ),
+    th.Property(
+        "bot_api_timeout",
+        th.IntegerType(minimum=0, maximum=50),
+        default=0,
+        title="Bot API poll timeout",
+        description=(
+            "Bot API: long-poll seconds of getUpdates, how long a run waits when no "
+            "update is pending. A run ends at the first page shorter than page_size."
+        ),
+    ),
+).to_dict()
