@@ -249,3 +249,27 @@ def test_failed_chat_is_reported_once():
     assert len(summary) == 1
     assert "1 chat(s) failed" in summary[0]
     assert run.records["participants"], "the other chat's members are still listed"
+
+
+def test_same_file_in_two_concurrent_windows_is_downloaded_once(tmp_path):
+    """Id windows run concurrently: a forwarded copy of a file in another window waits
+    for the first download and reuses its file."""
+    world = World(seed=14)
+    world.add_chat("files", "supergroup", username="fake_files", messages=0)
+    photo = fake_media.media_photo(0xC0FE, 1, DATE)
+    copies = [world.append_message("files", "the photo", media=photo)]
+    for n in range(40):
+        world.append_message("files", f"text {n}")
+    copies.append(world.append_message("files", "the photo again", media=photo))
+    fake = FakeTelegram(world)
+    # A slow download: the window holding the copy gets there while it still runs.
+    fake.add_fault("GetFileRequest", kind="latency", latency=0.5, times=None)
+    config = fake.tap_config(chats=["@fake_files"], media_dir=str(tmp_path), page_size=5)
+    run = run_fake_tap(fake, config).check()
+    by_id = {m["id"]: m for m in run.records["messages"]}
+    paths = {by_id[i]["media"]["path"] for i in copies}
+    assert len(paths) == 1
+    assert None not in paths
+    assert {by_id[i]["media"]["sha256"] for i in copies} == {file_sha256(*media_file(photo))}
+    assert "1 downloaded (0.1 MB), 1 already present, 0 failed" in run.stderr
+    assert "could not download" not in run.stderr

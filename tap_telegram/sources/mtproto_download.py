@@ -18,6 +18,7 @@ size (``media_max_size``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -98,6 +99,8 @@ class MediaDownloader:
         self.downloaded = self.reused = self.failed = self.refetched = 0
         self.bytes = 0
         self._last_log = time.monotonic()
+        #: Files being downloaded: a lock each, with how many pages wait on it.
+        self._locks: dict[Path, tuple[asyncio.Lock, int]] = {}
 
     def wanted(self, media: Mapping[str, Any] | None) -> bool:
         """A file of a selected kind, with a known id, within ``media_max_size``."""
@@ -119,8 +122,28 @@ class MediaDownloader:
         self._progress(chat.label)
 
     async def _one(self, chat: ResolvedChat, message: Any, media: dict[str, Any]) -> None:
+        """One file, never two downloads of the same file at once.
+
+        Id windows of one chat are read concurrently, and the same file (a forwarded
+        copy) can appear in two of them: the second waits, then reuses the first's file.
+        """
         relative = relative_path(chat.chat_id, media)
         target = self.root / relative
+        lock, users = self._locks.get(target, (asyncio.Lock(), 0))
+        self._locks[target] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._one_locked(chat, message, media, relative, target)
+        finally:
+            lock, users = self._locks[target]
+            if users == 1:
+                del self._locks[target]
+            else:
+                self._locks[target] = (lock, users - 1)
+
+    async def _one_locked(
+        self, chat: ResolvedChat, message: Any, media: dict[str, Any], relative: str, target: Path
+    ) -> None:
         size = media.get("size")
         if target.is_file() and (size is None or target.stat().st_size == size):
             self.reused += 1
