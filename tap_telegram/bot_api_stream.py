@@ -43,6 +43,7 @@ from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib.catalog import REPLICATION_LOG_BASED
 
+from tap_telegram.checkpoint import ChatRun
 from tap_telegram.streams import MessagesStream
 
 if TYPE_CHECKING:
@@ -104,8 +105,24 @@ class BotApiMessagesStream(MessagesStream):
         )
         per_chat = bool(self.config.get("stream_per_chat"))
         schemas_sent: set[str] = set()
+        runs: dict[int, ChatRun] = {}  # for the run summary line
+        try:
+            yield from self._pages(source, after, per_chat, schemas_sent, runs)
+        finally:
+            for run in runs.values():
+                self._tap.run_summary.add_chat(run)
+
+    def _pages(
+        self,
+        source: BotApiSource,
+        after: int | None,
+        per_chat: bool,
+        schemas_sent: set[str],
+        runs: dict[int, ChatRun],
+    ) -> Iterable[dict[str, Any]]:
         for page in source.update_pages(after):
             for record in page.records:
+                runs.setdefault(record["chat_id"], ChatRun()).messages += 1
                 if per_chat:
                     self._chat_suffix = str(abs(record["chat_id"]))
                     if self._chat_suffix not in schemas_sent:

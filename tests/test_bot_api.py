@@ -6,6 +6,7 @@ HTTP server; the token is checked absent from every output (tests/bot_api_harnes
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,9 @@ def test_chats_filter_chats_and_users_streams(fake):
     assert chats[CHANNEL["id"]]["type"] == "channel"
     assert {u["id"] for u in run.records["users"]} == {ALICE["id"], BOB["id"]}
     assert "1 from chats not in `chats`" in run.stderr
+    assert "run summary: 3 messages from 2 chats" in run.stderr
+    summary = run.stderr.split("run summary:")[1].splitlines()[0]
+    assert re.search(r"\b[1-9]\d* requests", summary), summary
     # Streams run messages → chats → ... → users, so chats lists what the updates showed.
     order = [m["stream"] for m in run.messages if m["type"] == "SCHEMA"]
     assert order == ["messages", "chats", "participants", "topics", "users"]

@@ -120,6 +120,12 @@ class BotApiSource(Source):
             self._chats[int(chat["id"])] = map_chat(chat)
             self._ids.add(int(chat["id"]))
 
+    def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
+        """Requests of the run (for the summary line); none per chat: one cursor for all."""
+        if chat_id is not None or self.client is None:
+            return {}
+        return {"requests": self.client.requests}
+
     def close(self) -> None:
         """Close the HTTP session (idempotent)."""
         client, self.client = self.client, None
