@@ -216,7 +216,8 @@ class MessagesStream(TelegramStream):
                 planned=(self._lookback_starts or {}).get(chat_id),
             )
             self._rereading = lookback is not None
-            if lookback is not None:
+            if lookback is not None and bookmark is not None:
+                # A first run starts where start_message_id / start_date say.
                 query = dataclasses.replace(query, after_id=lookback.read_after)
             pages = self.source.message_pages(query)
             if lookback is not None:

@@ -204,3 +204,11 @@ def test_window_is_capped_at_max_window_messages():
     second = run_fake_tap(FakeTelegram(world), cfg, state=first.state).check()
     assert "lookback re-reads ids 2001..12000" in second.stderr
     assert [r["id"] for r in second.records["messages"]] == [2500]
+
+
+def test_first_run_with_lookback_still_honours_start_message_id(world):
+    fake = FakeTelegram(world)
+    cfg = config(fake, world, lookback_messages=50, start_message_id=250)
+    first = run_fake_tap(fake, cfg).check()
+    news = world.marked_id("news")
+    assert [r["id"] for r in by_chat(first, news)] == list(range(251, 301))
