@@ -68,7 +68,10 @@ def main() -> None:
     new = sum(after.values()) - sum(before.values())
     print(f"{'total':<40} {sum(after.values()):>9} {new:>6}")
     print()
-    print(f"CSV files: {OUTPUT}/ (messages-<time>.csv, chats-<time>.csv, users-<time>.csv per run)")
+    print(
+        f"CSV files: {OUTPUT}/ (one file per stream and run: messages, chats, users, "
+        "topics, participants)"
+    )
     print(f"State:     .venv/bin/meltano state get {STATE_ID}")
     if new == 0:
         print("0 new messages: the bookmarks in STATE say everything was loaded already.")
