@@ -264,35 +264,38 @@ class MessagesStream(TelegramStream):
         """
         self._planned = True
         self._lookback_now = dt.datetime.now(dt.timezone.utc)
-        bookmarks = {
-            int(part["chat_id"]): bookmark
-            for part in self.partitions or []
-            if (bookmark := self._bookmark(part)) is not None
-        }
+        bookmarks = self._bookmarks()
         self._lookback_starts = plan_lookback(
             self.source, self.config, bookmarks, self._lookback_now
         )
         queries = []
         for part in self.partitions or []:
             chat_id = int(part["chat_id"])
-            bookmark = self._bookmark(part)
+            bookmark = bookmarks.get(chat_id)
             start = starting_point(bookmark or self.config.get("start_date"), self.config)
-            after_id = (self._lookback_starts or {}).get(chat_id, start.after_id)
+            after_id = self._lookback_starts.get(chat_id, start.after_id)
             queries.append(MessageQuery(chat_id, after_id=after_id, since=start.since))
         self.source.plan(queries)
 
-    def _bookmark(self, context: Mapping[str, Any]) -> int | None:
-        """A chat's bookmark in the incoming STATE, read without touching it (None: none).
+    def _bookmarks(self) -> dict[int, int]:
+        """Each chat's bookmark in the incoming STATE, read without touching it.
 
-        Same rule as the SDK's starting value.
+        Same rule as the SDK's starting value; chats without one are left out.
         """
-        bookmarks = self.tap_state.get("bookmarks", {}).get(self.name, {})
-        for part in bookmarks.get("partitions") or []:
-            if part.get("context") == dict(context) and part.get("replication_key") == "id":
-                value = part.get("replication_key_value")
-                if isinstance(value, int) and not isinstance(value, bool) and value:
-                    return value
-        return None
+        bookmarks: dict[int, int] = {}
+        state = self.tap_state.get("bookmarks", {}).get(self.name, {})
+        for part in state.get("partitions") or []:
+            context = part.get("context") or {}
+            value = part.get("replication_key_value")
+            if (
+                part.get("replication_key") == "id"
+                and "chat_id" in context
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+                and value
+            ):
+                bookmarks[int(context["chat_id"])] = value
+        return bookmarks
 
 
 class PerChatStream(TelegramStream):
