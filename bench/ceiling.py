@@ -7,7 +7,7 @@ own mapping (so records have exactly the shape, sizes and nesting the tap emits)
 then yields ``messages`` records per chat by cycling through them with ascending ids:
 no fetching, no Telethon, only the SDK and the same schema. By default it is a stock
 SDK tap (the SDK's msgspec writer, recursive type conformance); ``--tuned`` gives it
-the tap's own output tuning (:mod:`tap_telegram.output`: datetime-only conformance,
+the tap's own output tuning (:mod:`tap_telegram.singer.output`: datetime-only conformance,
 flush per page), so the tap's fetching overhead can be told apart from output costs.
 Prints nothing but Singer messages; the record count goes to stderr.
 """
@@ -25,9 +25,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage
 
-from tap_telegram.mapping.mtproto import PeerIndex, map_message
-from tap_telegram.output import PageFlushWriter, datetime_conformer
-from tap_telegram.schemas import MESSAGE_SCHEMA
+from tap_telegram.records.schemas import MESSAGE_SCHEMA
+from tap_telegram.singer.output import PageFlushWriter, datetime_conformer
+from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message
 from tests.fake_telegram.history import with_entities
 from tests.fake_telegram.spec import load_spec, world_from_spec
 from tests.fake_telegram.world import World

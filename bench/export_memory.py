@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tap_telegram.sources.base import MessageQuery
-from tap_telegram.sources.export import ExportSource
+from tap_telegram.sources.export.source import ExportSource
 
 CHECKPOINT = 100_000
 VOCABULARY = (

@@ -1,5 +1,5 @@
 """``python -m tap_telegram`` runs the tap's CLI."""
 
-from tap_telegram.tap import main
+from tap_telegram.cli.main import main
 
 main()

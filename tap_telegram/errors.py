@@ -2,7 +2,7 @@
 
 Every problem a user can fix (a bad setting, an unknown chat, a broken export file, a
 flood wait above the cap) is raised as a :class:`TapTelegramError`. Its text is one
-line that names the thing that is wrong and says what to do; ``tap.main`` prints it
+line that names the thing that is wrong and says what to do; ``cli.main`` prints it
 without a traceback and exits non-zero. Anything else is a bug and keeps its
 traceback.
 """

@@ -1,27 +1,29 @@
-"""TapTelegram: streams, run lifecycle, and the command line entry point (settings: settings.py)."""
+"""TapTelegram: the tap's face to singer-sdk: settings, streams, the run's source and lifecycle.
+
+The command line entry point is :mod:`tap_telegram.cli.main`; settings live in
+:mod:`tap_telegram.settings`.
+"""
 
 from __future__ import annotations
 
 import copy
-import sys
 import weakref
 from types import FrameType
 from typing import ClassVar
 
-import click
 from singer_sdk import Stream, Tap
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import JSONSchemaValidator
 
-from tap_telegram import config_errors, login, streams
-from tap_telegram.bot_api_stream import bot_api_streams
-from tap_telegram.checkpoint import RunSummary
-from tap_telegram.errors import ChatsFailedError, ConfigError, TapTelegramError
-from tap_telegram.output import PageFlushWriter
+from tap_telegram.cli import config_errors
+from tap_telegram.errors import ChatsFailedError, ConfigError
 from tap_telegram.settings import CONFIG_SCHEMA
+from tap_telegram.singer import streams
+from tap_telegram.singer.bot_api_stream import bot_api_streams
+from tap_telegram.singer.counters import RunSummary
+from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.sources import source_class
 from tap_telegram.sources.base import Source
-from tap_telegram.sources.telethon_client import ClientFactory, build_client
+from tap_telegram.sources.mtproto.client import ClientFactory, build_client
 
 
 class TapTelegram(Tap):
@@ -140,53 +142,3 @@ class TapTelegram(Tap):
                 source.succeeded = succeeded
                 self.run_summary.log(self.logger, source.call_stats(), len(source.failures))
                 source.close()
-
-
-def _user_error(exc: BaseException) -> TapTelegramError | None:
-    """The TapTelegramError behind ``exc`` (it may arrive wrapped), if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, TapTelegramError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
-    """Console entry point: the SDK CLI, with user errors as one line and an exit code.
-
-    ``tap-telegram login`` is the interactive login helper (:mod:`tap_telegram.login`);
-    it uses the tap class's client factory, so tests can point it at the fake Telegram.
-    """
-    login_args = login.login_argv(sys.argv[1:])
-    if login_args is not None:
-        sys.exit(login.main(login_args, client_factory=tap_class.client_factory))
-    command = tap_class.cli
-    try:
-        code = command.main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.exceptions.Abort:
-        code = 130
-    except ConfigValidationError as exc:
-        problems = "; ".join(exc.errors) or str(exc)
-        tap_class.logger.error("tap-telegram: invalid config: %s", problems)
-        code = 2
-    except Exception as exc:
-        error = _user_error(exc)
-        if error is None:
-            raise
-        tap_class.logger.error("tap-telegram: %s", error)
-        code = error.exit_code
-    if "--help" in sys.argv[1:]:
-        click.echo("\nFirst run: `tap-telegram login` creates a session (see its --help).")
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,5 +1,5 @@
 """The README's settings table must match the tap's settings (as `--about` shows them),
-and its record schema tables the schemas in tap_telegram/schemas.py.
+and its record schema tables the schemas in tap_telegram/records/schemas.py.
 
 Regenerate both with: .venv/bin/python tests/test_readme.py --write
 """
@@ -31,7 +31,7 @@ def about() -> dict:
 
 def render(settings: dict) -> str:
     rows = [START, "| Setting | Default | Description |", "|:--------|:-------:|:------------|"]
-    from tap_telegram.tap import CONFIG_SCHEMA
+    from tap_telegram.settings import CONFIG_SCHEMA
 
     for name in CONFIG_SCHEMA["properties"]:
         spec = settings["properties"][name]
@@ -108,7 +108,7 @@ def test_readme_schema_tables_match_schemas():
 def test_meltano_yml_declares_every_setting():
     import yaml
 
-    from tap_telegram.tap import CONFIG_SCHEMA
+    from tap_telegram.settings import CONFIG_SCHEMA
 
     project = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
     (extractor,) = project["plugins"]["extractors"]

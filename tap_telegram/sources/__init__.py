@@ -13,9 +13,9 @@ from tap_telegram.sources.base import Source
 
 #: ``source`` setting value → "module:Class".
 SOURCES: dict[str, str] = {
-    "mtproto": "tap_telegram.sources.mtproto:MTProtoSource",
-    "export": "tap_telegram.sources.export:ExportSource",
-    "bot_api": "tap_telegram.sources.bot_api:BotApiSource",
+    "mtproto": "tap_telegram.sources.mtproto.source:MTProtoSource",
+    "export": "tap_telegram.sources.export.source:ExportSource",
+    "bot_api": "tap_telegram.sources.bot_api.source:BotApiSource",
 }
 
 

@@ -1,8 +1,8 @@
 """The one small interface every source implements.
 
 A source turns one kind of Telegram access (MTProto user session, Telegram Desktop
-export, Bot API) into records of the schemas in :mod:`tap_telegram.schemas`. The SDK
-streams in :mod:`tap_telegram.streams` only talk to this interface, so adding a source
+export, Bot API) into records of the schemas in :mod:`tap_telegram.records.schemas`. The SDK
+streams in :mod:`tap_telegram.singer.streams` only talk to this interface, so adding a source
 touches neither the streams nor the other sources.
 
 Contract of :meth:`Source.message_pages`, relied on by the STATE logic:
@@ -17,7 +17,7 @@ Lookback (``lookback_messages`` / ``lookback_days``): the stream asks
 :meth:`Source.lookback_starts` where a chat's window begins and then queries with
 ``after_id`` set to that id, *below* the bookmark; the contract above is unchanged
 (the stream, not the source, tells re-read rows from new ones, see
-:mod:`tap_telegram.lookback_state`). A source that cannot re-read keeps the default.
+:mod:`tap_telegram.singer.lookback`). A source that cannot re-read keeps the default.
 """
 
 from __future__ import annotations

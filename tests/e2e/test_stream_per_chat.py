@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_telegram.tap import CONFIG_SCHEMA
+from tap_telegram.settings import CONFIG_SCHEMA
 from tests.e2e.meltano_project import FAKE_EXTRACTOR, Workspace, bookmarks, state_id
 from tests.e2e.outputs import csv_rows, last_ids, world_truth
 from tests.e2e.worlds import WorldFile, e2e_world_spec

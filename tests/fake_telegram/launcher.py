@@ -48,7 +48,7 @@ def build_fake(spec_path: str | None, tap_args: list[str]) -> FakeTelegram:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Build the world, then hand over to ``tap_telegram.tap.main`` with a FakeTap."""
+    """Build the world, then hand over to ``tap_telegram.cli.main.main`` with a FakeTap."""
     spec_path, tap_args = split_args(sys.argv[1:] if argv is None else argv)
     fake = build_fake(spec_path, tap_args)
     stats_path = os.environ.get(STATS_ENV)
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         atexit.register(
             lambda: Path(stats_path).write_text(json.dumps(fake.stats.to_dict()), encoding="utf-8")
         )
+    from tap_telegram.cli.main import main as tap_main
     from tap_telegram.tap import TapTelegram
-    from tap_telegram.tap import main as tap_main
 
     class FakeTap(TapTelegram):
         client_factory = staticmethod(fake.client_factory)  # type: ignore[assignment]

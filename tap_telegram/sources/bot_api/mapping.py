@@ -1,0 +1,363 @@
+"""Pure functions: Bot API JSON objects (Update, Message, Chat, User) → records.
+
+The Bot API already speaks the tap's conventions: chat ids are *marked* ids
+(``-100…`` for channels and supergroups), entity offsets count UTF-16 code units.
+What differs is naming, and that is mapped here onto the names the MTProto source
+uses (``text_link`` → ``text_url``, ``private`` → ``user``, service fields →
+``MessageAction*`` names), so a warehouse table fed by both sources agrees.
+
+Entity records come from the export mapping's builder (the export's entity types are
+the Bot API's, minus three renames) and the media skeleton from the export's
+``_base``: one place builds each shared object.
+
+Media ids are Bot API ``file_unique_id`` values: stable for a file across bots and
+time, but not the MTProto photo/document id (the Bot API does not expose it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
+from tap_telegram.records.schemas import empty_media as media_base
+from tap_telegram.sources.chatrefs import CHANNEL_MARK
+from tap_telegram.sources.export.mapping.messages import _entity as entity_record
+
+#: Update fields that carry a message, and whether the message is an edit.
+MESSAGE_UPDATES: dict[str, bool] = {
+    "message": False,
+    "edited_message": True,
+    "channel_post": False,
+    "edited_channel_post": True,
+}
+
+#: Bot API chat types → the tap's chat types.
+CHAT_TYPES = {"private": "user", "group": "group", "supergroup": "supergroup", "channel": "channel"}
+
+#: Bot API entity types whose name differs from the export's (the export builder maps
+#: the rest: ``text_link`` → ``text_url``, ``strikethrough`` → ``strike``).
+ENTITY_TYPES = {
+    "text_mention": "mention_name",
+    "phone_number": "phone",
+    "expandable_blockquote": "blockquote",
+}
+
+#: Service-message fields → MTProto ``MessageAction*`` names (snake case).
+ACTIONS = {
+    "new_chat_members": "chat_add_user",
+    "left_chat_member": "chat_delete_user",
+    "new_chat_title": "chat_edit_title",
+    "new_chat_photo": "chat_edit_photo",
+    "delete_chat_photo": "chat_delete_photo",
+    "group_chat_created": "chat_create",
+    "supergroup_chat_created": "channel_create",
+    "channel_chat_created": "channel_create",
+    "migrate_to_chat_id": "chat_migrate_to",
+    "migrate_from_chat_id": "channel_migrate_from",
+    "pinned_message": "pin_message",
+    "message_auto_delete_timer_changed": "set_messages_ttl",
+    "forum_topic_created": "topic_create",
+    "forum_topic_edited": "topic_edit",
+    "forum_topic_closed": "topic_edit",
+    "forum_topic_reopened": "topic_edit",
+    "video_chat_started": "group_call",
+    "video_chat_ended": "group_call",
+    "video_chat_scheduled": "group_call_scheduled",
+    "boost_added": "boost_apply",
+}
+
+#: Media fields, most specific first: an ``animation`` message also carries
+#: ``document``, a ``venue`` also carries ``location``.
+MEDIA_FIELDS = (
+    "photo",
+    "animation",
+    "video",
+    "video_note",
+    "voice",
+    "audio",
+    "sticker",
+    "document",
+    "poll",
+    "venue",
+    "location",
+    "contact",
+    "dice",
+    "game",
+    "story",
+    "invoice",
+    "giveaway",
+    "paid_media",
+)
+
+UTC = dt.timezone.utc
+
+
+def unix(value: Any) -> dt.datetime | None:
+    """A Bot API ``date`` (Unix seconds) as an aware UTC datetime."""
+    if value is None:
+        return None
+    return dt.datetime.fromtimestamp(int(value), UTC)
+
+
+def full_name(user: Mapping[str, Any]) -> str | None:
+    """``first_name last_name`` of a User (or of a private Chat)."""
+    name = " ".join(part for part in (user.get("first_name"), user.get("last_name")) if part)
+    return name or None
+
+
+def update_message(update: Mapping[str, Any]) -> tuple[dict[str, Any], bool] | None:
+    """``(message, is_edit)`` of an Update that carries a message, else ``None``."""
+    for key, is_edit in MESSAGE_UPDATES.items():
+        message = update.get(key)
+        if isinstance(message, dict):
+            return message, is_edit
+    return None
+
+
+def map_entities(entities: Any) -> list[dict[str, Any]] | None:
+    """MessageEntity objects → entity records (same builder as the export)."""
+    if not entities:
+        return None
+    out = []
+    for entity in entities:
+        kind = ENTITY_TYPES.get(entity["type"], entity["type"])
+        part = {
+            "href": entity.get("url"),
+            "user_id": (entity.get("user") or {}).get("id"),
+            "language": entity.get("language"),
+            "document_id": entity.get("custom_emoji_id"),
+        }
+        out.append(entity_record(kind, entity["offset"], entity["length"], part))
+    return out
+
+
+def map_forward(origin: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``forward_origin`` (MessageOriginUser/HiddenUser/Chat/Channel) → ``fwd_from``."""
+    if not origin:
+        return None
+    out: dict[str, Any] = {
+        "from_id": None,
+        "from_type": None,
+        "from_name": None,
+        "date": unix(origin.get("date")),
+        "channel_post": None,
+        "post_author": origin.get("author_signature"),
+    }
+    kind = origin.get("type")
+    if kind == "user":
+        user = origin.get("sender_user") or {}
+        out.update(from_id=user.get("id"), from_type="user", from_name=full_name(user))
+    elif kind == "hidden_user":
+        out["from_name"] = origin.get("sender_user_name")
+    elif kind == "chat":
+        chat = origin.get("sender_chat") or {}
+        out.update(from_id=chat.get("id"), from_type=_peer_type(chat), from_name=chat.get("title"))
+    elif kind == "channel":
+        chat = origin.get("chat") or {}
+        out.update(
+            from_id=chat.get("id"),
+            from_type="channel",
+            from_name=chat.get("title"),
+            channel_post=origin.get("message_id"),
+        )
+    return out
+
+
+def _peer_type(chat: Mapping[str, Any]) -> str:
+    """``channel`` for channels and supergroups (MTProto's PeerChannel), else ``chat``."""
+    return "channel" if chat.get("type") in ("channel", "supergroup") else "chat"
+
+
+def _file(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    media = media_base(kind)
+    media.update(
+        id=data.get("file_unique_id"),
+        mime_type=data.get("mime_type"),
+        size=data.get("file_size"),
+        file_name=data.get("file_name"),
+        duration=data.get("duration"),
+        width=data.get("width", data.get("length")),
+        height=data.get("height", data.get("length")),
+        title=data.get("title"),
+        performer=data.get("performer"),
+        emoji=data.get("emoji"),
+    )
+    return media
+
+
+def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """``(media_type, media)`` with the MTProto source's kind names."""
+    field = next((name for name in MEDIA_FIELDS if message.get(name) is not None), None)
+    if field is None:
+        return None, None
+    data = message[field]
+    if field == "photo":
+        largest = max(data, key=lambda size: size.get("width", 0) * size.get("height", 0))
+        media = _file("photo", largest)
+        media["mime_type"] = "image/jpeg"
+        return "photo", media
+    if field in ("animation", "video", "video_note", "voice", "audio", "sticker", "document"):
+        return field, _file(field, data)
+    if field == "poll":
+        media = media_base("poll")
+        media.update(
+            id=data.get("id"),
+            title=data.get("question"),
+            question=data.get("question"),
+            answers=[
+                {"text": option.get("text"), "voters": option.get("voter_count")}
+                for option in data.get("options") or []
+            ],
+            total_voters=data.get("total_voter_count"),
+            closed=bool(data.get("is_closed")),
+            quiz=data.get("type") == "quiz",
+            multiple_choice=bool(data.get("allows_multiple_answers")),
+        )
+        return "poll", media
+    if field in ("venue", "location"):
+        location = data.get("location", data) if field == "venue" else data
+        kind = "venue" if field == "venue" else ("geo_live" if data.get("live_period") else "geo")
+        media = media_base(kind)
+        media.update(latitude=location.get("latitude"), longitude=location.get("longitude"))
+        if field == "venue":
+            media.update(title=data.get("title"), address=data.get("address"))
+        elif kind == "geo_live":
+            media["period"] = data["live_period"]
+        return kind, media
+    if field == "contact":
+        media = media_base("contact")
+        media.update(
+            first_name=data.get("first_name"),
+            last_name=data.get("last_name"),
+            phone_number=data.get("phone_number"),
+            user_id=data.get("user_id"),
+        )
+        return "contact", media
+    if field == "dice":
+        media = media_base("dice")
+        media.update(emoji=data.get("emoji"), value=data.get("value"))
+        return "dice", media
+    media = media_base(field)
+    media["title"] = data.get("title") if isinstance(data, dict) else None
+    return field, media
+
+
+def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The service action of a message (joins, pins, title changes, ...), if any.
+
+    ``details`` uses MTProto's field names where the action exists there (``users``,
+    ``user_id``, ``title``, ``channel_id``), else the Bot API object's own fields.
+    """
+    field = next((name for name in ACTIONS if name in message), None)
+    if field is None:
+        return None
+    value = message[field]
+    if field == "new_chat_members":
+        details: dict[str, Any] = {"users": [user["id"] for user in value]}
+    elif field == "left_chat_member":
+        details = {"user_id": value["id"]}
+    elif field == "pinned_message":
+        details = {"message_id": value.get("message_id")}
+    elif field == "new_chat_title":
+        details = {"title": value}
+    elif field == "migrate_to_chat_id":  # MTProto: the bare channel id
+        details = {"channel_id": -int(value) - CHANNEL_MARK}
+    elif field == "migrate_from_chat_id":  # MTProto: the bare basic-group id
+        details = {"chat_id": -int(value)}
+    elif isinstance(value, dict):
+        details = dict(value)
+    elif isinstance(value, list):
+        details = {}
+    else:
+        details = {"value": value} if value is not True else {}
+    return {"type": ACTIONS[field], "details": details}
+
+
+def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """One Bot API Message → a ``messages`` record.
+
+    The sender is ``sender_chat`` when set (channel posts, anonymous admins, posts
+    forwarded from a linked channel) and ``from`` otherwise, as MTProto's ``from_id``.
+    ``message_thread_id`` becomes ``reply_to_top_id`` (the thread or forum topic).
+    """
+    chat = message["chat"]
+    record = empty_message(int(chat["id"]), int(message["message_id"]))
+    record["date"] = unix(message["date"])
+    record["edit_date"] = unix(message.get("edit_date"))
+    sender_chat, user = message.get("sender_chat"), message.get("from")
+    if sender_chat:
+        record.update(
+            sender_id=sender_chat["id"],
+            sender_type=_peer_type(sender_chat),
+            sender_name=sender_chat.get("title") or full_name(sender_chat),
+            sender_username=sender_chat.get("username"),
+        )
+    elif user:
+        record.update(
+            sender_id=user["id"],
+            sender_type="user",
+            sender_name=full_name(user),
+            sender_username=user.get("username"),
+        )
+    text_key = "text" if "text" in message else "caption"
+    record["text"] = message.get(text_key)
+    record["entities"] = map_entities(
+        message.get("entities" if text_key == "text" else "caption_entities")
+    )
+    reply = message.get("reply_to_message")
+    if reply:
+        record["reply_to_msg_id"] = reply.get("message_id")
+    record["reply_to_top_id"] = message.get("message_thread_id")
+    record["fwd_from"] = map_forward(message.get("forward_origin"))
+    record["via_bot_id"] = (message.get("via_bot") or {}).get("id")
+    record["post_author"] = message.get("author_signature")
+    group = message.get("media_group_id")
+    record["grouped_id"] = int(group) if isinstance(group, str) and group.isdigit() else None
+    record["media_type"], record["media"] = map_media(message)
+    action = map_action(message)
+    record["is_service"] = action is not None
+    record["action"] = action
+    if action is not None:
+        record["pinned"] = False
+        if action["type"] == "pin_message":
+            record["reply_to_msg_id"] = action["details"]["message_id"]
+    return record
+
+
+def map_user(user: Mapping[str, Any]) -> dict[str, Any]:
+    """A Bot API User → a ``users`` record."""
+    record = empty_user(int(user["id"]))
+    record.update(
+        username=user.get("username"),
+        first_name=user.get("first_name"),
+        last_name=user.get("last_name"),
+        is_bot=bool(user.get("is_bot")),
+        is_premium=bool(user.get("is_premium")),
+        lang_code=user.get("language_code"),
+    )
+    return record
+
+
+def map_chat(chat: Mapping[str, Any]) -> dict[str, Any]:
+    """A Bot API Chat (from an update) or ChatFullInfo (from getChat) → a ``chats`` record."""
+    record = empty_chat(int(chat["id"]))
+    record.update(
+        type=CHAT_TYPES.get(chat.get("type", ""), chat.get("type")),
+        title=chat.get("title") or full_name(chat),
+        username=chat.get("username"),
+        is_forum=bool(chat.get("is_forum")),
+        about=chat.get("description") or chat.get("bio") or None,
+        linked_chat_id=chat.get("linked_chat_id"),
+        source="bot_api",
+    )
+    return record
+
+
+def message_users(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Users a message names: its sender, a forwarded-from user, new and left members."""
+    users = [message.get("from"), (message.get("forward_origin") or {}).get("sender_user")]
+    users += message.get("new_chat_members") or []
+    users.append(message.get("left_chat_member"))
+    return [user for user in users if isinstance(user, dict) and "id" in user]

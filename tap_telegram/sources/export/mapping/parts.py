@@ -1,0 +1,370 @@
+"""Pure helpers for the export mapper (:mod:`.messages`): checked field access, media, actions.
+
+An export is untrusted input (hand-edited, damaged, or written by a newer Telegram
+Desktop), so every field the mapper reads goes through one of the ``opt_*`` accessors
+below: a wrong type raises :class:`MessageShapeError` naming the key instead of a
+``TypeError`` deep inside a mapper, and the source turns that into one clear
+``ExportFormatError`` line. Keys the mapper does not read are ignored.
+
+Field names follow tdesktop's writer, Telegram/SourceFiles/export/output/
+export_output_json.cpp (``SerializeMessage``): one media kind per message, written as
+``photo`` / ``file`` + ``media_type`` / ``contact_information`` / ``location_information``
+/ ``poll`` / ... Media kinds and action types are renamed to the names the MTProto
+mapper uses, so both sources fill ``media_type`` and ``action.type`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tap_telegram.records.schemas import MEDIA_KEYS, empty_media
+
+#: ``media_type`` of a ``file`` → the MTProto mapper's kind.
+FILE_KINDS = {
+    "sticker": "sticker",
+    "video_message": "video_note",
+    "voice_message": "voice",
+    "animation": "animation",
+    "video_file": "video",
+    "audio_file": "audio",
+}
+
+#: Export action names → MTProto ``MessageAction*`` names in snake case. Actions not
+#: listed keep the export's own (already snake case) name.
+ACTION_TYPES = {
+    "create_group": "chat_create",
+    "edit_group_title": "chat_edit_title",
+    "edit_group_photo": "chat_edit_photo",
+    "delete_group_photo": "chat_delete_photo",
+    "invite_members": "chat_add_user",
+    "remove_members": "chat_delete_user",
+    "join_group_by_link": "chat_joined_by_link",
+    "join_group_by_request": "chat_joined_by_request",
+    "create_channel": "channel_create",
+    "migrate_to_supergroup": "chat_migrate_to",
+    "migrate_from_group": "channel_migrate_from",
+    "clear_history": "history_clear",
+    "score_in_game": "game_score",
+    "send_payment": "payment_sent",
+    "take_screenshot": "screenshot_taken",
+    "allow_sending_messages": "bot_allowed",
+    "attach_menu_bot_allowed": "bot_allowed",
+    "web_app_bot_allowed": "bot_allowed",
+    "send_passport_values": "secure_values_sent",
+    "joined_telegram": "contact_sign_up",
+    "proximity_reached": "geo_proximity_reached",
+    "edit_chat_theme": "set_chat_theme",
+    "send_webview_data": "web_view_data_sent",
+    "send_premium_gift": "gift_premium",
+    "topic_created": "topic_create",
+    "gift_code_prize": "gift_code",
+    "set_chat_wallpaper": "set_chat_wall_paper",
+    "set_same_chat_wallpaper": "set_chat_wall_paper",
+    "refunded_payment": "payment_refunded",
+    "send_stars_gift": "gift_stars",
+    "stars_prize": "prize_stars",
+    "send_star_gift": "star_gift",
+}
+
+#: Keys of a service message that are not the action's own fields.
+SERVICE_COMMON_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "edited",
+        "edited_unixtime",
+        "actor",
+        "actor_id",
+        "action",
+        "text",
+        "text_entities",
+        "reactions",
+        "reply_to_peer_id",
+    }
+)
+
+#: Keys of a service message that point at another message (MTProto: a reply header).
+SERVICE_REPLY_KEYS = ("message_id", "game_message_id", "invoice_message_id")
+
+
+class MessageShapeError(ValueError):
+    """A message (or one of its fields) does not have the shape an export has.
+
+    ``message_id`` is filled in by :func:`tap_telegram.sources.export.mapping.messages.map_message`;
+    the source adds the file and chat.
+    """
+
+    def __init__(self, problem: str, message_id: int | None = None) -> None:
+        self.problem = problem
+        self.message_id = message_id
+        super().__init__(problem if message_id is None else f"message id {message_id}: {problem}")
+
+
+def describe(value: object) -> str:
+    """A short name of a JSON value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    """``data[key]`` when it is an integer (booleans are not), ``None`` when absent/null."""
+    value = data.get(key)
+    if value is None or type(value) is int:
+        return value
+    raise MessageShapeError(f"'{key}' should be an integer, not {describe(value)}")
+
+
+def opt_number(data: Mapping[str, Any], key: str) -> float | None:
+    """``data[key]`` as a number (coordinates, durations)."""
+    value = data.get(key)
+    if value is None or type(value) in (int, float):
+        return value
+    raise MessageShapeError(f"'{key}' should be a number, not {describe(value)}")
+
+
+def opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    """``data[key]`` when it is a string, ``None`` when absent/null."""
+    value = data.get(key)
+    if value is None or type(value) is str:
+        return value
+    raise MessageShapeError(f"'{key}' should be a string, not {describe(value)}")
+
+
+def opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
+    """``data[key]`` when it is a boolean, ``None`` when absent/null."""
+    value = data.get(key)
+    if value is None or type(value) is bool:
+        return value
+    raise MessageShapeError(f"'{key}' should be true or false, not {describe(value)}")
+
+
+def opt_object(data: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    """``data[key]`` when it is a JSON object, ``None`` when absent/null."""
+    value = data.get(key)
+    if value is None or type(value) is dict:
+        return value
+    raise MessageShapeError(f"'{key}' should be an object, not {describe(value)}")
+
+
+def opt_list(data: Mapping[str, Any], key: str) -> list[Any] | None:
+    """``data[key]`` when it is a JSON array, ``None`` when absent/null."""
+    value = data.get(key)
+    if value is None or type(value) is list:
+        return value
+    raise MessageShapeError(f"'{key}' should be a list, not {describe(value)}")
+
+
+def plain_text(value: Any, key: str) -> str | None:
+    """Text that tdesktop writes either as a string or as a list of parts (poll texts).
+
+    Formatting is dropped: the ``media`` extras are plain strings.
+    """
+    if value is None or type(value) is str:
+        return value
+    if type(value) is not list:
+        raise MessageShapeError(f"'{key}' should be a string or a list, not {describe(value)}")
+    pieces = []
+    for part in value:
+        if type(part) is str:
+            pieces.append(part)
+        elif type(part) is dict and type(part.get("text")) is str:
+            pieces.append(part["text"])
+        else:
+            raise MessageShapeError(f"'{key}' has a part that is {describe(part)}, not text")
+    return "".join(pieces)
+
+
+def _base(kind: str) -> dict[str, Any]:
+    return empty_media(kind)
+
+
+def _file_path(message: Mapping[str, Any], key: str) -> str | None:
+    """Relative path of a file inside the export folder; ``None`` when not exported.
+
+    tdesktop writes a sentence in parentheses instead of a path when the file was
+    skipped (too big, type not selected, unavailable).
+    """
+    path = opt_str(message, key)
+    return None if not path or path.startswith("(") else path
+
+
+def _geo(message: Mapping[str, Any]) -> dict[str, Any]:
+    point = opt_object(message, "location_information") or {}
+    return {"latitude": opt_number(point, "latitude"), "longitude": opt_number(point, "longitude")}
+
+
+def _document(message: Mapping[str, Any]) -> dict[str, Any]:
+    export_kind = opt_str(message, "media_type")
+    kind = FILE_KINDS.get(export_kind, export_kind) if export_kind else "document"
+    media = _base(kind)
+    path = _file_path(message, "file")
+    name = opt_str(message, "file_name")
+    if name is None and path:
+        name = path.rsplit("/", 1)[-1]
+    media.update(
+        mime_type=opt_str(message, "mime_type"),
+        size=opt_int(message, "file_size"),
+        file_name=name,
+        duration=opt_number(message, "duration_seconds"),
+        width=opt_int(message, "width"),
+        height=opt_int(message, "height"),
+        title=opt_str(message, "title"),
+        performer=opt_str(message, "performer"),
+        emoji=opt_str(message, "sticker_emoji"),
+        path=path,
+    )
+    return media
+
+
+def _poll(poll: Mapping[str, Any]) -> dict[str, Any]:
+    media = _base("poll")
+    question = plain_text(poll.get("question"), "poll.question")
+    answers = []
+    for answer in opt_list(poll, "answers") or []:
+        if type(answer) is not dict:
+            raise MessageShapeError(f"'poll.answers' has an entry that is {describe(answer)}")
+        answers.append(
+            {
+                "text": plain_text(answer.get("text"), "poll.answers.text"),
+                "voters": opt_int(answer, "voters"),
+                "chosen": opt_bool(answer, "chosen"),
+            }
+        )
+    media.update(
+        title=question,
+        question=question,
+        answers=answers,
+        total_voters=opt_int(poll, "total_voters"),
+        closed=opt_bool(poll, "closed"),
+        quiz=None,
+        multiple_choice=None,
+    )
+    return media
+
+
+def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """``(media_type, media)`` of a regular message; ``(None, None)`` without media.
+
+    Checked in the order tdesktop writes them; a message has at most one kind. The
+    export has no media ids, so ``media.id`` stays ``None``; ``path`` (extra key) is
+    the file's place inside the export folder when the file was exported.
+    """
+    media: dict[str, Any]
+    if "photo" in message:
+        media = _base("photo")
+        media.update(
+            mime_type="image/jpeg",
+            size=opt_int(message, "photo_file_size"),
+            width=opt_int(message, "width"),
+            height=opt_int(message, "height"),
+            path=_file_path(message, "photo"),
+        )
+    elif "file" in message:
+        media = _document(message)
+    elif "contact_information" in message:
+        contact = opt_object(message, "contact_information") or {}
+        media = _base("contact")
+        media.update(
+            first_name=opt_str(contact, "first_name"),
+            last_name=opt_str(contact, "last_name"),
+            phone_number=opt_str(contact, "phone_number"),
+            user_id=None,
+        )
+    elif "place_name" in message or "address" in message:
+        media = _base("venue")
+        media.update(_geo(message), title=opt_str(message, "place_name"))
+        media["address"] = opt_str(message, "address")
+    elif "location_information" in message:
+        period = opt_int(message, "live_location_period_seconds")
+        media = _base("geo_live" if period else "geo")
+        media.update(_geo(message))
+        if period:
+            media["period"] = period
+    elif "game_title" in message:
+        media = _base("game")
+        media.update(title=opt_str(message, "game_title"), url=opt_str(message, "game_link"))
+        media["description"] = opt_str(message, "game_description")
+    elif "poll" in message:
+        media = _poll(opt_object(message, "poll") or {})
+    elif "invoice_information" in message:
+        invoice = opt_object(message, "invoice_information") or {}
+        media = _base("invoice")
+        media.update(
+            title=opt_str(invoice, "title"),
+            description=opt_str(invoice, "description"),
+            amount=opt_int(invoice, "amount"),
+            currency=opt_str(invoice, "currency"),
+            receipt_message_id=opt_int(invoice, "receipt_message_id"),
+        )
+    elif "todo_list" in message:
+        todo = opt_object(message, "todo_list") or {}
+        media = _base("todo")
+        media["title"] = plain_text(todo.get("title"), "todo_list.title")
+        media["items"] = [
+            plain_text(item.get("text"), "todo_list.answers.text") if type(item) is dict else None
+            for item in opt_list(todo, "answers") or []
+        ]
+    elif "giveaway_information" in message:
+        media = _base("giveaway")
+        media.update(_extras(opt_object(message, "giveaway_information")))
+    elif "giveaway_results" in message:
+        media = _base("giveaway_results")
+        media.update(_extras(opt_object(message, "giveaway_results")))
+    elif "paid_stars_amount" in message:
+        media = _base("paid_media")
+        media["stars"] = opt_int(message, "paid_stars_amount")
+    else:
+        return None, None
+    if opt_bool(message, "media_spoiler"):
+        media["spoiler"] = True
+    ttl = opt_int(message, "self_destruct_period_seconds")
+    if ttl:
+        media["ttl_seconds"] = ttl
+    return str(media["kind"]), media
+
+
+def _extras(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An object's fields as media extras, never overwriting the fixed media keys."""
+    return {key: value for key, value in (data or {}).items() if key not in MEDIA_KEYS}
+
+
+def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A service message's ``action``: MTProto-style type plus the export's own fields.
+
+    ``details`` keeps every action field as the export wrote it (``members`` are names:
+    the export has no user ids for them) and ``export_action``, the export's name.
+    A custom action (no ``action`` key, an ``information_text``) is ``custom_action``.
+    """
+    name = opt_str(message, "action")
+    details = {key: value for key, value in message.items() if key not in SERVICE_COMMON_KEYS}
+    if name is None:
+        kind = "custom_action" if "information_text" in message else "unknown"
+    else:
+        kind = ACTION_TYPES.get(name, name)
+        details["export_action"] = name
+    if name == "set_same_chat_wallpaper":
+        details["same"] = True
+    return {"type": kind, "details": details}
+
+
+def service_reply_to(message: Mapping[str, Any]) -> int | None:
+    """The message a service message points at (pinned message, game, invoice)."""
+    for key in SERVICE_REPLY_KEYS:
+        value = opt_int(message, key)
+        if value is not None:
+            return value
+    return None

@@ -1,0 +1,176 @@
+"""Second read of an export: one chat's message objects, in id order, merged.
+
+The scan (:mod:`.export_scan`) recorded where each chat's messages sit in its file's
+flattened message stream (ijson prefix + index). A :class:`MessageCursor` walks that
+stream with ijson's C item builder and only moves forward, and the
+:class:`CursorPool` hands a cursor that stopped at the end of chat *k* to chat *k+1*:
+syncing the chats of a whole-account export in file order is one linear read of the
+file. Going back (another sync order, the same chat twice in one file) opens a fresh
+cursor, which is correct but rereads the file up to that chat.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import itertools
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from tap_telegram.errors import ExportFormatError
+from tap_telegram.sources.export.mapping.parts import describe
+from tap_telegram.sources.export.scan import PARSE_ERRORS, ChatSpan, export_error
+
+Message = dict[str, Any]
+
+
+class MessageCursor:
+    """An open export file, positioned in one message list; reads forward only."""
+
+    def __init__(self, path: Path, prefix: str) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.position = 0
+        try:
+            self._handle = path.open("rb")
+        except OSError as error:
+            raise self.changed(f"cannot open it again ({error.strerror})") from None
+        self._items = ijson.items(self._handle, prefix, use_float=True)
+
+    def skip(self, count: int) -> None:
+        """Pass over ``count`` items (built in C and dropped)."""
+        try:
+            collections.deque(itertools.islice(self._items, count), maxlen=0)
+        except PARSE_ERRORS as error:
+            raise self.changed(f"cannot read it again ({error})") from None
+        self.position += count
+
+    def take(self) -> Any:
+        """The next item; the file must still have it (the scan counted it)."""
+        try:
+            item = next(self._items)
+        except StopIteration:
+            raise self.changed("it has fewer messages than when it was scanned") from None
+        except PARSE_ERRORS as error:
+            raise self.changed(f"cannot read it again ({error})") from None
+        self.position += 1
+        return item
+
+    def changed(self, problem: str) -> ExportFormatError:
+        """The error for a file that no longer matches its scan."""
+        return export_error(
+            self.path,
+            f"message #{self.position + 1} of {self.prefix}",
+            f"the file changed while the tap was reading it: {problem}",
+            "run the tap again once the export is complete",
+        )
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()
+
+
+class CursorPool:
+    """Idle cursors by (file, list), reused while the wanted position lies ahead."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[Path, str], list[MessageCursor]] = {}
+        self._busy: set[MessageCursor] = set()
+
+    def acquire(self, path: Path, prefix: str, start: int) -> MessageCursor:
+        """A cursor positioned at item ``start`` of ``prefix`` in ``path``."""
+        idle = self._idle.setdefault((path, prefix), [])
+        usable = [cursor for cursor in idle if cursor.position <= start]
+        if usable:
+            cursor = max(usable, key=lambda item: item.position)
+            idle.remove(cursor)
+        else:
+            cursor = MessageCursor(path, prefix)
+        self._busy.add(cursor)
+        cursor.skip(start - cursor.position)
+        return cursor
+
+    def release(self, cursor: MessageCursor) -> None:
+        """Give a cursor back for a later chat of the same list."""
+        if cursor in self._busy:
+            self._busy.discard(cursor)
+            self._idle.setdefault((cursor.path, cursor.prefix), []).append(cursor)
+
+    def close(self) -> None:
+        """Close every file (idempotent)."""
+        for cursor in [*self._busy, *itertools.chain.from_iterable(self._idle.values())]:
+            cursor.close()
+        self._busy.clear()
+        self._idle.clear()
+
+
+def span_messages(pool: CursorPool, span: ChatSpan) -> Generator[Message, None, None]:
+    """The message objects of one chat in one file, checked: objects, ids ascending.
+
+    Raises :class:`ExportFormatError` naming the file, the chat and the ids at the
+    first message that is not an object with a positive integer ``id`` greater than
+    the previous one; every message yielded before it is good.
+    """
+    cursor = pool.acquire(span.file.path, span.prefix, span.start)
+    previous: int | None = None
+    try:
+        for index in range(span.count):
+            message = cursor.take()
+            after = f"the message after id {previous}" if previous else "the first message"
+            if type(message) is not dict:
+                raise _error(span, after, f"is {describe(message)}, not an object")
+            message_id = message.get("id")
+            if type(message_id) is not int or message_id <= 0:
+                raise _error(
+                    span, after, f"'id' should be a positive integer, not {describe(message_id)}"
+                )
+            if previous is not None and message_id <= previous:
+                raise _error(
+                    span,
+                    f"message id {message_id}",
+                    f"it comes after message id {previous}: messages must be in ascending id order "
+                    "(oldest first) within a chat; the file was edited or is damaged",
+                )
+            if index == 0 and span.first_id is not None and message_id != span.first_id:
+                raise cursor.changed(f"its first message is now {message_id}")
+            previous = message_id
+            yield message
+    finally:
+        pool.release(cursor)
+
+
+def _error(span: ChatSpan, where: str, problem: str) -> ExportFormatError:
+    return export_error(span.file.path, f"{span.label}, {where}", problem)
+
+
+def merge_by_id(
+    streams: list[Generator[Message, None, None]],
+) -> Generator[tuple[Message, int], None, None]:
+    """K-way merge of ascending message streams of one chat; one message per id.
+
+    Streams are ranked oldest export first; for an id present in several, the copy
+    from the highest-ranked (latest) stream wins: it has the newer text, edit date
+    and reactions. Yields ``(message, index of its stream)``; memory is one message
+    per stream.
+    """
+    if len(streams) == 1:
+        for message in streams[0]:
+            yield message, 0
+        return
+    heap: list[tuple[int, int, Message, Generator[Message, None, None]]] = []
+    for rank, stream in enumerate(streams):
+        first = next(stream, None)
+        if first is not None:
+            heap.append((first["id"], -rank, first, stream))
+    heapq.heapify(heap)
+    while heap:
+        message_id, winner_rank, winner, _ = heap[0]
+        while heap and heap[0][0] == message_id:
+            _, rank, _, stream = heapq.heappop(heap)
+            following = next(stream, None)
+            if following is not None:
+                heapq.heappush(heap, (following["id"], rank, following, stream))
+        yield winner, -winner_rank

@@ -1,0 +1,323 @@
+"""Export source: Telegram Desktop JSON exports (``result.json``), read offline.
+
+``export_path`` is a single-chat export, a whole-account export (``chats.list`` and
+``left_chats.list``) or a folder searched for them. Files are read as streams with
+ijson, never loaded whole, so memory stays flat on multi-GB exports:
+
+1. ``chats()`` scans every file once (:mod:`.export_files`, :mod:`.export_scan`):
+   chat headers, message counts, first/last ids. Syntax errors (a truncated or
+   damaged file) stop the run here, before any record is written.
+2. ``message_pages()`` reads one chat's messages with ijson's C item builder
+   (:mod:`.export_read`). Chats are synced in file order, so a whole-account export is
+   read once more from start to end, each chat continuing where the previous ended.
+
+The same chat in several exports (exported again later, into another folder) is
+merged by id: a k-way merge of the sorted streams, one record per id, and the later
+export's copy of a duplicated id wins (newer edits and reactions). "Later" is file
+modification time, then path.
+
+Pages hold ``max(page_size, 500)`` records: an export is read at tens of thousands
+of messages per second, so MTProto's 100-message pages would make STATE lines a
+visible share of the output; after every 500 messages a crash still resends little.
+
+A message that cannot be mapped ends the chat with :class:`ExportFormatError` after
+the last good record; records already yielded are complete and correct.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, closing
+from typing import Any
+
+from tap_telegram.errors import ChatError, ConfigError, ExportFormatError
+from tap_telegram.records.schemas import CHAT_TYPES as TAP_CHAT_TYPES
+from tap_telegram.records.topics import general_topic, topic_from_message
+from tap_telegram.sources.base import MessageQuery, Record, Source
+from tap_telegram.sources.chatrefs import parse_chat_ref
+from tap_telegram.sources.export.files import find_exports
+from tap_telegram.sources.export.mapping.messages import (
+    ThreadIndex,
+    map_chat,
+    map_message,
+    map_sender_user,
+    marked_chat_id,
+)
+from tap_telegram.sources.export.mapping.parts import MessageShapeError
+from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messages
+from tap_telegram.sources.export.scan import ChatSpan, ExportFile, export_error
+
+#: Smallest page of an export read (see the module docstring).
+EXPORT_PAGE_SIZE = 500
+#: Seconds between progress lines of one chat.
+PROGRESS_EVERY = 15.0
+
+
+class ChatPlan:
+    """One selected chat: its record and its copies in the export files, oldest first."""
+
+    def __init__(self, record: Record, spans: list[ChatSpan]) -> None:
+        self.record = record
+        self.spans = spans
+        self.forum = any(span.forum for span in spans)
+
+    @property
+    def label(self) -> str:
+        """How logs name the chat."""
+        return f"'{self.record['title']}' ({self.record['id']})"
+
+
+class ExportSource(Source):
+    """Reads chats and messages from Telegram Desktop JSON exports."""
+
+    name = "export"
+
+    def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
+        super().__init__(config, logger)
+        self._plans: list[ChatPlan] | None = None
+        self._pool = CursorPool()
+        self._people: dict[int, dict[str, Any]] = {}
+        self._registered: set[int] = set()
+
+    # -- settings ------------------------------------------------------------------
+
+    def _export_path(self) -> str:
+        path = self.config.get("export_path")
+        if not path or not isinstance(path, str):
+            raise ConfigError(
+                "setting 'export_path' is required for source export: the result.json of a "
+                "Telegram Desktop JSON export, or the folder that contains it"
+            )
+        return path
+
+    def _chat_types(self) -> set[str]:
+        values = self.config.get("chat_types") or list(TAP_CHAT_TYPES)
+        unknown = sorted(set(map(str, values)) - set(TAP_CHAT_TYPES))
+        if unknown:
+            raise ConfigError(
+                f"setting 'chat_types': unknown {', '.join(unknown)}; "
+                f"use any of {', '.join(TAP_CHAT_TYPES)}"
+            )
+        return set(values)
+
+    @property
+    def page_size(self) -> int:
+        """Records per page: ``page_size`` when larger than 500, else 500."""
+        value = self.config.get("page_size") or 0
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"setting 'page_size': {value!r} is not a positive integer")
+        return max(value, EXPORT_PAGE_SIZE)
+
+    # -- chats -----------------------------------------------------------------------
+
+    def chats(self) -> list[Record]:
+        """The selected chats in file order (scans the export on the first call)."""
+        if self._plans is None:
+            self._plans = self._select(self._load())
+        return [plan.record for plan in self._plans]
+
+    def _load(self) -> list[ChatPlan]:
+        path = self._export_path()
+        self._chat_types()  # validate before the (possibly long) scan
+        files = find_exports(path, self.logger)
+        groups: dict[int, list[ChatSpan]] = {}
+        for export in files:
+            self._learn_people(export)
+            for span in export.chats:
+                marked = marked_chat_id(span.export_type, span.bare_id)
+                if marked is None:
+                    self.logger.warning(
+                        "tap-telegram: %s: skipping %s of unknown type %r (newer export format?)",
+                        export.path,
+                        span.label,
+                        span.export_type,
+                    )
+                    continue
+                groups.setdefault(marked, []).append(span)
+        self_name = self._self_name(files)
+        plans = []
+        for spans in groups.values():
+            latest = spans[-1]
+            record = map_chat(
+                latest.name,
+                latest.export_type,
+                latest.bare_id,
+                forum=any(span.forum for span in spans),
+                self_name=self_name,
+            )
+            plans.append(ChatPlan(record, spans))
+        return plans
+
+    def _learn_people(self, export: ExportFile) -> None:
+        for user_id, person in export.people.items():
+            self._people.setdefault(user_id, {}).update(person)
+        for span in export.chats:
+            if span.export_type == "bot_chat":
+                self._people.setdefault(span.bare_id, {})["is_bot"] = True
+
+    def _self_name(self, files: list[ExportFile]) -> str | None:
+        for export in reversed(files):
+            person = self._people.get(export.self_id) if export.self_id else None
+            if person:
+                name = " ".join(filter(None, (person.get("first_name"), person.get("last_name"))))
+                return name or None
+        return None
+
+    def _select(self, plans: list[ChatPlan]) -> list[ChatPlan]:
+        """Apply ``chats`` (ids or exact names) or, without it, ``chat_types``."""
+        entries = [str(entry).strip() for entry in self.config.get("chats") or []]
+        if not entries:
+            kinds = self._chat_types()
+            selected = [plan for plan in plans if plan.record["type"] in kinds]
+            self.logger.info(
+                "tap-telegram: no chats configured: %d of %d chats in the export, types %s",
+                len(selected),
+                len(plans),
+                sorted(kinds),
+            )
+            return selected
+        wanted: set[int] = set()
+        for entry in entries:
+            found = [plan.record["id"] for plan in plans if _matches(entry, plan)]
+            if not found:
+                known = ", ".join(repr(plan.record["title"]) for plan in plans[:5])
+                self.chat_failed(
+                    ChatError(
+                        entry,
+                        f"not in the export at {self._export_path()} (its chats: {known}"
+                        f"{', ...' if len(plans) > 5 else ''}); exports have no @usernames: use "
+                        "the chat's id or its exact name",
+                    )
+                )
+            wanted.update(found)
+        return [plan for plan in plans if plan.record["id"] in wanted]
+
+    # -- messages --------------------------------------------------------------------
+
+    def _plan(self, chat_id: int) -> ChatPlan:
+        self.chats()
+        assert self._plans is not None
+        for plan in self._plans:
+            if plan.record["id"] == chat_id:
+                return plan
+        raise ChatError(str(chat_id), "not among the chats selected from the export")
+
+    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """Messages of one chat, oldest first, in pages (see the module docstring)."""
+        plan = self._plan(query.chat_id)
+        spans = [span for span in plan.spans if span.count]
+        newer = [span for span in spans if span.last_id is None or span.last_id > query.after_id]
+        if not newer:
+            return
+        if not plan.forum:
+            spans = newer  # without topics, older copies add nothing
+        with ExitStack() as stack:
+            streams = [stack.enter_context(closing(span_messages(self._pool, s))) for s in spans]
+            merged = stack.enter_context(closing(merge_by_id(streams)))
+            yield from self._pages(plan, spans, merged, query)
+
+    def topics(self, chat_id: int) -> Iterator[Record]:
+        """Topics of a forum, from its ``topic_created`` messages (a second pass)."""
+        if not self._plan(chat_id).forum:
+            return
+        yield general_topic(chat_id)
+        for page in self.message_pages(MessageQuery(chat_id=chat_id)):
+            for message in page:
+                topic = topic_from_message(message)
+                if topic is not None:
+                    yield topic
+
+    def _pages(
+        self,
+        plan: ChatPlan,
+        spans: list[ChatSpan],
+        merged: Iterator[tuple[dict[str, Any], int]],
+        query: MessageQuery,
+    ) -> Iterator[list[Record]]:
+        chat_id, after_id, since = plan.record["id"], query.after_id, query.since
+        thread = ThreadIndex() if plan.forum else None
+        page: list[Record] = []
+        size = self.page_size
+        count = skipped = 0
+        started = last_log = time.monotonic()
+        try:
+            for message, rank in merged:
+                top = thread.observe(message) if thread is not None else None
+                if message["id"] <= after_id:
+                    continue
+                try:
+                    record = map_message(message, chat_id, top, forum=thread is not None)
+                except MessageShapeError as error:
+                    span = spans[rank]
+                    where = f"{span.label}, message id {message['id']}"
+                    raise export_error(span.file.path, where, error.problem) from None
+                if record is None:
+                    skipped += 1
+                    continue
+                if since is not None and record["date"] < since:
+                    continue
+                self._note_sender(record)
+                page.append(record)
+                if len(page) >= size:
+                    count += len(page)
+                    yield page
+                    page = []
+                    last_log = self._progress(plan, count, started, last_log)
+        except ExportFormatError:
+            if page:
+                yield page  # every record in it is complete: keep them before failing
+            raise
+        if page:
+            yield page
+        if skipped:
+            self.logger.warning(
+                "tap-telegram: chat %s: skipped %d message(s) the export marks 'unsupported' "
+                "(it has no content for them)",
+                plan.label,
+                skipped,
+            )
+
+    def _progress(self, plan: ChatPlan, count: int, started: float, last: float) -> float:
+        now = time.monotonic()
+        if now - last < PROGRESS_EVERY:
+            return last
+        rate = count / max(now - started, 1e-9)
+        self.logger.info("tap-telegram: chat %s: %d messages (%.0f/s)", plan.label, count, rate)
+        return now
+
+    def _note_sender(self, record: Record) -> None:
+        """Fill ``sender_username`` when known; register new user senders."""
+        sender_id = record["sender_id"]
+        if sender_id is None:
+            return
+        person = self._people.get(sender_id)
+        if person is not None and record["sender_type"] == "user":
+            record["sender_username"] = person.get("username")
+        if sender_id not in self._registered:
+            user = map_sender_user(record, self._people)
+            if user is not None:
+                self._registered.add(sender_id)
+                self.users.add(user)
+
+    def close(self) -> None:
+        """Close every open export file (idempotent)."""
+        self._pool.close()
+
+
+def _matches(entry: str, plan: ChatPlan) -> bool:
+    """Whether a ``chats`` entry names this chat: marked or bare id, link, or exact title."""
+    record = plan.record
+    if re.fullmatch(r"[+-]?\d{1,19}", entry):
+        number = int(entry)
+        return number == record["id"] or any(number == span.bare_id for span in plan.spans)
+    try:
+        ref = parse_chat_ref(entry)
+    except ConfigError:
+        ref = None
+    if ref is not None and ref.kind == "id":
+        return bool(ref.value == record["id"])
+    title = (record["title"] or "").casefold()
+    return bool(title) and title in (entry.casefold(), entry.removeprefix("@").casefold())

@@ -1,0 +1,236 @@
+"""Optional media downloads (setting ``media_dir``) for the MTProto source.
+
+Run per history page, after the page is mapped and before it is yielded, so a record
+always carries ``media.path`` and ``media.sha256`` of a file that is complete on disk.
+Kept simple and bounded: one file at a time, filtered by kind (``media_kinds``) and
+size (``media_max_size``).
+
+* Never twice: files are addressed by chat and Telegram's photo/document id
+  (``<chat id>/<kind>/<id><ext>``); a file already present with the expected size
+  is hashed, not downloaded again. A download goes to ``*.part`` and is renamed
+  only when complete, so an interrupted run leaves no half file behind a good name.
+* FILE_REFERENCE_EXPIRED (references expire after a while): the message is fetched
+  again (``channels.getMessages`` / ``messages.getMessages``) for a fresh
+  reference, and the download retried once.
+* A file that still cannot be downloaded is logged and its record kept without a
+  path: a missing file never loses a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import mimetypes
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient, errors, functions
+from telethon.tl import types
+
+from tap_telegram.errors import ConfigError
+from tap_telegram.sources.base import Record
+from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.chats import ResolvedChat
+
+#: Media kinds that have a file to download (``media_kinds`` picks among them).
+FILE_KINDS = ("photo", "document", "video", "video_note", "animation", "voice", "audio", "sticker")
+#: Seconds between download progress lines.
+PROGRESS_EVERY = 15.0
+
+
+def settings_of(config: Mapping[str, Any]) -> tuple[Path, set[str], int | None] | None:
+    """``(media_dir, kinds, max_size)`` from the settings; ``None`` when downloads are off."""
+    folder = config.get("media_dir")
+    if not folder:
+        return None
+    kinds = set(config.get("media_kinds") or FILE_KINDS)
+    unknown = sorted(kinds - set(FILE_KINDS))
+    if unknown:
+        raise ConfigError(
+            f"setting 'media_kinds': unknown {', '.join(unknown)}; "
+            f"use any of {', '.join(FILE_KINDS)}"
+        )
+    max_size = config.get("media_max_size")
+    return Path(str(folder)).expanduser(), kinds, int(max_size) if max_size is not None else None
+
+
+def relative_path(chat_id: int, media: Mapping[str, Any]) -> str:
+    """``<chat id without sign>/<kind>/<media id><ext>``: stable, so reruns find the file.
+
+    The id is written unsigned (Telethon reads 64-bit ids as signed): no file name
+    starts with ``-``, which shells would take for an option.
+    """
+    name = media.get("file_name") or ""
+    ext = Path(name).suffix if name else ""
+    if not ext:
+        ext = mimetypes.guess_extension(media.get("mime_type") or "") or ".bin"
+    ext = "".join(c for c in ext if c.isalnum() or c == ".")[:12] or ".bin"
+    unsigned = int(media["id"]) & 0xFFFF_FFFF_FFFF_FFFF
+    return f"{abs(chat_id)}/{media['kind']}/{unsigned}{ext}"
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class MediaDownloader:
+    """Downloads the files of mapped pages into ``media_dir``."""
+
+    def __init__(
+        self,
+        client: TelegramClient,
+        caller: Caller,
+        logger: logging.Logger,
+        settings: tuple[Path, set[str], int | None],
+    ) -> None:
+        self.client = client
+        self.caller = caller
+        self.logger = logger
+        self.root, self.kinds, self.max_size = settings
+        self.downloaded = self.reused = self.failed = self.refetched = 0
+        self.bytes = 0
+        self._last_log = time.monotonic()
+        #: Files being downloaded: a lock each, with how many pages wait on it.
+        self._locks: dict[Path, tuple[asyncio.Lock, int]] = {}
+
+    def wanted(self, media: Mapping[str, Any] | None) -> bool:
+        """A file of a selected kind, with a known id, within ``media_max_size``."""
+        if not media or media.get("kind") not in self.kinds or not media.get("id"):
+            return False
+        size = media.get("size")
+        return self.max_size is None or (size is not None and size <= self.max_size)
+
+    async def page(self, chat: ResolvedChat, messages: list[Any], records: list[Record]) -> None:
+        """Download the wanted files of one mapped page; fill ``path`` and ``sha256``."""
+        raw = {message.id: message for message in messages}
+        for record in records:
+            media = record.get("media")
+            message = raw.get(record["id"])
+            if message is None or not self.wanted(media):
+                continue
+            assert media is not None
+            await self._one(chat, message, media)
+        self._progress(chat.label)
+
+    async def _one(self, chat: ResolvedChat, message: Any, media: dict[str, Any]) -> None:
+        """One file, never two downloads of the same file at once.
+
+        Id windows of one chat are read concurrently, and the same file (a forwarded
+        copy) can appear in two of them: the second waits, then reuses the first's file.
+        """
+        relative = relative_path(chat.chat_id, media)
+        target = self.root / relative
+        lock, users = self._locks.get(target, (asyncio.Lock(), 0))
+        self._locks[target] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._one_locked(chat, message, media, relative, target)
+        finally:
+            lock, users = self._locks[target]
+            if users == 1:
+                del self._locks[target]
+            else:
+                self._locks[target] = (lock, users - 1)
+
+    async def _one_locked(
+        self, chat: ResolvedChat, message: Any, media: dict[str, Any], relative: str, target: Path
+    ) -> None:
+        size = media.get("size")
+        if target.is_file() and (size is None or target.stat().st_size == size):
+            self.reused += 1
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                await self._download(chat, message, target)
+            except (errors.RPCError, OSError, ValueError) as exc:
+                self.failed += 1
+                self.logger.warning(
+                    "chat %s: message %d: could not download its %s (%s); "
+                    "the record is kept without a path",
+                    chat.label,
+                    message.id,
+                    media["kind"],
+                    type(exc).__name__,
+                )
+                return
+            self.downloaded += 1
+            self.bytes += target.stat().st_size
+        media["path"] = relative
+        media["sha256"] = sha256_of(target)
+
+    async def _download(self, chat: ResolvedChat, message: Any, target: Path) -> None:
+        part = target.with_name(target.name + ".part")
+        media = message.media
+        try:
+            for attempt in (1, 2):
+                try:
+                    with part.open("wb") as handle:
+                        await self.caller.call(
+                            functools.partial(self._fetch, media, handle),
+                            chat=chat.label,
+                            what="GetFileRequest",
+                        )
+                    break
+                except (errors.FileReferenceExpiredError, errors.FilerefUpgradeNeededError):
+                    if attempt == 2:
+                        raise
+                    media = await self._refetch(chat, message.id)
+                    self.refetched += 1
+            part.replace(target)
+        finally:
+            part.unlink(missing_ok=True)
+
+    async def _fetch(self, media: Any, handle: Any) -> None:
+        handle.seek(0)
+        handle.truncate()
+        await self.client.download_media(media, file=handle)
+
+    async def _refetch(self, chat: ResolvedChat, message_id: int) -> Any:
+        """The message's media again, with a fresh file reference."""
+        ids = [types.InputMessageID(message_id)]
+        entity = chat.entity
+        if isinstance(entity, types.Channel):
+            request: Any = functions.channels.GetMessagesRequest(
+                channel=types.InputChannel(entity.id, entity.access_hash or 0), id=ids
+            )
+        else:
+            request = functions.messages.GetMessagesRequest(id=ids)
+        response = await self.caller(request, chat=chat.label)
+        for message in response.messages:
+            if message.id == message_id and getattr(message, "media", None) is not None:
+                self.logger.info(
+                    "chat %s: message %d: file reference expired; fetched the message again",
+                    chat.label,
+                    message_id,
+                )
+                return message.media
+        raise errors.FileReferenceExpiredError(request)
+
+    def _progress(self, label: str) -> None:
+        now = time.monotonic()
+        if now - self._last_log < PROGRESS_EVERY:
+            return
+        self._last_log = now
+        self.log_totals(label)
+
+    def log_totals(self, label: str) -> None:
+        """One INFO line: files downloaded, reused, failed; bytes (run totals so far)."""
+        self.logger.info(
+            "chat %s: media so far in this run: %d downloaded (%.1f MB), %d already present, "
+            "%d failed, %d references refreshed",
+            label,
+            self.downloaded,
+            self.bytes / 1e6,
+            self.reused,
+            self.failed,
+            self.refetched,
+        )

@@ -1,0 +1,82 @@
+"""Pure functions from Telethon forum topics and chat participants to records.
+
+Split from :mod:`tap_telegram.sources.mtproto.mapping.messages` (messages) because these come from
+other requests (``messages.getForumTopics``, ``channels.getParticipants``,
+``messages.getFullChat``) and feed other streams (``topics``, ``participants``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telethon.tl import types
+
+from tap_telegram.records.schemas import PARTICIPANT_KEYS, TOPIC_KEYS
+from tap_telegram.sources.mtproto.mapping.messages import marked_id, utc
+
+
+def map_topic(topic: Any, chat_id: int) -> dict[str, Any] | None:
+    """A ``topics`` record; ``None`` for a deleted topic (``ForumTopicDeleted``)."""
+    if not isinstance(topic, types.ForumTopic):
+        return None
+    record: dict[str, Any] = dict.fromkeys(TOPIC_KEYS)
+    record.update(
+        chat_id=chat_id,
+        id=topic.id,
+        title=topic.title,
+        icon_color=topic.icon_color,
+        icon_emoji_id=str(topic.icon_emoji_id) if topic.icon_emoji_id else None,
+        created=utc(topic.date),
+        creator_id=marked_id(topic.from_id),
+        top_message_id=topic.top_message,
+        closed=bool(topic.closed),
+        pinned=bool(topic.pinned),
+        hidden=bool(topic.hidden),
+    )
+    return record
+
+
+def participant_role(participant: Any) -> str:
+    """creator, admin, member, restricted, banned or left.
+
+    A ``ChannelParticipantBanned`` that may still read the chat is only restricted;
+    one with ``view_messages`` taken away is banned (kicked).
+    """
+    if isinstance(participant, (types.ChannelParticipantCreator, types.ChatParticipantCreator)):
+        return "creator"
+    if isinstance(participant, (types.ChannelParticipantAdmin, types.ChatParticipantAdmin)):
+        return "admin"
+    if isinstance(participant, types.ChannelParticipantBanned):
+        if participant.left:
+            return "left"
+        rights = participant.banned_rights
+        return "banned" if getattr(rights, "view_messages", False) else "restricted"
+    if isinstance(participant, types.ChannelParticipantLeft):
+        return "left"
+    return "member"
+
+
+def map_participant(participant: Any, chat_id: int) -> dict[str, Any]:
+    """A ``participants`` record from any ``ChannelParticipant*`` / ``ChatParticipant*``."""
+    user_id = getattr(participant, "user_id", None)
+    member = (
+        marked_id(types.PeerUser(user_id))
+        if isinstance(user_id, int)
+        else marked_id(participant.peer)
+    )
+    inviter = getattr(participant, "inviter_id", None)
+    if isinstance(participant, types.ChannelParticipantAdmin):
+        inviter = participant.promoted_by or inviter
+    elif isinstance(participant, types.ChannelParticipantBanned):
+        inviter = participant.kicked_by
+    record: dict[str, Any] = dict.fromkeys(PARTICIPANT_KEYS)
+    record.update(
+        chat_id=chat_id,
+        user_id=member,
+        role=participant_role(participant),
+        joined=utc(getattr(participant, "date", None)),
+        inviter_id=inviter or None,
+        rank=getattr(participant, "rank", None) or None,
+        source="mtproto",
+    )
+    return record

@@ -1,0 +1,298 @@
+"""Pure functions from Telethon's raw TL objects to records.
+
+No network and no client here: a history page (``messages.Messages`` and friends)
+carries the messages plus the users and chats they reference, and that is all these
+functions look at. Each record field comes from exactly one function below, so "where
+does ``sender_name`` come from" has a one-hop answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from telethon import utils
+from telethon.tl import types
+
+from tap_telegram.records.schemas import GENERAL_TOPIC_ID, empty_chat, empty_message, empty_user
+from tap_telegram.sources.mtproto.mapping.media import map_media, snake_case, tl_to_json
+
+Entity = types.User | types.Chat | types.Channel | types.ChatForbidden | types.ChannelForbidden
+
+
+@dataclasses.dataclass
+class PeerIndex:
+    """Users and chats of one response, by marked id; plus who "me" is."""
+
+    entities: dict[int, Any] = dataclasses.field(default_factory=dict)
+    self_id: int | None = None
+
+    @classmethod
+    def from_response(
+        cls, users: Iterable[Any], chats: Iterable[Any], self_id: int | None
+    ) -> PeerIndex:
+        """Index the ``users`` and ``chats`` vectors of a response."""
+        index = cls(self_id=self_id)
+        for entity in (*users, *chats):
+            if isinstance(entity, (types.UserEmpty, types.ChatEmpty)):
+                continue
+            index.entities[utils.get_peer_id(entity)] = entity
+        return index
+
+    def get(self, marked_id: int | None) -> Any | None:
+        """The entity with this marked id, when the response included it."""
+        return None if marked_id is None else self.entities.get(marked_id)
+
+
+def peer_type(peer: Any) -> str | None:
+    """``user``, ``chat`` or ``channel`` for a Peer (or entity); ``None`` for None."""
+    if isinstance(peer, (types.PeerUser, types.User, types.UserEmpty)):
+        return "user"
+    if isinstance(peer, (types.PeerChat, types.Chat, types.ChatForbidden, types.ChatEmpty)):
+        return "chat"
+    if isinstance(peer, (types.PeerChannel, types.Channel, types.ChannelForbidden)):
+        return "channel"
+    return None
+
+
+def marked_id(peer: Any) -> int | None:
+    """Telethon's marked id of a Peer or entity (``None`` stays ``None``)."""
+    return None if peer is None else utils.get_peer_id(peer)
+
+
+def chat_type(entity: Any) -> str:
+    """The tap's chat kind: user, group, supergroup or channel."""
+    if isinstance(entity, (types.User, types.UserEmpty)):
+        return "user"
+    if isinstance(entity, (types.Chat, types.ChatForbidden, types.ChatEmpty)):
+        return "group"
+    if isinstance(entity, types.Channel) and entity.megagroup:
+        return "supergroup"
+    if isinstance(entity, types.ChannelForbidden) and entity.megagroup:
+        return "supergroup"
+    return "channel"
+
+
+def display_name(entity: Any) -> str | None:
+    """A user's "first last" or a chat's title."""
+    if entity is None:
+        return None
+    if isinstance(entity, types.User):
+        name = " ".join(part for part in (entity.first_name, entity.last_name) if part)
+        return name or None
+    return getattr(entity, "title", None) or None
+
+
+def username_of(entity: Any) -> str | None:
+    """The main username (first active one when only ``usernames`` is set)."""
+    if entity is None:
+        return None
+    name = getattr(entity, "username", None)
+    if name:
+        return str(name)
+    for item in getattr(entity, "usernames", None) or []:
+        if getattr(item, "active", False):
+            return str(item.username)
+    return None
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Telethon dates are aware UTC already; naive ones are taken as UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def sender_peer(message: Any, chat_peer: Any, self_id: int | None) -> tuple[int | None, str | None]:
+    """Who sent a message, as (marked id, type), following Telethon's own rule.
+
+    ``from_id`` is absent on channel posts (the channel is the sender) and on
+    incoming private messages (the other user is); an outgoing message without it
+    was sent by the account itself.
+    """
+    if message.from_id is not None:
+        return marked_id(message.from_id), peer_type(message.from_id)
+    if getattr(message, "post", False) or (
+        not message.out and isinstance(chat_peer, types.PeerUser)
+    ):
+        return marked_id(chat_peer), peer_type(chat_peer)
+    if message.out and self_id is not None:
+        return self_id, "user"
+    return None, None
+
+
+def map_entities(entities: Iterable[Any] | None) -> list[dict[str, Any]] | None:
+    """Message entities as ``{type, offset, length, url, user_id, ...}`` dicts."""
+    if not entities:
+        return None
+    out = []
+    for entity in entities:
+        kind = snake_case(type(entity).__name__.removeprefix("Input").removeprefix("MessageEntity"))
+        user_id = getattr(entity, "user_id", None)
+        custom = getattr(entity, "document_id", None)
+        out.append(
+            {
+                "type": kind,
+                "offset": entity.offset,
+                "length": entity.length,
+                "url": getattr(entity, "url", None),
+                "user_id": user_id if isinstance(user_id, int) else None,
+                "language": getattr(entity, "language", None) or None,
+                "custom_emoji_id": str(custom) if custom is not None else None,
+            }
+        )
+    return out
+
+
+def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
+    """Reaction counts: standard emoji, custom emoji (by document id) or paid."""
+    if reactions is None or not getattr(reactions, "results", None):
+        return None
+    out = []
+    for result in reactions.results:
+        reaction = result.reaction
+        out.append(
+            {
+                "emoji": getattr(reaction, "emoticon", None),
+                "custom_emoji_id": (
+                    str(reaction.document_id)
+                    if isinstance(reaction, types.ReactionCustomEmoji)
+                    else None
+                ),
+                "paid": type(reaction).__name__ == "ReactionPaid",
+                "count": result.count,
+            }
+        )
+    return out
+
+
+def map_forward(header: Any) -> dict[str, Any] | None:
+    """The ``fwd_from`` header of a forwarded message."""
+    if header is None:
+        return None
+    return {
+        "from_id": marked_id(header.from_id),
+        "from_type": peer_type(header.from_id),
+        "from_name": header.from_name,
+        "date": utc(header.date),
+        "channel_post": header.channel_post,
+        "post_author": header.post_author,
+    }
+
+
+def map_action(action: Any) -> dict[str, Any]:
+    """A service message's action: snake_case type plus its own fields."""
+    name = type(action).__name__.removeprefix("MessageAction")
+    details = tl_to_json(action)
+    assert isinstance(details, dict)
+    details.pop("_", None)
+    return {"type": snake_case(name), "details": details}
+
+
+def topic_id(message: Any, chat: Any) -> int | None:
+    """The forum topic of a message; ``None`` outside forums.
+
+    Telegram's rule (as tdlib applies it): a reply header flagged ``forum_topic``
+    names the topic in ``reply_to_top_id`` (replies) or ``reply_to_msg_id`` (the
+    first level of a topic); the service message that created a topic *is* the
+    topic; everything else belongs to General, whose id is 1.
+    """
+    if not getattr(chat, "forum", False):
+        return None
+    reply = message.reply_to
+    if isinstance(reply, types.MessageReplyHeader) and reply.forum_topic:
+        return int(reply.reply_to_top_id or reply.reply_to_msg_id)
+    if isinstance(message, types.MessageService) and isinstance(
+        message.action, types.MessageActionTopicCreate
+    ):
+        return int(message.id)
+    return GENERAL_TOPIC_ID
+
+
+def map_message(message: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any] | None:
+    """One history message → a ``messages`` record (``None`` for MessageEmpty)."""
+    if not isinstance(message, (types.Message, types.MessageService)):
+        return None
+    record = empty_message(chat_id, message.id)
+    record["date"] = utc(message.date)
+    sender_id, sender_kind = sender_peer(message, message.peer_id, peers.self_id)
+    sender = peers.get(sender_id)
+    record["sender_id"] = sender_id
+    record["sender_type"] = sender_kind
+    record["sender_name"] = display_name(sender)
+    record["sender_username"] = username_of(sender)
+    reply = message.reply_to
+    if isinstance(reply, types.MessageReplyHeader):
+        record["reply_to_msg_id"] = reply.reply_to_msg_id
+        record["reply_to_top_id"] = reply.reply_to_top_id
+    record["topic_id"] = topic_id(message, peers.get(chat_id))
+    record["silent"] = bool(message.silent)
+    record["reactions"] = map_reactions(message.reactions)
+    if isinstance(message, types.MessageService):
+        record["is_service"] = True
+        record["pinned"] = False
+        record["action"] = map_action(message.action)
+        return record
+    record["is_service"] = False
+    record["edit_date"] = utc(message.edit_date)
+    record["text"] = message.message
+    record["entities"] = map_entities(message.entities)
+    record["fwd_from"] = map_forward(message.fwd_from)
+    record["via_bot_id"] = message.via_bot_id
+    record["post_author"] = message.post_author
+    record["views"] = message.views
+    record["forwards"] = message.forwards
+    record["replies_count"] = message.replies.replies if message.replies else None
+    record["grouped_id"] = message.grouped_id
+    record["pinned"] = bool(message.pinned)
+    if message.media is not None:
+        record["media_type"], record["media"] = map_media(message.media)
+    return record
+
+
+def map_user(user: Any) -> dict[str, Any]:
+    """A ``users`` record. The phone number is deliberately not mapped."""
+    record = empty_user(user.id)
+    record.update(
+        username=username_of(user),
+        first_name=user.first_name,
+        last_name=user.last_name,
+        is_bot=bool(user.bot),
+        is_verified=bool(user.verified),
+        is_premium=bool(user.premium),
+        is_deleted=bool(user.deleted),
+        is_scam=bool(user.scam),
+        is_fake=bool(user.fake),
+        lang_code=user.lang_code,
+    )
+    return record
+
+
+def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
+    """A ``chats`` record from an entity and, when available, its full info."""
+    record = empty_chat(utils.get_peer_id(entity))
+    record.update(
+        type=chat_type(entity),
+        title=display_name(entity),
+        username=username_of(entity),
+        is_forum=bool(getattr(entity, "forum", False)),
+        is_verified=bool(getattr(entity, "verified", False)),
+        is_scam=bool(getattr(entity, "scam", False)),
+        participants_count=getattr(entity, "participants_count", None),
+        created=utc(getattr(entity, "date", None)),
+        source="mtproto",
+    )
+    if full is not None:
+        record["about"] = getattr(full, "about", None) or None
+        count = getattr(full, "participants_count", None)
+        participants = getattr(full, "participants", None)
+        if count is None and isinstance(participants, types.ChatParticipants):
+            count = len(participants.participants)
+        if count is not None:
+            record["participants_count"] = count
+        linked = getattr(full, "linked_chat_id", None)
+        if linked:
+            record["linked_chat_id"] = utils.get_peer_id(types.PeerChannel(linked))
+    return record

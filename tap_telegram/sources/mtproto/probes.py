@@ -1,0 +1,92 @@
+"""Ids probed with one-message requests: the lookback window's start, a date's id, the newest id.
+
+``messages.getHistory`` positions a page at the newest message below ``offset_id``
+and then moves ``add_offset`` messages towards older ones
+(core.telegram.org/api/offsets), so the N-th newest message at or below the bookmark
+is one request with ``add_offset = N - 1, limit = 1``, whatever the id gaps (private
+chats and basic groups share one id counter per account; channels have deletions).
+A date turns into an id with ``offset_date`` the same way. The stream then simply
+reads the chat from that id on (:mod:`tap_telegram.singer.lookback`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from telethon import functions
+
+from tap_telegram.singer.fingerprints import MAX_WINDOW
+from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.chats import ResolvedChat
+
+
+async def window_start(
+    caller: Caller, chat: ResolvedChat, bookmark: int, *, messages: int, since: dt.datetime | None
+) -> int:
+    """Id after which the window starts.
+
+    The window holds the newest ``messages`` messages at or below ``bookmark`` and
+    those dated ``since`` or later, at most
+    :data:`~tap_telegram.singer.fingerprints.MAX_WINDOW` of them.
+    """
+    starts = []
+    by_count = None
+    if messages:
+        by_count = await _nth_newest_start(caller, chat, bookmark, min(messages, MAX_WINDOW))
+        starts.append(by_count)
+    if since is not None:
+        starts.append(await last_id_before(caller, chat, since))
+    start = min(starts, default=bookmark)
+    if since is not None:  # a busy chat's days can hold more than the cap
+        cap = by_count if messages >= MAX_WINDOW else None
+        if cap is None:
+            cap = await _nth_newest_start(caller, chat, bookmark, MAX_WINDOW)
+        start = max(start, cap)
+    return min(start, bookmark)
+
+
+async def _nth_newest_start(caller: Caller, chat: ResolvedChat, bookmark: int, n: int) -> int:
+    """One less than the id of the ``n``-th newest message at or below ``bookmark``.
+
+    0 when the chat has fewer messages: the window is the whole chat.
+    """
+    response = await _history(caller, chat, offset_id=bookmark + 1, add_offset=n - 1)
+    ids = [message.id for message in response.messages if message.id <= bookmark]
+    return min(ids) - 1 if ids else 0
+
+
+async def last_id_before(caller: Caller, chat: ResolvedChat, since: dt.datetime) -> int:
+    """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
+    response = await _history(caller, chat, offset_date=since)
+    ids = [message.id for message in response.messages if message.date < since]
+    return max(ids, default=0)
+
+
+async def top_id(caller: Caller, chat: ResolvedChat) -> int:
+    """Id of the chat's newest message (0 for an empty chat)."""
+    response = await _history(caller, chat)
+    return max((message.id for message in response.messages), default=0)
+
+
+async def _history(
+    caller: Caller,
+    chat: ResolvedChat,
+    *,
+    offset_id: int = 0,
+    offset_date: dt.datetime | None = None,
+    add_offset: int = 0,
+) -> Any:
+    return await caller(
+        functions.messages.GetHistoryRequest(
+            peer=chat.input_peer,
+            offset_id=offset_id,
+            offset_date=offset_date,
+            add_offset=add_offset,
+            limit=1,
+            max_id=0,
+            min_id=0,
+            hash=0,
+        ),
+        chat=chat.label,
+    )
