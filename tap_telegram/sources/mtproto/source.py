@@ -30,12 +30,7 @@ from telethon.tl import types
 from tap_telegram.errors import ChatError, ConfigError, SessionError
 from tap_telegram.sources.base import MessageQuery, Record, Source
 from tap_telegram.sources.mtproto import probes
-from tap_telegram.sources.mtproto.calls import (
-    BOT_SESSION,
-    BOT_TOKEN,
-    LOGIN_HINT,
-    Caller,
-)
+from tap_telegram.sources.mtproto.calls import BOT_TOKEN, Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat, resolve_chats
 from tap_telegram.sources.mtproto.client import (
     ClientFactory,
@@ -51,6 +46,7 @@ from tap_telegram.sources.mtproto.loop import LoopThread
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_chat, map_message, map_user
 from tap_telegram.sources.mtproto.members import fetch_participants, fetch_topics
 from tap_telegram.sources.mtproto.rate import RateBudget
+from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 from tap_telegram.sources.mtproto.takeout import Takeout
 
 
