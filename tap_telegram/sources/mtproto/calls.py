@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -25,9 +24,6 @@ from tap_telegram.sources.mtproto.rate import RateBudget
 from tap_telegram.sources.mtproto.rpc_errors import user_error
 
 T = TypeVar("T")
-
-#: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
-BOT_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
 
 @dataclasses.dataclass

@@ -11,7 +11,9 @@ reads the chat from that id on (:mod:`tap_telegram.singer.lookback`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from telethon import functions
@@ -19,6 +21,27 @@ from telethon import functions
 from tap_telegram.sources.limits import MAX_WINDOW
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
+
+
+async def window_starts(
+    caller: Caller,
+    chats: Sequence[tuple[ResolvedChat, int]],
+    *,
+    messages: int,
+    since: dt.datetime | None,
+) -> list[int | BaseException]:
+    """:func:`window_start` of every ``(chat, bookmark)``, concurrently, in order.
+
+    A chat whose probe fails gets its exception in its place: the caller decides
+    which failures skip a chat and which end the run.
+    """
+    return await asyncio.gather(
+        *(
+            window_start(caller, chat, bookmark, messages=messages, since=since)
+            for chat, bookmark in chats
+        ),
+        return_exceptions=True,
+    )
 
 
 async def window_start(
