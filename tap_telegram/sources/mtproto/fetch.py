@@ -37,6 +37,7 @@ from typing import Any
 from telethon.tl import types
 
 from tap_telegram.sources.base import MessageQuery, Record
+from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import CallStats
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.history import HistoryReader
@@ -128,20 +129,7 @@ class Fetcher:
 
     def pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """Pages of one chat in id order, from its feed (started now if not planned)."""
-        feed = self._feeds.get(query.chat_id)
-        if feed is not None and feed.query != query:
-            self.logger.info(
-                "chat %s: read ahead from id %d, but the stream starts after id %d: reading again",
-                self.chat(query.chat_id).label,
-                feed.query.after_id,
-                query.after_id,
-            )
-            self.runner.run(feed.stop())
-            feed = None
-        if feed is None:
-            planned = (q for q in self._planned if q.chat_id != query.chat_id)
-            self._planned = collections.deque(planned)
-            feed = self._feeds[query.chat_id] = self.runner.run(self._start(query))
+        feed = self._feed_for(query)
         # Chats further ahead start only now: the previous chat's final STATE is out.
         self._fill()
         try:
@@ -158,6 +146,24 @@ class Fetcher:
             # the loop's own shutdown has then cancelled the feed already.
             if not self.runner.closed:
                 self.runner.run(feed.stop())
+
+    def _feed_for(self, query: MessageQuery) -> _Feed:
+        """The chat's feed read ahead from the same point, or one started now."""
+        feed = self._feeds.get(query.chat_id)
+        if feed is not None and feed.query != query:
+            self.logger.info(
+                "chat %s: read ahead from id %d, but the stream starts after id %d: reading again",
+                self.chat(query.chat_id).label,
+                feed.query.after_id,
+                query.after_id,
+            )
+            self.runner.run(feed.stop())
+            feed = None
+        if feed is None:
+            planned = (q for q in self._planned if q.chat_id != query.chat_id)
+            self._planned = collections.deque(planned)
+            feed = self._feeds[query.chat_id] = self.runner.run(self._start(query))
+        return feed
 
     def close(self) -> None:
         """Stop every feed still reading (the run is ending); the loop must be running."""
@@ -182,7 +188,8 @@ class Fetcher:
         chat = self.chat(query.chat_id)
         after_id = query.after_id
         if query.since is not None:
-            after_id = max(after_id, await self.history.last_id_before(chat, query.since))
+            since_id = await probes.last_id_before(self.history.caller, chat, query.since)
+            after_id = max(after_id, since_id)
         stats = self.history.caller.stats_for(chat.label)
         progress = _Progress(self.logger, chat.label, stats)
         pages = (
@@ -200,7 +207,7 @@ class Fetcher:
         self, chat: ResolvedChat, after_id: int, since: dt.datetime | None
     ) -> AsyncIterator[list[Record]]:
         """``(after_id, newest]`` as parallel windows, yielded in order; then the tail."""
-        top = await self.history.top_id(chat)
+        top = await probes.top_id(self.history.caller, chat)
         size = self.settings.page_size
         ahead = 2 * self.settings.requests
         pending: collections.deque[tuple[int, asyncio.Task[list[list[Record]]]]] = (

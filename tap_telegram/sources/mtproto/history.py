@@ -21,7 +21,6 @@ from telethon import functions
 from telethon.tl import types
 
 from tap_telegram.sources.base import Record, UserRegistry
-from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.comments import CommentLinker
@@ -67,18 +66,8 @@ class HistoryReader:
         """
         limit = self.page_size
         while up_to_id is None or after_id < up_to_id:
-            response = await self.caller(
-                functions.messages.GetHistoryRequest(
-                    peer=chat.input_peer,
-                    offset_id=after_id + 1,
-                    offset_date=None,
-                    add_offset=-limit,
-                    limit=limit,
-                    max_id=0,
-                    min_id=0,
-                    hash=0,
-                ),
-                chat=chat.label,
+            response = await get_history(
+                self.caller, chat, offset_id=after_id + 1, add_offset=-limit, limit=limit
             )
             raw_top = max((message.id for message in response.messages), default=0)
             page = self._map_page(chat, response, after_id, since, up_to_id)
@@ -102,14 +91,6 @@ class HistoryReader:
         """Called by the fetcher after a chat's last page: per-chat totals."""
         if self.downloader is not None:
             self.downloader.log_totals(chat.label)
-
-    async def top_id(self, chat: ResolvedChat) -> int:
-        """Id of the chat's newest message (0 for an empty chat): one request."""
-        return await probes.top_id(self.caller, chat)
-
-    async def last_id_before(self, chat: ResolvedChat, since: dt.datetime) -> int:
-        """Id of the newest message older than ``since`` (0 if none): one request."""
-        return await probes.last_id_before(self.caller, chat, since)
 
     def _map_page(
         self,
@@ -144,3 +125,34 @@ class HistoryReader:
             await self.comments[chat.chat_id].annotate(page, raw)
         if self.downloader is not None:
             await self.downloader.page(chat, raw, page)
+
+
+async def get_history(
+    caller: Caller,
+    chat: ResolvedChat,
+    *,
+    offset_id: int = 0,
+    offset_date: dt.datetime | None = None,
+    add_offset: int = 0,
+    limit: int = 1,
+) -> Any:
+    """One ``messages.getHistory`` request: the one way the tap reads messages.
+
+    Telegram positions the answer at the newest message below ``offset_id`` (or
+    before ``offset_date``) and moves ``add_offset`` messages towards older ones
+    (core.telegram.org/api/offsets); pages and probes (:mod:`.probes`) differ only in
+    these numbers.
+    """
+    return await caller(
+        functions.messages.GetHistoryRequest(
+            peer=chat.input_peer,
+            offset_id=offset_id,
+            offset_date=offset_date,
+            add_offset=add_offset,
+            limit=limit,
+            max_id=0,
+            min_id=0,
+            hash=0,
+        ),
+        chat=chat.label,
+    )
