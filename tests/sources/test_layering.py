@@ -4,6 +4,8 @@
   dependency points from those to the sources, never back.
 * Only the MTProto source talks Telethon: an export or Bot API run must not load
   it, so no other part of ``sources/`` imports ``telethon`` or the MTProto package.
+* Inside the MTProto package, a module imports only modules listed below it in the
+  package docstring's map (which so stays complete and true).
 
 Type-only imports (under ``TYPE_CHECKING``) count too.
 """
@@ -11,17 +13,20 @@ Type-only imports (under ``TYPE_CHECKING``) count too.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import tap_telegram.sources
+import tap_telegram.sources.mtproto
 
 SOURCES = Path(tap_telegram.sources.__file__).parent
 PACKAGE = "tap_telegram.sources"
 
 #: Nothing under sources/ may import these (or their submodules).
 SINGER_SIDE = ("tap_telegram.singer", "tap_telegram.tap", "tap_telegram.cli")
+MTPROTO = "tap_telegram.sources.mtproto"
 #: Only sources/mtproto/ may import these.
-TELETHON = ("telethon", "tap_telegram.sources.mtproto")
+TELETHON = ("telethon", MTPROTO)
 
 
 def module_of(path: Path) -> str:
@@ -108,3 +113,22 @@ def test_only_the_mtproto_source_imports_telethon():
     assert any(path.parent.name == "export" for path in others)
     assert any(path.parent.name == "bot_api" for path in others)
     assert violations(others, TELETHON) == []
+
+
+def test_mtproto_modules_import_only_modules_below_them_in_the_package_map():
+    listed = re.findall(r"^\* :mod:`\.(\w+)`", tap_telegram.sources.mtproto.__doc__ or "", re.M)
+    package = SOURCES / "mtproto"
+    modules = sorted(path.stem for path in package.glob("*.py") if path.stem != "__init__")
+    subpackages = sorted(path.parent.name for path in package.glob("*/__init__.py"))
+    assert sorted(listed) == sorted(modules + subpackages), "the map lists every module once"
+    wrong = []
+    for index, name in enumerate(listed):
+        path = package / f"{name}.py"
+        if not path.exists():
+            continue  # a subpackage: its own business
+        above = set(listed[: index + 1])
+        for imported in imports_of(path):
+            inside = imported.removeprefix(MTPROTO + ".").split(".")[0]
+            if imported.startswith(MTPROTO + ".") and inside in above:
+                wrong.append(f"{name} imports {imported}")
+    assert wrong == []

@@ -1,10 +1,11 @@
 """The history primitive: one chat's messages in an id range, as mapped pages.
 
-:meth:`HistoryReader.pages` is all the fetcher (:mod:`.fetch`) needs to read a chat,
-whole or as id windows. History is read with raw ``messages.getHistory`` requests
-rather than ``iter_messages``: the tap chooses the page size, never sleeps between
-pages (Telethon sleeps 1 s per page on long iterations), checkpoints per page, and
-runs several pagers (chats, id windows) on the same loop under one rate budget.
+:meth:`HistoryReader.pages` is how the fetcher (:mod:`.fetch`) reads a chat, whole or
+as id windows; :func:`get_history` is the one request behind it and the probes. It
+sends raw ``messages.getHistory`` requests rather than ``iter_messages``: the tap
+chooses the page size, never sleeps between pages (Telethon sleeps 1 s per page on
+long iterations), checkpoints per page, and runs several pagers (chats, id windows)
+on the same loop under one rate budget.
 
 A page is mapped (:mod:`.mapping.messages`), its senders registered for the ``users``
 stream, and enriched before it is handed on: comment links (:mod:`.comments`) and

@@ -1,7 +1,7 @@
 """MTProto reads for the ``topics`` and ``participants`` streams.
 
-Kept out of :mod:`tap_telegram.sources.mtproto.source` (history paging): these are small,
-separate requests that run once per chat and return whole lists.
+Kept apart from history paging (:mod:`.history`): these are small, separate
+requests that run once per chat and return whole lists.
 
 * Topics: ``messages.getForumTopics`` paged by ``(offset_date, offset_id,
   offset_topic)`` of the last topic of a page, until a page adds nothing.
