@@ -67,16 +67,11 @@ def session_file_exists(session_file: str) -> bool:
 
 def client_settings(config: Mapping[str, Any]) -> ClientSettings:
     """The client settings of a run, or a ConfigError naming the setting to fix."""
-    api_id = config.get("api_id")
-    api_hash = config.get("api_hash")
-    if not api_id:
-        raise ConfigError(
-            "setting 'api_id' is required for source mtproto; get it at my.telegram.org"
-        )
-    if not api_hash:
-        raise ConfigError(
-            "setting 'api_hash' is required for source mtproto; get it at my.telegram.org"
-        )
+    for name in ("api_id", "api_hash"):
+        if not config.get(name):
+            raise ConfigError(
+                f"setting '{name}' is required for source mtproto; get it at my.telegram.org"
+            )
     session_string = config.get("session_string")
     session_file = config.get("session_file")
     _check_session_settings(session_string, session_file)
@@ -88,8 +83,8 @@ def client_settings(config: Mapping[str, Any]) -> ClientSettings:
         ) from None
     return ClientSettings(
         session=session,
-        api_id=int(api_id),
-        api_hash=str(api_hash),
+        api_id=int(config["api_id"]),
+        api_hash=str(config["api_hash"]),
         dc_id=config.get("dc_id"),
         server_address=config.get("server_address"),
         server_port=config.get("server_port"),

@@ -92,16 +92,11 @@ class MTProtoSource(Source):
             self._takeout = Takeout(client, caller, self.logger)
             caller.client = await self._takeout.start()
         media = settings_of(self.config)
+        # The plain client: Telethon's downloader sends upload.getFile on its own
+        # senders, outside any takeout wrapper, whichever client it is called on.
+        downloader = None if media is None else MediaDownloader(client, caller, self.logger, media)
         self._history = HistoryReader(
-            caller,
-            self.users,
-            self_id=self_id,
-            page_size=fetch.page_size,
-            # The plain client: Telethon's downloader sends upload.getFile on its own
-            # senders, outside any takeout wrapper, whichever client it is called on.
-            downloader=None
-            if media is None
-            else MediaDownloader(client, caller, self.logger, media),
+            caller, self.users, self_id=self_id, page_size=fetch.page_size, downloader=downloader
         )
 
     def close(self) -> None:
@@ -123,6 +118,7 @@ class MTProtoSource(Source):
 
     @property
     def _run(self) -> LoopThread:
+        """The run's event loop thread (opens the source on first use)."""
         self.open()
         assert self._runner is not None
         return self._runner
@@ -192,6 +188,7 @@ class MTProtoSource(Source):
 
     @property
     def _fetcher(self) -> Fetcher:
+        """The run's fetcher, created on first use (after the source is open)."""
         if self._fetch is None:
             self._fetch = Fetcher(
                 self._run,
