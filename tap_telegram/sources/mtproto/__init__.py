@@ -1,0 +1,25 @@
+"""The MTProto source: chats and their full history, read with a user session (Telethon).
+
+The tap uses :class:`.source.MTProtoSource` (registered in :mod:`tap_telegram.sources`);
+the ``login`` command and the fake Telegram of the tests use :mod:`.client`. Inside,
+one concern a module, from the face down; a module imports only modules listed
+below it:
+
+* :mod:`.source` -- the face: connects, resolves the chats, answers the Source contract.
+* :mod:`.fetch` -- reads chats ahead and big channels as parallel id windows, in order.
+* :mod:`.probes` -- one-message requests: newest id, a date's id, lookback window starts.
+* :mod:`.history` -- the history primitive: ``getHistory`` pages, mapped and enriched.
+* :mod:`.comments` -- discussion groups, their comments tied to the channel's posts.
+* :mod:`.download` -- optional media files (``media_dir``), never downloaded twice.
+* :mod:`.members` -- forum topics and chat participants.
+* :mod:`.takeout` -- takeout (data export) sessions with lower flood limits.
+* :mod:`.chats` -- the ``chats`` setting turned into resolved entities.
+* :mod:`.mapping` -- Telethon objects to records (messages, media, members).
+* :mod:`.client` -- config to Telethon client: the seam the fake Telegram plugs into.
+* :mod:`.calls` -- every request: rate budget, flood waits, error policy, counters.
+* :mod:`.rpc_errors` -- the table: Telegram error to the one-line error it means.
+* :mod:`.rate` -- the run's shared, adaptive request budget.
+* :mod:`.loop` -- the asyncio loop in a thread of its own, for the synchronous SDK.
+
+This ``__init__`` imports nothing: Telethon loads only when a module here is used.
+"""

@@ -54,6 +54,8 @@ def wanted_types(config: Mapping[str, Any]) -> set[str]:
 
 
 class _Resolver:
+    """Turns one ``chats`` entry into an entity; loads the account's dialogs at most once."""
+
     def __init__(self, client: TelegramClient, caller: Caller) -> None:
         self.client = client
         self.caller = caller
@@ -69,6 +71,7 @@ class _Resolver:
         return [dialog.entity for dialog in dialogs]
 
     async def resolve(self, ref: ChatRef) -> Any:
+        """The entity behind ``ref``, or a ChatError naming the entry as written."""
         if ref.kind == "username":
             return await self._by_username(ref)
         if ref.kind == "invite":
@@ -157,24 +160,47 @@ async def resolve_chats(
     ``on_chat_error`` is ``fail``) and the others are still returned.
     """
     refs = parse_chat_refs(config.get("chats"))
-    kinds = wanted_types(config)
+    kinds = wanted_types(config)  # validated even when chats are listed
     resolver = _Resolver(client, caller)
     if refs:
-        # Concurrently (under the run's request budget), reported in config order.
-        outcomes = await asyncio.gather(*(_outcome(resolver.resolve(ref)) for ref in refs))
-        entities = []
-        for outcome in outcomes:
-            if isinstance(outcome, ChatError):
-                on_failure(outcome)
-            else:
-                entities.append(outcome)
+        entities = await _configured(resolver, refs, on_failure)
     else:
-        entities = [
-            entity
-            for entity in await resolver.dialogs()
-            if chat_type(entity) in kinds and not isinstance(entity, types.ChatForbidden)
-        ]
-        logger.info("no chats configured: %d dialogs of type %s", len(entities), sorted(kinds))
+        entities = await _all_dialogs(resolver, kinds, logger)
+    chats = _distinct(entities)
+    fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
+    for chat, full in zip(chats, fulls, strict=True):
+        chat.full = full
+    return chats
+
+
+async def _configured(
+    resolver: _Resolver, refs: list[ChatRef], on_failure: Callable[[ChatError], None]
+) -> list[Any]:
+    """The entities of the ``chats`` entries that resolve, in config order."""
+    # Concurrently (under the run's request budget), reported in config order.
+    outcomes = await asyncio.gather(*(_outcome(resolver.resolve(ref)) for ref in refs))
+    entities = []
+    for outcome in outcomes:
+        if isinstance(outcome, ChatError):
+            on_failure(outcome)
+        else:
+            entities.append(outcome)
+    return entities
+
+
+async def _all_dialogs(resolver: _Resolver, kinds: set[str], logger: logging.Logger) -> list[Any]:
+    """No ``chats`` setting: every accessible dialog of the wanted ``chat_types``."""
+    entities = [
+        entity
+        for entity in await resolver.dialogs()
+        if chat_type(entity) in kinds and not isinstance(entity, types.ChatForbidden)
+    ]
+    logger.info("no chats configured: %d dialogs of type %s", len(entities), sorted(kinds))
+    return entities
+
+
+def _distinct(entities: list[Any]) -> list[ResolvedChat]:
+    """One :class:`ResolvedChat` per marked id, first occurrence first."""
     chats: list[ResolvedChat] = []
     seen: set[int] = set()
     for entity in entities:
@@ -190,9 +216,6 @@ async def resolve_chats(
                 label=chat_label(entity),
             )
         )
-    fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
-    for chat, full in zip(chats, fulls, strict=True):
-        chat.full = full
     return chats
 
 

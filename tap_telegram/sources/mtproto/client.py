@@ -1,7 +1,9 @@
 """How the tap builds its Telethon client, and the seam tests plug a fake into.
 
 The tap never calls ``TelegramClient(...)`` directly: it builds a
-:class:`ClientSettings` from the config and hands it to a :data:`ClientFactory`
+:class:`ClientSettings` from the config (:func:`client_settings`, which also turns
+every missing or malformed session setting into one line saying what to do) and
+hands it to a :data:`ClientFactory`
 (``TapTelegram.client_factory``, :func:`build_client` by default). The fake Telegram
 of the test suite is such a factory: it calls :func:`build_client` and swaps the
 client's network sender, so everything above the sender (request objects, flood
@@ -11,11 +13,19 @@ handling, entity cache, paging) is the real Telethon code path.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from telethon import TelegramClient
 from telethon.sessions import Session, SQLiteSession, StringSession
+
+from tap_telegram.errors import ConfigError
+from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
+
+#: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
+BOT_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +63,48 @@ def session_file_exists(session_file: str) -> bool:
     """Whether the SQLite session file exists (Telethon would silently create it)."""
     path = session_file if session_file.endswith(".session") else session_file + ".session"
     return Path(path).exists()
+
+
+def client_settings(config: Mapping[str, Any]) -> ClientSettings:
+    """The client settings of a run, or a ConfigError naming the setting to fix."""
+    for name in ("api_id", "api_hash"):
+        if not config.get(name):
+            raise ConfigError(
+                f"setting '{name}' is required for source mtproto; get it at my.telegram.org"
+            )
+    session_string = config.get("session_string")
+    session_file = config.get("session_file")
+    _check_session_settings(session_string, session_file)
+    try:
+        session = open_session(session_string, session_file)
+    except ValueError:
+        raise ConfigError(
+            f"setting 'session_string' is not a Telethon string session; {LOGIN_HINT}"
+        ) from None
+    return ClientSettings(
+        session=session,
+        api_id=int(config["api_id"]),
+        api_hash=str(config["api_hash"]),
+        dc_id=config.get("dc_id"),
+        server_address=config.get("server_address"),
+        server_port=config.get("server_port"),
+    )
+
+
+def _check_session_settings(session_string: Any, session_file: Any) -> None:
+    """A session is set, is not a pasted bot token, and its file (if a file) exists."""
+    if not session_string and not session_file:
+        raise ConfigError(
+            "setting 'session_string' (or 'session_file') is required for source "
+            f"mtproto; {LOGIN_HINT}"
+        )
+    if session_string and BOT_TOKEN.match(str(session_string).strip()):
+        raise ConfigError(f"setting 'session_string' holds a bot token: {BOT_SESSION}")
+    if not session_string and session_file and not session_file_exists(session_file):
+        raise ConfigError(
+            f"setting 'session_file': no session file at {session_file}; create it with "
+            f"`tap-telegram login --session-file {session_file}`"
+        )
 
 
 def build_client(settings: ClientSettings) -> TelegramClient:

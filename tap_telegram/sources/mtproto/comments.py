@@ -139,14 +139,11 @@ async def add_discussion_groups(
     on_failure: Callable[[ChatError], None],
 ) -> tuple[list[ResolvedChat], dict[int, CommentLinker]]:
     """The chats with each channel's discussion group added, and a linker per group."""
-    out: list[ResolvedChat] = []
-    placed: set[int] = set()
+    out: dict[int, ResolvedChat] = {}  # by marked id, in reading order
     linkers: dict[int, CommentLinker] = {}
     selected = {chat.chat_id: chat for chat in chats}
     for chat in chats:
-        if chat.chat_id not in placed:
-            out.append(chat)
-            placed.add(chat.chat_id)
+        out.setdefault(chat.chat_id, chat)
         linked = getattr(chat.full, "linked_chat_id", None)
         if not linked:
             continue
@@ -164,10 +161,8 @@ async def add_discussion_groups(
                 continue
             logger.info("chat %s: adding its discussion group %s", chat.label, group.label)
         linkers[group.chat_id] = CommentLinker(caller, group, chat.chat_id)
-        if group.chat_id not in placed:
-            out.append(group)
-            placed.add(group.chat_id)
-    return out, linkers
+        out.setdefault(group.chat_id, group)  # right after its channel, unless placed before
+    return list(out.values()), linkers
 
 
 async def _resolve_group(

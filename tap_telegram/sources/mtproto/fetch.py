@@ -10,15 +10,17 @@ though, may run ahead and in parallel, as long as it is put back in order:
   queue while the next chats fill theirs.
 * **Id windows.** Message ids of channels and supergroups are dense per chat (a gap
   is a deleted message), so ``(after_id, newest]`` is cut into windows of about one
-  page of messages, read by concurrent pagers (:meth:`MTProtoSource.pages`) and
+  page of messages, read by concurrent pagers (:meth:`.HistoryReader.pages`) and
   yielded in window order. Private chats and basic groups have per-account ids that
   are not dense: they are read with one sequential pager.
 * **Bounded memory.** At most ``2 * max_concurrent_requests`` windows are in flight
   or buffered per chat, and every chat queue holds at most :data:`QUEUE_PAGES`
   pages, so memory stays flat however long the chat.
 
-Every request goes through the run's :class:`~.mtproto_calls.Caller` and so shares
-one concurrency cap and one adaptive rate (:mod:`.mtproto_rate`).
+Every request goes through the run's :class:`~.calls.Caller` and so shares one
+concurrency cap and one adaptive rate (:mod:`.rate`). The fetcher reads through a
+:class:`~.history.HistoryReader` and finds chats with a lookup it is given: it
+knows nothing of the source that drives it.
 """
 
 from __future__ import annotations
@@ -29,18 +31,17 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
 
 from telethon.tl import types
 
 from tap_telegram.sources.base import MessageQuery, Record
-from tap_telegram.sources.mtproto.calls import Caller, CallStats
+from tap_telegram.sources.mtproto import probes
+from tap_telegram.sources.mtproto.calls import CallStats
+from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.history import HistoryReader
 from tap_telegram.sources.mtproto.loop import LoopThread
-
-if TYPE_CHECKING:
-    from tap_telegram.sources.mtproto.chats import ResolvedChat
-    from tap_telegram.sources.mtproto.source import MTProtoSource
 
 #: Seconds between progress lines of one chat.
 PROGRESS_EVERY = 15.0
@@ -105,14 +106,15 @@ class Fetcher:
     def __init__(
         self,
         runner: LoopThread,
-        source: MTProtoSource,
-        caller: Caller,
+        history: HistoryReader,
+        chat: Callable[[int], ResolvedChat],
         logger: logging.Logger,
         settings: FetchSettings,
     ) -> None:
         self.runner = runner
-        self.source = source
-        self.caller = caller
+        self.history = history
+        #: The resolved chat of a marked id (the chats of a query).
+        self.chat = chat
         self.logger = logger
         self.settings = settings
         self._planned: collections.deque[MessageQuery] = collections.deque()
@@ -127,20 +129,7 @@ class Fetcher:
 
     def pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """Pages of one chat in id order, from its feed (started now if not planned)."""
-        feed = self._feeds.get(query.chat_id)
-        if feed is not None and feed.query != query:
-            self.logger.info(
-                "chat %s: read ahead from id %d, but the stream starts after id %d: reading again",
-                self.source.chat(query.chat_id).label,
-                feed.query.after_id,
-                query.after_id,
-            )
-            self.runner.run(feed.stop())
-            feed = None
-        if feed is None:
-            planned = (q for q in self._planned if q.chat_id != query.chat_id)
-            self._planned = collections.deque(planned)
-            feed = self._feeds[query.chat_id] = self.runner.run(self._start(query))
+        feed = self._feed_for(query)
         # Chats further ahead start only now: the previous chat's final STATE is out.
         self._fill()
         try:
@@ -157,6 +146,24 @@ class Fetcher:
             # the loop's own shutdown has then cancelled the feed already.
             if not self.runner.closed:
                 self.runner.run(feed.stop())
+
+    def _feed_for(self, query: MessageQuery) -> _Feed:
+        """The chat's feed read ahead from the same point, or one started now."""
+        feed = self._feeds.get(query.chat_id)
+        if feed is not None and feed.query != query:
+            self.logger.info(
+                "chat %s: read ahead from id %d, but the stream starts after id %d: reading again",
+                self.chat(query.chat_id).label,
+                feed.query.after_id,
+                query.after_id,
+            )
+            self.runner.run(feed.stop())
+            feed = None
+        if feed is None:
+            planned = (q for q in self._planned if q.chat_id != query.chat_id)
+            self._planned = collections.deque(planned)
+            feed = self._feeds[query.chat_id] = self.runner.run(self._start(query))
+        return feed
 
     def close(self) -> None:
         """Stop every feed still reading (the run is ending); the loop must be running."""
@@ -178,27 +185,29 @@ class Fetcher:
 
     async def _chat_pages(self, query: MessageQuery) -> AsyncIterator[list[Record]]:
         """All new pages of one chat, in order, with progress lines."""
-        chat = self.source.chat(query.chat_id)
+        chat = self.chat(query.chat_id)
         after_id = query.after_id
         if query.since is not None:
-            after_id = max(after_id, await self.source.last_id_before(chat, query.since))
-        progress = _Progress(self.logger, chat.label, self.caller.stats_for(chat.label))
+            since_id = await probes.last_id_before(self.history.caller, chat, query.since)
+            after_id = max(after_id, since_id)
+        stats = self.history.caller.stats_for(chat.label)
+        progress = _Progress(self.logger, chat.label, stats)
         pages = (
             self._windowed(chat, after_id, query.since)
-            if dense_ids(chat) and self.settings.requests > 1 and not self.source.in_order(chat)
-            else self.source.pages(chat, after_id, since=query.since)
+            if dense_ids(chat) and self.settings.requests > 1 and not self.history.in_order(chat)
+            else self.history.pages(chat, after_id, since=query.since)
         )
         async for page in pages:
             progress.add(len(page), page[-1]["id"])
             yield page
         progress.done()
-        self.source.chat_finished(chat)
+        self.history.chat_finished(chat)
 
     async def _windowed(
         self, chat: ResolvedChat, after_id: int, since: dt.datetime | None
     ) -> AsyncIterator[list[Record]]:
         """``(after_id, newest]`` as parallel windows, yielded in order; then the tail."""
-        top = await self.source.top_id(chat)
+        top = await probes.top_id(self.history.caller, chat)
         size = self.settings.page_size
         ahead = 2 * self.settings.requests
         pending: collections.deque[tuple[int, asyncio.Task[list[list[Record]]]]] = (
@@ -222,7 +231,7 @@ class Fetcher:
                     seen_messages += len(page)
                     yield page
             # Messages posted while the windows were read (never below the bookmark).
-            async for page in self.source.pages(chat, max(top, after_id), since=since):
+            async for page in self.history.pages(chat, max(top, after_id), since=since):
                 yield page
         finally:
             for _, task in pending:
@@ -232,7 +241,7 @@ class Fetcher:
     async def _window(
         self, chat: ResolvedChat, after_id: int, up_to_id: int, since: dt.datetime | None
     ) -> list[list[Record]]:
-        return [page async for page in self.source.pages(chat, after_id, up_to_id, since)]
+        return [page async for page in self.history.pages(chat, after_id, up_to_id, since)]
 
 
 def _window_width(page_size: int, messages: int, ids: int) -> int:

@@ -1,7 +1,7 @@
 """MTProto reads for the ``topics`` and ``participants`` streams.
 
-Kept out of :mod:`tap_telegram.sources.mtproto.source` (history paging): these are small,
-separate requests that run once per chat and return whole lists.
+Kept apart from history paging (:mod:`.history`): these are small, separate
+requests that run once per chat and return whole lists.
 
 * Topics: ``messages.getForumTopics`` paged by ``(offset_date, offset_id,
   offset_topic)`` of the last topic of a page, until a page adds nothing.
@@ -86,6 +86,26 @@ async def fetch_participants(
     if not isinstance(entity, types.Channel):
         logger.info("chat %s: participants skipped: the chat is not accessible", chat.label)
         return []
+    records = await _channel_members(client, caller, chat, users)
+    if records is None:
+        logger.info(
+            "chat %s: participants skipped: Telegram lets only admins list the members "
+            "of this chat (CHAT_ADMIN_REQUIRED)",
+            chat.label,
+        )
+        return []
+    logger.info("chat %s: %d participants", chat.label, len(records))
+    return records
+
+
+async def _channel_members(
+    client: TelegramClient, caller: Caller, chat: ResolvedChat, users: UserRegistry
+) -> list[Record] | None:
+    """Members of a supergroup or channel, page after page; ``None``: admins only.
+
+    Pages end when one adds no new member or the offset reaches Telegram's count.
+    """
+    entity = chat.entity
     records: list[Record] = []
     seen: set[int] = set()
     offset = 0
@@ -104,12 +124,7 @@ async def fetch_participants(
             what="GetParticipantsRequest",
         )
         if response is None:
-            logger.info(
-                "chat %s: participants skipped: Telegram lets only admins list the members "
-                "of this chat (CHAT_ADMIN_REQUIRED)",
-                chat.label,
-            )
-            return []
+            return None
         if not isinstance(response, types.channels.ChannelParticipants):
             break
         for user in response.users:
@@ -124,7 +139,6 @@ async def fetch_participants(
         offset += len(response.participants)
         if offset >= response.count:
             break
-    logger.info("chat %s: %d participants", chat.label, len(records))
     return records
 
 

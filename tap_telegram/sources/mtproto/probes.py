@@ -11,14 +11,35 @@ reads the chat from that id on (:mod:`tap_telegram.singer.lookback`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
 
-from telethon import functions
-
-from tap_telegram.singer.fingerprints import MAX_WINDOW
+from tap_telegram.sources.limits import MAX_WINDOW
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.history import get_history
+
+
+async def window_starts(
+    caller: Caller,
+    chats: Sequence[tuple[ResolvedChat, int]],
+    *,
+    messages: int,
+    since: dt.datetime | None,
+) -> list[int | BaseException]:
+    """:func:`window_start` of every ``(chat, bookmark)``, concurrently, in order.
+
+    A chat whose probe fails gets its exception in its place: the caller decides
+    which failures skip a chat and which end the run.
+    """
+    return await asyncio.gather(
+        *(
+            window_start(caller, chat, bookmark, messages=messages, since=since)
+            for chat, bookmark in chats
+        ),
+        return_exceptions=True,
+    )
 
 
 async def window_start(
@@ -28,7 +49,7 @@ async def window_start(
 
     The window holds the newest ``messages`` messages at or below ``bookmark`` and
     those dated ``since`` or later, at most
-    :data:`~tap_telegram.singer.fingerprints.MAX_WINDOW` of them.
+    :data:`~tap_telegram.sources.limits.MAX_WINDOW` of them.
     """
     starts = []
     by_count = None
@@ -51,42 +72,19 @@ async def _nth_newest_start(caller: Caller, chat: ResolvedChat, bookmark: int, n
 
     0 when the chat has fewer messages: the window is the whole chat.
     """
-    response = await _history(caller, chat, offset_id=bookmark + 1, add_offset=n - 1)
+    response = await get_history(caller, chat, offset_id=bookmark + 1, add_offset=n - 1)
     ids = [message.id for message in response.messages if message.id <= bookmark]
     return min(ids) - 1 if ids else 0
 
 
 async def last_id_before(caller: Caller, chat: ResolvedChat, since: dt.datetime) -> int:
     """Id of the newest message older than ``since`` (0 if none): turns a date into an id."""
-    response = await _history(caller, chat, offset_date=since)
+    response = await get_history(caller, chat, offset_date=since)
     ids = [message.id for message in response.messages if message.date < since]
     return max(ids, default=0)
 
 
 async def top_id(caller: Caller, chat: ResolvedChat) -> int:
     """Id of the chat's newest message (0 for an empty chat)."""
-    response = await _history(caller, chat)
+    response = await get_history(caller, chat)
     return max((message.id for message in response.messages), default=0)
-
-
-async def _history(
-    caller: Caller,
-    chat: ResolvedChat,
-    *,
-    offset_id: int = 0,
-    offset_date: dt.datetime | None = None,
-    add_offset: int = 0,
-) -> Any:
-    return await caller(
-        functions.messages.GetHistoryRequest(
-            peer=chat.input_peer,
-            offset_id=offset_id,
-            offset_date=offset_date,
-            add_offset=add_offset,
-            limit=1,
-            max_id=0,
-            min_id=0,
-            hash=0,
-        ),
-        chat=chat.label,
-    )

@@ -90,7 +90,7 @@ def test_pages_primitive_reads_an_id_range():
         chat = source.chat(world.marked_id("ch"))
 
         async def collect(after, up_to=None):
-            return [page async for page in source.pages(chat, after, up_to)]
+            return [page async for page in source.history.pages(chat, after, up_to)]
 
         got = source._run.run(collect(100, 250))
         assert [r["id"] for page in got for r in page] == list(range(101, 251))
@@ -101,7 +101,7 @@ def test_pages_primitive_reads_an_id_range():
         ids = world.message_ids("grp")
 
         async def collect_group():
-            return [page async for page in source.pages(group, ids[9], ids[59])]
+            return [page async for page in source.history.pages(group, ids[9], ids[59])]
 
         got = source._run.run(collect_group())
         assert [r["id"] for page in got for r in page] == ids[10:60]
