@@ -41,13 +41,12 @@ from typing import Any
 import msgspec
 
 from tap_telegram.records.schemas import empty_message
+from tap_telegram.sources.base import MAX_WINDOW  # also keeps STATE under ~60 KB a chat
 
 Record = dict[str, Any]
 
 #: Fields whose change makes a re-read message worth emitting again.
 MUTABLE_FIELDS = ("edit_date", "reactions", "views", "forwards", "replies_count")
-#: Most messages remembered per chat (keeps STATE under ~60 KB a chat).
-MAX_WINDOW = 10_000
 #: Prefix of the packed form; a different one is ignored (a fresh baseline).
 PACK_VERSION = "v1:"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from telethon import functions
 
-from tap_telegram.singer.fingerprints import MAX_WINDOW
+from tap_telegram.sources.base import MAX_WINDOW
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 
@@ -28,7 +28,7 @@ async def window_start(
 
     The window holds the newest ``messages`` messages at or below ``bookmark`` and
     those dated ``since`` or later, at most
-    :data:`~tap_telegram.singer.fingerprints.MAX_WINDOW` of them.
+    :data:`~tap_telegram.sources.base.MAX_WINDOW` of them.
     """
     starts = []
     by_count = None
