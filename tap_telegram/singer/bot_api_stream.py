@@ -89,6 +89,7 @@ class UpdateLogMessagesStream(MessagesStreamBase[UpdateLogSource]):
         """Ignored: a catalog made for another source may name ``id``."""
 
     @property
+    @override
     def forced_replication_method(self) -> str:
         """LOG_BASED, whatever the catalog says (see the module docstring)."""
         return REPLICATION_LOG_BASED
