@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tap_telegram.sources.base import MessageQuery
+from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.export.source import ExportSource
 
 CHECKPOINT = 100_000
@@ -139,7 +139,7 @@ def run(path: Path, count: int) -> dict[str, Any]:
     """Scan and read the export; measure memory and time."""
     result: dict[str, Any] = {"messages": count, "file_mb": round(path.stat().st_size / 1e6, 1)}
     result["rss_start_mb"] = round(rss_mb(), 1)
-    source = ExportSource({"export_path": str(path)}, logging.getLogger("bench"))
+    source = ExportSource(SourceContext({"export_path": str(path)}, logging.getLogger("bench")))
     started = time.perf_counter()
     chats = source.chats()
     scanned = time.perf_counter()

@@ -1,32 +1,108 @@
 """TapTelegram: the tap's face to singer-sdk: settings, streams, the run's source and lifecycle.
 
-The command line entry point is :mod:`tap_telegram.cli.main`; settings live in
-:mod:`tap_telegram.settings`.
+The ``source`` setting names a source class (:mod:`tap_telegram.sources`). The tap
+builds it like any other, from a :class:`~tap_telegram.sources.base.SourceContext`, and
+picks the ``messages`` stream by the class's interface (history or update log) without
+opening anything: discovery never connects. The streams see the run through
+:class:`SourceRun` (a :class:`~tap_telegram.singer.host.StreamHost`), never this class.
+Telethon is imported by the MTProto source only, so an export or Bot API run never
+loads it. The command line entry point is :mod:`tap_telegram.cli.main`; settings live
+in :mod:`tap_telegram.settings`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import logging
 import weakref
-from types import FrameType
-from typing import ClassVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, ClassVar, Generic
 
-from singer_sdk import Stream, Tap
-from singer_sdk.plugin_base import JSONSchemaValidator
+from singer_sdk import Stream
+from typing_extensions import override
 
 from tap_telegram.cli import config_errors
 from tap_telegram.errors import ChatsFailedError, ConfigError
 from tap_telegram.settings import CONFIG_SCHEMA
-from tap_telegram.singer import streams
-from tap_telegram.singer.bot_api_stream import bot_api_streams
+from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
+from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.output import PageFlushWriter
+from tap_telegram.singer.sdk_private import SdkTap
+from tap_telegram.singer.streams import (
+    ChatsStream,
+    MessagesStream,
+    ParticipantsStream,
+    TelegramStream,
+    TopicsStream,
+    UsersStream,
+)
 from tap_telegram.sources import source_class
-from tap_telegram.sources.base import Source
-from tap_telegram.sources.mtproto.client import ClientFactory, build_client
+from tap_telegram.sources.base import HistorySource, Source, SourceContext, UpdateLogSource
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+    from tap_telegram.sources.mtproto.client import ClientFactory
+
+#: The ``source`` setting's default.
+DEFAULT_SOURCE = "mtproto"
 
 
-class TapTelegram(Tap):
+class SourceRun(Generic[SourceT_co]):
+    """The tap's source over its runs: opened on first use, closed when a run ends.
+
+    This is what the streams see of the tap (a
+    :class:`~tap_telegram.singer.host.StreamHost`), typed by the kind of source.
+    """
+
+    def __init__(self, cls: type[SourceT_co], context: SourceContext) -> None:
+        self._cls = cls
+        self._context = context
+        self._source: SourceT_co | None = None
+        self._summary = RunSummary()
+
+    @property
+    def source(self) -> SourceT_co:
+        """The run's source, built and opened on first use (discovery never gets here)."""
+        if self._source is None:
+            source = self._cls(self._context)
+            self._source = source
+            # Dry runs (SDK test runners, `--test`) sync streams without sync_all: close
+            # the source when the run goes away, so no file or socket is left open.
+            weakref.finalize(self, source.close)
+            source.open()
+        return self._source
+
+    @property
+    def open_source(self) -> SourceT_co | None:
+        """The run's source if it is open now (never opens one)."""
+        return self._source
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """Totals of this run, fed by the messages stream, logged as one line at the end."""
+        return self._summary
+
+    def start(self) -> None:
+        """A run begins: fresh totals."""
+        self._summary = RunSummary()
+
+    def finish(self, *, succeeded: bool, logger: logging.Logger) -> None:
+        """Log the summary line and close the source, telling it first whether the run succeeded.
+
+        (A takeout is finished with that flag.) The next use opens a new source.
+        """
+        source, self._source = self._source, None
+        if source is not None:
+            source.succeeded = succeeded
+            self._summary.log(logger, source.call_stats(), len(source.failures))
+            source.close()
+
+
+class TapTelegram(SdkTap):
     """Singer tap for Telegram message history."""
 
     name = "tap-telegram"
@@ -37,108 +113,87 @@ class TapTelegram(Tap):
     #: flushing once per page instead of per record saves a system call per record.
     message_writer_class = PageFlushWriter
 
-    #: Builds the Telethon client; tests swap in the fake Telegram here.
-    client_factory: ClassVar[ClientFactory] = staticmethod(build_client)
+    #: Builds the Telethon client of ``source: mtproto``; None: the real one, imported
+    #: only when an MTProto source is built. Tests swap in the fake Telegram here.
+    client_factory: ClassVar[ClientFactory | None] = None
 
-    _source: Source | None = None
-    _run_summary: RunSummary | None = None
+    @override
+    def check_config(self, errors: list[ValidationError], *, raise_errors: bool) -> list[str]:
+        """Messages that name the setting and what it must be, never the value.
 
-    @property
-    def run_summary(self) -> RunSummary:
-        """Totals of this run, fed by the messages stream, logged as one line at the end."""
-        if self._run_summary is None:
-            self._run_summary = RunSummary()
-        return self._run_summary
-
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """Write state like the SDK does, but exit 128+signal, not 0.
-
-        An interrupted sync is not a successful one: Meltano and schedulers must see it.
+        The SDK's own quote the bad value, and for api_hash or session_string that is
+        a secret.
         """
-        try:
-            super()._handle_termination(signum, frame)
-        except SystemExit:
-            raise SystemExit(128 + signum) from None
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The SDK's validation (it also fills in defaults), with safe messages.
-
-        The SDK's messages quote the bad value, and for api_hash or session_string that
-        is a secret: these name the setting and what it must be, never the value.
-        """
-        schema = self.config_jsonschema
-        self.append_builtin_config(schema)
-        validator = JSONSchemaValidator(schema)
-        problems = config_errors.describe_all(validator.iter_errors(self._config))
+        problems = config_errors.describe_all(errors)
         if problems and raise_errors:
             raise ConfigError(config_errors.message(problems))
         if problems:
             self.logger.warning("%s", config_errors.message(problems))
         return problems
 
+    @override
     def discover_streams(self) -> list[Stream]:
-        """Chats first (they define the partitions), messages, topics, members, users seen."""
+        """Chats (they define the partitions), messages, topics, members, users seen."""
+        run, new_messages_stream = self._run
         return [
-            streams.ChatsStream(self),
-            streams.MessagesStream(self),
-            streams.TopicsStream(self),
-            streams.ParticipantsStream(self),
-            streams.UsersStream(self),
+            ChatsStream(self, run),
+            new_messages_stream(),
+            TopicsStream(self, run),
+            ParticipantsStream(self, run),
+            UsersStream(self, run),
         ]
 
-    # Final in the SDK, but the one place that builds and orders (by name) the streams.
-    def load_streams(self) -> list[Stream]:  # type: ignore[misc]
-        """The SDK's streams; ``source: bot_api`` swaps in its own messages stream."""
-        loaded = super().load_streams()
-        if self.config.get("source") == "bot_api":
-            return bot_api_streams(self, loaded)
-        return loaded
+    @functools.cached_property
+    def _run(self) -> tuple[SourceRun[Source], Callable[[], Stream]]:
+        """The run (one per tap) and how to build the messages stream its source calls for.
+
+        The ``source`` setting names the class; only the class is inspected (its
+        interface picks the stream), nothing is built or opened.
+        """
+        cls = source_class(str(self.config.get("source") or DEFAULT_SOURCE))
+        context = SourceContext(self.config, self.logger, type(self).client_factory)
+        if issubclass(cls, UpdateLogSource):
+            log_run = SourceRun(cls, context)
+            return log_run, functools.partial(UpdateLogMessagesStream, self, log_run)
+        if issubclass(cls, HistorySource):
+            history_run = SourceRun(cls, context)
+            return history_run, functools.partial(MessagesStream, self, history_run)
+        msg = f"{cls.__name__} is neither a HistorySource nor an UpdateLogSource"
+        raise TypeError(msg)
 
     @property
-    def open_source(self) -> Source | None:
-        """The run's source if it is open now (never opens one)."""
-        return self._source
+    @override
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams (ordered by name), those that must sync first in front.
 
-    @property
-    def source(self) -> Source:
-        """The run's source, opened on first use (discovery never gets here)."""
-        if self._source is None:
-            name = str(self.config.get("source") or "mtproto")
-            cls = source_class(name)
-            if name == "mtproto":
-                source: Source = cls(  # type: ignore[call-arg]
-                    self.config, self.logger, client_factory=type(self).client_factory
-                )
-            else:
-                source = cls(self.config, self.logger)
-            self._source = source
-            # Dry runs (SDK test runners, `--test`) sync streams without sync_all: close
-            # the source when the tap goes away, so no file or socket is left open.
-            weakref.finalize(self, source.close)
-            source.open()
-        return self._source
+        An update log's ``messages`` must run before ``chats`` for ``chats`` to list
+        the chats seen in the updates.
+        """
+        loaded = super().streams
+        return dict(sorted(loaded.items(), key=lambda item: not _syncs_first(item[1])))
 
-    # The SDK marks sync_all final, but it is the one place that sees both the start
-    # and the end of a run, in the CLI and in get_tap_test_class alike; the source
-    # must be closed there or sockets and the event loop leak.
-    def sync_all(self) -> None:  # type: ignore[misc]
+    @override
+    @contextlib.contextmanager
+    def run_scope(self) -> Iterator[None]:
         """Open the source (settings, session, chats) first; always close it at the end.
 
         The summary line (messages, requests, flood waits, failed chats) is logged on
         every exit path, and the source learns whether the run succeeded before it
         closes (a takeout is finished with that flag).
         """
+        run, _ = self._run
         succeeded = False
-        self._run_summary = RunSummary()
+        run.start()
         try:
-            _ = self.source
-            super().sync_all()
-            if self.source.failures and self.config.get("on_chat_error") != "skip":
-                raise ChatsFailedError(self.source.failures)
+            source = run.source
+            yield
+            if source.failures and self.config.get("on_chat_error") != "skip":
+                raise ChatsFailedError(source.failures)
             succeeded = True
         finally:
-            source, self._source = self._source, None
-            if source is not None:
-                source.succeeded = succeeded
-                self.run_summary.log(self.logger, source.call_stats(), len(source.failures))
-                source.close()
+            run.finish(succeeded=succeeded, logger=self.logger)
+
+
+def _syncs_first(stream: Stream) -> bool:
+    """Whether a stream must sync before the others (see :attr:`TelegramStream.sync_first`)."""
+    return isinstance(stream, TelegramStream) and stream.sync_first

@@ -2,7 +2,8 @@
 
 Every user error (:class:`tap_telegram.errors.TapTelegramError`) becomes one line
 that says what to do and the error's exit code (2 config, 3 session, 4 export file,
-5 some chats failed); ``tap-telegram login`` is handed to :mod:`tap_telegram.cli.login`.
+5 some chats failed); ``tap-telegram login`` is handed to :mod:`tap_telegram.cli.login`,
+imported only then: it loads Telethon, which an export or Bot API run never needs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import sys
 import click
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_telegram.cli import login
 from tap_telegram.errors import TapTelegramError
 from tap_telegram.tap import TapTelegram
 
@@ -35,9 +35,17 @@ def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
     ``tap-telegram login`` is the interactive login helper (:mod:`tap_telegram.cli.login`);
     it uses the tap class's client factory, so tests can point it at the fake Telegram.
     """
-    login_args = login.login_argv(sys.argv[1:])
-    if login_args is not None:
-        sys.exit(login.main(login_args, client_factory=tap_class.client_factory))
+    if "login" in sys.argv[1:]:  # the one word that can make this a login
+        from tap_telegram.cli import login  # noqa: PLC0415 - loads Telethon
+
+        login_args = login.login_argv(sys.argv[1:])
+        if login_args is not None:
+            factory = tap_class.client_factory
+            sys.exit(
+                login.main(login_args)
+                if factory is None
+                else login.main(login_args, client_factory=factory)
+            )
     command = tap_class.cli
     try:
         code = command.main(standalone_mode=False)

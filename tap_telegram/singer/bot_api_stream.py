@@ -1,4 +1,7 @@
-"""The ``messages`` stream for ``source: bot_api``: a log read by ``update_id``.
+"""The ``messages`` stream of an update log (``source: bot_api``): a log read by ``update_id``.
+
+The tap uses :class:`UpdateLogMessagesStream` for any source class that is an
+:class:`~tap_telegram.sources.base.UpdateLogSource`; the Bot API is the one today.
 
 The MTProto and export sources read each chat's history by message id, so their
 ``messages`` stream has one state partition per chat with ``id`` as replication key.
@@ -37,18 +40,15 @@ re-emitted by the next run (duplicates, which targets upsert by primary key).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib.catalog import REPLICATION_LOG_BASED
+from typing_extensions import override
 
 from tap_telegram.singer.counters import ChatRun
-from tap_telegram.singer.streams import MessagesStream
-
-if TYPE_CHECKING:
-    from tap_telegram.sources.bot_api.source import BotApiSource
-    from tap_telegram.tap import TapTelegram
+from tap_telegram.singer.streams import MessagesStreamBase
+from tap_telegram.sources.base import UpdateLogSource
 
 #: Key of the Bot API cursor inside the ``messages`` stream state.
 CURSOR_KEY = "bot_api"
@@ -69,10 +69,17 @@ def write_cursor(stream_state: dict[str, Any], update_id: int) -> None:
     stream_state[CURSOR_KEY] = {"update_id": update_id}
 
 
-class BotApiMessagesStream(MessagesStream):
-    """``messages`` from a bot's updates; cursor rules in the module docstring."""
+class UpdateLogMessagesStream(MessagesStreamBase[UpdateLogSource]):
+    """``messages`` from an update log; cursor rules in the module docstring.
 
-    @property  # type: ignore[override]
+    Synced first: the source learns its chats from the updates, and ``chats`` must
+    list them.
+    """
+
+    sync_first = True
+
+    @property
+    @override
     def replication_key(self) -> str | None:
         """None: the cursor (``update_id``) is not a record field."""
         return None
@@ -82,6 +89,7 @@ class BotApiMessagesStream(MessagesStream):
         """Ignored: a catalog made for another source may name ``id``."""
 
     @property
+    @override
     def forced_replication_method(self) -> str:
         """LOG_BASED, whatever the catalog says (see the module docstring)."""
         return REPLICATION_LOG_BASED
@@ -91,57 +99,40 @@ class BotApiMessagesStream(MessagesStream):
         """Ignored, like :attr:`replication_key`."""
 
     @property
+    @override
     def partitions(self) -> list[dict[str, Any]] | None:
-        """None: one cursor for all chats."""
+        """None: one cursor for all chats (even if a STATE of another source has partitions)."""
         return None
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Records page by page; STATE after each page, before it is confirmed."""
-        source: BotApiSource = self.source  # type: ignore[assignment]
         after = read_cursor(self.stream_state)
         self.logger.info(
             "bot_api: reading updates after update_id %s",
             "(none: first run)" if after is None else after,
         )
-        per_chat = bool(self.config.get("stream_per_chat"))
-        schemas_sent: set[str] = set()
         runs: dict[int, ChatRun] = {}  # for the run summary line
         try:
-            yield from self._pages(source, after, per_chat, schemas_sent, runs)
+            yield from self._pages(after, runs)
         finally:
             for run in runs.values():
-                self._tap.run_summary.add_chat(run)
+                self.host.run_summary.add_chat(run)
 
-    def _pages(
-        self,
-        source: BotApiSource,
-        after: int | None,
-        per_chat: bool,
-        schemas_sent: set[str],
-        runs: dict[int, ChatRun],
-    ) -> Iterable[dict[str, Any]]:
-        for page in source.update_pages(after):
+    def _pages(self, after: int | None, runs: dict[int, ChatRun]) -> Iterable[dict[str, Any]]:
+        per_chat = bool(self.config.get("stream_per_chat"))
+        schemas_sent: set[str] = set()
+        for page in self.source.update_pages(after):
             for record in page.records:
                 runs.setdefault(record["chat_id"], ChatRun()).messages += 1
                 if per_chat:
-                    self._chat_suffix = str(abs(record["chat_id"]))
-                    if self._chat_suffix not in schemas_sent:
-                        schemas_sent.add(self._chat_suffix)
-                        self._write_schema_message()
+                    self.enter_chat_stream(record["chat_id"])
+                    if self.message_suffix not in schemas_sent:
+                        schemas_sent.add(self.message_suffix)
+                        self.write_schema_now()
                 yield record
             # Every record of the page has been written: checkpoint, then let the
             # generator confirm the page with its next request.
             write_cursor(self.stream_state, page.last_update_id)
-            self.state_manager.is_flushed = False
-            self._write_state_message()
-
-
-def bot_api_streams(tap: TapTelegram, loaded: list[Stream]) -> list[Stream]:
-    """The tap's streams for ``source: bot_api``: :class:`BotApiMessagesStream`, run first.
-
-    A bot learns its chats from the updates, so ``messages`` must run before
-    ``chats`` (the SDK runs streams by name) for ``chats`` to list them.
-    """
-    out = [BotApiMessagesStream(tap) if stream.name == "messages" else stream for stream in loaded]
-    out.sort(key=lambda stream: stream.name != "messages")
-    return out
+            self.mark_state_changed()
+            self.write_state_if_changed()

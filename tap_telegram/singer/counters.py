@@ -80,6 +80,23 @@ class ChatRun:
         }
 
 
+@dataclasses.dataclass
+class ChatProgress:
+    """One chat in this run as its STATE partition sees it: earlier totals plus this run."""
+
+    #: The chat's partition of the ``messages`` stream state (the SDK's dict, in place).
+    partition: dict[str, Any]
+    run: ChatRun = dataclasses.field(default_factory=ChatRun)
+
+    def __post_init__(self) -> None:
+        #: The totals of earlier runs, as the incoming STATE had them.
+        self.previous: Any = self.partition.get(STATS_KEY)
+
+    def save(self, calls: Mapping[str, float]) -> None:
+        """Put the counters so far (``calls``: the source's request counts) into STATE."""
+        self.partition[STATS_KEY] = self.run.stats(self.previous, calls)
+
+
 def _count(stats: Mapping[str, Any], key: str) -> int:
     """A counter of earlier runs; 0 if missing or not a number (a hand-edited STATE)."""
     try:

@@ -41,7 +41,7 @@ from typing import Any
 import msgspec
 
 from tap_telegram.records.schemas import empty_message
-from tap_telegram.sources.limits import MAX_WINDOW
+from tap_telegram.sources.base import MAX_WINDOW  # also keeps STATE under ~60 KB a chat
 
 Record = dict[str, Any]
 

@@ -23,10 +23,11 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tap_telegram.errors import ConfigError
-from tap_telegram.singer.fingerprints import MAX_WINDOW, Record, TailTracker, Window, unpack
+from tap_telegram.singer.fingerprints import Record, TailTracker, Window, unpack
+from tap_telegram.sources.base import MAX_WINDOW
 
 if TYPE_CHECKING:
-    from tap_telegram.sources.base import Source
+    from tap_telegram.sources.base import HistorySource
 
 #: Key of the packed memory inside a chat's STATE partition.
 STATE_KEY = "lookback_tail"
@@ -109,7 +110,7 @@ class ChatLookback:
 
 
 def plan_lookback(
-    source: Source,
+    source: HistorySource,
     config: Mapping[str, Any],
     bookmarks: Mapping[int, int],
     now: dt.datetime,
@@ -132,7 +133,7 @@ def plan_lookback(
 
 
 def start_lookback(
-    source: Source,
+    source: HistorySource,
     config: Mapping[str, Any],
     partition_state: Mapping[str, Any],
     chat_id: int,

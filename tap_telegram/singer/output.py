@@ -30,6 +30,7 @@ from typing import Any
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding.simple import Message
+from typing_extensions import override
 
 Path = tuple[str, ...]
 #: Buffered RECORD bytes that force a write even before the next STATE.
@@ -107,6 +108,7 @@ class PageFlushWriter(MsgSpecWriter):
         self._pending = bytearray()
         atexit.register(self.flush)
 
+    @override
     def write_message(self, message: Message) -> None:
         """Buffer a RECORD; write everything out at any other message."""
         self._pending += self.format_message(message)

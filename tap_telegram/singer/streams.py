@@ -1,28 +1,33 @@
-"""The SDK streams: thin, they only ask the tap's source for records.
+"""The SDK streams: thin, they ask the run's source for records and checkpoint.
 
-``messages`` has one state partition per chat, ``id`` as replication key and
-``is_sorted = True`` so that an interrupted sync resumes (SDK FAQ). STATE is written
-after every page and at the end of every chat: a crash loses at most the page being
-written, and a finished chat's bookmark never depends on a later chat succeeding
-(the SDK alone writes STATE only every 10,000 records, SDK issue #2879).
+Every stream reaches the run through a :class:`~tap_telegram.singer.host.StreamHost`
+(never the tap class) and uses public SDK hooks plus the fenced ones of
+:mod:`tap_telegram.singer.sdk_private`.
+
+``messages`` of a history source (:class:`MessagesStream`) has one state partition per
+chat, ``id`` as replication key and ``is_sorted = True`` so that an interrupted sync
+resumes (SDK FAQ). STATE is written after every page and at the end of every chat: a
+crash loses at most the page being written, and a finished chat's bookmark never
+depends on a later chat succeeding (the SDK alone writes STATE only every 10,000
+records, SDK issue #2879). ``messages`` of an update log is in
+:mod:`tap_telegram.singer.bot_api_stream`; both share :class:`MessagesStreamBase`.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import datetime as dt
 import logging
 import sys
-from collections.abc import Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pendulum
-from singer_sdk import Stream
-from singer_sdk.helpers._catalog import pop_deselected_record_properties
-from singer_sdk.helpers._util import utc_now
+from singer_sdk import Stream, Tap
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
-from singer_sdk.singerlib import RecordMessage, SchemaMessage
+from typing_extensions import override
 
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
 from tap_telegram.records.schemas import (
@@ -32,26 +37,38 @@ from tap_telegram.records.schemas import (
     TOPIC_SCHEMA,
     USER_SCHEMA,
 )
-from tap_telegram.singer.counters import STATS_KEY, ChatRun, emit_metrics
-from tap_telegram.singer.lookback import advances_bookmark, plan_lookback, start_lookback
+from tap_telegram.singer.counters import ChatProgress, emit_metrics
+from tap_telegram.singer.host import StreamHost
+from tap_telegram.singer.lookback import (
+    ChatLookback,
+    advances_bookmark,
+    plan_lookback,
+    start_lookback,
+)
 from tap_telegram.singer.output import datetime_conformer
-from tap_telegram.sources.base import MessageQuery
+from tap_telegram.singer.sdk_private import SdkStream
+from tap_telegram.sources.base import HistorySource, MessageQuery, Record, Source
 
-if TYPE_CHECKING:
-    from tap_telegram.sources.base import Source
-    from tap_telegram.tap import TapTelegram
+#: The kind of source a stream reads.
+SourceT = TypeVar("SourceT", bound=Source)
 
 
-class TelegramStream(Stream):
-    """Base: gives every stream access to the run's (lazily opened) source."""
+class TelegramStream(Stream, Generic[SourceT]):
+    """Base: a stream of one run, reading the run's (lazily opened) source."""
 
-    _tap: TapTelegram
+    #: Synced before the other streams, which are synced by name (the SDK's order).
+    sync_first: ClassVar[bool] = False
+
+    def __init__(self, tap: Tap, host: StreamHost[SourceT]) -> None:
+        super().__init__(tap)
+        self.host = host
 
     @property
-    def source(self) -> Source:
+    def source(self) -> SourceT:
         """The source shared by all streams of this run."""
-        return self._tap.source
+        return self.host.source
 
+    @override
     def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
         """The SDK's stream log, minus its "unhandled error" line for a user error.
 
@@ -65,16 +82,53 @@ class TelegramStream(Stream):
         super().log(message, *args, level=level, **kwargs)
 
 
-class ChatsStream(TelegramStream):
+class ChatsStream(TelegramStream[Source]):
     """One record per selected chat."""
 
     name = "chats"
     primary_keys: ClassVar[list[str]] = ["id"]
     schema = CHAT_SCHEMA
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The selected chats, as resolved by the source."""
         yield from self.source.chats()
+
+
+class MessagesStreamBase(SdkStream, TelegramStream[SourceT]):
+    """What both ``messages`` streams share: schema, output path, per-chat streams.
+
+    Records are built by the tap's own mappers (schema keys only, JSON values and
+    datetimes): converting the datetimes in :meth:`post_process` is all the
+    conformance they need, at a fraction of the SDK's recursive walk
+    (singer/output.py, tests/singer/test_output.py). With ``stream_per_chat`` each
+    chat's records go to ``messages_<abs(chat id)>``, announced by its own SCHEMA.
+    """
+
+    name = "messages"
+    primary_keys: ClassVar[list[str]] = ["chat_id", "id"]
+    schema = MESSAGE_SCHEMA
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    _conform = staticmethod(datetime_conformer(MESSAGE_SCHEMA))
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        """Datetimes to the SDK's ISO 8601 strings (the records' only conformance)."""
+        return self._conform(row)
+
+    @override
+    def announces_schema(self) -> bool:
+        """With ``stream_per_chat`` no ``messages`` SCHEMA: only each chat's own."""
+        return bool(self.message_suffix) or not self.config.get("stream_per_chat")
+
+    def enter_chat_stream(self, chat_id: int) -> None:
+        """Send what follows to the chat's own stream (``stream_per_chat``)."""
+        self.message_suffix = f"_{abs(chat_id)}"
+
+
+def bookmark_of(value: Any) -> int | None:
+    """The SDK's starting value if it is a bookmark (an id), else None (a first run)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
@@ -84,8 +138,9 @@ def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
     ``start_date`` string even though the key is an integer (SDK issue #1677), or
     ``None``. A first run also honours ``start_message_id``.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        return MessageQuery(chat_id=0, after_id=value)
+    bookmark = bookmark_of(value)
+    if bookmark is not None:
+        return MessageQuery(chat_id=0, after_id=bookmark)
     after_id = int(config.get("start_message_id") or 0)
     start = value if isinstance(value, str) and value else config.get("start_date")
     since: dt.datetime | None = None
@@ -102,19 +157,11 @@ def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
     return MessageQuery(chat_id=0, after_id=after_id, since=since)
 
 
-class MessagesStream(TelegramStream):
+class MessagesStream(MessagesStreamBase[HistorySource]):
     """Messages of every selected chat, oldest first, one partition per chat."""
 
-    name = "messages"
-    primary_keys: ClassVar[list[str]] = ["chat_id", "id"]
     replication_key = "id"
     is_sorted = True
-    schema = MESSAGE_SCHEMA
-    #: The tap builds these records itself (schema keys only, JSON values and
-    #: datetimes): converting the datetimes is all the conformance they need, at a
-    #: fraction of the SDK's recursive walk (singer/output.py, tests/singer/test_output.py).
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    _conform = staticmethod(datetime_conformer(MESSAGE_SCHEMA))
 
     _partitions: list[dict[str, Any]] | None = None
     _planned = False
@@ -126,60 +173,21 @@ class MessagesStream(TelegramStream):
     _rereading = False
 
     @property
+    @override
     def partitions(self) -> list[dict[str, Any]] | None:
         """``[{"chat_id": id}, ...]``; resolved once (the SDK reads this more than once)."""
         if self._partitions is None:
             self._partitions = [{"chat_id": chat["id"]} for chat in self.source.chats()]
         return self._partitions
 
+    @override
     def compare_start_date(self, value: str, start_date_value: str) -> str:
         """A bookmark (an id) always wins over ``start_date``: ids and dates don't compare."""
         return value
 
-    #: Set per chat when ``stream_per_chat`` is on: records go to ``messages_<suffix>``.
-    _chat_suffix: str | None = None
-
-    def _generate_schema_messages(self) -> Generator[SchemaMessage, None, None]:
-        if self._chat_suffix is None and self.config.get("stream_per_chat"):
-            return  # no `messages` stream at all: each chat gets its own SCHEMA
-        for message in super()._generate_schema_messages():
-            if self._chat_suffix is not None:
-                message.stream = f"{message.stream}_{self._chat_suffix}"
-            yield message
-
-    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
-        """The SDK's method minus two per-record costs that buy nothing here.
-
-        With every property selected (the usual catalog) the SDK still walks each
-        record to pop deselected ones (``pop_deselected_record_properties``, the largest
-        SDK cost in ``python -m bench.profile``); and type conformance is this stream's
-        compiled datetime conversion. Selection, stream maps, the record version and
-        ``time_extracted`` behave as in the SDK (tests/singer/test_output.py compares).
-        """
-        if not self._all_properties_selected():
-            pop_deselected_record_properties(record, self.schema, self.mask)
-        record = self._conform(record)
-        suffix = "" if self._chat_suffix is None else f"_{self._chat_suffix}"
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias + suffix,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=utc_now(),
-                )
-
-    _all_selected: bool | None = None
-
-    def _all_properties_selected(self) -> bool:
-        """Whether the catalog selects every property (computed once per run)."""
-        if self._all_selected is None:
-            self._all_selected = all(self.mask.values())
-        return self._all_selected
-
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Pages from the source; STATE after each page, at the end and on failure.
+        """One chat's pages from the source; STATE after each page, at the end and on failure.
 
         A chat that fails (ChatError) is recorded and skipped unless
         ``on_chat_error`` is ``fail``; its progress up to the failure is kept.
@@ -187,9 +195,26 @@ class MessagesStream(TelegramStream):
         assert context is not None
         chat_id = int(context["chat_id"])
         if self.config.get("stream_per_chat"):
-            self._chat_suffix = str(abs(chat_id))
-            self._write_schema_message()
+            self.enter_chat_stream(chat_id)
+            self.write_schema_now()
         value = self.get_starting_replication_key_value(context)
+        query = self._query(chat_id, value)
+        # Counters next to the bookmark (tap_telegram.singer.counters); the SDK keeps extra keys.
+        progress = ChatProgress(self.get_context_state(context))
+        try:
+            yield from self._read_chat(query, bookmark_of(value), progress)
+        except ChatError as error:
+            self.source.chat_failed(error)
+        finally:
+            self._end_chat(context, progress)
+
+    @override
+    def moves_bookmark(self, record: dict[str, Any], context: Context | None) -> bool:
+        """Re-read rows and tombstones (lookback) never move the bookmark."""
+        return not self._rereading or advances_bookmark(self.get_context_state(context), record)
+
+    def _query(self, chat_id: int, value: Any) -> MessageQuery:
+        """The chat's query from the SDK's starting value (the first chat plans them all)."""
         start = starting_point(value, self.config)
         query = MessageQuery(chat_id=chat_id, after_id=start.after_id, since=start.since)
         if not self._planned:
@@ -201,59 +226,59 @@ class MessagesStream(TelegramStream):
             query.after_id,
             f" from {query.since.isoformat()}" if query.since else "",
         )
-        # Counters next to the bookmark (tap_telegram.singer.counters); the SDK keeps extra keys.
-        partition = self.get_context_state(context)
-        previous, run = partition.get(STATS_KEY), ChatRun()
-        try:
-            bookmark = value if isinstance(value, int) and not isinstance(value, bool) else None
-            lookback = start_lookback(
-                self.source,
-                self.config,
-                partition,
-                chat_id,
-                bookmark,
-                now=self._lookback_now,
-                planned=(self._lookback_starts or {}).get(chat_id),
-            )
-            self._rereading = lookback is not None
-            if lookback is not None and bookmark is not None:
-                # A first run starts where start_message_id / start_date say.
-                query = dataclasses.replace(query, after_id=lookback.read_after)
-            pages = self.source.message_pages(query)
-            if lookback is not None:
-                pages = lookback.pages(pages)
-            for index, page in enumerate(pages):
-                if index:
-                    # Every record of the previous page has been written and counted.
-                    partition[STATS_KEY] = run.stats(previous, self.source.call_stats(chat_id))
-                    self._write_state_message()
-                run.messages += len(page)
-                yield from page
-                if lookback is not None and lookback.save(partition):
-                    self.state_manager.is_flushed = False
-            if lookback is not None:
-                lookback.summary(self.source.chat_label(chat_id), self.logger)
-        except ChatError as error:
-            self.source.chat_failed(error)
-        finally:
-            # Runs after the last record was processed, or when the chat fails (or late,
-            # when an error elsewhere closed the run: then never reopen the source).
-            source = self._tap.open_source
-            calls = source.call_stats(chat_id) if source is not None else {}
-            partition[STATS_KEY] = run.stats(previous, calls)
-            emit_metrics({"stream": self.name, "context": dict(context)}, run, calls)
-            self._tap.run_summary.add_chat(run)
-            self._write_state_message()
+        return query
 
-    def _increment_stream_state(
-        self, latest_record: dict[str, Any], *, context: Context | None = None
-    ) -> None:
-        """Re-read rows and tombstones (lookback) never move the bookmark."""
-        if self._rereading and not advances_bookmark(
-            self.get_context_state(context), latest_record
-        ):
-            return
-        super()._increment_stream_state(latest_record, context=context)
+    def _read_chat(
+        self, query: MessageQuery, bookmark: int | None, progress: ChatProgress
+    ) -> Iterator[Record]:
+        """The chat's records page by page, through its lookback if on; STATE between pages."""
+        lookback = self._lookback(query.chat_id, bookmark, progress.partition)
+        if lookback is not None and bookmark is not None:
+            # A first run starts where start_message_id / start_date say.
+            query = dataclasses.replace(query, after_id=lookback.read_after)
+        pages = self.source.message_pages(query)
+        if lookback is not None:
+            pages = lookback.pages(pages)
+        for index, page in enumerate(pages):
+            if index:
+                # Every record of the previous page has been written and counted.
+                progress.save(self.source.call_stats(query.chat_id))
+                self.write_state_if_changed()
+            progress.run.messages += len(page)
+            yield from page
+            if lookback is not None and lookback.save(progress.partition):
+                self.mark_state_changed()
+        if lookback is not None:
+            lookback.summary(self.source.chat_label(query.chat_id), self.logger)
+
+    def _lookback(
+        self, chat_id: int, bookmark: int | None, partition: dict[str, Any]
+    ) -> ChatLookback | None:
+        """The chat's lookback (None when off), at the run's one ``now`` and planned start."""
+        lookback = start_lookback(
+            self.source,
+            self.config,
+            partition,
+            chat_id,
+            bookmark,
+            now=self._lookback_now,
+            planned=(self._lookback_starts or {}).get(chat_id),
+        )
+        self._rereading = lookback is not None
+        return lookback
+
+    def _end_chat(self, context: Context, progress: ChatProgress) -> None:
+        """Counters into STATE and metrics, the chat into the run summary, a last STATE.
+
+        Runs after the last record was processed, or when the chat fails (or late,
+        when an error elsewhere closed the run: then never reopen the source).
+        """
+        source = self.host.open_source
+        calls = source.call_stats(int(context["chat_id"])) if source is not None else {}
+        progress.save(calls)
+        emit_metrics({"stream": self.name, "context": dict(context)}, progress.run, calls)
+        self.host.run_summary.add_chat(progress.run)
+        self.write_state_if_changed()
 
     def _plan(self) -> None:
         """Tell the source every chat's query, lookback re-reads included, before the first.
@@ -286,29 +311,24 @@ class MessagesStream(TelegramStream):
         state = self.tap_state.get("bookmarks", {}).get(self.name, {})
         for part in state.get("partitions") or []:
             context = part.get("context") or {}
-            value = part.get("replication_key_value")
-            if (
-                part.get("replication_key") == "id"
-                and "chat_id" in context
-                and isinstance(value, int)
-                and not isinstance(value, bool)
-                and value
-            ):
+            value = bookmark_of(part.get("replication_key_value"))
+            if part.get("replication_key") == "id" and "chat_id" in context and value:
                 bookmarks[int(context["chat_id"])] = value
         return bookmarks
 
 
-class PerChatStream(TelegramStream):
+class PerChatStream(TelegramStream[Source]):
     """Full-table lists asked of the source once per selected chat (topics, members).
 
     A chat that fails here (ChatError) is handled like a failing history: recorded,
     and the other chats go on unless ``on_chat_error`` is ``fail``.
     """
 
+    @abc.abstractmethod
     def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
         """The records of one chat (subclasses ask the source)."""
-        raise NotImplementedError
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Each selected chat in turn (a chat that already failed this run is not retried)."""
         for chat in self.source.chats():
@@ -328,6 +348,7 @@ class TopicsStream(PerChatStream):
     primary_keys: ClassVar[list[str]] = ["chat_id", "id"]
     schema = TOPIC_SCHEMA
 
+    @override
     def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
         """The source's topics of one chat (none outside forums)."""
         return self.source.topics(chat_id)
@@ -340,18 +361,20 @@ class ParticipantsStream(PerChatStream):
     primary_keys: ClassVar[list[str]] = ["chat_id", "user_id"]
     schema = PARTICIPANT_SCHEMA
 
+    @override
     def chat_records(self, chat_id: int) -> Iterable[dict[str, Any]]:
         """The source's members of one chat (a log line says why when there are none)."""
         return self.source.participants(chat_id)
 
 
-class UsersStream(TelegramStream):
+class UsersStream(TelegramStream[Source]):
     """Every distinct user seen as a sender in this run (synced after messages)."""
 
     name = "users"
     primary_keys: ClassVar[list[str]] = ["id"]
     schema = USER_SCHEMA
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The source's registry of users seen while reading messages."""
         yield from self.source.users.records()

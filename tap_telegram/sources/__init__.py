@@ -1,7 +1,9 @@
-"""Sources: one module per way of reading Telegram, all behind :class:`base.Source`.
+"""Sources: one package per way of reading Telegram, all behind the contract in :mod:`.base`.
 
 :data:`SOURCES` maps the ``source`` setting to the class; modules are imported
-lazily so that, say, the export source never imports Telethon's client machinery.
+lazily, on first use, so that an export or Bot API run never imports Telethon. Each
+class is a :class:`~.base.HistorySource` or an :class:`~.base.UpdateLogSource` and is
+built from a :class:`~.base.SourceContext`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,19 @@
-"""The one small interface every source implements.
+"""The source contract: what every source is built from and what the streams may ask of it.
 
 A source turns one kind of Telegram access (MTProto user session, Telegram Desktop
-export, Bot API) into records of the schemas in :mod:`tap_telegram.records.schemas`. The SDK
-streams in :mod:`tap_telegram.singer.streams` only talk to this interface, so adding a source
-touches neither the streams nor the other sources.
+export, Bot API) into records of the schemas in :mod:`tap_telegram.records.schemas`.
+Every source is built the same way, from a :class:`SourceContext`, and opened lazily by
+the tap (discovery never opens one). Two kinds, two small interfaces over one base:
 
-Contract of :meth:`Source.message_pages`, relied on by the STATE logic:
+* :class:`HistorySource` reads each chat's history by message id (MTProto, export);
+  the ``messages`` stream keeps one bookmark per chat;
+* :class:`UpdateLogSource` reads one log of updates for all chats by a cursor (Bot
+  API); the ``messages`` stream keeps that cursor.
+
+The tap picks the ``messages`` stream by the interface of the source's class. Sources
+never import the Singer side (:mod:`tap_telegram.singer`): the streams call them.
+
+Contract of :meth:`HistorySource.message_pages`, relied on by the STATE logic:
 
 * pages come oldest first and ids strictly ascend across all pages of one chat;
 * every record has ``id > query.after_id`` and, when ``query.since`` is set,
@@ -14,9 +22,9 @@ Contract of :meth:`Source.message_pages`, relied on by the STATE logic:
   loses at most the page being written.
 
 Lookback (``lookback_messages`` / ``lookback_days``): the stream asks
-:meth:`Source.lookback_starts` where a chat's window begins and then queries with
-``after_id`` set to that id, *below* the bookmark; the contract above is unchanged
-(the stream, not the source, tells re-read rows from new ones, see
+:meth:`HistorySource.lookback_starts` where a chat's window begins and then queries
+with ``after_id`` set to that id, *below* the bookmark; the contract above is
+unchanged (the stream, not the source, tells re-read rows from new ones, see
 :mod:`tap_telegram.singer.lookback`). A source that cannot re-read keeps the default.
 """
 
@@ -26,12 +34,30 @@ import abc
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from tap_telegram.errors import ChatError
 
 Record = dict[str, Any]
+
+#: Most messages a lookback window holds, whatever ``lookback_messages`` says: it
+#: bounds the probes of :meth:`HistorySource.lookback_starts` and the memory the stream
+#: keeps in STATE (:mod:`tap_telegram.singer.fingerprints`).
+MAX_WINDOW = 10_000
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceContext:
+    """What every source is built from, so the tap builds any source the same way."""
+
+    #: The tap's settings (validated, defaults filled in).
+    config: Mapping[str, Any]
+    logger: logging.Logger
+    #: Builds the network client of a source that has one (MTProto: a Telethon client
+    #: from its ``ClientSettings``); ``None``: the real one. The seam the tests' fake
+    #: Telegram plugs into; sources without such a client ignore it.
+    client_factory: Callable[[Any], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,8 +106,19 @@ class UserRegistry:
         return list(self._users.values())
 
 
+@dataclasses.dataclass(frozen=True)
+class UpdatePage:
+    """One page of an update log: message records in update order, and its cursor."""
+
+    records: list[Record]
+    #: The cursor after this page: the stream checkpoints it once the records are out.
+    last_update_id: int
+    #: Updates the page covered (records are only the message updates of chosen chats).
+    updates: int
+
+
 class Source(abc.ABC):
-    """A backend that reads Telegram data and yields records.
+    """What both kinds of source offer: chats, per-chat lists, users, failures, lifecycle.
 
     Sources are opened lazily by the tap (discovery must not touch the network) and
     closed exactly once at the end of a run, even when it fails.
@@ -93,9 +130,9 @@ class Source(abc.ABC):
     #: (a source may end server-side sessions differently, e.g. a takeout).
     succeeded: bool = False
 
-    def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
-        self.config = config
-        self.logger = logger
+    def __init__(self, context: SourceContext) -> None:
+        self.config = context.config
+        self.logger = context.logger
         self.users = UserRegistry()
         #: Chats that could not be resolved or read in this run (see ``on_chat_error``).
         self.failures: list[ChatError] = []
@@ -125,18 +162,9 @@ class Source(abc.ABC):
     def chats(self) -> list[Record]:
         """Records of the selected chats, resolved once and cached.
 
-        Their ``id`` values become the ``messages`` stream's partitions, in this order.
+        For a history source their ``id`` values are the ``messages`` stream's
+        partitions, in this order.
         """
-
-    def plan(self, queries: list[MessageQuery]) -> None:  # noqa: B027 - optional hook
-        """The chats ``message_pages`` will be asked for, in order: a source may read ahead.
-
-        Called once per run before the first chat. Default: nothing to do.
-        """
-
-    @abc.abstractmethod
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Messages of one chat as pages, oldest first (see the module docstring)."""
 
     def topics(self, chat_id: int) -> Iterator[Record]:
         """``topics`` records of a forum. Default: the source has none."""
@@ -145,6 +173,27 @@ class Source(abc.ABC):
     def participants(self, chat_id: int) -> Iterator[Record]:
         """``participants`` records of a chat. Default: the source has none."""
         return iter(())
+
+    def chat_label(self, chat_id: int) -> str:
+        """A human name for log lines and errors: ``@username``, title, or the id."""
+        for chat in self.chats():
+            if chat["id"] == chat_id:
+                return label_for(chat_id, chat.get("username"), chat.get("title"))
+        return str(chat_id)
+
+
+class HistorySource(Source):
+    """A source that reads each chat's history by message id (see the module docstring)."""
+
+    @abc.abstractmethod
+    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """Messages of one chat as pages, oldest first (see the module docstring)."""
+
+    def plan(self, queries: list[MessageQuery]) -> None:
+        """The chats ``message_pages`` will be asked for, in order: a source may read ahead.
+
+        Called once per run before the first chat. Default: nothing to do.
+        """
 
     def lookback_starts(
         self,
@@ -158,20 +207,30 @@ class Source(abc.ABC):
 
         ``bookmarks`` maps chat ids to their bookmarks. A window holds the newest
         ``messages`` messages at or below the bookmark plus those dated ``since`` or
-        later. Asked for all chats at once, before the first is read, so that a source
-        can probe them concurrently and read the chats ahead from the right ids. With
-        ``skip_failed`` a chat whose probe fails (ChatError) is left out of the answer:
-        it is asked again on its own when its turn comes, and fails there, in its own
-        context. Default: the bookmarks (no re-reading).
+        later, at most :data:`MAX_WINDOW`. Asked for all chats at once, before the
+        first is read, so that a source can probe them concurrently and read the
+        chats ahead from the right ids. With ``skip_failed`` a chat whose probe fails
+        (ChatError) is left out of the answer: it is asked again on its own when its
+        turn comes, and fails there, in its own context. Default: the bookmarks (no
+        re-reading).
         """
         return dict(bookmarks)
 
-    def chat_label(self, chat_id: int) -> str:
-        """A human name for log lines and errors: ``@username``, title, or the id."""
-        for chat in self.chats():
-            if chat["id"] == chat_id:
-                return label_for(chat_id, chat.get("username"), chat.get("title"))
-        return str(chat_id)
+
+class UpdateLogSource(Source):
+    """A source that reads one log of updates for all chats, by a cursor.
+
+    Its chats are those configured plus those seen in the log so far, so the
+    ``messages`` stream runs before ``chats``.
+    """
+
+    @abc.abstractmethod
+    def update_pages(self, after: int | None) -> Iterator[UpdatePage]:
+        """Pages of the updates after cursor ``after`` (``None``: a first run), oldest first.
+
+        Lazy: the next page is only asked for (which may confirm the previous one to
+        the server) when the caller comes back for it, after it checkpointed the page.
+        """
 
 
 def label_for(chat_id: int, username: str | None, title: str | None) -> str:

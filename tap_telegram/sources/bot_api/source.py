@@ -24,15 +24,19 @@ confirmed like all others: Telegram drops them.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError
-from tap_telegram.sources.base import MessageQuery, Record, Source, label_for
+from tap_telegram.sources.base import (
+    Record,
+    SourceContext,
+    UpdateLogSource,
+    UpdatePage,
+    label_for,
+)
 from tap_telegram.sources.bot_api.http import DEFAULT_URL, BotApiClient, BotApiError
 from tap_telegram.sources.bot_api.mapping import (
     MESSAGE_UPDATES,
@@ -52,22 +56,14 @@ TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 MAX_LIMIT = 100
 
 
-@dataclasses.dataclass(frozen=True)
-class UpdatePage:
-    """One ``getUpdates`` answer: message records in update order, and its cursor."""
-
-    records: list[Record]
-    last_update_id: int
-    updates: int
-
-
-class BotApiSource(Source):
+class BotApiSource(UpdateLogSource):
     """Reads a bot's pending updates; see the module docstring for the cursor rules."""
 
     name = "bot_api"
 
-    def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
-        super().__init__(config, logger)
+    def __init__(self, context: SourceContext) -> None:
+        super().__init__(context)
+        config = context.config
         self._token = str(config.get("bot_token") or "")
         if not self._token:
             raise ConfigError(
@@ -135,10 +131,6 @@ class BotApiSource(Source):
     def chats(self) -> list[Record]:
         """Configured chats (getChat) and chats seen in this run's updates."""
         return list(self._chats.values())
-
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Not available: a bot cannot read a chat's history (use :meth:`update_pages`)."""
-        raise NotImplementedError("the Bot API has no history; streams read update_pages()")
 
     def chat_label(self, chat_id: int) -> str:
         """``@username (id)`` or ``'Title' (id)`` of a chat seen or configured."""

@@ -26,17 +26,16 @@ the last good record; records already yielded are complete and correct.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError, ExportFormatError
 from tap_telegram.records.schemas import CHAT_TYPES as TAP_CHAT_TYPES
 from tap_telegram.records.topics import general_topic, topic_from_message
-from tap_telegram.sources.base import MessageQuery, Record, Source
+from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.chatrefs import parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
 from tap_telegram.sources.export.mapping.messages import (
@@ -70,13 +69,13 @@ class ChatPlan:
         return f"'{self.record['title']}' ({self.record['id']})"
 
 
-class ExportSource(Source):
+class ExportSource(HistorySource):
     """Reads chats and messages from Telegram Desktop JSON exports."""
 
     name = "export"
 
-    def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
-        super().__init__(config, logger)
+    def __init__(self, context: SourceContext) -> None:
+        super().__init__(context)
         self._plans: list[ChatPlan] | None = None
         self._pool = CursorPool()
         self._people: dict[int, dict[str, Any]] = {}

@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Sequence
 
-from tap_telegram.sources.limits import MAX_WINDOW
+from tap_telegram.sources.base import MAX_WINDOW
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.history import get_history
@@ -49,7 +49,7 @@ async def window_start(
 
     The window holds the newest ``messages`` messages at or below ``bookmark`` and
     those dated ``since`` or later, at most
-    :data:`~tap_telegram.sources.limits.MAX_WINDOW` of them.
+    from tap_telegram.sources.base import MAX_WINDOW
     """
     starts = []
     by_count = None

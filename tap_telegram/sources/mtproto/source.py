@@ -12,15 +12,13 @@ the synchronous SDK side blocks on it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from telethon import TelegramClient, functions
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
-from tap_telegram.sources.base import MessageQuery, Record, Source
+from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat, resolve_chats
@@ -42,19 +40,14 @@ from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 from tap_telegram.sources.mtproto.takeout import Takeout
 
 
-class MTProtoSource(Source):
+class MTProtoSource(HistorySource):
     """Reads chats and their full history with a Telegram user session."""
 
     name = "mtproto"
 
-    def __init__(
-        self,
-        config: Mapping[str, Any],
-        logger: logging.Logger,
-        client_factory: ClientFactory = build_client,
-    ) -> None:
-        super().__init__(config, logger)
-        self._client_factory = client_factory
+    def __init__(self, context: SourceContext) -> None:
+        super().__init__(context)
+        self._client_factory: ClientFactory = context.client_factory or build_client
         self._runner: LoopThread | None = None
         self._client: TelegramClient | None = None
         self._caller: Caller | None = None

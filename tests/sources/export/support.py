@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tap_telegram.sources.base import MessageQuery
+from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.export.source import ExportSource
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,7 +64,7 @@ def chat(messages: list[dict[str, Any]], **header: Any) -> dict[str, Any]:
 
 def source(export_path: Path | str, **config: Any) -> ExportSource:
     """An ExportSource on ``export_path`` with extra settings."""
-    return ExportSource({"export_path": str(export_path), **config}, LOGGER)
+    return ExportSource(SourceContext({"export_path": str(export_path), **config}, LOGGER))
 
 
 def pages(src: ExportSource, chat_id: int, **query: Any) -> list[list[dict[str, Any]]]:

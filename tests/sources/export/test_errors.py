@@ -7,7 +7,7 @@ from contextlib import closing
 import pytest
 
 from tap_telegram.errors import ConfigError, ExportFormatError
-from tap_telegram.sources.base import MessageQuery
+from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.export.source import ExportSource
 from tests.sources.export.support import (
     ACCOUNT_SAMPLE,
@@ -39,7 +39,7 @@ def test_missing_file_or_folder(tmp_path):
 
 def test_export_path_setting_is_required():
     with pytest.raises(ConfigError, match="'export_path' is required"):
-        ExportSource({}, LOGGER).chats()
+        ExportSource(SourceContext({}, LOGGER)).chats()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 from tap_telegram.errors import ChatError
 from tap_telegram.records.schemas import MESSAGE_KEYS
+from tap_telegram.sources.base import SourceContext
 from tap_telegram.sources.export import read as export_read
 from tap_telegram.sources.export.source import ExportSource
 from tests.sources.export.support import (
@@ -280,7 +281,7 @@ def test_unsupported_messages_are_skipped_with_a_warning(caplog):
 
 
 def test_close_is_idempotent_and_chats_are_cached():
-    src = ExportSource({"export_path": str(SINGLE_SAMPLE)}, logging.getLogger("t"))
+    src = ExportSource(SourceContext({"export_path": str(SINGLE_SAMPLE)}, logging.getLogger("t")))
     first = src.chats()
     assert src.chats() == first
     messages(src, CAFE)

@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from tap_telegram.sources.base import MessageQuery
+from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.mtproto.rate import RateBudget
 from tap_telegram.sources.mtproto.source import MTProtoSource
 from tests.fake_telegram import FakeTelegram, make_world, run_fake_tap
@@ -32,7 +32,9 @@ def world_of(**chats: tuple[str, int]):
 def read_all(fake, chats, **settings):
     """Every chat through the source like the stream does (plan, then pages)."""
     source = MTProtoSource(
-        fake.tap_config(chats=chats, **settings), logging.getLogger("test"), fake.client_factory
+        SourceContext(
+            fake.tap_config(chats=chats, **settings), logging.getLogger("test"), fake.client_factory
+        )
     )
     try:
         queries = [MessageQuery(chat["id"]) for chat in source.chats()]
@@ -82,9 +84,11 @@ def test_pages_primitive_reads_an_id_range():
     world = world_of(ch=("channel", 1_000), grp=("group", 400))
     fake = FakeTelegram(world)
     source = MTProtoSource(
-        fake.tap_config(chats=["@f6_ch", "@f6_grp"], page_size=30),
-        logging.getLogger("test"),
-        fake.client_factory,
+        SourceContext(
+            fake.tap_config(chats=["@f6_ch", "@f6_grp"], page_size=30),
+            logging.getLogger("test"),
+            fake.client_factory,
+        )
     )
     try:
         chat = source.chat(world.marked_id("ch"))

@@ -16,7 +16,7 @@ from tap_telegram.records.schemas import (
     TOPIC_KEYS,
 )
 from tap_telegram.records.topics import general_topic, topic_from_message
-from tap_telegram.sources.base import MessageQuery
+from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.export.source import ExportSource
 from tap_telegram.sources.mtproto.mapping.media import map_media
 from tap_telegram.sources.mtproto.mapping.members import map_participant, map_topic
@@ -268,7 +268,9 @@ def test_topic_from_an_export_style_message():
 
 def test_export_source_lists_topics_and_topic_ids():
     source = ExportSource(
-        {"source": "export", "export_path": "examples/telegram-export"}, logging.getLogger("t")
+        SourceContext(
+            {"source": "export", "export_path": "examples/telegram-export"}, logging.getLogger("t")
+        )
     )
     try:
         forums = [chat["id"] for chat in source.chats() if chat["is_forum"]]

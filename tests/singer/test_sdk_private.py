@@ -1,0 +1,280 @@
+"""The SDK behaviours tap_telegram/singer/sdk_private.py relies on, one test each.
+
+Each test drives the fence's hooks on a tiny tap of its own, so that an SDK upgrade
+that renames, stops calling or changes one of the private or ``@final`` members the
+fence wraps fails here, with the member's name in the test, rather than in a sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+import pytest
+from jsonschema import ValidationError
+from singer_sdk import Stream
+from singer_sdk.exceptions import InvalidStreamSortException
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
+
+from tap_telegram.singer.sdk_private import SdkStream, SdkTap
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "note": {"type": ["string", "null"]},
+        "when": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+
+
+class Rows(SdkStream):
+    """A sorted incremental stream of the rows it is given."""
+
+    name = "rows"
+    schema = SCHEMA
+    primary_keys: ClassVar[list[str]] = ["id"]
+    replication_key: str | None = "id"
+    is_sorted = True
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(self, tap: FenceTap) -> None:
+        super().__init__(tap)
+        self.events = tap.events
+        self.rows: list[dict[str, Any]] = []
+        #: Ids that must not move the bookmark (moves_bookmark says no).
+        self.kept_back: set[int] = set()
+        self.withhold_schema = False
+        self.fail = False
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self.events.append("rows")
+        if self.fail:
+            raise RuntimeError("the source broke")
+        yield from (dict(row) for row in self.rows)
+
+    def announces_schema(self) -> bool:
+        return not self.withhold_schema
+
+    def moves_bookmark(self, record: dict[str, Any], context: Context | None) -> bool:
+        return record["id"] not in self.kept_back
+
+
+class ConformedRows(Rows):
+    """Rows whose records take the SDK's own record path (conformance on)."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.RECURSIVE
+
+
+class FullTableRows(Rows):
+    """Rows without a replication key: full table, with a stream version."""
+
+    replication_key = None
+
+
+class FenceTap(SdkTap):
+    """The smallest tap on the fence: records what its hooks see."""
+
+    name = "tap-fence"
+    config_jsonschema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "page_size": {"type": "integer", "default": 100},
+            "secret": {"type": "string"},
+        },
+    }
+    stream_class: ClassVar[type[Rows]] = Rows
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.events: list[str] = []
+        self.checks: list[tuple[list[list[Any]], bool]] = []
+        super().__init__(**kwargs)
+
+    def discover_streams(self) -> list[Stream]:
+        return [self.stream_class(self)]
+
+    @contextlib.contextmanager
+    def run_scope(self) -> Iterator[None]:
+        self.events.append("enter")
+        try:
+            yield
+        finally:
+            self.events.append("exit")
+
+    def check_config(self, errors: list[ValidationError], *, raise_errors: bool) -> list[str]:
+        self.checks.append(([list(error.path) for error in errors], raise_errors))
+        return [error.message for error in errors]
+
+
+def make_tap(
+    rows: Iterable[dict[str, Any]] = (),
+    stream_class: type[Rows] = Rows,
+    **kwargs: Any,
+) -> tuple[FenceTap, Rows]:
+    tap_class = type("Tap", (FenceTap,), {"stream_class": stream_class})
+    tap = tap_class(**kwargs)
+    stream = tap.streams["rows"]
+    assert isinstance(stream, Rows)
+    stream.rows = list(rows)
+    return tap, stream
+
+
+def messages(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_sync_all_is_wrapped_in_run_scope() -> None:
+    """``Tap.sync_all`` (@final) still syncs every stream, inside our scope."""
+    tap, _ = make_tap([{"id": 1}])
+    tap.sync_all()
+    assert tap.events == ["enter", "rows", "exit"]
+
+
+def test_run_scope_is_left_when_a_stream_fails() -> None:
+    tap, stream = make_tap()
+    stream.fail = True
+    with pytest.raises(RuntimeError, match="the source broke"):
+        tap.sync_all()
+    assert tap.events == ["enter", "rows", "exit"]
+
+
+def test_termination_writes_state_then_exits_128_plus_signal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``_handle_termination``: the SDK writes STATE; we turn its exit 0 into 128 + signal."""
+    state = {"bookmarks": {"rows": {"replication_key": "id", "replication_key_value": 7}}}
+    tap, _ = make_tap(state=state)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        tap._handle_termination(signal.SIGTERM, None)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    (line,) = messages(capsys)
+    assert line["type"] == "STATE"
+    assert line["value"]["bookmarks"]["rows"]["replication_key_value"] == 7
+
+
+def test_config_check_sees_schema_errors_and_defaults_are_filled_in() -> None:
+    """``_validate_config`` runs at construction; ``_config`` gets the schema's defaults."""
+    tap, _ = make_tap(config={"secret": 5}, validate_config=False)
+    assert tap.checks == [([["secret"]], False)]
+    assert tap.config["page_size"] == 100
+    strict, _ = make_tap(config={"secret": "s"})
+    assert strict.checks == [([], True)]
+
+
+def test_schema_messages_carry_the_suffix_or_are_withheld(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``_write_schema_message`` goes through ``_generate_schema_messages``."""
+    _, stream = make_tap()
+    capsys.readouterr()
+    stream.write_schema_now()
+    stream.message_suffix = "_42"
+    stream.write_schema_now()
+    stream.withhold_schema = True
+    stream.write_schema_now()
+    assert [(m["type"], m["stream"]) for m in messages(capsys)] == [
+        ("SCHEMA", "rows"),
+        ("SCHEMA", "rows_42"),
+    ]
+
+
+def test_records_are_written_through_generate_record_messages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``_write_record_message`` uses ``_generate_record_messages`` (our suffix shows)."""
+    tap, stream = make_tap([{"id": 1}, {"id": 2}])
+    stream.message_suffix = "_42"
+    capsys.readouterr()
+    tap.sync_all()
+    records = [m for m in messages(capsys) if m["type"] == "RECORD"]
+    assert [(m["stream"], m["record"]["id"]) for m in records] == [("rows_42", 1), ("rows_42", 2)]
+
+
+def _records_of(
+    capsys: pytest.CaptureFixture[str], stream_class: type[Rows], config: dict[str, Any]
+) -> list[dict[str, Any]]:
+    tap, stream = make_tap(
+        [{"id": 1, "note": "a", "when": None}, {"id": 2, "note": None, "when": None}],
+        stream_class,
+        config=config,
+    )
+    stream.message_suffix = "_9"
+    capsys.readouterr()
+    tap.sync_all()
+    records = [m for m in messages(capsys) if m["type"] == "RECORD"]
+    assert records
+    for record in records:
+        assert record.pop("time_extracted")
+    return records
+
+
+@pytest.mark.parametrize(
+    ("full_table", "config"),
+    [
+        (False, {}),
+        (True, {"emit_activate_version_messages": True}),
+        (False, {"stream_maps": {"rows": {"__alias__": "renamed", "note": "__NULL__"}}}),
+        (False, {"stream_maps": {"copy": {"__source__": "rows"}}}),
+        (False, {"stream_maps": {"rows": {"__filter__": "id > 1"}}}),
+    ],
+)
+def test_the_loop_path_makes_what_the_sdk_path_makes(
+    capsys: pytest.CaptureFixture[str], full_table: bool, config: dict[str, Any]
+) -> None:
+    """``_generate_record_messages`` with nothing to pop or conform is its stream-map loop.
+
+    The same rows through the SDK's own method (conformance on) and through the loop
+    give the same RECORD messages: stream names, records, ``version``
+    (``_stream_version``) and keys.
+    """
+    loop_class: type[Rows] = FullTableRows if full_table else Rows
+    sdk_class = type(
+        "SdkPath", (loop_class,), {"TYPE_CONFORMANCE_LEVEL": ConformedRows.TYPE_CONFORMANCE_LEVEL}
+    )
+    _, loop_stream = make_tap(stream_class=loop_class, config=config)
+    assert loop_stream._sdk_path_is_a_loop()
+    _, sdk_stream = make_tap(stream_class=sdk_class, config=config)
+    assert not sdk_stream._sdk_path_is_a_loop()
+    assert _records_of(capsys, loop_class, config) == _records_of(capsys, sdk_class, config)
+
+
+def test_a_deselected_property_takes_the_sdk_path(capsys: pytest.CaptureFixture[str]) -> None:
+    """With a property deselected the SDK's own method runs and drops it."""
+    tap, _ = make_tap()
+    catalog = tap.catalog_dict
+    for item in catalog["streams"][0]["metadata"]:
+        item["metadata"]["selected"] = item["breadcrumb"] != ["properties", "note"]
+    tap, stream = make_tap([{"id": 1, "note": "secret", "when": None}], catalog=catalog)
+    assert not stream._sdk_path_is_a_loop()
+    capsys.readouterr()
+    tap.sync_all()
+    (record,) = [m["record"] for m in messages(capsys) if m["type"] == "RECORD"]
+    assert record == {"id": 1, "when": None}
+
+
+def test_moves_bookmark_keeps_rows_below_the_bookmark_from_it() -> None:
+    """``_increment_stream_state``: the SDK's sort check fails on a lower id unless we veto."""
+    state = {"bookmarks": {"rows": {"replication_key": "id", "replication_key_value": 5}}}
+    rows = [{"id": 6}, {"id": 3}, {"id": 7}]
+    tap, stream = make_tap(rows, state=state)
+    with pytest.raises(InvalidStreamSortException):
+        tap.sync_all()
+    tap, stream = make_tap(rows, state=state)
+    stream.kept_back = {3}
+    tap.sync_all()
+    assert stream.stream_state["replication_key_value"] == 7
+
+
+def test_state_is_written_only_when_marked_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    """``state_manager.is_flushed`` is what ``_write_state_message`` goes by."""
+    _, stream = make_tap()
+    capsys.readouterr()
+    stream.mark_state_changed()
+    stream.write_state_if_changed()
+    stream.write_state_if_changed()
+    assert [m["type"] for m in messages(capsys)] == ["STATE"]
