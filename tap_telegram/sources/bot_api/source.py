@@ -34,7 +34,7 @@ from typing import Any
 from tap_telegram.errors import ChatError, ConfigError
 from tap_telegram.sources.base import MessageQuery, Record, Source, label_for
 from tap_telegram.sources.bot_api.http import DEFAULT_URL, BotApiClient, BotApiError
-from tap_telegram.sources.bot_api.mapping import (
+from tap_telegram.sources.bot_api.mapping.messages import (
     MESSAGE_UPDATES,
     map_chat,
     map_message,
