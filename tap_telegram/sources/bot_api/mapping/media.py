@@ -157,4 +157,3 @@ def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | 
     media = empty_media(field) if reader is None else reader(message[field])
     build.set_flags(media, spoiler=message.get("has_media_spoiler"))
     return str(media["kind"]), media
-

@@ -72,6 +72,7 @@ ACTIONS = {
     "boost_added": "boost_apply",
 }
 
+
 def unix(value: Any) -> dt.datetime | None:
     """A Bot API ``date`` (Unix seconds) as an aware UTC datetime."""
     if value is None:

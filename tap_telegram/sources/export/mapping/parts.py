@@ -351,13 +351,15 @@ def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | 
     """
     if message.keys().isdisjoint(MEDIA_MARKERS):
         return None, None
-    reader = next(read for key, read in MEDIA_READERS if key in message)
-    media = build.set_flags(
-        reader(message),
-        spoiler=opt_bool(message, "media_spoiler"),
-        ttl_seconds=opt_int(message, "self_destruct_period_seconds"),
-    )
-    return str(media["kind"]), media
+    for key, read in MEDIA_READERS:
+        if key in message:
+            media = build.set_flags(
+                read(message),
+                spoiler=opt_bool(message, "media_spoiler"),
+                ttl_seconds=opt_int(message, "self_destruct_period_seconds"),
+            )
+            return str(media["kind"]), media
+    return None, None  # unreachable: a marker is present
 
 
 def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
