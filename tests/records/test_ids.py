@@ -7,6 +7,7 @@ from telethon import utils
 from telethon.tl import types
 
 from tap_telegram.records.ids import marked_id, split_marked_id
+from tap_telegram.sources.mtproto.mapping.messages import peer_id, peer_type
 
 #: Bare ids at the edges Telegram uses: the smallest, 32-bit limits, the largest
 #: chat/channel id Telethon treats as bare (10 digits), 64-bit-era user ids.
@@ -44,6 +45,26 @@ def test_marked_id_agrees_with_telethon(kind, bare, peer):
 )
 def test_entities_too(kind, entity):
     assert marked_id(kind, entity.id) == utils.get_peer_id(entity)
+
+
+@pytest.mark.parametrize(
+    "peer",
+    [
+        types.PeerUser(2**40),
+        types.PeerChat(9_999_999_999),
+        types.PeerChannel(1),
+        types.UserEmpty(id=5),
+        types.ChatForbidden(id=6, title="gone"),
+        types.ChatEmpty(id=7),
+        types.ChannelForbidden(id=8, access_hash=1, title="gone"),
+        types.InputPeerChannel(channel_id=9, access_hash=1),
+    ],
+    ids=lambda peer: type(peer).__name__,
+)
+def test_the_mtproto_mapper_maps_every_peer_like_telethon(peer):
+    assert peer_id(peer) == utils.get_peer_id(peer)
+    if not type(peer).__name__.startswith("Input"):
+        assert peer_type(peer) == split_marked_id(peer_id(peer))[0]
 
 
 @pytest.mark.parametrize("marked", [0, 1, -1, -(10**12) + 1, -(10**12), -(10**12) - 1])
