@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-from tap_telegram.records.schemas import CHAT_TYPES
+from tap_telegram.records.constants import CHAT_TYPES, FILE_KINDS
 from tap_telegram.sources import SOURCES
-from tap_telegram.sources.mtproto.download import FILE_KINDS
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(

@@ -1,17 +1,18 @@
-"""Record schemas shared by every source.
+"""Record schemas shared by every source: the keys and types of each stream's records.
 
 One module so that the MTProto, export and Bot API sources cannot drift apart: a
-source's mapping functions build dicts with exactly these keys, and the streams in
-``streams.py`` only point at the schemas defined here. Nested object types used in
-more than one place (peers, entities, reactions) are defined once and reused, as in
-MeltanoLabs/tap-github's ``schema_objects``.
+source's mapping functions build dicts with exactly these keys, and the Singer streams
+only point at the schemas defined here. Nested object types used in more than one
+place (peers, entities, reactions) are defined once and reused, as in
+MeltanoLabs/tap-github's ``schema_objects``. The names a value may take live in
+:mod:`.constants`, the builders of nested objects in :mod:`.builders` and
+:mod:`.media`, marked ids in :mod:`.ids`.
 
 Conventions every source follows:
 
-* Chat and peer ids are *marked* ids as Telethon's ``utils.get_peer_id`` returns
-  them: users positive, basic groups ``-id``, channels and supergroups
-  ``-(10**12 + id)`` (e.g. ``-1001234567890``). The same chat therefore has the same
-  ``chat_id`` whichever source read it.
+* Chat and peer ids are *marked* ids (:mod:`.ids`): users positive, basic groups
+  ``-id``, channels and supergroups ``-(10**12 + id)`` (e.g. ``-1001234567890``). The
+  same chat therefore has the same ``chat_id`` whichever source read it.
 * Datetimes are timezone-aware UTC ``datetime`` objects.
 * Optional values are ``None`` rather than missing keys: every record carries every
   key of its schema, so CSV columns are stable.
@@ -21,20 +22,11 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-#: Kinds of chat the tap knows. ``user`` is a private (one-to-one) chat.
-CHAT_TYPES = ("user", "group", "supergroup", "channel")
-
-#: Id of the General topic every forum has (``topic_id`` of messages outside topics).
-GENERAL_TOPIC_ID = 1
-
-#: Kinds of message sender.
-SENDER_TYPES = ("user", "chat", "channel")
-
 ENTITY = th.ObjectType(
-    th.Property("type", th.StringType, description="bold, italic, url, text_link, mention, ..."),
+    th.Property("type", th.StringType, description="bold, italic, url, text_url, mention, ..."),
     th.Property("offset", th.IntegerType, description="Start, in UTF-16 code units."),
     th.Property("length", th.IntegerType, description="Length, in UTF-16 code units."),
-    th.Property("url", th.StringType, description="Target of a text_link."),
+    th.Property("url", th.StringType, description="Target of a text_url."),
     th.Property("user_id", th.IntegerType, description="User of a mention_name."),
     th.Property("language", th.StringType, description="Language of a pre block."),
     th.Property("custom_emoji_id", th.StringType, description="Id of a custom emoji."),
@@ -208,9 +200,6 @@ TOPIC_SCHEMA = th.PropertiesList(
     th.Property("pinned", th.BooleanType),
     th.Property("hidden", th.BooleanType, description="General topic hidden."),
 ).to_dict()
-
-#: Roles of the ``participants`` stream.
-PARTICIPANT_ROLES = ("creator", "admin", "member", "restricted", "banned", "left")
 
 PARTICIPANT_SCHEMA = th.PropertiesList(
     th.Property("chat_id", th.IntegerType, required=True, description="Marked id of the chat."),

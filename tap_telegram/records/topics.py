@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tap_telegram.records.schemas import GENERAL_TOPIC_ID, TOPIC_KEYS
+from tap_telegram.records.constants import GENERAL_TOPIC_ID
+from tap_telegram.records.schemas import TOPIC_KEYS
 
 
 def general_topic(chat_id: int) -> dict[str, Any]:

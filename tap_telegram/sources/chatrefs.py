@@ -18,15 +18,13 @@ import re
 from typing import Literal
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.records.constants import CHANNEL_MARK
 
 RefKind = Literal["id", "username", "invite"]
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _LINK = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?P<path>.+)$")
 _RESOLVE = re.compile(r"^tg://resolve\?domain=(?P<name>[A-Za-z0-9_]+)")
-
-#: Marked channel ids are ``-(CHANNEL_MARK + channel_id)``.
-CHANNEL_MARK = 10**12
 
 
 @dataclasses.dataclass(frozen=True)

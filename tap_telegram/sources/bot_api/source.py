@@ -38,7 +38,7 @@ from tap_telegram.sources.base import (
     label_for,
 )
 from tap_telegram.sources.bot_api.http import DEFAULT_URL, BotApiClient, BotApiError
-from tap_telegram.sources.bot_api.mapping import (
+from tap_telegram.sources.bot_api.mapping.messages import (
     MESSAGE_UPDATES,
     map_chat,
     map_message,

@@ -33,7 +33,7 @@ from contextlib import ExitStack, closing
 from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError, ExportFormatError
-from tap_telegram.records.schemas import CHAT_TYPES as TAP_CHAT_TYPES
+from tap_telegram.records.constants import CHAT_TYPES as TAP_CHAT_TYPES
 from tap_telegram.records.topics import general_topic, topic_from_message
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.chatrefs import parse_chat_ref

@@ -18,7 +18,7 @@ from telethon import TelegramClient, errors, functions, utils
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError, ConfigError
-from tap_telegram.records.schemas import CHAT_TYPES
+from tap_telegram.records.constants import CHAT_TYPES
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller

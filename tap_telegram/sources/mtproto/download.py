@@ -32,12 +32,11 @@ from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.records.constants import FILE_KINDS
 from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 
-#: Media kinds that have a file to download (``media_kinds`` picks among them).
-FILE_KINDS = ("photo", "document", "video", "video_note", "animation", "voice", "audio", "sticker")
 #: Seconds between download progress lines.
 PROGRESS_EVERY = 15.0
 

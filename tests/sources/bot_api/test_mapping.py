@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tap_telegram.records.schemas import CHAT_KEYS, MESSAGE_KEYS, USER_KEYS
-from tap_telegram.sources.bot_api.mapping import (
+from tap_telegram.sources.bot_api.mapping.messages import (
     map_chat,
     map_message,
     map_user,
@@ -169,7 +169,11 @@ def test_poll_venue_live_location_contact_dice():
         "allows_multiple_answers": False,
     }
     media = map_message(message(GROUP, 1, "", poll=poll))["media"]
-    assert media["answers"] == [{"text": "Yes", "voters": 3}, {"text": "No", "voters": 1}]
+    # A bot never votes and is not told who did: ``chosen`` is unknown, but present.
+    assert media["answers"] == [
+        {"text": "Yes", "voters": 3, "chosen": None},
+        {"text": "No", "voters": 1, "chosen": None},
+    ]
     assert (media["total_voters"], media["quiz"], media["question"]) == (4, False, "Lunch?")
     location = {"latitude": 52.5, "longitude": 13.4}
     venue = {"location": location, "title": "Cafe", "address": "Main St 1"}

@@ -18,6 +18,10 @@ either source:
   (``link`` → ``url``, ``text_link`` → ``text_url``, ``strikethrough`` → ``strike``);
 * media kinds and service action types use the MTProto mapper's names
   (:mod:`tap_telegram.sources.export.mapping.parts`).
+
+The names are those of :mod:`tap_telegram.records.constants`, nested objects are
+spelled by :mod:`tap_telegram.records.builders`, and marked ids come from
+:mod:`tap_telegram.records.ids`; this module only reads and checks the export's fields.
 """
 
 from __future__ import annotations
@@ -28,14 +32,9 @@ from array import array
 from collections.abc import Mapping
 from typing import Any
 
-from tap_telegram.records.schemas import (
-    GENERAL_TOPIC_ID,
-    MESSAGE_KEYS,
-    empty_chat,
-    empty_message,
-    empty_user,
-)
-from tap_telegram.sources.chatrefs import CHANNEL_MARK
+from tap_telegram.records import builders, ids
+from tap_telegram.records.constants import CHAT_PEER_TYPES, GENERAL_TOPIC_ID, UTC
+from tap_telegram.records.schemas import MESSAGE_KEYS, empty_chat, empty_message, empty_user
 from tap_telegram.sources.export.mapping.parts import (
     MessageShapeError,
     describe,
@@ -47,10 +46,8 @@ from tap_telegram.sources.export.mapping.parts import (
     service_reply_to,
 )
 
-UTC = dt.timezone.utc
-
 #: Export chat ``type`` → the tap's chat type. Other values are unknown to this tap.
-CHAT_TYPES = {
+EXPORT_CHAT_TYPES = {
     "personal_chat": "user",
     "bot_chat": "user",
     "saved_messages": "user",
@@ -62,8 +59,8 @@ CHAT_TYPES = {
     "public_channel": "channel",
 }
 
-#: Export entity type → MTProto entity name (snake case); ``plain`` is no entity.
-ENTITY_TYPES = {"link": "url", "text_link": "text_url", "strikethrough": "strike"}
+#: Export entity type → the tap's entity type where they differ; ``plain`` is no entity.
+EXPORT_ENTITY_TYPES = {"link": "url", "text_link": "text_url", "strikethrough": "strike"}
 
 #: Where the ``via_bot`` username goes once the shared schema has a column for it.
 #: The export has only ``"@name"``, not the bot's id, so ``via_bot_id`` stays ``None``.
@@ -72,14 +69,8 @@ VIA_BOT_KEY = "via_bot_username"
 
 def marked_chat_id(export_type: str, bare_id: int) -> int | None:
     """The marked id of an export chat, or ``None`` for an unknown chat type."""
-    kind = CHAT_TYPES.get(export_type)
-    if kind == "user":
-        return bare_id
-    if kind == "group":
-        return -bare_id
-    if kind in ("supergroup", "channel"):
-        return -(CHANNEL_MARK + bare_id)
-    return None
+    kind = EXPORT_CHAT_TYPES.get(export_type)
+    return None if kind is None else ids.marked_id(CHAT_PEER_TYPES[kind], bare_id)
 
 
 def map_chat(
@@ -94,7 +85,7 @@ def map_chat(
     marked = marked_chat_id(export_type, bare_id)
     if marked is None:
         raise MessageShapeError(f"unknown chat type {export_type!r}")
-    kind = CHAT_TYPES[export_type]
+    kind = EXPORT_CHAT_TYPES[export_type]
     record = empty_chat(marked)
     title = name if name is not None else (self_name if export_type == "saved_messages" else None)
     record.update(
@@ -113,16 +104,11 @@ def parse_peer(value: Any, key: str) -> tuple[int, str]:
     ``"channel7"`` → ``(-1000000000007, "channel")``.
     """
     if type(value) is str:
-        for prefix in ("user", "channel", "chat"):
+        for prefix in ("user", "channel", "chat"):  # the peer kinds; "channel" before "chat"
             if value.startswith(prefix):
                 digits = value[len(prefix) :]
                 if digits.isascii() and digits.isdigit() and len(digits) < 19:
-                    bare = int(digits)
-                    if prefix == "user":
-                        return bare, "user"
-                    if prefix == "chat":
-                        return -bare, "chat"
-                    return -(CHANNEL_MARK + bare), "channel"
+                    return ids.marked_id(prefix, int(digits)), prefix
                 break
     raise MessageShapeError(
         f"'{key}' should look like user123, chat123 or channel123, not {_show(value)}"
@@ -154,19 +140,20 @@ def utf16_len(text: str) -> int:
 
 
 def _entity(kind: str, offset: int, length: int, part: Mapping[str, Any]) -> dict[str, Any]:
-    kind = ENTITY_TYPES.get(kind, kind)
+    """An entity from a text part; only the field of its own type is read (and checked)."""
+    kind = EXPORT_ENTITY_TYPES.get(kind, kind)
     custom = part.get("document_id") if kind == "custom_emoji" else None
     if custom is not None and type(custom) not in (str, int):
         raise MessageShapeError(f"'document_id' should be a string, not {describe(custom)}")
-    return {
-        "type": kind,
-        "offset": offset,
-        "length": length,
-        "url": opt_str(part, "href") if kind == "text_url" else None,
-        "user_id": opt_int(part, "user_id") if kind == "mention_name" else None,
-        "language": (opt_str(part, "language") or None) if kind == "pre" else None,
-        "custom_emoji_id": None if custom is None else str(custom),
-    }
+    return builders.entity(
+        kind,
+        offset,
+        length,
+        url=opt_str(part, "href") if kind == "text_url" else None,
+        user_id=opt_int(part, "user_id") if kind == "mention_name" else None,
+        language=opt_str(part, "language") if kind == "pre" else None,
+        custom_emoji_id=custom,
+    )
 
 
 def map_text(text: Any, parts: Any) -> tuple[str, list[dict[str, Any]] | None]:
@@ -222,21 +209,16 @@ def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
         kind = opt_str(reaction, "type") or ("emoji" if "emoji" in reaction else None)
         count = opt_int(reaction, "count")
         if kind == "emoji":
-            out.append(
-                {"emoji": opt_str(reaction, "emoji"), "custom_emoji_id": None, "paid": False}
-            )
+            out.append(builders.reaction(count, emoji=opt_str(reaction, "emoji")))
         elif kind == "custom_emoji":
             document = reaction.get("document_id")
             if type(document) not in (str, int):
                 raise MessageShapeError(
                     f"a custom emoji reaction's 'document_id' is {describe(document)}"
                 )
-            out.append({"emoji": None, "custom_emoji_id": str(document), "paid": False})
+            out.append(builders.reaction(count, custom_emoji_id=document))
         elif kind == "paid":
-            out.append({"emoji": None, "custom_emoji_id": None, "paid": True})
-        else:
-            continue
-        out[-1]["count"] = count
+            out.append(builders.reaction(count, paid=True))
     return out or None
 
 
@@ -252,14 +234,9 @@ def map_forward(message: Mapping[str, Any]) -> dict[str, Any] | None:
     from_id = from_type = None
     if message.get("forwarded_from_id") is not None:
         from_id, from_type = parse_peer(message["forwarded_from_id"], "forwarded_from_id")
-    return {
-        "from_id": from_id,
-        "from_type": from_type,
-        "from_name": opt_str(message, "forwarded_from"),
-        "date": None,
-        "channel_post": None,
-        "post_author": None,
-    }
+    return builders.forward(
+        from_id=from_id, from_type=from_type, from_name=opt_str(message, "forwarded_from")
+    )
 
 
 class ThreadIndex:

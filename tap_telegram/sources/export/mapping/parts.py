@@ -9,19 +9,22 @@ below: a wrong type raises :class:`MessageShapeError` naming the key instead of 
 Field names follow tdesktop's writer, Telegram/SourceFiles/export/output/
 export_output_json.cpp (``SerializeMessage``): one media kind per message, written as
 ``photo`` / ``file`` + ``media_type`` / ``contact_information`` / ``location_information``
-/ ``poll`` / ... Media kinds and action types are renamed to the names the MTProto
-mapper uses, so both sources fill ``media_type`` and ``action.type`` alike.
+/ ``poll`` / ... Media kinds and action types are renamed to the tap's names
+(:mod:`tap_telegram.records.constants`, MTProto's), so every source fills
+``media_type`` and ``action.type`` alike; the media objects themselves are built by
+:mod:`tap_telegram.records.media`, one small reader per media kind below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from tap_telegram.records.schemas import MEDIA_KEYS, empty_media
+from tap_telegram.records import builders
+from tap_telegram.records import media as build
 
-#: ``media_type`` of a ``file`` → the MTProto mapper's kind.
-FILE_KINDS = {
+#: ``media_type`` of a ``file`` → the tap's media kind (no ``media_type``: a document).
+EXPORT_MEDIA_TYPES = {
     "sticker": "sticker",
     "video_message": "video_note",
     "voice_message": "voice",
@@ -30,9 +33,9 @@ FILE_KINDS = {
     "audio_file": "audio",
 }
 
-#: Export action names → MTProto ``MessageAction*`` names in snake case. Actions not
-#: listed keep the export's own (already snake case) name.
-ACTION_TYPES = {
+#: Export action names → the tap's action types (``MessageAction*`` in snake case).
+#: Actions not listed keep the export's own (already snake case) name.
+EXPORT_ACTION_TYPES = {
     "create_group": "chat_create",
     "edit_group_title": "chat_edit_title",
     "edit_group_photo": "chat_edit_photo",
@@ -188,10 +191,6 @@ def plain_text(value: Any, key: str) -> str | None:
     return "".join(pieces)
 
 
-def _base(kind: str) -> dict[str, Any]:
-    return empty_media(kind)
-
-
 def _file_path(message: Mapping[str, Any], key: str) -> str | None:
     """Relative path of a file inside the export folder; ``None`` when not exported.
 
@@ -202,20 +201,30 @@ def _file_path(message: Mapping[str, Any], key: str) -> str | None:
     return None if not path or path.startswith("(") else path
 
 
-def _geo(message: Mapping[str, Any]) -> dict[str, Any]:
+def _point(message: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """(latitude, longitude) of ``location_information`` (``null`` when not valid)."""
     point = opt_object(message, "location_information") or {}
-    return {"latitude": opt_number(point, "latitude"), "longitude": opt_number(point, "longitude")}
+    return opt_number(point, "latitude"), opt_number(point, "longitude")
+
+
+def _photo(message: Mapping[str, Any]) -> dict[str, Any]:
+    return build.photo(
+        size=opt_int(message, "photo_file_size"),
+        width=opt_int(message, "width"),
+        height=opt_int(message, "height"),
+        path=_file_path(message, "photo"),
+    )
 
 
 def _document(message: Mapping[str, Any]) -> dict[str, Any]:
     export_kind = opt_str(message, "media_type")
-    kind = FILE_KINDS.get(export_kind, export_kind) if export_kind else "document"
-    media = _base(kind)
+    kind = EXPORT_MEDIA_TYPES.get(export_kind, export_kind) if export_kind else "document"
     path = _file_path(message, "file")
     name = opt_str(message, "file_name")
     if name is None and path:
         name = path.rsplit("/", 1)[-1]
-    media.update(
+    return build.document(
+        kind,
         mime_type=opt_str(message, "mime_type"),
         size=opt_int(message, "file_size"),
         file_name=name,
@@ -227,119 +236,130 @@ def _document(message: Mapping[str, Any]) -> dict[str, Any]:
         emoji=opt_str(message, "sticker_emoji"),
         path=path,
     )
-    return media
 
 
-def _poll(poll: Mapping[str, Any]) -> dict[str, Any]:
-    media = _base("poll")
+def _contact(message: Mapping[str, Any]) -> dict[str, Any]:
+    contact = opt_object(message, "contact_information") or {}
+    return build.contact(
+        opt_str(contact, "first_name"),
+        opt_str(contact, "last_name"),
+        opt_str(contact, "phone_number"),
+    )
+
+
+def _venue(message: Mapping[str, Any]) -> dict[str, Any]:
+    latitude, longitude = _point(message)
+    title = opt_str(message, "place_name")
+    return build.venue(latitude, longitude, title, opt_str(message, "address"))
+
+
+def _location(message: Mapping[str, Any]) -> dict[str, Any]:
+    period = opt_int(message, "live_location_period_seconds")
+    if period:
+        return build.live_location(*_point(message), period)
+    return build.geo(*_point(message))
+
+
+def _game(message: Mapping[str, Any]) -> dict[str, Any]:
+    title, url = opt_str(message, "game_title"), opt_str(message, "game_link")
+    return build.game(title, opt_str(message, "game_description"), url=url)
+
+
+def _poll(message: Mapping[str, Any]) -> dict[str, Any]:
+    poll = opt_object(message, "poll") or {}
     question = plain_text(poll.get("question"), "poll.question")
     answers = []
     for answer in opt_list(poll, "answers") or []:
         if type(answer) is not dict:
             raise MessageShapeError(f"'poll.answers' has an entry that is {describe(answer)}")
         answers.append(
-            {
-                "text": plain_text(answer.get("text"), "poll.answers.text"),
-                "voters": opt_int(answer, "voters"),
-                "chosen": opt_bool(answer, "chosen"),
-            }
+            build.poll_answer(
+                plain_text(answer.get("text"), "poll.answers.text"),
+                opt_int(answer, "voters"),
+                opt_bool(answer, "chosen"),
+            )
         )
-    media.update(
-        title=question,
-        question=question,
-        answers=answers,
+    return build.poll(
+        question,
+        answers,
         total_voters=opt_int(poll, "total_voters"),
         closed=opt_bool(poll, "closed"),
-        quiz=None,
-        multiple_choice=None,
     )
-    return media
+
+
+def _invoice(message: Mapping[str, Any]) -> dict[str, Any]:
+    invoice = opt_object(message, "invoice_information") or {}
+    return build.invoice(
+        opt_str(invoice, "title"),
+        opt_str(invoice, "description"),
+        opt_int(invoice, "amount"),
+        opt_str(invoice, "currency"),
+        opt_int(invoice, "receipt_message_id"),
+    )
+
+
+def _to_do(message: Mapping[str, Any]) -> dict[str, Any]:
+    todo = opt_object(message, "todo_list") or {}
+    title = plain_text(todo.get("title"), "todo_list.title")
+    return build.to_do(
+        title,
+        [
+            plain_text(item.get("text"), "todo_list.answers.text") if type(item) is dict else None
+            for item in opt_list(todo, "answers") or []
+        ],
+    )
+
+
+def _giveaway(message: Mapping[str, Any]) -> dict[str, Any]:
+    return build.with_extras("giveaway", opt_object(message, "giveaway_information"))
+
+
+def _giveaway_results(message: Mapping[str, Any]) -> dict[str, Any]:
+    return build.with_extras("giveaway_results", opt_object(message, "giveaway_results"))
+
+
+def _paid_media(message: Mapping[str, Any]) -> dict[str, Any]:
+    return build.paid_media(opt_int(message, "paid_stars_amount"))
+
+
+#: The key that marks each media kind → its reader, in the order tdesktop writes them:
+#: the first key present wins (a message has at most one kind).
+MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]], ...] = (
+    ("photo", _photo),
+    ("file", _document),
+    ("contact_information", _contact),
+    ("place_name", _venue),
+    ("address", _venue),
+    ("location_information", _location),
+    ("game_title", _game),
+    ("poll", _poll),
+    ("invoice_information", _invoice),
+    ("todo_list", _to_do),
+    ("giveaway_information", _giveaway),
+    ("giveaway_results", _giveaway_results),
+    ("paid_stars_amount", _paid_media),
+)
+#: Any of these keys means the message has media (a quick test for most messages).
+MEDIA_MARKERS = frozenset(key for key, _ in MEDIA_READERS)
 
 
 def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
     """``(media_type, media)`` of a regular message; ``(None, None)`` without media.
 
-    Checked in the order tdesktop writes them; a message has at most one kind. The
-    export has no media ids, so ``media.id`` stays ``None``; ``path`` (extra key) is
-    the file's place inside the export folder when the file was exported.
+    The export has no media ids, so ``media.id`` stays ``None``; ``path`` is the
+    file's place inside the export folder when the file was exported.
     """
-    media: dict[str, Any]
-    if "photo" in message:
-        media = _base("photo")
-        media.update(
-            mime_type="image/jpeg",
-            size=opt_int(message, "photo_file_size"),
-            width=opt_int(message, "width"),
-            height=opt_int(message, "height"),
-            path=_file_path(message, "photo"),
-        )
-    elif "file" in message:
-        media = _document(message)
-    elif "contact_information" in message:
-        contact = opt_object(message, "contact_information") or {}
-        media = _base("contact")
-        media.update(
-            first_name=opt_str(contact, "first_name"),
-            last_name=opt_str(contact, "last_name"),
-            phone_number=opt_str(contact, "phone_number"),
-            user_id=None,
-        )
-    elif "place_name" in message or "address" in message:
-        media = _base("venue")
-        media.update(_geo(message), title=opt_str(message, "place_name"))
-        media["address"] = opt_str(message, "address")
-    elif "location_information" in message:
-        period = opt_int(message, "live_location_period_seconds")
-        media = _base("geo_live" if period else "geo")
-        media.update(_geo(message))
-        if period:
-            media["period"] = period
-    elif "game_title" in message:
-        media = _base("game")
-        media.update(title=opt_str(message, "game_title"), url=opt_str(message, "game_link"))
-        media["description"] = opt_str(message, "game_description")
-    elif "poll" in message:
-        media = _poll(opt_object(message, "poll") or {})
-    elif "invoice_information" in message:
-        invoice = opt_object(message, "invoice_information") or {}
-        media = _base("invoice")
-        media.update(
-            title=opt_str(invoice, "title"),
-            description=opt_str(invoice, "description"),
-            amount=opt_int(invoice, "amount"),
-            currency=opt_str(invoice, "currency"),
-            receipt_message_id=opt_int(invoice, "receipt_message_id"),
-        )
-    elif "todo_list" in message:
-        todo = opt_object(message, "todo_list") or {}
-        media = _base("todo")
-        media["title"] = plain_text(todo.get("title"), "todo_list.title")
-        media["items"] = [
-            plain_text(item.get("text"), "todo_list.answers.text") if type(item) is dict else None
-            for item in opt_list(todo, "answers") or []
-        ]
-    elif "giveaway_information" in message:
-        media = _base("giveaway")
-        media.update(_extras(opt_object(message, "giveaway_information")))
-    elif "giveaway_results" in message:
-        media = _base("giveaway_results")
-        media.update(_extras(opt_object(message, "giveaway_results")))
-    elif "paid_stars_amount" in message:
-        media = _base("paid_media")
-        media["stars"] = opt_int(message, "paid_stars_amount")
-    else:
+    if message.keys().isdisjoint(MEDIA_MARKERS):
         return None, None
-    if opt_bool(message, "media_spoiler"):
-        media["spoiler"] = True
-    ttl = opt_int(message, "self_destruct_period_seconds")
-    if ttl:
-        media["ttl_seconds"] = ttl
-    return str(media["kind"]), media
-
-
-def _extras(data: Mapping[str, Any] | None) -> dict[str, Any]:
-    """An object's fields as media extras, never overwriting the fixed media keys."""
-    return {key: value for key, value in (data or {}).items() if key not in MEDIA_KEYS}
+    for key, read in MEDIA_READERS:
+        if key in message:
+            media = build.set_flags(
+                read(message),
+                spoiler=opt_bool(message, "media_spoiler"),
+                ttl_seconds=opt_int(message, "self_destruct_period_seconds"),
+            )
+            return str(media["kind"]), media
+    return None, None  # unreachable: a marker is present
 
 
 def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -354,11 +374,11 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
     if name is None:
         kind = "custom_action" if "information_text" in message else "unknown"
     else:
-        kind = ACTION_TYPES.get(name, name)
+        kind = EXPORT_ACTION_TYPES.get(name, name)
         details["export_action"] = name
     if name == "set_same_chat_wallpaper":
         details["same"] = True
-    return {"type": kind, "details": details}
+    return builders.action(kind, details)
 
 
 def service_reply_to(message: Mapping[str, Any]) -> int | None:

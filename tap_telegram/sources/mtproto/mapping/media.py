@@ -1,18 +1,24 @@
 """Pure functions from Telethon media objects to the ``media`` record field.
 
 Split from :mod:`tap_telegram.sources.mtproto.mapping.messages` because media kinds are many; the
-message mapper calls :func:`map_media` and nothing else from here.
+message mapper calls :func:`map_media` and nothing else from here. Each ``MessageMedia*``
+class has one small function in :data:`MEDIA_MAPPERS` that reads the TL object and
+hands plain values to a builder of :mod:`tap_telegram.records.media`, which spells the
+record; a class without one keeps just its kind.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from telethon.tl import types
 from telethon.tl.tlobject import TLObject
 
+from tap_telegram.records import media as build
+from tap_telegram.records.constants import UTC
 from tap_telegram.records.schemas import empty_media
 
 
@@ -29,7 +35,7 @@ def tl_to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [tl_to_json(item) for item in value]
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return aware.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
@@ -41,10 +47,6 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return getattr(value, "text", value) if not isinstance(value, str) else value
-
-
-def _base(kind: str) -> dict[str, Any]:
-    return empty_media(kind)
 
 
 def _largest_photo_size(photo: Any) -> tuple[int | None, int | None, int | None]:
@@ -82,124 +84,158 @@ def _document_kind(document: Any) -> str:
     return "document"
 
 
-def _document(document: Any) -> dict[str, Any]:
-    media = _base(_document_kind(document))
-    media.update(id=str(document.id), mime_type=document.mime_type, size=document.size)
+def _document_fields(document: Any) -> dict[str, Any]:
+    """The builder arguments a document's attributes give (a later attribute wins)."""
+    fields: dict[str, Any] = {}
     for attr in document.attributes or []:
         if isinstance(attr, types.DocumentAttributeFilename):
-            media["file_name"] = attr.file_name
+            fields["file_name"] = attr.file_name
         elif isinstance(attr, (types.DocumentAttributeVideo, types.DocumentAttributeAudio)):
-            media["duration"] = attr.duration
+            fields["duration"] = attr.duration
             if isinstance(attr, types.DocumentAttributeVideo):
-                media["width"], media["height"] = attr.w, attr.h
+                fields["width"], fields["height"] = attr.w, attr.h
             else:
-                media["title"], media["performer"] = attr.title, attr.performer
+                fields["title"], fields["performer"] = attr.title, attr.performer
         elif isinstance(attr, types.DocumentAttributeImageSize):
-            media["width"], media["height"] = attr.w, attr.h
+            fields["width"], fields["height"] = attr.w, attr.h
         elif isinstance(attr, (types.DocumentAttributeSticker, types.DocumentAttributeCustomEmoji)):
-            media["emoji"] = attr.alt or None
-    return media
+            fields["emoji"] = attr.alt or None
+    return fields
+
+
+def _photo(media: types.MessageMediaPhoto) -> dict[str, Any]:
+    if not isinstance(media.photo, types.Photo):  # PhotoEmpty: expired or removed
+        out = empty_media("photo")
+    else:
+        width, height, nbytes = _largest_photo_size(media.photo)
+        out = build.photo(photo_id=media.photo.id, width=width, height=height, size=nbytes)
+    return build.set_flags(out, spoiler=media.spoiler, ttl_seconds=media.ttl_seconds)
+
+
+def _document(media: types.MessageMediaDocument) -> dict[str, Any]:
+    document = media.document
+    if not isinstance(document, types.Document):  # DocumentEmpty
+        out = empty_media("document")
+    else:
+        out = build.document(
+            _document_kind(document),
+            file_id=document.id,
+            mime_type=document.mime_type,
+            size=document.size,
+            **_document_fields(document),
+        )
+    return build.set_flags(out, spoiler=media.spoiler, ttl_seconds=media.ttl_seconds)
 
 
 def _poll(media: types.MessageMediaPoll) -> dict[str, Any]:
-    out = _base("poll")
     poll = media.poll
     voters, chosen = {}, {}
     results = media.results
     for item in (results.results if results and results.results else []) or []:
         voters[bytes(item.option)] = item.voters
         chosen[bytes(item.option)] = bool(item.chosen)
-    out.update(
-        id=str(poll.id),
-        title=_text(poll.question),
-        question=_text(poll.question),
-        answers=[
-            {
-                "text": _text(answer.text),
-                "voters": voters.get(bytes(answer.option)),
-                "chosen": chosen.get(bytes(answer.option)),
-            }
+    return build.poll(
+        _text(poll.question),
+        (
+            build.poll_answer(
+                _text(answer.text),
+                voters.get(bytes(answer.option)),
+                chosen.get(bytes(answer.option)),
+            )
             for answer in poll.answers
-        ],
+        ),
+        poll_id=poll.id,
         total_voters=results.total_voters if results else None,
         closed=bool(poll.closed),
         quiz=bool(poll.quiz),
         multiple_choice=bool(poll.multiple_choice),
     )
-    return out
+
+
+def _point(geo: Any) -> tuple[float | None, float | None]:
+    """(latitude, longitude) of a GeoPoint; ``(None, None)`` for GeoPointEmpty."""
+    if isinstance(geo, types.GeoPoint):
+        return geo.lat, geo.long
+    return None, None
+
+
+def _geo(media: types.MessageMediaGeo) -> dict[str, Any]:
+    return build.geo(*_point(media.geo))
+
+
+def _geo_live(media: types.MessageMediaGeoLive) -> dict[str, Any]:
+    return build.live_location(*_point(media.geo), media.period)
+
+
+def _venue(media: types.MessageMediaVenue) -> dict[str, Any]:
+    return build.venue(*_point(media.geo), media.title, media.address)
+
+
+def _contact(media: types.MessageMediaContact) -> dict[str, Any]:
+    return build.contact(media.first_name, media.last_name, media.phone_number, media.user_id)
+
+
+def _webpage(media: types.MessageMediaWebPage) -> dict[str, Any]:
+    page = media.webpage
+    if isinstance(page, types.WebPage):
+        return build.webpage(
+            page.url,
+            page_id=page.id,
+            title=page.title,
+            site_name=page.site_name,
+            description=page.description,
+        )
+    return build.webpage(getattr(page, "url", None))  # pending or empty preview
+
+
+def _dice(media: types.MessageMediaDice) -> dict[str, Any]:
+    return build.dice(media.emoticon, media.value)
+
+
+def _game(media: types.MessageMediaGame) -> dict[str, Any]:
+    game = media.game
+    return build.game(game.title, game.description or None, game_id=game.id)
+
+
+def _invoice(media: types.MessageMediaInvoice) -> dict[str, Any]:
+    return build.invoice(
+        media.title, media.description, media.total_amount, media.currency, media.receipt_msg_id
+    )
+
+
+def _to_do(media: types.MessageMediaToDo) -> dict[str, Any]:
+    todo = media.todo
+    return build.to_do(_text(todo.title), (_text(item.title) for item in todo.list))
+
+
+def _paid_media(media: types.MessageMediaPaidMedia) -> dict[str, Any]:
+    return build.paid_media(media.stars_amount)
+
+
+#: ``MessageMedia*`` class → its mapper. TL classes are never subclassed, so the
+#: exact class is the key.
+MEDIA_MAPPERS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    types.MessageMediaPhoto: _photo,
+    types.MessageMediaDocument: _document,
+    types.MessageMediaPoll: _poll,
+    types.MessageMediaGeo: _geo,
+    types.MessageMediaGeoLive: _geo_live,
+    types.MessageMediaVenue: _venue,
+    types.MessageMediaContact: _contact,
+    types.MessageMediaWebPage: _webpage,
+    types.MessageMediaDice: _dice,
+    types.MessageMediaGame: _game,
+    types.MessageMediaInvoice: _invoice,
+    types.MessageMediaToDo: _to_do,
+    types.MessageMediaPaidMedia: _paid_media,
+}
 
 
 def map_media(media: Any) -> tuple[str, dict[str, Any]]:
     """Return ``(media_type, media)`` for any MessageMedia."""
-    if isinstance(media, types.MessageMediaPhoto):
-        out = _base("photo")
-        if isinstance(media.photo, types.Photo):
-            width, height, nbytes = _largest_photo_size(media.photo)
-            out.update(id=str(media.photo.id), width=width, height=height, size=nbytes)
-            out["mime_type"] = "image/jpeg"
-        return "photo", out
-    if isinstance(media, types.MessageMediaDocument):
-        if isinstance(media.document, types.Document):
-            out = _document(media.document)
-            return out["kind"], out
-        return "document", _base("document")
-    if isinstance(media, types.MessageMediaPoll):
-        return "poll", _poll(media)
-    if isinstance(media, types.MessageMediaGeoLive):
-        out = _base("geo_live")
-        out.update(_geo(media.geo), period=media.period)
-        return "geo_live", out
-    if isinstance(media, types.MessageMediaVenue):
-        out = _base("venue")
-        out.update(_geo(media.geo), title=media.title, address=media.address)
-        return "venue", out
-    if isinstance(media, types.MessageMediaGeo):
-        out = _base("geo")
-        out.update(_geo(media.geo))
-        return "geo", out
-    if isinstance(media, types.MessageMediaContact):
-        out = _base("contact")
-        out.update(
-            first_name=media.first_name,
-            last_name=media.last_name,
-            phone_number=media.phone_number,
-            user_id=media.user_id or None,
-        )
-        return "contact", out
-    if isinstance(media, types.MessageMediaWebPage):
-        out = _base("webpage")
-        page = media.webpage
-        if isinstance(page, types.WebPage):
-            out.update(
-                id=str(page.id),
-                url=page.url,
-                title=page.title,
-                site_name=page.site_name,
-                description=page.description,
-            )
-        else:
-            out["url"] = getattr(page, "url", None)
-        return "webpage", out
-    if isinstance(media, types.MessageMediaDice):
-        out = _base("dice")
-        out.update(emoji=media.emoticon, value=media.value)
-        return "dice", out
-    if isinstance(media, types.MessageMediaGame):
-        out = _base("game")
-        out.update(
-            id=str(media.game.id),
-            title=media.game.title,
-            description=media.game.description or None,
-        )
-        return "game", out
-    kind = _kind_name(media)
-    return kind, _base(kind)
-
-
-def _geo(geo: Any) -> dict[str, Any]:
-    if isinstance(geo, types.GeoPoint):
-        return {"latitude": geo.lat, "longitude": geo.long}
-    return {"latitude": None, "longitude": None}
+    mapper = MEDIA_MAPPERS.get(type(media))
+    out = mapper(media) if mapper is not None else empty_media(_kind_name(media))
+    return out["kind"], out
 
 
 def _kind_name(media: Any) -> str:

@@ -3,7 +3,9 @@
 No network and no client here: a history page (``messages.Messages`` and friends)
 carries the messages plus the users and chats they reference, and that is all these
 functions look at. Each record field comes from exactly one function below, so "where
-does ``sender_name`` come from" has a one-hop answer.
+does ``sender_name`` come from" has a one-hop answer. Nested objects (entities,
+reactions, forwards, actions, media) are spelled by the builders of
+:mod:`tap_telegram.records`; marked ids come from :mod:`tap_telegram.records.ids`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
-from tap_telegram.records.schemas import GENERAL_TOPIC_ID, empty_chat, empty_message, empty_user
+from tap_telegram.records import builders, ids
+from tap_telegram.records.constants import GENERAL_TOPIC_ID, UTC
+from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
 from tap_telegram.sources.mtproto.mapping.media import map_media, snake_case, tl_to_json
 
 Entity = types.User | types.Chat | types.Channel | types.ChatForbidden | types.ChannelForbidden
@@ -38,7 +42,7 @@ class PeerIndex:
         for entity in (*users, *chats):
             if isinstance(entity, (types.UserEmpty, types.ChatEmpty)):
                 continue
-            index.entities[utils.get_peer_id(entity)] = entity
+            index.entities[peer_id(entity)] = entity
         return index
 
     def get(self, marked_id: int | None) -> Any | None:
@@ -46,20 +50,52 @@ class PeerIndex:
         return None if marked_id is None else self.entities.get(marked_id)
 
 
+#: Peer and entity classes → (peer kind, attribute holding the bare id).
+PEER_CLASSES: dict[type, tuple[str, str]] = {
+    types.PeerUser: ("user", "user_id"),
+    types.PeerChat: ("chat", "chat_id"),
+    types.PeerChannel: ("channel", "channel_id"),
+    types.User: ("user", "id"),
+    types.UserEmpty: ("user", "id"),
+    types.Chat: ("chat", "id"),
+    types.ChatForbidden: ("chat", "id"),
+    types.ChatEmpty: ("chat", "id"),
+    types.Channel: ("channel", "id"),
+    types.ChannelForbidden: ("channel", "id"),
+}
+
+
+def _peer_class(peer: Any) -> tuple[str, str] | None:
+    """The :data:`PEER_CLASSES` entry of ``peer`` (by exact class first: the fast path)."""
+    known = PEER_CLASSES.get(type(peer))
+    if known is None and peer is not None:
+        known = next((item for cls, item in PEER_CLASSES.items() if isinstance(peer, cls)), None)
+    return known
+
+
 def peer_type(peer: Any) -> str | None:
     """``user``, ``chat`` or ``channel`` for a Peer (or entity); ``None`` for None."""
-    if isinstance(peer, (types.PeerUser, types.User, types.UserEmpty)):
-        return "user"
-    if isinstance(peer, (types.PeerChat, types.Chat, types.ChatForbidden, types.ChatEmpty)):
-        return "chat"
-    if isinstance(peer, (types.PeerChannel, types.Channel, types.ChannelForbidden)):
-        return "channel"
-    return None
+    known = _peer_class(peer)
+    return known[0] if known is not None else None
+
+
+def peer_id(peer: Any) -> int:
+    """The marked id of a Peer or entity.
+
+    Peers and entities go through :func:`tap_telegram.records.ids.marked_id`, the one
+    rule all sources share; anything else Telethon accepts (input peers, dialogs)
+    through Telethon's ``get_peer_id``.
+    """
+    known = _peer_class(peer)
+    if known is None:
+        return int(utils.get_peer_id(peer))
+    kind, attribute = known
+    return ids.marked_id(kind, getattr(peer, attribute))
 
 
 def marked_id(peer: Any) -> int | None:
-    """Telethon's marked id of a Peer or entity (``None`` stays ``None``)."""
-    return None if peer is None else utils.get_peer_id(peer)
+    """:func:`peer_id`, with ``None`` (no peer) staying ``None``."""
+    return None if peer is None else peer_id(peer)
 
 
 def chat_type(entity: Any) -> str:
@@ -102,7 +138,7 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     """Telethon dates are aware UTC already; naive ones are taken as UTC."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def sender_peer(message: Any, chat_peer: Any, self_id: int | None) -> tuple[int | None, str | None]:
@@ -130,18 +166,17 @@ def map_entities(entities: Iterable[Any] | None) -> list[dict[str, Any]] | None:
     out = []
     for entity in entities:
         kind = snake_case(type(entity).__name__.removeprefix("Input").removeprefix("MessageEntity"))
-        user_id = getattr(entity, "user_id", None)
-        custom = getattr(entity, "document_id", None)
+        user_id = getattr(entity, "user_id", None)  # an InputUser on InputMessageEntity*
         out.append(
-            {
-                "type": kind,
-                "offset": entity.offset,
-                "length": entity.length,
-                "url": getattr(entity, "url", None),
-                "user_id": user_id if isinstance(user_id, int) else None,
-                "language": getattr(entity, "language", None) or None,
-                "custom_emoji_id": str(custom) if custom is not None else None,
-            }
+            builders.entity(
+                kind,
+                entity.offset,
+                entity.length,
+                url=getattr(entity, "url", None),
+                user_id=user_id if isinstance(user_id, int) else None,
+                language=getattr(entity, "language", None),
+                custom_emoji_id=getattr(entity, "document_id", None),
+            )
         )
     return out
 
@@ -153,17 +188,14 @@ def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
     out = []
     for result in reactions.results:
         reaction = result.reaction
+        custom = isinstance(reaction, types.ReactionCustomEmoji)
         out.append(
-            {
-                "emoji": getattr(reaction, "emoticon", None),
-                "custom_emoji_id": (
-                    str(reaction.document_id)
-                    if isinstance(reaction, types.ReactionCustomEmoji)
-                    else None
-                ),
-                "paid": type(reaction).__name__ == "ReactionPaid",
-                "count": result.count,
-            }
+            builders.reaction(
+                result.count,
+                emoji=getattr(reaction, "emoticon", None),
+                custom_emoji_id=reaction.document_id if custom else None,
+                paid=type(reaction).__name__ == "ReactionPaid",
+            )
         )
     return out
 
@@ -172,14 +204,14 @@ def map_forward(header: Any) -> dict[str, Any] | None:
     """The ``fwd_from`` header of a forwarded message."""
     if header is None:
         return None
-    return {
-        "from_id": marked_id(header.from_id),
-        "from_type": peer_type(header.from_id),
-        "from_name": header.from_name,
-        "date": utc(header.date),
-        "channel_post": header.channel_post,
-        "post_author": header.post_author,
-    }
+    return builders.forward(
+        from_id=marked_id(header.from_id),
+        from_type=peer_type(header.from_id),
+        from_name=header.from_name,
+        date=utc(header.date),
+        channel_post=header.channel_post,
+        post_author=header.post_author,
+    )
 
 
 def map_action(action: Any) -> dict[str, Any]:
@@ -188,7 +220,7 @@ def map_action(action: Any) -> dict[str, Any]:
     details = tl_to_json(action)
     assert isinstance(details, dict)
     details.pop("_", None)
-    return {"type": snake_case(name), "details": details}
+    return builders.action(snake_case(name), details)
 
 
 def topic_id(message: Any, chat: Any) -> int | None:
@@ -272,7 +304,7 @@ def map_user(user: Any) -> dict[str, Any]:
 
 def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
     """A ``chats`` record from an entity and, when available, its full info."""
-    record = empty_chat(utils.get_peer_id(entity))
+    record = empty_chat(peer_id(entity))
     record.update(
         type=chat_type(entity),
         title=display_name(entity),
@@ -294,5 +326,5 @@ def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
             record["participants_count"] = count
         linked = getattr(full, "linked_chat_id", None)
         if linked:
-            record["linked_chat_id"] = utils.get_peer_id(types.PeerChannel(linked))
+            record["linked_chat_id"] = ids.marked_id("channel", linked)
     return record

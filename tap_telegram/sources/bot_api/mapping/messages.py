@@ -6,12 +6,9 @@ What differs is naming, and that is mapped here onto the names the MTProto sourc
 uses (``text_link`` → ``text_url``, ``private`` → ``user``, service fields →
 ``MessageAction*`` names), so a warehouse table fed by both sources agrees.
 
-Entity records come from the export mapping's builder (the export's entity types are
-the Bot API's, minus three renames) and the media skeleton from the export's
-``_base``: one place builds each shared object.
-
-Media ids are Bot API ``file_unique_id`` values: stable for a file across bots and
-time, but not the MTProto photo/document id (the Bot API does not expose it).
+The names are those of :mod:`tap_telegram.records.constants`; entities, forwards and
+actions are spelled by the builders of :mod:`tap_telegram.records`, the same ones the
+other two sources call, so this module only picks fields. Media: :mod:`.media`.
 """
 
 from __future__ import annotations
@@ -20,10 +17,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from tap_telegram.records import builders, ids
+from tap_telegram.records.constants import CHAT_PEER_TYPES, UTC
 from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
-from tap_telegram.records.schemas import empty_media as media_base
-from tap_telegram.sources.chatrefs import CHANNEL_MARK
-from tap_telegram.sources.export.mapping.messages import _entity as entity_record
+from tap_telegram.sources.bot_api.mapping.media import map_media
 
 #: Update fields that carry a message, and whether the message is an edit.
 MESSAGE_UPDATES: dict[str, bool] = {
@@ -34,17 +31,24 @@ MESSAGE_UPDATES: dict[str, bool] = {
 }
 
 #: Bot API chat types → the tap's chat types.
-CHAT_TYPES = {"private": "user", "group": "group", "supergroup": "supergroup", "channel": "channel"}
-
-#: Bot API entity types whose name differs from the export's (the export builder maps
-#: the rest: ``text_link`` → ``text_url``, ``strikethrough`` → ``strike``).
-ENTITY_TYPES = {
-    "text_mention": "mention_name",
-    "phone_number": "phone",
-    "expandable_blockquote": "blockquote",
+BOT_API_CHAT_TYPES = {
+    "private": "user",
+    "group": "group",
+    "supergroup": "supergroup",
+    "channel": "channel",
 }
 
-#: Service-message fields → MTProto ``MessageAction*`` names (snake case).
+#: Bot API entity types → the tap's entity types where they differ.
+BOT_API_ENTITY_TYPES = {
+    "text_link": "text_url",
+    "text_mention": "mention_name",
+    "phone_number": "phone",
+    "strikethrough": "strike",
+    "expandable_blockquote": "blockquote",
+    "date_time": "formatted_date",
+}
+
+#: Service-message fields → the tap's action types (``MessageAction*`` in snake case).
 ACTIONS = {
     "new_chat_members": "chat_add_user",
     "left_chat_member": "chat_delete_user",
@@ -67,31 +71,6 @@ ACTIONS = {
     "video_chat_scheduled": "group_call_scheduled",
     "boost_added": "boost_apply",
 }
-
-#: Media fields, most specific first: an ``animation`` message also carries
-#: ``document``, a ``venue`` also carries ``location``.
-MEDIA_FIELDS = (
-    "photo",
-    "animation",
-    "video",
-    "video_note",
-    "voice",
-    "audio",
-    "sticker",
-    "document",
-    "poll",
-    "venue",
-    "location",
-    "contact",
-    "dice",
-    "game",
-    "story",
-    "invoice",
-    "giveaway",
-    "paid_media",
-)
-
-UTC = dt.timezone.utc
 
 
 def unix(value: Any) -> dt.datetime | None:
@@ -122,14 +101,19 @@ def map_entities(entities: Any) -> list[dict[str, Any]] | None:
         return None
     out = []
     for entity in entities:
-        kind = ENTITY_TYPES.get(entity["type"], entity["type"])
-        part = {
-            "href": entity.get("url"),
-            "user_id": (entity.get("user") or {}).get("id"),
-            "language": entity.get("language"),
-            "document_id": entity.get("custom_emoji_id"),
-        }
-        out.append(entity_record(kind, entity["offset"], entity["length"], part))
+        kind = BOT_API_ENTITY_TYPES.get(entity["type"], entity["type"])
+        # Each optional field belongs to one type (url: text_link, user: text_mention, ...).
+        out.append(
+            builders.entity(
+                kind,
+                entity["offset"],
+                entity["length"],
+                url=entity.get("url"),
+                user_id=(entity.get("user") or {}).get("id"),
+                language=entity.get("language"),
+                custom_emoji_id=entity.get("custom_emoji_id"),
+            )
+        )
     return out
 
 
@@ -137,111 +121,36 @@ def map_forward(origin: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """``forward_origin`` (MessageOriginUser/HiddenUser/Chat/Channel) → ``fwd_from``."""
     if not origin:
         return None
-    out: dict[str, Any] = {
-        "from_id": None,
-        "from_type": None,
-        "from_name": None,
-        "date": unix(origin.get("date")),
-        "channel_post": None,
-        "post_author": origin.get("author_signature"),
-    }
     kind = origin.get("type")
+    date, signature = unix(origin.get("date")), origin.get("author_signature")
     if kind == "user":
         user = origin.get("sender_user") or {}
-        out.update(from_id=user.get("id"), from_type="user", from_name=full_name(user))
-    elif kind == "hidden_user":
-        out["from_name"] = origin.get("sender_user_name")
-    elif kind == "chat":
-        chat = origin.get("sender_chat") or {}
-        out.update(from_id=chat.get("id"), from_type=_peer_type(chat), from_name=chat.get("title"))
-    elif kind == "channel":
-        chat = origin.get("chat") or {}
-        out.update(
-            from_id=chat.get("id"),
-            from_type="channel",
-            from_name=chat.get("title"),
-            channel_post=origin.get("message_id"),
+        return builders.forward(
+            from_id=user.get("id"),
+            from_type="user",
+            from_name=full_name(user),
+            date=date,
+            post_author=signature,
         )
-    return out
+    if kind == "hidden_user":
+        name = origin.get("sender_user_name")
+        return builders.forward(from_name=name, date=date, post_author=signature)
+    if kind in ("chat", "channel"):
+        chat = origin.get("sender_chat" if kind == "chat" else "chat") or {}
+        return builders.forward(
+            from_id=chat.get("id"),
+            from_type=_peer_type(chat) if kind == "chat" else "channel",
+            from_name=chat.get("title"),
+            date=date,
+            channel_post=origin.get("message_id") if kind == "channel" else None,
+            post_author=signature,
+        )
+    return builders.forward(date=date, post_author=signature)
 
 
 def _peer_type(chat: Mapping[str, Any]) -> str:
-    """``channel`` for channels and supergroups (MTProto's PeerChannel), else ``chat``."""
-    return "channel" if chat.get("type") in ("channel", "supergroup") else "chat"
-
-
-def _file(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    media = media_base(kind)
-    media.update(
-        id=data.get("file_unique_id"),
-        mime_type=data.get("mime_type"),
-        size=data.get("file_size"),
-        file_name=data.get("file_name"),
-        duration=data.get("duration"),
-        width=data.get("width", data.get("length")),
-        height=data.get("height", data.get("length")),
-        title=data.get("title"),
-        performer=data.get("performer"),
-        emoji=data.get("emoji"),
-    )
-    return media
-
-
-def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    """``(media_type, media)`` with the MTProto source's kind names."""
-    field = next((name for name in MEDIA_FIELDS if message.get(name) is not None), None)
-    if field is None:
-        return None, None
-    data = message[field]
-    if field == "photo":
-        largest = max(data, key=lambda size: size.get("width", 0) * size.get("height", 0))
-        media = _file("photo", largest)
-        media["mime_type"] = "image/jpeg"
-        return "photo", media
-    if field in ("animation", "video", "video_note", "voice", "audio", "sticker", "document"):
-        return field, _file(field, data)
-    if field == "poll":
-        media = media_base("poll")
-        media.update(
-            id=data.get("id"),
-            title=data.get("question"),
-            question=data.get("question"),
-            answers=[
-                {"text": option.get("text"), "voters": option.get("voter_count")}
-                for option in data.get("options") or []
-            ],
-            total_voters=data.get("total_voter_count"),
-            closed=bool(data.get("is_closed")),
-            quiz=data.get("type") == "quiz",
-            multiple_choice=bool(data.get("allows_multiple_answers")),
-        )
-        return "poll", media
-    if field in ("venue", "location"):
-        location = data.get("location", data) if field == "venue" else data
-        kind = "venue" if field == "venue" else ("geo_live" if data.get("live_period") else "geo")
-        media = media_base(kind)
-        media.update(latitude=location.get("latitude"), longitude=location.get("longitude"))
-        if field == "venue":
-            media.update(title=data.get("title"), address=data.get("address"))
-        elif kind == "geo_live":
-            media["period"] = data["live_period"]
-        return kind, media
-    if field == "contact":
-        media = media_base("contact")
-        media.update(
-            first_name=data.get("first_name"),
-            last_name=data.get("last_name"),
-            phone_number=data.get("phone_number"),
-            user_id=data.get("user_id"),
-        )
-        return "contact", media
-    if field == "dice":
-        media = media_base("dice")
-        media.update(emoji=data.get("emoji"), value=data.get("value"))
-        return "dice", media
-    media = media_base(field)
-    media["title"] = data.get("title") if isinstance(data, dict) else None
-    return field, media
+    """The peer kind of a chat: ``channel`` for channels and supergroups, else ``chat``."""
+    return CHAT_PEER_TYPES.get(BOT_API_CHAT_TYPES.get(chat.get("type", ""), ""), "chat")
 
 
 def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -263,16 +172,16 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
     elif field == "new_chat_title":
         details = {"title": value}
     elif field == "migrate_to_chat_id":  # MTProto: the bare channel id
-        details = {"channel_id": -int(value) - CHANNEL_MARK}
+        details = {"channel_id": ids.split_marked_id(int(value))[1]}
     elif field == "migrate_from_chat_id":  # MTProto: the bare basic-group id
-        details = {"chat_id": -int(value)}
+        details = {"chat_id": ids.split_marked_id(int(value))[1]}
     elif isinstance(value, dict):
         details = dict(value)
     elif isinstance(value, list):
         details = {}
     else:
         details = {"value": value} if value is not True else {}
-    return {"type": ACTIONS[field], "details": details}
+    return builders.action(ACTIONS[field], details)
 
 
 def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -301,8 +210,12 @@ def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
             sender_name=full_name(user),
             sender_username=user.get("username"),
         )
+    action = map_action(message)
     text_key = "text" if "text" in message else "caption"
-    record["text"] = message.get(text_key)
+    text = message.get(text_key)
+    # No text and no caption is empty text, as MTProto and exports have it; a service
+    # message has none.
+    record["text"] = "" if text is None and action is None else text
     record["entities"] = map_entities(
         message.get("entities" if text_key == "text" else "caption_entities")
     )
@@ -316,7 +229,6 @@ def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
     group = message.get("media_group_id")
     record["grouped_id"] = int(group) if isinstance(group, str) and group.isdigit() else None
     record["media_type"], record["media"] = map_media(message)
-    action = map_action(message)
     record["is_service"] = action is not None
     record["action"] = action
     if action is not None:
@@ -344,7 +256,7 @@ def map_chat(chat: Mapping[str, Any]) -> dict[str, Any]:
     """A Bot API Chat (from an update) or ChatFullInfo (from getChat) → a ``chats`` record."""
     record = empty_chat(int(chat["id"]))
     record.update(
-        type=CHAT_TYPES.get(chat.get("type", ""), chat.get("type")),
+        type=BOT_API_CHAT_TYPES.get(chat.get("type", ""), chat.get("type")),
         title=chat.get("title") or full_name(chat),
         username=chat.get("username"),
         is_forum=bool(chat.get("is_forum")),
