@@ -59,7 +59,5 @@ def test_an_export_sync_does_not_load_telethon(tmp_path: Path) -> None:
     loaded = set(json.loads(report.read_text(encoding="utf-8")))
     assert "tap_telegram.sources.export.source" in loaded
     assert sorted(loaded.intersection(MTPROTO_ONLY)) == []
-    # settings.py still takes FILE_KINDS from sources/mtproto/download.py, which
-    # imports Telethon; once that constant lives in records/, no Telethon at all.
-    if "tap_telegram.sources.mtproto.download" not in loaded:
-        assert sorted(name for name in loaded if name.split(".")[0] == "telethon") == []
+    assert "tap_telegram.sources.mtproto.download" not in loaded
+    assert sorted(name for name in loaded if name.split(".")[0] == "telethon") == []
