@@ -31,8 +31,9 @@ from tests.fake_telegram.spec import fake_from_spec
 
 GROUPS = (
     ("fake Telegram", "/tests/fake_telegram/"),
-    ("tap: mapping", "/tap_telegram/mapping/"),
-    ("tap: output", "/tap_telegram/output.py"),
+    ("tap: mapping", "/tap_telegram/sources/mtproto/mapping/"),
+    ("tap: mapping", "/tap_telegram/records/"),
+    ("tap: output", "/tap_telegram/singer/output.py"),
     ("tap: fetching", "/tap_telegram/"),
     ("Telethon", "/telethon/"),
     ("singer-sdk", "/singer_sdk/"),

@@ -1,7 +1,8 @@
-"""Import rules of the sources, read from their code (nothing is imported or run).
+"""Import rules of the house, read from the code (nothing is imported or run).
 
-* Sources never import the Singer side, the tap class or the command line: the
-  dependency points from those to the sources, never back.
+* The layers import downwards only: cli -> tap -> singer -> sources -> records. The
+  record vocabulary imports no other layer; sources never import the Singer side, the
+  tap class or the command line; the Singer side never imports the tap or the cli.
 * Only the MTProto source talks Telethon: an export or Bot API run must not load
   it, so no other part of ``sources/`` imports ``telethon`` or the MTProto package.
 * Inside the MTProto package, a module imports only modules listed below it in the
@@ -16,14 +17,27 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import tap_telegram.sources
 import tap_telegram.sources.mtproto
 
 SOURCES = Path(tap_telegram.sources.__file__).parent
+ROOT = SOURCES.parent
 PACKAGE = "tap_telegram.sources"
 
-#: Nothing under sources/ may import these (or their submodules).
-SINGER_SIDE = ("tap_telegram.singer", "tap_telegram.tap", "tap_telegram.cli")
+#: Folder of the package -> what its modules must not import (type-only imports too).
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "records": (
+        "tap_telegram.sources",
+        "tap_telegram.singer",
+        "tap_telegram.tap",
+        "tap_telegram.cli",
+    ),
+    "sources": ("tap_telegram.singer", "tap_telegram.tap", "tap_telegram.cli"),
+    "singer": ("tap_telegram.tap", "tap_telegram.cli"),
+}
+
 MTPROTO = "tap_telegram.sources.mtproto"
 #: Only sources/mtproto/ may import these.
 TELETHON = ("telethon", MTPROTO)
@@ -31,7 +45,7 @@ TELETHON = ("telethon", MTPROTO)
 
 def module_of(path: Path) -> str:
     """``tap_telegram.sources.mtproto.fetch`` for ``.../sources/mtproto/fetch.py``."""
-    parts = [PACKAGE, *path.relative_to(SOURCES).with_suffix("").parts]
+    parts = ["tap_telegram", *path.relative_to(ROOT).with_suffix("").parts]
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -66,7 +80,7 @@ def is_within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 def violations(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
     return sorted(
-        f"{path.relative_to(SOURCES)} imports {name}"
+        f"{path.relative_to(ROOT)} imports {name}"
         for path in paths
         for name in imports_of(path)
         if is_within(name, forbidden)
@@ -99,13 +113,21 @@ def test_resolves_relative_and_type_only_imports():
         "tap_telegram.sources.export.mapping.messages.x",
         "tap_telegram.singer.streams",
     } <= found
-    assert is_within("tap_telegram.singer.streams", SINGER_SIDE)
-    assert not is_within("tap_telegram.settings", SINGER_SIDE)
+    assert is_within("tap_telegram.singer.streams", FORBIDDEN["sources"])
+    assert not is_within("tap_telegram.settings", FORBIDDEN["sources"])
     assert not is_within("telethonic", TELETHON)
 
 
-def test_sources_never_import_the_singer_side_tap_or_cli():
-    assert violations(source_files(), SINGER_SIDE) == []
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_a_layer_imports_nothing_above_it(layer: str) -> None:
+    files = sorted((ROOT / layer).rglob("*.py"))
+    assert files
+    assert violations(files, FORBIDDEN[layer]) == []
+
+
+def test_a_source_importing_the_singer_side_is_caught():
+    found = imports_in("from ...singer.streams import x\n", "tap_telegram.sources.export.source")
+    assert any(is_within(name, FORBIDDEN["sources"]) for name in found)
 
 
 def test_only_the_mtproto_source_imports_telethon():
