@@ -119,7 +119,6 @@ def test_meltano_yml_declares_every_setting():
     assert set(extractor["capabilities"]) >= {"state", "catalog", "discover", "about"}
 
 
-
 def test_readme_shows_how_to_point_target_postgres_at_a_server():
     """A first `meltano run tap-telegram target-postgres` needs the loader's connection
     settings; the README sets each of them, with settings meltano.yml declares (the
@@ -134,6 +133,7 @@ def test_readme_shows_how_to_point_target_postgres_at_a_server():
     declared = {setting["name"]: setting for setting in loader["settings"]}
     assert shown <= set(declared), shown - set(declared)
     assert declared["password"].get("sensitive") is True
+
 
 if __name__ == "__main__" and "--write" in sys.argv:
     text = README.read_text(encoding="utf-8")
