@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 
 from telethon import TelegramClient
-from telethon.sessions import Session, SQLiteSession, StringSession
+from telethon.sessions import Session, StringSession
+
+from tap_telegram.sources.mtproto import session_input
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,21 +39,22 @@ ClientFactory = Callable[[ClientSettings], TelegramClient]
 
 
 def open_session(session_string: str | None, session_file: str | None) -> Session:
-    """Return the Telethon session named by the config (string wins over file)."""
-    if session_string:
-        return StringSession(session_string)
+    """Return the Telethon session named by the config (string wins over file).
+
+    Both inputs are checked first (:mod:`.session_input`): anything that is not a usable
+    Telethon session stops with one line that says what it is, never a traceback. A
+    blank string gives way to ``session_file`` when that is set.
+    """
+    if session_string and (session_string.strip() or not session_file):
+        return session_input.string_session(session_string)
     if session_file:
-        path = (
-            session_file[: -len(".session")] if session_file.endswith(".session") else session_file
-        )
-        return SQLiteSession(path)
+        return session_input.file_session(session_file)
     return StringSession()
 
 
 def session_file_exists(session_file: str) -> bool:
-    """Whether the SQLite session file exists (Telethon would silently create it)."""
-    path = session_file if session_file.endswith(".session") else session_file + ".session"
-    return Path(path).exists()
+    """Whether something is at ``session_file`` (Telethon would silently create a file)."""
+    return session_input.session_file_exists(session_file)
 
 
 def build_client(settings: ClientSettings) -> TelegramClient:
