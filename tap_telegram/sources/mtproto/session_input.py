@@ -169,10 +169,19 @@ def _path_kind(text: str) -> str | None:
 # -- session files ---------------------------------------------------------------------
 
 
-def session_file_path(setting: str) -> Path:
-    """The file Telethon opens for ``session_file``: ``~`` expanded, ``.session`` added."""
-    path = Path(setting).expanduser()
-    return path if path.name.endswith(".session") else path.with_name(path.name + ".session")
+def _paths(setting: str) -> tuple[Path, Path] | None:
+    """``session_file`` as given (``~`` expanded) and the file Telethon opens for it.
+
+    Telethon adds ``.session`` to a name without it; ``None`` for a path that cannot be
+    formed (``~nobody``).
+    """
+    try:
+        given = Path(setting).expanduser()
+    except (RuntimeError, ValueError):
+        return None
+    if not given.name or given.name.endswith(".session"):
+        return given, given
+    return given, given.with_name(given.name + ".session")
 
 
 def session_file_exists(setting: str) -> bool:
@@ -182,8 +191,23 @@ def session_file_exists(setting: str) -> bool:
     session (a folder, another library's file) gets its own message from
     :func:`file_session`.
     """
-    given = Path(setting).expanduser()
-    return given.exists() or session_file_path(setting).exists()
+    paths = _paths(setting)
+    return paths is not None and any(_kind(path) for path in paths)
+
+
+def _kind(path: Path) -> str | None:
+    """``dir``, ``file`` or ``None`` (nothing there, or a name the system refuses)."""
+    try:
+        if path.is_dir():
+            return "dir"
+        return "file" if path.exists() else None
+    except (OSError, ValueError):  # too long, NUL bytes, undecodable
+        return None
+
+
+def _shown(setting: str) -> str:
+    """A path for a message: control characters and stray surrogates escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in setting)
 
 
 class LockedSQLiteSession(SQLiteSession):
@@ -211,25 +235,30 @@ class LockedSQLiteSession(SQLiteSession):
 
 def file_session(setting: str) -> SQLiteSession:
     """The ``session_file`` setting as an open, locked Telethon session, or one clear error."""
-    given = Path(setting).expanduser()
-    path = session_file_path(setting)
-    name = f"setting 'session_file': {setting}"
-    if given.is_dir() or path.is_dir():
-        folder = given if given.is_dir() else path
-        desktop = folder.name == "tdata" or any((folder / m).exists() for m in TDATA_MARKERS)
+    paths = _paths(setting)
+    if paths is None:
+        raise ConfigError(f"setting 'session_file' is not a usable path; {FILE_HINT}")
+    given, path = paths
+    name = f"setting 'session_file': {_shown(setting)}"
+    if "dir" in (_kind(given), _kind(path)):
+        folder = given if _kind(given) == "dir" else path
+        desktop = folder.name == "tdata" or any(_kind(folder / m) for m in TDATA_MARKERS)
         kind = (
             "Telegram Desktop's tdata folder, which tap-telegram cannot read"
             if desktop
-            else ("a folder")
+            else "a folder"
         )
         raise ConfigError(f"{name} is {kind}, not a Telethon session file; {FILE_HINT}")
-    if not path.exists():
-        if given.exists():
+    if _kind(path) is None:
+        if _kind(given) is not None:
             raise ConfigError(
                 f"{name}: Telethon reads sessions from files named *.session and there is no "
-                f"{path.name}; rename the file (if it is a Telethon session) or {FILE_HINT}"
+                f"{_shown(path.name)}; rename the file (if it is a Telethon session) or "
+                f"{FILE_HINT}"
             )
-        raise ConfigError(f"{name}: no session file at {setting}; {FILE_HINT}")
+        raise ConfigError(
+            f"setting 'session_file': no session file at {_shown(setting)}; {FILE_HINT}"
+        )
     _check_content(name, path)
     lock = _lock(name, path)
     try:

@@ -203,6 +203,17 @@ def test_every_real_telethon_string_opens(dc_id, address, port, key):
 # -- session files, in-process -------------------------------------------------------------
 
 
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=300))
+def test_any_session_file_setting_is_one_line(text):
+    """Property: any text as session_file (NULs, surrogates, "~user", overlong names)
+    ends in a user error, never anything else."""
+    session_input.session_file_exists(text)
+    with pytest.raises((ConfigError, SessionError)) as info:
+        session_input.file_session(text)
+    assert "\n" not in str(info.value)
+
+
 def test_session_files_of_every_wrong_kind(tmp_path, good):
     def refused(path: Path | str, error: type[Exception] = ConfigError) -> str:
         with pytest.raises(error) as info:
