@@ -133,3 +133,11 @@ def test_the_package_check_catches_a_module_left_out_of_the_package(tmp_path):
     assert done.returncode == 1, done.stderr[-3000:]
     assert "modules missing from the wheel: tap_telegram.sources.export.read" in done.stderr
     assert "check_wheel: FAILED" in done.stderr
+
+
+def test_meltano_yml_pins_the_loaders():
+    """`make demo` and the end-to-end tests install loaders from meltano.yml: a new loader
+    release must not change what they run until the pin is moved."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    for loader in project["plugins"]["loaders"]:
+        assert re.fullmatch(r"[\w.-]+==[\w.]+", loader["pip_url"]), loader["pip_url"]
