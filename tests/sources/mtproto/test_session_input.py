@@ -29,6 +29,7 @@ from tap_telegram.sources.mtproto import session_input
 from tap_telegram.sources.mtproto.session_input import STRING_PROBLEMS, string_session
 from tests.fake_telegram import FakeTelegram, run_fake_tap, three_chats_world
 from tests.fake_telegram.harness import REPO_ROOT
+from tests.fake_telegram.sessions import write_session_file
 from tests.sources.mtproto.test_errors import assert_one_clear_line
 
 
@@ -50,17 +51,6 @@ def pyrogram_string(layout: str = ">BI?256sQ?") -> str:
         ">B?256sI?": (2, False, b"k" * 256, 777, False),
     }[layout]
     return base64.urlsafe_b64encode(struct.pack(layout, *fields)).decode().rstrip("=")
-
-
-def write_session_file(path: Path, session_string: str) -> Path:
-    """A Telethon SQLite session file holding the login of ``session_string``."""
-    source = StringSession(session_string)
-    session = SQLiteSession(str(path))
-    session.set_dc(source.dc_id, source.server_address, source.port)
-    session.auth_key = AuthKey(source.auth_key.key)
-    session.save()
-    session.close()
-    return path
 
 
 def problem_of(message: str) -> str:
