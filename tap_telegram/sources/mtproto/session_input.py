@@ -30,9 +30,10 @@ from tap_telegram.errors import ConfigError, SessionError
 from tap_telegram.sources.mtproto.calls import LOGIN_HINT
 
 #: Telethon's string version prefix and the byte sizes of its body (IPv4, IPv6):
-#: dc id (1) + address (4 or 16) + port (2) + auth key (256).
+#: dc id (1) + address (4 or 16) + port (2) + auth key (256); as text, 353 and 369
+#: characters with the prefix.
 TELETHON_PREFIX = "1"
-TELETHON_SIZES = {263: 353, 275: 369}  # decoded bytes -> characters of the whole string
+TELETHON_SIZES = frozenset({263, 275})
 #: Pyrogram's session strings decode to these sizes (old, 64-bit user ids, current).
 PYROGRAM_SIZES = frozenset({263, 267, 271})
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -324,6 +325,7 @@ def _lock(name: str, path: Path) -> IO[bytes] | None:
 
 
 def _in_use(name: str) -> str:
+    """The line for a session file that another process holds (``flock`` or SQLite lock)."""
     return (
         f"{name} is in use by another running process; one session cannot serve two runs "
         "at once (Telegram would revoke it): wait for that run to end, or give each run or "
