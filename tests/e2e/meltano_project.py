@@ -11,7 +11,10 @@ a project of their own whose ``meltano.yml`` is derived from the repository's:
   console script of this virtualenv (``source: export``);
 * loaders: the repo's ``pip_url`` and ``config`` of target-csv, target-jsonl and
   target-postgres, declared as custom plugins (``namespace``, ``executable``, settings)
-  so that nothing needs Meltano Hub, which is not reachable here.
+  so that nothing needs Meltano Hub, which is not reachable here;
+* the README's scale-out recipe (:data:`SHARDS`): per shard an extractor inheriting
+  ``tap-telegram`` with its own ``chats`` and a loader inheriting target-postgres with a
+  schema of its own (they share their parents' venvs: nothing more to install).
 
 Installing the three loaders (``meltano install``, uv) takes 10-60 s, so the project is
 cached under ``$TAP_TELEGRAM_E2E_CACHE`` (default ``~/.cache/tap-telegram-e2e``), keyed by
