@@ -3,16 +3,35 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The pinned development environment (pip constraints; `make lock` regenerates it).
+LOCK := constraints/dev.txt
+# pip also reads PIP_CONSTRAINT in its build-isolation subprocesses: the build backend
+# that builds the editable install is pinned too.
+PIP := PIP_CONSTRAINT=$(CURDIR)/$(LOCK) $(BIN)/python -m pip
 
-.PHONY: venv test lint typecheck pytest postgres e2e crash demo demo-reset bench clean
+.PHONY: venv lock test lint typecheck wheel-check pytest postgres e2e crash demo demo-reset bench clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Resolve the newest versions the ranges in pyproject.toml allow, in a throwaway venv,
+# and write them to $(LOCK) (its comment header is kept). Review the diff, run make test.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	{ grep '^#' $(LOCK); \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; \
+	  .lock-venv/bin/python -m pip freeze --all | grep '^pip=='; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .lock-venv
+	@echo "$(LOCK) updated: review the diff, run make test, commit it"
 
 lint: venv
 	$(BIN)/ruff check .
@@ -29,7 +48,12 @@ postgres:
 pytest: venv postgres
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# Build the sdist and wheel, install the wheel into a clean virtualenv, run the CLI from
+# it: a file missing from the package fails here, not after a release.
+wheel-check: venv
+	PYTHON=$(BIN)/python bash scripts/check_wheel.sh
+
+test: lint typecheck wheel-check pytest
 
 e2e: venv postgres
 	$(BIN)/pytest -m e2e
@@ -48,4 +72,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .meltano output .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv .meltano output dist .mypy_cache .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ import csv
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,41 @@ OUTPUT = ROOT / "output" / "csv"
 BIN = Path(sys.executable).parent
 MELTANO = str(BIN / "meltano")
 STATE_ID = "dev:tap-telegram-to-target-csv"
+LOCK = ROOT / "constraints" / "dev.txt"
+#: Terminal columns of the title column (titles are clipped to fit, with an ellipsis).
+TITLE_WIDTH = 40
+
+
+def char_width(char: str) -> int:
+    """Terminal columns of one character: 2 for East Asian wide/full-width (CJK, most
+    emoji), 0 for combining marks and invisible format characters, else 1."""
+    if unicodedata.combining(char) or unicodedata.category(char) in {"Mn", "Me", "Cf"}:
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in {"W", "F"} else 1
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: ``len`` counts a CJK character as one column, a
+    terminal shows two, and a table padded by ``len`` misaligns."""
+    return sum(char_width(char) for char in text)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` clipped (with "…") and padded with spaces to exactly ``width`` columns."""
+    if display_width(text) > width:
+        kept, used = [], 0
+        for char in text:
+            if used + char_width(char) > width - 1:
+                break
+            kept.append(char)
+            used += char_width(char)
+        text = "".join(kept) + "…"
+    return text + " " * (width - display_width(text))
+
+
+def table_row(title: str, total: object, new: object) -> str:
+    """One line of the per-chat table: title, messages, new."""
+    return f"{fit(title, TITLE_WIDTH)} {total!s:>9} {new!s:>6}"
 
 
 def count_messages() -> collections.Counter[str]:
@@ -42,9 +78,15 @@ def chat_titles() -> dict[str, str]:
     return titles
 
 
-def meltano(*args: str) -> None:
-    """Run one Meltano command in the project, failing the demo if it fails."""
+def meltano(*args: str, pinned: bool = False) -> None:
+    """Run one Meltano command in the project, failing the demo if it fails.
+
+    ``pinned``: the plugin venvs it installs get the versions of constraints/dev.txt
+    (Meltano installs with uv, or pip with the virtualenv backend).
+    """
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if pinned:
+        env["UV_CONSTRAINT"] = env["PIP_CONSTRAINT"] = str(LOCK)
     result = subprocess.run([MELTANO, "--log-level=warning", *args], cwd=ROOT, env=env, check=False)
     if result.returncode:
         sys.exit(f"demo: `meltano {' '.join(args)}` failed with exit code {result.returncode}")
@@ -55,18 +97,21 @@ def main() -> None:
     before = count_messages()
     if not (ROOT / ".meltano" / "loaders" / "target-csv" / "venv").exists():
         print("demo: installing tap-telegram and target-csv into .meltano/ (first run only) ...")
-        meltano("install", "tap-telegram", "target-csv")
+        # The tap with the pinned development versions; the loader is pinned in meltano.yml
+        # (its own dependencies are its own: the dev pins would not fit every loader).
+        meltano("install", "tap-telegram", pinned=True)
+        meltano("install", "target-csv")
     print("demo: meltano run tap-telegram target-csv  (source: export, examples/telegram-export)")
     meltano("run", "tap-telegram", "target-csv")
     after = count_messages()
     titles = chat_titles()
     print()
-    print(f"{'chat':<40} {'messages':>9} {'new':>6}")
+    print(table_row("chat", "messages", "new"))
     for chat_id in sorted(after, key=lambda key: -after[key]):
-        title = titles.get(chat_id, chat_id)[:38]
-        print(f"{title:<40} {after[chat_id]:>9} {after[chat_id] - before[chat_id]:>6}")
+        title = titles.get(chat_id, chat_id)
+        print(table_row(title, after[chat_id], after[chat_id] - before[chat_id]))
     new = sum(after.values()) - sum(before.values())
-    print(f"{'total':<40} {sum(after.values()):>9} {new:>6}")
+    print(table_row("total", sum(after.values()), new))
     print()
     print(
         f"CSV files: {OUTPUT}/ (one file per stream and run: messages, chats, users, "

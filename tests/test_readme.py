@@ -119,6 +119,22 @@ def test_meltano_yml_declares_every_setting():
     assert set(extractor["capabilities"]) >= {"state", "catalog", "discover", "about"}
 
 
+def test_readme_shows_how_to_point_target_postgres_at_a_server():
+    """A first `meltano run tap-telegram target-postgres` needs the loader's connection
+    settings; the README sets each of them, with settings meltano.yml declares (the
+    password as a sensitive one, so Meltano keeps it in .env)."""
+    import yaml
+
+    text = README.read_text(encoding="utf-8")
+    shown = set(re.findall(r"^meltano config target-postgres set (\w+) ", text, re.M))
+    assert {"host", "port", "user", "password", "database"} <= shown, shown
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (loader,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres"]
+    declared = {setting["name"]: setting for setting in loader["settings"]}
+    assert shown <= set(declared), shown - set(declared)
+    assert declared["password"].get("sensitive") is True
+
+
 if __name__ == "__main__" and "--write" in sys.argv:
     text = README.read_text(encoding="utf-8")
     text = text.replace(current_block(text), render(about()["settings"]))

@@ -179,6 +179,11 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
         dc_id, address, port = dc_id or TEST_DC[0], address or TEST_DC[1], port or TEST_DC[2]
     if args.session_file:
         path = Path(args.session_file)
+        if path.is_dir():
+            raise ConfigError(
+                f"--session-file {path} is a folder; give the path of a file to create, "
+                f"e.g. {path / 'telegram.session'}"
+            )
         name = str(path)[: -len(".session")] if path.suffix == ".session" else str(path)
         target = Path(name + ".session")
         if target.exists():
@@ -186,9 +191,15 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
                 f"--session-file {target} exists; remove it or choose another path "
                 "(a login never overwrites a session)"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Created empty with 0600 before SQLite opens it: never readable by others.
-        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Created empty with 0600 before SQLite opens it: never readable by others.
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise ConfigError(
+                f"--session-file {target} cannot be created ({exc.strerror or exc}); "
+                "choose a path in a folder you can write to"
+            ) from None
         session: Any = SQLiteSession(name)
     else:
         session = StringSession()

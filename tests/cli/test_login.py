@@ -282,3 +282,24 @@ def test_help_points_to_login():
         check=True,
     )
     assert "--test-servers" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    ("where", "needle"),
+    [
+        (lambda tmp: tmp, "is a folder; give the path of a file"),
+        (lambda tmp: tmp / "afile" / "me.session", "cannot be created (File exists)"),
+        (lambda tmp: Path("/proc/no-such-dir/me.session"), "cannot be created"),
+    ],
+)
+def test_session_file_that_cannot_be_created_is_one_line(world, tmp_path: Path, where, needle):
+    """--session-file naming a folder, a path under a file or an unwritable place: one
+    line and exit 2 before the login starts, never a traceback."""
+    (tmp_path / "afile").write_text("not a folder")
+    fake = FakeTelegram(world)
+    code, out, err = run_login(fake, Script(API_HASH), "--session-file", str(where(tmp_path)))
+    assert code == 2, err
+    assert needle in err
+    assert err.count("\n") == 1
+    assert err.startswith("tap-telegram login: --session-file ")
+    assert out == ""

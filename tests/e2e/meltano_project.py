@@ -11,7 +11,10 @@ a project of their own whose ``meltano.yml`` is derived from the repository's:
   console script of this virtualenv (``source: export``);
 * loaders: the repo's ``pip_url`` and ``config`` of target-csv, target-jsonl and
   target-postgres, declared as custom plugins (``namespace``, ``executable``, settings)
-  so that nothing needs Meltano Hub, which is not reachable here.
+  so that nothing needs Meltano Hub, which is not reachable here;
+* the README's scale-out recipe (:data:`SHARDS`): per shard an extractor inheriting
+  ``tap-telegram`` with its own ``chats`` and a loader inheriting target-postgres with a
+  schema of its own (they share their parents' venvs: nothing more to install).
 
 Installing the three loaders (``meltano install``, uv) takes 10-60 s, so the project is
 cached under ``$TAP_TELEGRAM_E2E_CACHE`` (default ``~/.cache/tap-telegram-e2e``), keyed by
@@ -49,6 +52,18 @@ VENV_BIN = Path(sys.executable).parent
 ENV_NAME = "dev"
 FAKE_EXTRACTOR = "tap-telegram"
 EXPORT_EXTRACTOR = "tap-telegram-export"
+#: The README's scale-out recipe (tests/e2e/test_shards.py): per shard an extractor that
+#: inherits the fake extractor's settings and differs in ``chats`` (usernames of
+#: ``worlds.shard_world_spec``), and a loader that inherits target-postgres and writes a
+#: schema of its own.
+SHARDS: dict[str, tuple[list[str], str, str]] = {
+    "tap-telegram-news": (
+        ["@shard_news", "@shard_news_chat"], "target-postgres-news", "telegram_news"
+    ),
+    "tap-telegram-groups": (
+        ["@shard_devs", "@shard_ops"], "target-postgres-groups", "telegram_groups"
+    ),
+}  # fmt: skip
 #: Settings each loader needs declared so that TARGET_<LOADER>_<SETTING> variables work.
 LOADER_SETTINGS: dict[str, list[dict[str, Any]]] = {
     "target-csv": [
@@ -81,7 +96,8 @@ LOADER_SETTINGS: dict[str, list[dict[str, Any]]] = {
 LOADERS = tuple(LOADER_SETTINGS)
 #: Prefixes of plugin settings variables: never inherited from the caller's environment.
 PLUGIN_ENV_PREFIXES = ("TAP_TELEGRAM", "TARGET_CSV", "TARGET_JSONL", "TARGET_POSTGRES", "MELTANO_")
-#: How long a cached project is trusted before it is reinstalled (loaders are unpinned),
+#: How long a cached project is trusted before it is reinstalled (loaders are pinned in
+#: meltano.yml, their dependencies are not),
 #: and how long an unused one is kept.
 CACHE_MAX_AGE = 7 * 86_400
 LAST_USED = ".last-used"
@@ -145,6 +161,18 @@ def build_meltano_yml(repo: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "inherit_from": "tap-telegram",
         "executable": real_tap_executable(),
     }
+    shards = [
+        {"name": name, "inherit_from": "tap-telegram", "config": {"chats": chats}}
+        for name, (chats, _, _) in SHARDS.items()
+    ]
+    shard_loaders = [
+        {
+            "name": loader,
+            "inherit_from": "target-postgres",
+            "config": {"default_target_schema": schema},
+        }
+        for _, loader, schema in SHARDS.values()
+    ]
     loaders = []
     for name, settings in LOADER_SETTINGS.items():
         loader = _plugin(repo, "loaders", name)
@@ -167,7 +195,10 @@ def build_meltano_yml(repo: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "project_id": "tap-telegram-e2e",
         "default_environment": ENV_NAME,
         "environments": [{"name": ENV_NAME}],
-        "plugins": {"extractors": [tap, export_tap], "loaders": loaders},
+        "plugins": {
+            "extractors": [tap, export_tap, *shards],
+            "loaders": [*loaders, *shard_loaders],
+        },
     }
 
 

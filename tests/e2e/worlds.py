@@ -44,6 +44,30 @@ def three_chat_spec(seed: int = 13) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def shard_world_spec(seed: int = 17) -> dict[str, Any]:
+    """The chats of the two shards of ``meltano_project.SHARDS`` (a channel and its chat
+    group; two supergroups) and two chats that belong to no shard (a private chat, a basic
+    group). The same users write in the supergroups of both shards, so both shards load
+    some of the same ``users`` rows."""
+    return {
+        "seed": seed,
+        "generated_users": 8,
+        "users": [{"key": "bob", "first_name": "Bob", "username": "shard_bob"}],
+        "chats": [
+            {"key": "news", "kind": "channel", "title": "Shard News", "username": "shard_news",
+             "messages": 700, "deleted": list(range(40, 45))},
+            {"key": "news_chat", "kind": "supergroup", "title": "Shard News Chat",
+             "username": "shard_news_chat", "messages": 120},
+            {"key": "devs", "kind": "supergroup", "title": "Shard Devs", "username": "shard_devs",
+             "messages": 400},
+            {"key": "ops", "kind": "supergroup", "title": "Shard Ops", "username": "shard_ops",
+             "messages": 90},
+            {"key": "bob", "kind": "private", "user": "bob", "messages": 25},
+            {"key": "family", "kind": "group", "title": "No Shard Family", "messages": 30},
+        ],
+    }  # fmt: skip
+
+
 class WorldFile:
     """A fake Telegram whose spec lives in a file the extractor reads (``FAKE_TELEGRAM_WORLD``).
 

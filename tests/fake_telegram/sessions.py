@@ -10,9 +10,10 @@ other key (a fresh one Telethon generated, or one of another world) is "not logg
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from telethon.crypto import AuthKey
-from telethon.sessions import StringSession
+from telethon.sessions import SQLiteSession, StringSession
 
 MAGIC = b"FAKE-TELEGRAM-1\x00"
 KEY_SIZE = 256
@@ -83,3 +84,17 @@ def fresh_key(counter: int) -> AuthKey:
     """A key as if Telethon had just generated one: valid, but not logged in."""
     data = hashlib.sha512(f"fresh:{counter}".encode()).digest() * 4
     return AuthKey(data[:KEY_SIZE])
+
+
+def write_session_file(path: Path, session_string: str) -> Path:
+    """A Telethon SQLite session file (``path``, ending in .session) holding the login of
+    ``session_string``: the fake's sessions as ``session_file`` instead of a string."""
+    source = StringSession(session_string)
+    session = SQLiteSession(str(path))
+    try:
+        session.set_dc(source.dc_id, source.server_address, source.port)
+        session.auth_key = AuthKey(source.auth_key.key)
+        session.save()
+    finally:
+        session.close()
+    return path

@@ -14,7 +14,10 @@ Retries: 5xx answers and connection errors are retried by urllib3's ``Retry`` on
 session's adapter (exponential backoff). getUpdates may be repeated safely: updates
 stay on Telegram's side until a *later* call confirms them with its ``offset``. A 429
 carries ``parameters.retry_after`` in the JSON body (not a header urllib3 would read),
-so the client waits that long itself, up to ``max_flood_wait``.
+so the client waits that long itself, up to ``max_flood_wait`` a time and at most
+:data:`FLOOD_ATTEMPTS` times in a row for one call: a bot that is answered 429 again and
+again (another program flooding the same token) must end the run with a clear line, not
+keep it waiting forever.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
 
 DEFAULT_URL = "https://api.telegram.org"
 REDACTED = "<bot_token>"
+#: Answers of 429 in a row one call accepts (waiting each out) before it gives up.
+FLOOD_ATTEMPTS = 5
 
 #: Loggers that may print a request URL (urllib3 at DEBUG and on retries).
 URL_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.util.retry", "requests")
@@ -76,6 +81,7 @@ class BotApiClient:
         base_url: str = DEFAULT_URL,
         logger: logging.Logger,
         max_flood_wait: float = 300,
+        flood_attempts: int = FLOOD_ATTEMPTS,
         retries: int = 5,
         backoff_factor: float = 0.5,
         read_timeout: float = 30,
@@ -85,6 +91,7 @@ class BotApiClient:
         self.base_url = base_url.rstrip("/")
         self.logger = logger
         self.max_flood_wait = max_flood_wait
+        self.flood_attempts = max(1, flood_attempts)
         self.read_timeout = read_timeout
         self._sleep = sleep
         self._filter = _RedactFilter(token)
@@ -119,11 +126,13 @@ class BotApiClient:
         """POST ``method`` with JSON ``params`` (a long poll's ``timeout`` extends the read).
 
         Raises :class:`SessionError` (401/404: bad token), :class:`ConfigError` (409:
-        webhook set or another poller), :class:`BotApiError` for other API errors and
-        for network failures after the retries.
+        webhook set or another poller), :class:`BotApiError` for other API errors, for
+        network failures after the retries and after ``flood_attempts`` 429s in a row.
         """
         url = f"{self.base_url}/bot{self._token}/{method}"
-        while True:
+        waited = 0
+        description = ""
+        for attempt in range(1, self.flood_attempts + 1):
             self.requests += 1
             failure: str | None = None
             try:
@@ -144,8 +153,25 @@ class BotApiClient:
             if body.get("ok") is True:
                 return body.get("result")
             wait = self._check(method, response.status_code, body)
-            self.logger.info("Bot API asked to wait %d s (429) on %s; waiting", wait, method)
+            description = self.redact(str(body.get("description") or ""))
+            if attempt == self.flood_attempts:
+                break
+            self.logger.info(
+                "Bot API asked to wait %d s (429) on %s; waiting (attempt %d of %d)",
+                wait,
+                method,
+                attempt,
+                self.flood_attempts,
+            )
             self._sleep(wait)
+            waited += wait
+        raise BotApiError(
+            f"Bot API kept answering 429 (Too Many Requests) on {method}: gave up after "
+            f"{self.flood_attempts} attempts in a row ({waited} s waited); is another "
+            "program using this bot_token? run again later",
+            429,
+            description,
+        )
 
     def _check(self, method: str, status: int, body: Mapping[str, Any]) -> int:
         """Seconds to wait for a 429 within ``max_flood_wait``; raise for anything else."""

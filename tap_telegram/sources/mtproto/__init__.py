@@ -16,6 +16,7 @@ below it:
 * :mod:`.chats` -- the ``chats`` setting turned into resolved entities.
 * :mod:`.mapping` -- Telethon objects to records (messages, media, members).
 * :mod:`.client` -- config to Telethon client: the seam the fake Telegram plugs into.
+* :mod:`.session_input` -- session strings and files checked: one line for anything unusable.
 * :mod:`.calls` -- every request: rate budget, flood waits, error policy, counters.
 * :mod:`.rpc_errors` -- the table: Telegram error to the one-line error it means.
 * :mod:`.rate` -- the run's shared, adaptive request budget.

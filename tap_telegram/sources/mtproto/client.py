@@ -15,13 +15,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient
-from telethon.sessions import Session, SQLiteSession, StringSession
+from telethon.sessions import Session, StringSession
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.sources.mtproto import session_input
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 
 #: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
@@ -48,21 +48,22 @@ ClientFactory = Callable[[ClientSettings], TelegramClient]
 
 
 def open_session(session_string: str | None, session_file: str | None) -> Session:
-    """Return the Telethon session named by the config (string wins over file)."""
-    if session_string:
-        return StringSession(session_string)
+    """Return the Telethon session named by the config (string wins over file).
+
+    Both inputs are checked first (:mod:`.session_input`): anything that is not a usable
+    Telethon session stops with one line that says what it is, never a traceback. A
+    blank string gives way to ``session_file`` when that is set.
+    """
+    if session_string and (session_string.strip() or not session_file):
+        return session_input.string_session(session_string)
     if session_file:
-        path = (
-            session_file[: -len(".session")] if session_file.endswith(".session") else session_file
-        )
-        return SQLiteSession(path)
+        return session_input.file_session(session_file)
     return StringSession()
 
 
 def session_file_exists(session_file: str) -> bool:
-    """Whether the SQLite session file exists (Telethon would silently create it)."""
-    path = session_file if session_file.endswith(".session") else session_file + ".session"
-    return Path(path).exists()
+    """Whether something is at ``session_file`` (Telethon would silently create a file)."""
+    return session_input.session_file_exists(session_file)
 
 
 def client_settings(config: Mapping[str, Any]) -> ClientSettings:
@@ -75,12 +76,7 @@ def client_settings(config: Mapping[str, Any]) -> ClientSettings:
     session_string = config.get("session_string")
     session_file = config.get("session_file")
     _check_session_settings(session_string, session_file)
-    try:
-        session = open_session(session_string, session_file)
-    except ValueError:
-        raise ConfigError(
-            f"setting 'session_string' is not a Telethon string session; {LOGIN_HINT}"
-        ) from None
+    session = open_session(session_string, session_file)
     return ClientSettings(
         session=session,
         api_id=int(config["api_id"]),

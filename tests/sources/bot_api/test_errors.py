@@ -232,3 +232,26 @@ def test_mtproto_history_answering_bot_method_invalid_says_use_bot_api():
     assert result.returncode == 2
     assert "source: bot_api" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_429_again_and_again_gives_up_after_the_attempt_cap(fake):
+    """A bot answered 429 on every call must not wait forever: the cap is in the error."""
+    from tap_telegram.sources.bot_api.http import FLOOD_ATTEMPTS, BotApiClient, BotApiError
+
+    for _ in range(FLOOD_ATTEMPTS + 3):
+        fake.fail("getMe", 429, flood(2))
+    waits: list[float] = []
+    client = BotApiClient(
+        TOKEN, base_url=fake.url(), logger=logging.getLogger("t"), sleep=waits.append
+    )
+    try:
+        with pytest.raises(BotApiError) as info:
+            client.call("getMe")
+    finally:
+        client.close()
+    message = str(info.value)
+    assert f"gave up after {FLOOD_ATTEMPTS} attempts" in message
+    assert f"({2 * (FLOOD_ATTEMPTS - 1)} s waited)" in message
+    assert TOKEN not in message
+    assert [c.method for c in fake.calls] == ["getMe"] * FLOOD_ATTEMPTS
+    assert waits == [2] * (FLOOD_ATTEMPTS - 1)
