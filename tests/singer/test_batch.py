@@ -168,8 +168,10 @@ class ExportSetup(Setup):
             if m["type"] == "RECORD" and m["stream"].startswith("messages")
         ]
 
-    def _cli(self, config: dict[str, Any], state: Message | None) -> list[Message]:
-        args = write_args(self.folder, config, state, [])
+    def _cli(
+        self, config: dict[str, Any], state: Message | None, extra: list[str] | None = None
+    ) -> list[Message]:
+        args = write_args(self.folder, config, state, extra or [])
         done = subprocess.run(
             args, capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=False
         )
@@ -319,6 +321,35 @@ def test_every_state_follows_the_batches_that_hold_what_it_claims(setup: Setup) 
         if setup.settings.get("stream_per_chat"):
             streams = {m["stream"] for m in message_batches(output)}
             assert streams == {f"messages_{abs(chat)}" for chat, _ in setup.records}
+
+
+def test_batch_files_of_every_stream_leave_out_deselected_properties(tmp_path: Path) -> None:
+    """Like RECORD messages: the SDK's own batch path would write every property."""
+    setup = ExportSetup(tmp_path)
+    args = write_args(tmp_path, setup.config(), None, ["--discover"])
+    catalog = json.loads(
+        subprocess.run(args, capture_output=True, check=True, cwd=REPO_ROOT).stdout
+    )
+    dropped = {"chats": "title", "messages": "text"}
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == ["properties", dropped.get(entry["tap_stream_id"])]:
+                item["metadata"]["selected"] = False
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    output = setup._cli(setup.config(), None, ["--catalog", str(tmp_path / "catalog.json")])
+    records = {
+        stream: [
+            r
+            for m in output
+            if m["type"] == "BATCH" and m["stream"] == stream
+            for r in batch_records(m)
+        ]
+        for stream in dropped
+    }
+    assert len(records["chats"]) == 7  # six chats and one left chat
+    assert len(records["messages"]) == len(setup.records)
+    for stream, name in dropped.items():
+        assert not [r for r in records[stream] if name in r], f"{stream}.{name} in a batch file"
 
 
 # ----- a crash between a batch file and its BATCH message --------------------------------
