@@ -8,10 +8,8 @@ fence wraps fails here, with the member's name in the test, rather than in a syn
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import signal
-import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,6 +22,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_telegram.singer.sdk_private import SdkStream, SdkTap
+from tests.singer.batch_support import batch_config, batch_records
 
 SCHEMA = {
     "type": "object",
@@ -304,23 +303,6 @@ class PagedRows(Rows):
             yield dict(row)
 
 
-def batch_config(tmp_path: Path, size: int) -> dict[str, Any]:
-    return {
-        "encoding": {"format": "jsonl"},
-        "storage": {"root": tmp_path.as_uri()},
-        "batch_size": size,
-    }
-
-
-def batch_records(message: dict[str, Any]) -> list[dict[str, Any]]:
-    """The records of the files a BATCH message announces."""
-    out: list[dict[str, Any]] = []
-    for url in message["manifest"]:
-        with gzip.open(Path(urllib.parse.urlparse(url).path), "rt", encoding="utf-8") as lines:
-            out.extend(json.loads(line) for line in lines)
-    return out
-
-
 def batch_run(
     capsys: pytest.CaptureFixture[str], stream_class: type[Rows], **config: Any
 ) -> list[tuple[str, Any]]:
@@ -348,7 +330,7 @@ def test_a_batch_run_writes_state_only_after_the_batch_that_covers_it(
     The SDK's own path would write the page STATE (bookmark 3, then 6) before the one
     BATCH message that holds those rows.
     """
-    out = batch_run(capsys, PagedRows, batch_config=batch_config(tmp_path, 5))
+    out = batch_run(capsys, PagedRows, batch_config=batch_config(tmp_path / "batches", 5))
     assert out == [
         ("BATCH", ("rows", [1, 2, 3, 4, 5])),
         ("STATE", 5),
@@ -362,7 +344,7 @@ def test_checkpoint_writes_the_waiting_rows_first(
 ) -> None:
     """``checkpoint`` (the Bot API's, before its next request) delivers what waits, then STATE."""
     stream_class = type("Checkpointing", (PagedRows,), {"hook": "checkpoint"})
-    out = batch_run(capsys, stream_class, batch_config=batch_config(tmp_path, 5))
+    out = batch_run(capsys, stream_class, batch_config=batch_config(tmp_path / "batches", 5))
     assert out == [
         ("BATCH", ("rows", [1, 2, 3])),
         ("STATE", 3),
@@ -400,7 +382,7 @@ def test_batch_files_hold_what_record_messages_would(
     for item in catalog["streams"][0]["metadata"]:
         item["metadata"]["selected"] = item["breadcrumb"] != ["properties", "note"]
     config = {
-        "batch_config": batch_config(tmp_path, 10),
+        "batch_config": batch_config(tmp_path / "batches", 10),
         "stream_maps": {"rows": {"__filter__": "id != 2"}},
     }
     tap, stream = make_tap(
@@ -422,7 +404,7 @@ def test_termination_in_a_batch_run_writes_no_state(
 ) -> None:
     """The state in memory may cover rows waiting for their file: the last STATE stands."""
     state = {"bookmarks": {"rows": {"replication_key": "id", "replication_key_value": 7}}}
-    tap, _ = make_tap(state=state, config={"batch_config": batch_config(tmp_path, 5)})
+    tap, _ = make_tap(state=state, config={"batch_config": batch_config(tmp_path / "batches", 5)})
     capsys.readouterr()
     with pytest.raises(SystemExit) as stopped:
         tap._handle_termination(signal.SIGTERM, None)
