@@ -22,9 +22,12 @@ state in every STATE message, so the key round-trips through any target.
 Checkpoint rules (see :mod:`tap_telegram.sources.bot_api.source` for Telegram's side):
 
 1. STATE with a page's last ``update_id`` is written after every record of that page
-   was handed to the SDK, and before the request that confirms the page is sent.
+   was handed to the SDK, and before the request that confirms the page is sent. In
+   a batch run (``batch_config``) the page's records are first written to batch
+   files and announced by BATCH messages
+   (:meth:`~tap_telegram.singer.sdk_private.SdkStream.checkpoint`).
 2. The offset sent to Telegram is never beyond ``update_id`` + 1 of a page whose
-   records and STATE are already on stdout.
+   records (or BATCH messages) and STATE are already on stdout.
 3. A run's first call sends no offset (it confirms nothing); the updates up to the
    ``update_id`` of the STATE it was given are skipped when that update is still
    queued (the previous run's unconfirmed last page), then confirmed.
@@ -131,8 +134,9 @@ class UpdateLogMessagesStream(MessagesStreamBase[UpdateLogSource]):
                         schemas_sent.add(self.message_suffix)
                         self.write_schema_now()
                 yield record
-            # Every record of the page has been written: checkpoint, then let the
+            # Every record of the page has been handed over: deliver it (in a batch
+            # run: batch files and BATCH messages), checkpoint, and only then let the
             # generator confirm the page with its next request.
             write_cursor(self.stream_state, page.last_update_id)
             self.mark_state_changed()
-            self.write_state_if_changed()
+            self.checkpoint()

@@ -13,7 +13,9 @@ Tap side, :class:`SdkTap`:
   stream and closed after the last (sockets, event loop, a takeout), and the run
   summary is logged on every exit path. Hook: :meth:`SdkTap.run_scope`.
 * ``PluginBase._handle_termination``: on SIGTERM/SIGINT the SDK writes STATE and exits
-  0; an interrupted sync is not a successful one, so it exits 128 + the signal.
+  0; an interrupted sync is not a successful one, so it exits 128 + the signal. In a
+  batch run it writes no STATE: the state in memory covers records that are in no
+  batch file yet, and the last STATE written already covers everything delivered.
 * ``PluginBase._validate_config`` and ``PluginBase._config``: the SDK's messages quote
   the bad value, and for ``api_hash`` or ``session_string`` that is a secret. The
   SDK's validator also fills in defaults, which needs the mutable config dict (the
@@ -23,7 +25,20 @@ Stream side, :class:`SdkStream`:
 
 * ``Stream._write_state_message`` and ``state_manager.is_flushed``: STATE after every
   page and at the end of every chat, not only every 10,000 records (SDK issue #2879).
-  Hooks: :meth:`SdkStream.mark_state_changed`, :meth:`SdkStream.write_state_if_changed`.
+  Hooks: :meth:`SdkStream.mark_state_changed`, :meth:`SdkStream.write_state_if_changed`,
+  :meth:`SdkStream.checkpoint`.
+* ``Stream._sync_batches`` (with ``Stream._sync_records``, ``Stream._tap`` and the
+  SDK's ``SDKBatchMessage``): a batch run (``batch_config``) in the SDK's own order,
+  a BATCH message and then the STATE it covers, but with the tap's checkpoints in
+  it. The SDK's path cuts batches inside its own loop, so STATE the stream writes
+  between pages would claim records still in memory, and a stream whose next request
+  has an effect (the Bot API confirms updates) could not have its records written
+  out first. Here records wait in memory, grouped by the stream name their RECORD
+  message would carry (suffix, stream maps and property selection applied), until
+  ``batch_size`` of them are waiting or the stream asks for a :meth:`SdkStream.checkpoint`;
+  then every group becomes a batch file (the SDK's ``Batcher``) and a BATCH message,
+  and only then is STATE written. In a batch run :meth:`SdkStream.write_state_if_changed`
+  writes nothing: STATE comes with the next BATCH messages.
 * ``Stream._write_schema_message``: a SCHEMA message when a new chat's stream starts
   (``stream_per_chat``). Hook: :meth:`SdkStream.write_schema_now`.
 * ``Stream._generate_schema_messages`` / ``Stream._generate_record_messages``: the
@@ -46,6 +61,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.batch import Batcher
+from singer_sdk.helpers._batch import SDKBatchMessage
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.plugin_base import JSONSchemaValidator
@@ -54,6 +71,8 @@ from typing_extensions import override
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
+    from singer_sdk.helpers._batch import BatchConfig
+    from singer_sdk.metrics import Counter
     from singer_sdk.singerlib import SchemaMessage
 
 
@@ -82,10 +101,15 @@ class SdkTap(Tap):
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """Write STATE like the SDK does, then exit 128 + the signal, not 0.
+        """Write STATE like the SDK does (not in a batch run), then exit 128 + the signal.
 
         An interrupted sync is not a successful one: Meltano and schedulers must see it.
+        In a batch run the state in memory may cover records that wait for their batch
+        file: the last STATE written, which follows the BATCH messages it covers, stands.
         """
+        if self.config.get("batch_config"):
+            self.logger.info("Shutting down: batch run, the last STATE written stands")
+            raise SystemExit(128 + signum)
         try:
             super()._handle_termination(signum, frame)
         except SystemExit:
@@ -115,13 +139,82 @@ class SdkStream(Stream):
         """Hook: whether ``record`` may advance the bookmark. Default: every record may."""
         return True
 
+    #: In a batch run, the records not yet in a batch file, by the stream name of their
+    #: RECORD message; None outside a batch run.
+    _unbatched: dict[str, list[dict[str, Any]]] | None = None
+    #: How many records (before stream maps) wait in :attr:`_unbatched`.
+    _unbatched_count = 0
+    _batch_config: BatchConfig | None = None
+    _batch_counter: Counter | None = None
+
     def mark_state_changed(self) -> None:
         """Note that STATE changed without a record (so it is written next time)."""
         self.state_manager.is_flushed = False
 
     def write_state_if_changed(self) -> None:
-        """Write a STATE message now if anything changed since the last one."""
+        """Write a STATE message now if anything changed since the last one.
+
+        In a batch run it writes nothing: there STATE follows the next BATCH messages
+        (after ``batch_size`` records, a :meth:`checkpoint` or the stream's end), so
+        that it never claims records that are in no batch file yet.
+        """
+        if self._unbatched is None:
+            self._write_state_message()
+
+    def checkpoint(self) -> None:
+        """Deliver every record handed to the SDK so far, then write STATE if it changed.
+
+        For a stream whose next request has an effect (the Bot API's next getUpdates
+        confirms the updates read so far): outside a batch run the records are on
+        stdout already; in a batch run the waiting ones are written to batch files and
+        announced by BATCH messages first.
+        """
+        self._write_batches()
         self._write_state_message()
+
+    @override
+    def _sync_batches(self, batch_config: BatchConfig, context: Context | None = None) -> None:
+        """The SDK's batch sync in its order (BATCH, then STATE), with our checkpoints.
+
+        See the module docstring; records go through the RECORD path
+        (``_generate_record_messages``) so a batch file holds what RECORD messages
+        would have carried.
+        """
+        self._unbatched, self._unbatched_count = {}, 0
+        self._batch_config = batch_config
+        try:
+            with self.get_batch_counter() as counter:
+                self._batch_counter = counter
+                for record in self._sync_records(context, write_messages=False):
+                    for message in self._generate_record_messages(record):
+                        self._unbatched.setdefault(message.stream, []).append(message.record)
+                    self._unbatched_count += 1
+                    if self._unbatched_count >= batch_config.batch_size:
+                        self.checkpoint()
+                self.checkpoint()
+        finally:
+            # Records still waiting (an error ended the stream) are covered by no STATE.
+            self._unbatched, self._batch_counter = None, None
+
+    def _write_batches(self) -> None:
+        """Every waiting record into a batch file per stream name, each announced by BATCH."""
+        config = self._batch_config
+        if self._unbatched is None or config is None:
+            return
+        self._unbatched_count = 0
+        if not self._unbatched:  # every record so far was filtered out by a stream map
+            return
+        for stream_name, records in self._unbatched.items():
+            batcher = Batcher(tap_name=self.tap_name, stream_name=stream_name, batch_config=config)
+            for manifest in batcher.get_batches(records=iter(records)):
+                message = SDKBatchMessage(
+                    stream=stream_name, encoding=config.encoding, manifest=manifest
+                )
+                self._tap.write_message(message)
+                if self._batch_counter is not None:
+                    self._batch_counter.increment()
+        self._unbatched.clear()
+        self.mark_state_changed()
 
     def write_schema_now(self) -> None:
         """Write this stream's SCHEMA message(s) now (under the current suffix)."""

@@ -9,8 +9,11 @@ chat, ``id`` as replication key and ``is_sorted = True`` so that an interrupted 
 resumes (SDK FAQ). STATE is written after every page and at the end of every chat: a
 crash loses at most the page being written, and a finished chat's bookmark never
 depends on a later chat succeeding (the SDK alone writes STATE only every 10,000
-records, SDK issue #2879). ``messages`` of an update log is in
-:mod:`tap_telegram.singer.bot_api_stream`; both share :class:`MessagesStreamBase`.
+records, SDK issue #2879). In a batch run (``batch_config``) STATE instead follows
+each set of BATCH messages, in the SDK's order, so that it never claims records that
+are in no batch file yet (:class:`~tap_telegram.singer.sdk_private.SdkStream`).
+``messages`` of an update log is in :mod:`tap_telegram.singer.bot_api_stream`; both
+share :class:`MessagesStreamBase`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pendulum
-from singer_sdk import Stream, Tap
+from singer_sdk import Tap
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
@@ -53,8 +56,12 @@ from tap_telegram.sources.base import HistorySource, MessageQuery, Record, Sourc
 SourceT = TypeVar("SourceT", bound=Source)
 
 
-class TelegramStream(Stream, Generic[SourceT]):
-    """Base: a stream of one run, reading the run's (lazily opened) source."""
+class TelegramStream(SdkStream, Generic[SourceT]):
+    """Base: a stream of one run, reading the run's (lazily opened) source.
+
+    On the fence's :class:`SdkStream` so that every stream's batch files (``batch_config``)
+    hold what its RECORD messages would: selected properties only, stream maps applied.
+    """
 
     #: Synced before the other streams, which are synced by name (the SDK's order).
     sync_first: ClassVar[bool] = False
@@ -95,7 +102,7 @@ class ChatsStream(TelegramStream[Source]):
         yield from self.source.chats()
 
 
-class MessagesStreamBase(SdkStream, TelegramStream[SourceT]):
+class MessagesStreamBase(TelegramStream[SourceT]):
     """What both ``messages`` streams share: schema, output path, per-chat streams.
 
     Records are built by the tap's own mappers (schema keys only, JSON values and

@@ -11,6 +11,7 @@ import contextlib
 import json
 import signal
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -21,6 +22,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_telegram.singer.sdk_private import SdkStream, SdkTap
+from tests.singer.batch_support import batch_config, batch_records
 
 SCHEMA = {
     "type": "object",
@@ -278,3 +280,133 @@ def test_state_is_written_only_when_marked_changed(capsys: pytest.CaptureFixture
     stream.write_state_if_changed()
     stream.write_state_if_changed()
     assert [m["type"] for m in messages(capsys)] == ["STATE"]
+
+
+# ----- batch runs (``_sync_batches``, ``_sync_records``, ``SDKBatchMessage``) --------------
+
+
+class PagedRows(Rows):
+    """Rows that checkpoint like the ``messages`` streams: after every ``page`` rows.
+
+    ``write_state_if_changed`` like a history page, or ``checkpoint`` like the Bot API
+    before its next request.
+    """
+
+    page = 3
+    hook = "write_state_if_changed"
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        for index, row in enumerate(self.rows):
+            if index and index % self.page == 0:
+                self.mark_state_changed()
+                getattr(self, self.hook)()
+            yield dict(row)
+
+
+def batch_run(
+    capsys: pytest.CaptureFixture[str], stream_class: type[Rows], **config: Any
+) -> list[tuple[str, Any]]:
+    """Sync ids 1..7; the output as ("BATCH", (stream, ids)) and ("STATE", bookmark)."""
+    tap, _ = make_tap(
+        [{"id": n, "note": "n", "when": None} for n in range(1, 8)], stream_class, config=config
+    )
+    capsys.readouterr()
+    tap.sync_all()
+    out: list[tuple[str, Any]] = []
+    for message in messages(capsys):
+        if message["type"] == "BATCH":
+            out.append(("BATCH", (message["stream"], [r["id"] for r in batch_records(message)])))
+        elif message["type"] == "STATE":
+            rows = message["value"]["bookmarks"].get("rows", {})
+            out.append(("STATE", rows.get("replication_key_value")))
+    return out
+
+
+def test_a_batch_run_writes_state_only_after_the_batch_that_covers_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``_sync_batches`` is what a sync runs with ``batch_config``; the stream's page STATE waits.
+
+    The SDK's own path would write the page STATE (bookmark 3, then 6) before the one
+    BATCH message that holds those rows.
+    """
+    out = batch_run(capsys, PagedRows, batch_config=batch_config(tmp_path / "batches", 5))
+    assert out == [
+        ("BATCH", ("rows", [1, 2, 3, 4, 5])),
+        ("STATE", 5),
+        ("BATCH", ("rows", [6, 7])),
+        ("STATE", 7),
+    ]
+
+
+def test_checkpoint_writes_the_waiting_rows_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``checkpoint`` (the Bot API's, before its next request) delivers what waits, then STATE."""
+    stream_class = type("Checkpointing", (PagedRows,), {"hook": "checkpoint"})
+    out = batch_run(capsys, stream_class, batch_config=batch_config(tmp_path / "batches", 5))
+    assert out == [
+        ("BATCH", ("rows", [1, 2, 3])),
+        ("STATE", 3),
+        ("BATCH", ("rows", [4, 5, 6])),
+        ("STATE", 6),
+        ("BATCH", ("rows", [7])),
+        ("STATE", 7),
+    ]
+
+
+def test_outside_a_batch_run_checkpoint_is_a_state_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stream_class = type("Checkpointing", (PagedRows,), {"hook": "checkpoint"})
+    tap, _ = make_tap([{"id": n} for n in range(1, 8)], stream_class)
+    capsys.readouterr()
+    tap.sync_all()
+    kinds = [(m["type"], m.get("record", {}).get("id")) for m in messages(capsys)]
+    assert kinds[1:] == [
+        *(("RECORD", n) for n in (1, 2, 3)),
+        ("STATE", None),
+        *(("RECORD", n) for n in (4, 5, 6)),
+        ("STATE", None),
+        ("RECORD", 7),
+        ("STATE", None),
+    ]
+
+
+def test_batch_files_hold_what_record_messages_would(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Records go through ``_generate_record_messages``: suffix, stream maps, selection."""
+    tap, _ = make_tap()
+    catalog = tap.catalog_dict
+    for item in catalog["streams"][0]["metadata"]:
+        item["metadata"]["selected"] = item["breadcrumb"] != ["properties", "note"]
+    config = {
+        "batch_config": batch_config(tmp_path / "batches", 10),
+        "stream_maps": {"rows": {"__filter__": "id != 2"}},
+    }
+    tap, stream = make_tap(
+        [{"id": n, "note": "secret", "when": None} for n in (1, 2, 3)],
+        catalog=catalog,
+        config=config,
+    )
+    stream.message_suffix = "_9"
+    capsys.readouterr()
+    tap.sync_all()
+    (batch,) = [m for m in messages(capsys) if m["type"] == "BATCH"]
+    assert batch["stream"] == "rows_9"
+    assert batch["encoding"] == {"format": "jsonl"}
+    assert batch_records(batch) == [{"id": 1, "when": None}, {"id": 3, "when": None}]
+
+
+def test_termination_in_a_batch_run_writes_no_state(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The state in memory may cover rows waiting for their file: the last STATE stands."""
+    state = {"bookmarks": {"rows": {"replication_key": "id", "replication_key_value": 7}}}
+    tap, _ = make_tap(state=state, config={"batch_config": batch_config(tmp_path / "batches", 5)})
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        tap._handle_termination(signal.SIGTERM, None)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert messages(capsys) == []
