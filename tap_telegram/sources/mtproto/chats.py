@@ -17,12 +17,12 @@ from typing import Any
 from telethon import TelegramClient, errors, functions, utils
 from telethon.tl import types
 
-from tap_telegram.errors import ChatError, ConfigError
-from tap_telegram.records.constants import CHAT_TYPES
+from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
+from tap_telegram.sources.selection import announce_every_chat, wanted_types, without_excluded
 
 
 @dataclasses.dataclass
@@ -39,18 +39,6 @@ class ResolvedChat:
 def chat_label(entity: Any) -> str:
     """``@username (id)`` or ``'Title' (id)``: how logs and errors name a chat."""
     return label_for(utils.get_peer_id(entity), username_of(entity), display_name(entity))
-
-
-def wanted_types(config: Mapping[str, Any]) -> set[str]:
-    """The ``chat_types`` setting, validated."""
-    values = config.get("chat_types") or list(CHAT_TYPES)
-    unknown = sorted(set(values) - set(CHAT_TYPES))
-    if unknown:
-        raise ConfigError(
-            f"setting 'chat_types': unknown {', '.join(unknown)}; "
-            f"use any of {', '.join(CHAT_TYPES)}"
-        )
-    return set(values)
 
 
 class _Resolver:
@@ -157,16 +145,23 @@ async def resolve_chats(
     """Resolve the configured chats (or every dialog) in a stable order, deduplicated.
 
     A chat that cannot be resolved goes to ``on_failure`` (which raises when
-    ``on_chat_error`` is ``fail``) and the others are still returned.
+    ``on_chat_error`` is ``fail``) and the others are still returned. Chats that
+    ``exclude_chats`` names are left out (see :mod:`tap_telegram.sources.selection`).
     """
     refs = parse_chat_refs(config.get("chats"))
     kinds = wanted_types(config)  # validated even when chats are listed
+    excluded = parse_chat_refs(config.get("exclude_chats"), "exclude_chats")
     resolver = _Resolver(client, caller)
     if refs:
         entities = await _configured(resolver, refs, on_failure)
     else:
-        entities = await _all_dialogs(resolver, kinds, logger)
+        entities = await _all_dialogs(resolver, kinds)
     chats = _distinct(entities)
+    if excluded:
+        chats = await _without_excluded(resolver, chats, excluded, logger)
+    if not refs:
+        types = [chat_type(chat.entity) for chat in chats]
+        announce_every_chat(logger, "of the account (its dialogs)", types)
     fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
     for chat, full in zip(chats, fulls, strict=True):
         chat.full = full
@@ -188,15 +183,45 @@ async def _configured(
     return entities
 
 
-async def _all_dialogs(resolver: _Resolver, kinds: set[str], logger: logging.Logger) -> list[Any]:
+async def _all_dialogs(resolver: _Resolver, kinds: set[str]) -> list[Any]:
     """No ``chats`` setting: every accessible dialog of the wanted ``chat_types``."""
-    entities = [
+    return [
         entity
         for entity in await resolver.dialogs()
         if chat_type(entity) in kinds and not isinstance(entity, types.ChatForbidden)
     ]
-    logger.info("no chats configured: %d dialogs of type %s", len(entities), sorted(kinds))
-    return entities
+
+
+async def _without_excluded(
+    resolver: _Resolver, chats: list[ResolvedChat], refs: list[ChatRef], logger: logging.Logger
+) -> list[ResolvedChat]:
+    """``chats`` minus those ``exclude_chats`` names, matched locally by id or username.
+
+    Only an invite link costs a request (the link alone does not say which chat it
+    is); one that cannot be resolved matches nothing, which is reported.
+    """
+    invited: dict[ChatRef, int] = {}
+    for ref in refs:
+        if ref.kind == "invite":
+            entity = await _outcome(resolver.resolve(ref))
+            if not isinstance(entity, ChatError):
+                invited[ref] = utils.get_peer_id(entity)
+
+    def matches(ref: ChatRef, chat: ResolvedChat) -> bool:
+        if ref.kind == "id":
+            return chat.chat_id == ref.value
+        if ref.kind == "invite":
+            return invited.get(ref) == chat.chat_id
+        return str(ref.value).lower() in _usernames(chat.entity)
+
+    return without_excluded(chats, refs, matches, logger)
+
+
+def _usernames(entity: Any) -> set[str]:
+    """Every username of a chat, lower case (the main one and collectible ones)."""
+    names = {str(item.username) for item in getattr(entity, "usernames", None) or []}
+    names.add(str(getattr(entity, "username", None) or ""))
+    return {name.lower() for name in names if name}
 
 
 def _distinct(entities: list[Any]) -> list[ResolvedChat]:
