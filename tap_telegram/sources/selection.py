@@ -7,8 +7,8 @@ copies private messages into shared databases). So, for every source:
   way); when it is absent the run takes every chat of the wanted ``chat_types``
   (:func:`wanted_types`) and says so at WARNING level, with how many chats of which
   types and how to narrow it, before any message is read (:func:`announce_every_chat`);
-* ``exclude_chats`` then takes chats out, and an entry that matches none of the chats
-  is a warning, never silently nothing (:func:`without_excluded`).
+* ``exclude_chats`` then takes chats out (:func:`without_excluded`), and an entry that
+  matches none of the chats is a warning, never silently nothing (:func:`report_unmatched`).
 
 Each source supplies what only it knows: how an entry matches one of its chats, and
 the types of the chats it is about to read.
@@ -67,22 +67,24 @@ def without_excluded(
     chats: Sequence[ChatT],
     entries: Sequence[EntryT],
     matches: Callable[[EntryT, ChatT], bool],
-    logger: logging.Logger,
-) -> list[ChatT]:
+) -> tuple[list[ChatT], list[EntryT]]:
     """``chats`` minus those an ``exclude_chats`` entry matches, in their order.
 
-    An entry that matches none of ``chats`` is a WARNING line: it was meant to take
-    something out, and a typo there must not pass unnoticed.
+    Also returns the entries that matched none of them (see :func:`report_unmatched`).
     """
-    kept = list(chats)
+    kept = [chat for chat in chats if not any(matches(entry, chat) for entry in entries)]
+    unmatched = [entry for entry in entries if not any(matches(entry, c) for c in chats)]
+    return kept, unmatched
+
+
+def report_unmatched(logger: logging.Logger, entries: Iterable[object]) -> None:
+    """One WARNING per ``exclude_chats`` entry that matched no selected chat.
+
+    It was meant to take something out: a typo there must not pass unnoticed.
+    """
     for entry in entries:
-        if not any(matches(entry, chat) for chat in chats):
-            logger.warning(
-                "tap-telegram: setting 'exclude_chats': '%s' matches none of the %d chats "
-                "selected, so it excludes nothing; check the id, @username or name",
-                entry,
-                len(chats),
-            )
-            continue
-        kept = [chat for chat in kept if not matches(entry, chat)]
-    return kept
+        logger.warning(
+            "tap-telegram: setting 'exclude_chats': '%s' matches none of the chats selected, "
+            "so it excludes nothing; check the id, @username or name",
+            entry,
+        )

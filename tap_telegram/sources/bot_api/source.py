@@ -48,7 +48,12 @@ from tap_telegram.sources.bot_api.mapping.messages import (
     update_message,
 )
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
-from tap_telegram.sources.selection import announce_every_chat, wanted_types, without_excluded
+from tap_telegram.sources.selection import (
+    announce_every_chat,
+    report_unmatched,
+    wanted_types,
+    without_excluded,
+)
 
 #: Seconds between progress lines on long runs.
 PROGRESS_EVERY = 30.0
@@ -131,7 +136,8 @@ class BotApiSource(UpdateLogSource):
     def _exclude_from_chats(self) -> None:
         """Take the ``exclude_chats`` chats out of those ``chats`` named (matched locally)."""
         chats = list(self._chats.values())
-        kept = without_excluded(chats, self._excluded, _ref_matches, self.logger)
+        kept, unmatched = without_excluded(chats, self._excluded, _ref_matches)
+        report_unmatched(self.logger, unmatched)
         self._excluded_ids |= set(self._chats) - {chat["id"] for chat in kept}
         self._chats = {chat["id"]: chat for chat in kept}
 

@@ -47,7 +47,12 @@ from tap_telegram.sources.export.mapping.messages import (
 from tap_telegram.sources.export.mapping.parts import MessageShapeError
 from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messages
 from tap_telegram.sources.export.scan import ChatSpan, ExportFile, export_error
-from tap_telegram.sources.selection import announce_every_chat, wanted_types, without_excluded
+from tap_telegram.sources.selection import (
+    announce_every_chat,
+    report_unmatched,
+    wanted_types,
+    without_excluded,
+)
 
 #: Smallest page of an export read (see the module docstring).
 EXPORT_PAGE_SIZE = 500
@@ -170,7 +175,8 @@ class ExportSource(HistorySource):
         else:
             kinds = self._chat_types()
             selected = [plan for plan in plans if plan.record["type"] in kinds]
-        selected = without_excluded(selected, excluded, _matches, self.logger)
+        selected, unmatched = without_excluded(selected, excluded, _matches)
+        report_unmatched(self.logger, unmatched)
         if not entries:
             types = [plan.record["type"] for plan in selected]
             announce_every_chat(self.logger, "in the export", types)

@@ -22,7 +22,12 @@ from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
-from tap_telegram.sources.selection import announce_every_chat, wanted_types, without_excluded
+from tap_telegram.sources.selection import (
+    announce_every_chat,
+    report_unmatched,
+    wanted_types,
+    without_excluded,
+)
 
 
 @dataclasses.dataclass
@@ -141,31 +146,96 @@ async def resolve_chats(
     config: Mapping[str, Any],
     logger: logging.Logger,
     on_failure: Callable[[ChatError], None],
+    *,
+    exclusions: Exclusions,
 ) -> list[ResolvedChat]:
     """Resolve the configured chats (or every dialog) in a stable order, deduplicated.
 
     A chat that cannot be resolved goes to ``on_failure`` (which raises when
     ``on_chat_error`` is ``fail``) and the others are still returned. Chats that
-    ``exclude_chats`` names are left out (see :mod:`tap_telegram.sources.selection`).
+    ``exclusions`` names are left out before their full info is asked for.
     """
     refs = parse_chat_refs(config.get("chats"))
     kinds = wanted_types(config)  # validated even when chats are listed
-    excluded = parse_chat_refs(config.get("exclude_chats"), "exclude_chats")
     resolver = _Resolver(client, caller)
     if refs:
         entities = await _configured(resolver, refs, on_failure)
     else:
         entities = await _all_dialogs(resolver, kinds)
-    chats = _distinct(entities)
-    if excluded:
-        chats = await _without_excluded(resolver, chats, excluded, logger)
-    if not refs:
-        types = [chat_type(chat.entity) for chat in chats]
-        announce_every_chat(logger, "of the account (its dialogs)", types)
+    chats = exclusions.apply(_distinct(entities))
     fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
     for chat, full in zip(chats, fulls, strict=True):
         chat.full = full
     return chats
+
+
+@dataclasses.dataclass
+class Exclusions:
+    """The ``exclude_chats`` entries, matched locally (by id or username) against chats.
+
+    Applied to the chats of ``chats`` or the dialogs, and again to the discussion
+    groups ``include_comments`` adds (a group is added by id: exclusion still has
+    the last word). An entry that matched nothing in either is reported once, by
+    :func:`announce_selection`.
+    """
+
+    refs: list[ChatRef]
+    #: Invite links resolved to their chat's marked id (the link alone does not say).
+    invited: dict[ChatRef, int]
+    #: Entries that matched no chat so far.
+    unmatched: list[ChatRef] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unmatched = list(self.refs)
+
+    def matches(self, ref: ChatRef, chat: ResolvedChat) -> bool:
+        """Whether ``ref`` names ``chat``."""
+        if ref.kind == "id":
+            return chat.chat_id == ref.value
+        if ref.kind == "invite":
+            return self.invited.get(ref) == chat.chat_id
+        return str(ref.value).lower() in _usernames(chat.entity)
+
+    def apply(self, chats: list[ResolvedChat]) -> list[ResolvedChat]:
+        """``chats`` without the excluded ones, in their order."""
+        kept, unmatched = without_excluded(chats, self.refs, self.matches)
+        self.unmatched = [ref for ref in self.unmatched if ref in unmatched]
+        return kept
+
+
+async def load_exclusions(
+    client: TelegramClient, caller: Caller, config: Mapping[str, Any]
+) -> Exclusions:
+    """The ``exclude_chats`` setting, parsed; invite links resolved (one request each).
+
+    An invite link that cannot be resolved matches nothing, which is reported.
+    """
+    refs = parse_chat_refs(config.get("exclude_chats"), "exclude_chats")
+    resolver = _Resolver(client, caller)
+    invited: dict[ChatRef, int] = {}
+    for ref in refs:
+        if ref.kind == "invite":
+            entity = await _outcome(resolver.resolve(ref))
+            if not isinstance(entity, ChatError):
+                invited[ref] = utils.get_peer_id(entity)
+    return Exclusions(refs, invited)
+
+
+def announce_selection(
+    config: Mapping[str, Any],
+    chats: list[ResolvedChat],
+    exclusions: Exclusions,
+    logger: logging.Logger,
+) -> None:
+    """Say what the run is about to read, before it reads any message.
+
+    Exclusions that matched nothing, and, without ``chats``, that every dialog is
+    read (how many of which types).
+    """
+    report_unmatched(logger, exclusions.unmatched)
+    if not config.get("chats"):
+        types = [chat_type(chat.entity) for chat in chats]
+        announce_every_chat(logger, "of the account (its dialogs)", types)
 
 
 async def _configured(
@@ -190,31 +260,6 @@ async def _all_dialogs(resolver: _Resolver, kinds: set[str]) -> list[Any]:
         for entity in await resolver.dialogs()
         if chat_type(entity) in kinds and not isinstance(entity, types.ChatForbidden)
     ]
-
-
-async def _without_excluded(
-    resolver: _Resolver, chats: list[ResolvedChat], refs: list[ChatRef], logger: logging.Logger
-) -> list[ResolvedChat]:
-    """``chats`` minus those ``exclude_chats`` names, matched locally by id or username.
-
-    Only an invite link costs a request (the link alone does not say which chat it
-    is); one that cannot be resolved matches nothing, which is reported.
-    """
-    invited: dict[ChatRef, int] = {}
-    for ref in refs:
-        if ref.kind == "invite":
-            entity = await _outcome(resolver.resolve(ref))
-            if not isinstance(entity, ChatError):
-                invited[ref] = utils.get_peer_id(entity)
-
-    def matches(ref: ChatRef, chat: ResolvedChat) -> bool:
-        if ref.kind == "id":
-            return chat.chat_id == ref.value
-        if ref.kind == "invite":
-            return invited.get(ref) == chat.chat_id
-        return str(ref.value).lower() in _usernames(chat.entity)
-
-    return without_excluded(chats, refs, matches, logger)
 
 
 def _usernames(entity: Any) -> set[str]:

@@ -49,7 +49,7 @@ def test_exclude_chats_takes_dialogs_out_by_username_id_and_invite_link(world):
     assert not {r["chat_id"] for r in run.records["messages"]} & {family, comments}
     found = warnings(run.stderr)
     assert (
-        "tap-telegram: setting 'exclude_chats': '@nobody_like_this' matches none of the 7 "
+        "tap-telegram: setting 'exclude_chats': '@nobody_like_this' matches none of the "
         "chats selected, so it excludes nothing; check the id, @username or name"
     ) in found
     assert any("every chat of the account (its dialogs): 4 chats (2 user, 1 supergroup, 1 channel)"
@@ -76,3 +76,22 @@ def test_an_unreadable_exclude_entry_is_a_config_error():
     assert run.returncode == 2
     assert "setting 'exclude_chats': cannot read 'hello world'" in run.stderr
     assert "messages" not in run.records
+
+
+def test_exclude_chats_has_the_last_word_over_include_comments(world):
+    """``include_comments`` adds a channel's discussion group by id: an excluded group
+    stays out, and an entry naming it is not reported as matching nothing."""
+    fake = FakeTelegram(world)
+    news, comments = world.marked_id("news"), world.marked_id("comments")
+    config = fake.tap_config(
+        chats=["@fake_newsroom"], include_comments=True, exclude_chats=[str(comments)]
+    )
+    run = run_fake_tap(fake, config).check()
+    assert [chat["id"] for chat in run.records["chats"]] == [news]
+    assert {r["chat_id"] for r in run.records["messages"]} == {news}
+    assert "setting 'exclude_chats'" not in run.stderr
+
+    # Without the exclusion the group is read too (the test above is not vacuous).
+    config = fake.tap_config(chats=["@fake_newsroom"], include_comments=True)
+    run = run_fake_tap(FakeTelegram(world), config).check()
+    assert [chat["id"] for chat in run.records["chats"]] == [news, comments]
