@@ -63,7 +63,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Chats",
         description=(
             "Chats to extract: numeric ids (marked, e.g. -1001234567890), @usernames or "
-            "t.me links. Empty or absent: every dialog of the account, filtered by chat_types."
+            "t.me links (exports: ids or exact names). Absent: every chat (every dialog of "
+            "the account), filtered by chat_types, and the run says so with a warning. An "
+            "empty list is an error."
         ),
     ),
     th.Property(
@@ -71,8 +73,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.ArrayType(th.StringType(allowed_values=list(CHAT_TYPES))),
         title="Chat types",
         description=(
-            "With no `chats`: which dialogs to extract, any of user, group, supergroup, "
+            "With no `chats`: which chats to extract, any of user, group, supergroup, "
             "channel (default: all)."
+        ),
+    ),
+    th.Property(
+        "exclude_chats",
+        th.ArrayType(th.StringType),
+        title="Exclude chats",
+        description=(
+            "Chats never to extract, written like `chats`; taken out of every chat (no "
+            "`chats`) or out of `chats`. An entry that matches no chat is a warning."
         ),
     ),
     th.Property(
@@ -285,3 +296,45 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
 ).to_dict()
+
+# An empty list is almost always a templating mistake (`chats: {{ chats }}` with nothing
+# in it), and for these two it would widen the run to every chat or every type.
+for _name in ("chats", "chat_types"):
+    CONFIG_SCHEMA["properties"][_name]["minItems"] = 1
+
+#: Settings that only some sources read: setting -> those sources (``source`` values).
+#: Every other setting applies to all sources. Set to anything but its default under a
+#: source that ignores it, a setting is reported with a warning (not an error: a shared
+#: Meltano config may carry settings of several sources).
+ONLY_FOR: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        (
+            "api_id",
+            "api_hash",
+            "session_string",
+            "session_file",
+            "max_concurrent_requests",
+            "concurrent_chats",
+            "use_takeout",
+            "lookback_messages",
+            "lookback_days",
+            "include_comments",
+            "dc_id",
+            "server_address",
+            "server_port",
+            "media_dir",
+            "media_kinds",
+            "media_max_size",
+        ),
+        ("mtproto",),
+    ),
+    # A bot has no history: it reads what arrives, from the moment it runs.
+    "start_date": ("mtproto", "export"),
+    "start_message_id": ("mtproto", "export"),
+    # An export is a file: nothing to wait for.
+    "max_flood_wait": ("mtproto", "bot_api"),
+    "export_path": ("export",),
+    **dict.fromkeys(
+        ("bot_token", "bot_api_url", "allowed_updates", "bot_api_timeout"), ("bot_api",)
+    ),
+}

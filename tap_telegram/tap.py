@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import functools
 import logging
 import weakref
@@ -117,18 +118,40 @@ class TapTelegram(SdkTap):
     #: only when an MTProto source is built. Tests swap in the fake Telegram here.
     client_factory: ClassVar[ClientFactory | None] = None
 
+    @classmethod
+    def known_settings(cls) -> frozenset[str]:
+        """Every key a config may hold: the tap's settings and those singer-sdk adds.
+
+        (Stream maps, flattening, batch config, ...: the SDK appends them to the
+        schema, per the tap's capabilities.) Any other key is a mistake.
+        """
+        schema = copy.deepcopy(cls.config_jsonschema)
+        cls.append_builtin_config(schema)
+        return frozenset(schema["properties"])
+
     @override
     def check_config(self, errors: list[ValidationError], *, raise_errors: bool) -> list[str]:
         """Messages that name the setting and what it must be, never the value.
 
         The SDK's own quote the bad value, and for api_hash or session_string that is
-        a secret.
+        a secret. Unknown keys and a future ``start_date`` are problems too; on a run
+        (``raise_errors``) without problems, each setting the chosen source ignores
+        is reported once (see :mod:`tap_telegram.cli.config_errors`).
         """
-        problems = config_errors.describe_all(errors)
+        config = self.config
+        problems = [
+            *config_errors.unknown_settings(config, self.known_settings()),
+            *config_errors.describe_all(errors),
+            *config_errors.start_date_problems(config, dt.datetime.now(dt.timezone.utc)),
+        ]
         if problems and raise_errors:
             raise ConfigError(config_errors.message(problems))
         if problems:
             self.logger.warning("%s", config_errors.message(problems))
+        elif raise_errors:
+            source = str(config.get("source") or DEFAULT_SOURCE)
+            for line in config_errors.idle_settings(config, source):
+                self.logger.warning("tap-telegram: %s", line)
         return problems
 
     @override

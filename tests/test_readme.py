@@ -116,6 +116,12 @@ def test_meltano_yml_declares_every_setting():
     assert set(declared) == set(CONFIG_SCHEMA["properties"])
     for name, spec in CONFIG_SCHEMA["properties"].items():
         assert bool(declared[name].get("sensitive")) == bool(spec.get("secret")), name
+        # Meltano passes declared values on every run: one that differs from the tap's
+        # default would be reported as set (an idle setting warns under other sources).
+        assert declared[name].get("value") == spec.get("default"), name
+        # Meltano 4 makes a `decimal` set by env var or CLI a Decimal, which it then
+        # cannot write into the tap's config file: `meltano run` crashes.
+        assert declared[name].get("kind") != "decimal", name
     assert set(extractor["capabilities"]) >= {"state", "catalog", "discover", "about"}
 
 

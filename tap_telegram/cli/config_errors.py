@@ -1,15 +1,32 @@
-"""Config validation messages that name the setting and never echo its value.
+"""Config problems as lines that name the setting and never echo its value.
 
 The SDK's own messages quote the offending value (``'0123abcd...' is not of type
 'integer' in config['api_hash']``): for ``api_hash`` or ``session_string`` that prints a
 secret into a cron mail or a CI log. These say which setting is wrong and what it must
 be, nothing more.
+
+Beyond the schema, a misspelled or misplaced setting must never widen what a run
+extracts (a ``chat`` typo would otherwise mean "no chats configured: every chat"), so:
+
+* an unknown key is an error naming the closest known setting (:func:`unknown_settings`);
+* ``start_date`` in the future is an error (:func:`start_date_problems`);
+* a setting the chosen source ignores, set to anything but its default, is a warning
+  (:func:`idle_settings`): a shared Meltano config may carry several sources' settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import difflib
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
+
+from tap_telegram.errors import ConfigError
+from tap_telegram.settings import CONFIG_SCHEMA, ONLY_FOR
+from tap_telegram.singer.streams import parse_start_date
+
+#: Longest unknown key quoted in a message (a pasted value used as a key stays short).
+MAX_KEY = 40
 
 _TYPE_NAMES = {
     "integer": "a whole number",
@@ -40,7 +57,15 @@ def describe(error: Any) -> str:
     if kind == "type":
         types = [expected] if isinstance(expected, str) else list(expected)
         names = [_TYPE_NAMES.get(t, t) for t in types if t != "null"]
+        if "array" in types and isinstance(error.instance, str):
+            # Only the value's type is looked at, never the value.
+            return f'{where} must be a list, not one string: write it as ["..."]'
         return f"{where} must be {' or '.join(names)}"
+    if kind == "minItems":
+        return (
+            f"{where} is an empty list (usually a templating mistake); list at least one "
+            "item, or leave the setting out"
+        )
     if kind == "enum":
         options = ", ".join(str(option) for option in expected if option is not None)
         return f"{where} must be one of {options}"
@@ -66,3 +91,59 @@ def message(problems: list[str]) -> str:
         f"invalid config: {'; '.join(problems)}; fix the setting(s) "
         "(`tap-telegram --about` lists them all)"
     )
+
+
+def unknown_settings(config: Mapping[str, Any], known: Collection[str]) -> list[str]:
+    """``unknown setting 'chat'; did you mean 'chats'?`` for every key not in ``known``."""
+    problems = []
+    choices = sorted(known)
+    for key in config:
+        name = str(key)
+        if name in known:
+            continue
+        shown = name if len(name) <= MAX_KEY else name[:MAX_KEY] + "..."
+        close = difflib.get_close_matches(name, choices, n=1)
+        if not close:  # a case slip ("Chats") is a near miss too
+            close = difflib.get_close_matches(name.lower(), choices, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "tap-telegram has no such setting"
+        problems.append(f"unknown setting '{shown}'; {hint}")
+    return problems
+
+
+def start_date_problems(config: Mapping[str, Any], now: dt.datetime) -> list[str]:
+    """``start_date`` unreadable, or after ``now`` (a run would extract nothing)."""
+    start = config.get("start_date")
+    if not start:
+        return []
+    try:
+        since = parse_start_date(start)
+    except ConfigError:
+        # The value is not secret, but these lines never echo one.
+        return ["setting 'start_date' must be a date-time (ISO 8601, e.g. 2024-01-31)"]
+    if since > now:
+        return [
+            "setting 'start_date' is in the future, so no message would be extracted; "
+            "use a past date (ISO 8601, e.g. 2024-01-31)"
+        ]
+    return []
+
+
+def idle_settings(config: Mapping[str, Any], source: str) -> list[str]:
+    """One warning line per setting ``source`` ignores that differs from its default.
+
+    Meltano passes every declared default on every run, so a default value says
+    nothing; empty values (``""``, ``[]``) mean "unset" to every reader.
+    """
+    lines = []
+    properties = CONFIG_SCHEMA["properties"]
+    for name, sources in ONLY_FOR.items():
+        value = config.get(name)
+        if source in sources or value in (None, "", []):
+            continue
+        if value == properties[name].get("default"):
+            continue
+        lines.append(
+            f"setting '{name}' does nothing with source {source} (only with "
+            f"{' or '.join(sources)}); it is ignored: remove it, or check `source`"
+        )
+    return lines

@@ -30,8 +30,10 @@ from typing import Any, TextIO
 from telethon import TelegramClient, errors
 from telethon.sessions import SQLiteSession, StringSession
 
+from tap_telegram.cli import config_errors
 from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
 from tap_telegram.sources.mtproto.client import ClientFactory, ClientSettings, build_client
+from tap_telegram.tap import TapTelegram
 
 #: ``prompt(text, secret)`` returns what the user typed; secret input is not echoed.
 Prompter = Callable[[str, bool], str]
@@ -151,6 +153,10 @@ def _read_config(path: str | None) -> Mapping[str, Any]:
         raise ConfigError(f"--config {path}: cannot read it ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"--config {path}: not a JSON object")
+    # The tap's rule: a misspelled setting is an error, not silently ignored.
+    unknown = config_errors.unknown_settings(data, TapTelegram.known_settings())
+    if unknown:
+        raise ConfigError(f"--config {path}: {'; '.join(unknown)}")
     return data
 
 

@@ -150,18 +150,25 @@ def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
         return MessageQuery(chat_id=0, after_id=bookmark)
     after_id = int(config.get("start_message_id") or 0)
     start = value if isinstance(value, str) and value else config.get("start_date")
-    since: dt.datetime | None = None
-    if start:
-        try:
-            parsed = pendulum.parse(str(start))
-        except (ValueError, pendulum.parsing.exceptions.ParserError):
-            raise ConfigError(
-                f"setting 'start_date': cannot read {start!r}; use ISO 8601, e.g. 2024-01-31"
-            ) from None
-        if not isinstance(parsed, dt.datetime):
-            raise ConfigError(f"setting 'start_date': {start!r} is not a date; use e.g. 2024-01-31")
-        since = parsed.astimezone(dt.timezone.utc)
+    since = parse_start_date(start) if start else None
     return MessageQuery(chat_id=0, after_id=after_id, since=since)
+
+
+def parse_start_date(start: object) -> dt.datetime:
+    """``start_date`` as an aware UTC datetime (naive: UTC), or a ConfigError naming it.
+
+    The one reader of the setting: the config check at start-up uses it too, so both
+    accept the same spellings.
+    """
+    try:
+        parsed = pendulum.parse(str(start))
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        raise ConfigError(
+            f"setting 'start_date': cannot read {start!r}; use ISO 8601, e.g. 2024-01-31"
+        ) from None
+    if not isinstance(parsed, dt.datetime):
+        raise ConfigError(f"setting 'start_date': {start!r} is not a date; use e.g. 2024-01-31")
+    return parsed.astimezone(dt.timezone.utc)
 
 
 class MessagesStream(MessagesStreamBase[HistorySource]):

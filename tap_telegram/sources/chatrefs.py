@@ -1,4 +1,4 @@
-"""Parse the strings users put in the ``chats`` setting.
+"""Parse the strings users put in the ``chats`` (and ``exclude_chats``) setting.
 
 Pure functions, no network: the MTProto source resolves the parsed references, the
 export source matches them against the chats it finds. Accepted forms:
@@ -39,12 +39,12 @@ class ChatRef:
         return self.original
 
 
-def parse_chat_ref(text: str) -> ChatRef:
-    """Parse one ``chats`` entry; raise :class:`ConfigError` naming it if unusable."""
+def parse_chat_ref(text: str, setting: str = "chats") -> ChatRef:
+    """Parse one entry of ``setting``; raise :class:`ConfigError` naming it if unusable."""
     raw = str(text).strip()
     if not raw:
         raise ConfigError(
-            "setting 'chats': empty entry; remove it or write an id, @username or link"
+            f"setting '{setting}': empty entry; remove it or write an id, @username or link"
         )
     if re.fullmatch(r"-?\d+", raw):
         return ChatRef("id", int(raw), raw)
@@ -67,17 +67,20 @@ def parse_chat_ref(text: str) -> ChatRef:
     if _USERNAME.match(name):
         return ChatRef("username", name, raw)
     raise ConfigError(
-        f"setting 'chats': cannot read {raw!r}; use a numeric id (e.g. -1001234567890), "
+        f"setting '{setting}': cannot read {raw!r}; use a numeric id (e.g. -1001234567890), "
         "an @username or a t.me link"
     )
 
 
-def parse_chat_refs(values: list[str] | None) -> list[ChatRef]:
-    """Parse every entry, dropping exact duplicates but keeping the user's order."""
+def parse_chat_refs(values: list[str] | None, setting: str = "chats") -> list[ChatRef]:
+    """Parse every entry of ``setting``, dropping exact duplicates, keeping the user's order.
+
+    ``exclude_chats`` takes the same forms as ``chats``; errors name the setting.
+    """
     refs: list[ChatRef] = []
     seen: set[tuple[str, str | int]] = set()
     for value in values or []:
-        ref = parse_chat_ref(value)
+        ref = parse_chat_ref(value, setting)
         key = (ref.kind, ref.value.lower() if isinstance(ref.value, str) else ref.value)
         if key not in seen:
             seen.add(key)

@@ -41,3 +41,8 @@ def test_duplicates_dropped_order_kept():
         ChatRef("id", -100123, "-100123"),
         ChatRef("username", "beta_chat", "@beta_chat"),
     ]
+
+
+def test_exclude_chats_errors_name_their_setting():
+    with pytest.raises(ConfigError, match="setting 'exclude_chats': cannot read 'hello world'"):
+        parse_chat_refs(["@fine_name", "hello world"], "exclude_chats")

@@ -39,6 +39,7 @@ from tap_telegram.sources.base import (
 )
 from tap_telegram.sources.bot_api.http import DEFAULT_URL, BotApiClient, BotApiError
 from tap_telegram.sources.bot_api.mapping.messages import (
+    BOT_API_CHAT_TYPES,
     MESSAGE_UPDATES,
     map_chat,
     map_message,
@@ -46,7 +47,13 @@ from tap_telegram.sources.bot_api.mapping.messages import (
     message_users,
     update_message,
 )
-from tap_telegram.sources.chatrefs import parse_chat_refs
+from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
+from tap_telegram.sources.selection import (
+    announce_every_chat,
+    report_unmatched,
+    wanted_types,
+    without_excluded,
+)
 
 #: Seconds between progress lines on long runs.
 PROGRESS_EVERY = 30.0
@@ -76,15 +83,18 @@ class BotApiSource(UpdateLogSource):
                 "setting 'bot_token' does not look like a bot token (digits, a colon, then "
                 "letters, digits, - or _); copy it again from @BotFather"
             )
-        self._refs = parse_chat_refs(config.get("chats"))
-        invites = [str(ref) for ref in self._refs if ref.kind == "invite"]
-        if invites:
-            raise ConfigError(
-                f"setting 'chats': a bot cannot match invite links ({', '.join(invites)}); "
-                "use the chat's numeric id or @username"
-            )
+        self._refs = _refs(config, "chats")
         self._ids = {ref.value for ref in self._refs if ref.kind == "id"}
         self._names = {str(ref.value).lower() for ref in self._refs if ref.kind == "username"}
+        #: Without ``chats``: the chat types to keep (a bot's chats say their type).
+        self._kinds = wanted_types(config)
+        self._excluded = _refs(config, "exclude_chats")
+        #: The chats ``exclude_chats`` names: ids as written or learnt with getChat in
+        #: :meth:`open`, and usernames (an update's chat carries its username).
+        self._excluded_ids = {int(ref.value) for ref in self._excluded if ref.kind == "id"}
+        self._excluded_names = {
+            str(ref.value).lower() for ref in self._excluded if ref.kind == "username"
+        }
         self._chats: dict[int, Record] = {}
         self.client: BotApiClient | None = None
         self.page_size = int(config.get("page_size") or 100)
@@ -92,7 +102,10 @@ class BotApiSource(UpdateLogSource):
         self.allowed_updates = list(config.get("allowed_updates") or MESSAGE_UPDATES)
 
     def open(self) -> None:
-        """Check the token (getMe) and read the configured chats (getChat)."""
+        """Check the token (getMe), read the configured and excluded chats (getChat).
+
+        Without ``chats``, say that every chat the bot hears from is extracted.
+        """
         self.client = BotApiClient(
             self._token,
             base_url=str(self.config.get("bot_api_url") or DEFAULT_URL),
@@ -107,14 +120,46 @@ class BotApiSource(UpdateLogSource):
             ", ".join(self.allowed_updates),
         )
         for ref in self._refs:
-            chat_id = ref.value if ref.kind == "id" else f"@{ref.value}"
             try:
-                chat = self.client.call("getChat", chat_id=chat_id)
+                chat = self.client.call("getChat", chat_id=_chat_id(ref))
             except BotApiError as error:
                 self.chat_failed(ChatError(str(ref), str(error)))
                 continue
             self._chats[int(chat["id"])] = map_chat(chat)
             self._ids.add(int(chat["id"]))
+        if self._refs:
+            self._exclude_from_chats()
+        else:
+            self._exclude_by_id(self.client)
+            announce_every_chat(self.logger, "this bot receives updates from", None)
+
+    def _exclude_from_chats(self) -> None:
+        """Take the ``exclude_chats`` chats out of those ``chats`` named (matched locally)."""
+        chats = list(self._chats.values())
+        kept, unmatched = without_excluded(chats, self._excluded, _ref_matches)
+        report_unmatched(self.logger, unmatched)
+        self._excluded_ids |= set(self._chats) - {chat["id"] for chat in kept}
+        self._chats = {chat["id"]: chat for chat in kept}
+
+    def _exclude_by_id(self, client: BotApiClient) -> None:
+        """Learn the ids of the ``exclude_chats`` chats (getChat), to skip their updates.
+
+        A chat the bot cannot see sends it no updates: the entry excludes nothing,
+        which is said, as for the other sources. (Its id or username still excludes
+        it, whatever getChat answered.)
+        """
+        for ref in self._excluded:
+            try:
+                chat = client.call("getChat", chat_id=_chat_id(ref))
+            except BotApiError:
+                self.logger.warning(
+                    "tap-telegram: setting 'exclude_chats': '%s' matches no chat this bot "
+                    "can see (getChat failed), so it excludes nothing; check the id or "
+                    "@username",
+                    ref,
+                )
+                continue
+            self._excluded_ids.add(int(chat["id"]))
 
     def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
         """Requests of the run (for the summary line); none per chat: one cursor for all."""
@@ -138,9 +183,16 @@ class BotApiSource(UpdateLogSource):
         return label_for(chat_id, chat.get("username"), chat.get("title"))
 
     def _selected(self, chat: Mapping[str, Any]) -> bool:
-        if not self._refs:
-            return True
+        """Whether an update's chat is wanted.
+
+        Named in ``chats`` (or, without it, of a wanted ``chat_types``), and not
+        excluded.
+        """
         username = str(chat.get("username") or "").lower()
+        if int(chat["id"]) in self._excluded_ids or (username and username in self._excluded_names):
+            return False
+        if not self._refs:
+            return BOT_API_CHAT_TYPES.get(str(chat.get("type")), "") in self._kinds
         return chat["id"] in self._ids or (bool(username) and username in self._names)
 
     def update_pages(self, after: int | None) -> Iterator[UpdatePage]:
@@ -232,3 +284,27 @@ class BotApiSource(UpdateLogSource):
         return UpdatePage(
             records=records, last_update_id=int(updates[-1]["update_id"]), updates=len(updates)
         )
+
+
+def _refs(config: Mapping[str, Any], setting: str) -> list[ChatRef]:
+    """``chats`` or ``exclude_chats`` parsed; invite links are an error (a bot cannot use them)."""
+    refs = parse_chat_refs(config.get(setting), setting)
+    invites = [str(ref) for ref in refs if ref.kind == "invite"]
+    if invites:
+        raise ConfigError(
+            f"setting '{setting}': a bot cannot match invite links ({', '.join(invites)}); "
+            "use the chat's numeric id or @username"
+        )
+    return refs
+
+
+def _chat_id(ref: ChatRef) -> int | str:
+    """The ``chat_id`` of getChat for a reference: the id, or ``@username``."""
+    return ref.value if ref.kind == "id" else f"@{ref.value}"
+
+
+def _ref_matches(ref: ChatRef, chat: Record) -> bool:
+    """Whether a reference names this ``chats`` record (by id or username)."""
+    if ref.kind == "id":
+        return bool(chat["id"] == ref.value)
+    return str(chat.get("username") or "").lower() == str(ref.value).lower()

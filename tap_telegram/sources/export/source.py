@@ -33,7 +33,6 @@ from contextlib import ExitStack, closing
 from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError, ExportFormatError
-from tap_telegram.records.constants import CHAT_TYPES as TAP_CHAT_TYPES
 from tap_telegram.records.topics import general_topic, topic_from_message
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.chatrefs import parse_chat_ref
@@ -48,6 +47,12 @@ from tap_telegram.sources.export.mapping.messages import (
 from tap_telegram.sources.export.mapping.parts import MessageShapeError
 from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messages
 from tap_telegram.sources.export.scan import ChatSpan, ExportFile, export_error
+from tap_telegram.sources.selection import (
+    announce_every_chat,
+    report_unmatched,
+    wanted_types,
+    without_excluded,
+)
 
 #: Smallest page of an export read (see the module docstring).
 EXPORT_PAGE_SIZE = 500
@@ -93,14 +98,7 @@ class ExportSource(HistorySource):
         return path
 
     def _chat_types(self) -> set[str]:
-        values = self.config.get("chat_types") or list(TAP_CHAT_TYPES)
-        unknown = sorted(set(map(str, values)) - set(TAP_CHAT_TYPES))
-        if unknown:
-            raise ConfigError(
-                f"setting 'chat_types': unknown {', '.join(unknown)}; "
-                f"use any of {', '.join(TAP_CHAT_TYPES)}"
-            )
-        return set(values)
+        return wanted_types(self.config)
 
     @property
     def page_size(self) -> int:
@@ -166,18 +164,26 @@ class ExportSource(HistorySource):
         return None
 
     def _select(self, plans: list[ChatPlan]) -> list[ChatPlan]:
-        """Apply ``chats`` (ids or exact names) or, without it, ``chat_types``."""
+        """Apply ``chats`` (ids or exact names) or, without it, ``chat_types``.
+
+        Then ``exclude_chats`` (same forms as ``chats``) takes chats out.
+        """
+        excluded = [str(entry).strip() for entry in self.config.get("exclude_chats") or []]
         entries = [str(entry).strip() for entry in self.config.get("chats") or []]
-        if not entries:
+        if entries:
+            selected = self._named(plans, entries)
+        else:
             kinds = self._chat_types()
             selected = [plan for plan in plans if plan.record["type"] in kinds]
-            self.logger.info(
-                "tap-telegram: no chats configured: %d of %d chats in the export, types %s",
-                len(selected),
-                len(plans),
-                sorted(kinds),
-            )
-            return selected
+        selected, unmatched = without_excluded(selected, excluded, _matches)
+        report_unmatched(self.logger, unmatched)
+        if not entries:
+            types = [plan.record["type"] for plan in selected]
+            announce_every_chat(self.logger, "in the export", types)
+        return selected
+
+    def _named(self, plans: list[ChatPlan], entries: list[str]) -> list[ChatPlan]:
+        """The chats ``chats`` names, in file order; an entry naming none fails as a chat."""
         wanted: set[int] = set()
         for entry in entries:
             found = [plan.record["id"] for plan in plans if _matches(entry, plan)]

@@ -17,12 +17,17 @@ from typing import Any
 from telethon import TelegramClient, errors, functions, utils
 from telethon.tl import types
 
-from tap_telegram.errors import ChatError, ConfigError
-from tap_telegram.records.constants import CHAT_TYPES
+from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
+from tap_telegram.sources.selection import (
+    announce_every_chat,
+    report_unmatched,
+    wanted_types,
+    without_excluded,
+)
 
 
 @dataclasses.dataclass
@@ -39,18 +44,6 @@ class ResolvedChat:
 def chat_label(entity: Any) -> str:
     """``@username (id)`` or ``'Title' (id)``: how logs and errors name a chat."""
     return label_for(utils.get_peer_id(entity), username_of(entity), display_name(entity))
-
-
-def wanted_types(config: Mapping[str, Any]) -> set[str]:
-    """The ``chat_types`` setting, validated."""
-    values = config.get("chat_types") or list(CHAT_TYPES)
-    unknown = sorted(set(values) - set(CHAT_TYPES))
-    if unknown:
-        raise ConfigError(
-            f"setting 'chat_types': unknown {', '.join(unknown)}; "
-            f"use any of {', '.join(CHAT_TYPES)}"
-        )
-    return set(values)
 
 
 class _Resolver:
@@ -153,11 +146,14 @@ async def resolve_chats(
     config: Mapping[str, Any],
     logger: logging.Logger,
     on_failure: Callable[[ChatError], None],
+    *,
+    exclusions: Exclusions,
 ) -> list[ResolvedChat]:
     """Resolve the configured chats (or every dialog) in a stable order, deduplicated.
 
     A chat that cannot be resolved goes to ``on_failure`` (which raises when
-    ``on_chat_error`` is ``fail``) and the others are still returned.
+    ``on_chat_error`` is ``fail``) and the others are still returned. Chats that
+    ``exclusions`` names are left out before their full info is asked for.
     """
     refs = parse_chat_refs(config.get("chats"))
     kinds = wanted_types(config)  # validated even when chats are listed
@@ -165,12 +161,81 @@ async def resolve_chats(
     if refs:
         entities = await _configured(resolver, refs, on_failure)
     else:
-        entities = await _all_dialogs(resolver, kinds, logger)
-    chats = _distinct(entities)
+        entities = await _all_dialogs(resolver, kinds)
+    chats = exclusions.apply(_distinct(entities))
     fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
     for chat, full in zip(chats, fulls, strict=True):
         chat.full = full
     return chats
+
+
+@dataclasses.dataclass
+class Exclusions:
+    """The ``exclude_chats`` entries, matched locally (by id or username) against chats.
+
+    Applied to the chats of ``chats`` or the dialogs, and again to the discussion
+    groups ``include_comments`` adds (a group is added by id: exclusion still has
+    the last word). An entry that matched nothing in either is reported once, by
+    :func:`announce_selection`.
+    """
+
+    refs: list[ChatRef]
+    #: Invite links resolved to their chat's marked id (the link alone does not say).
+    invited: dict[ChatRef, int]
+    #: Entries that matched no chat so far.
+    unmatched: list[ChatRef] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unmatched = list(self.refs)
+
+    def matches(self, ref: ChatRef, chat: ResolvedChat) -> bool:
+        """Whether ``ref`` names ``chat``."""
+        if ref.kind == "id":
+            return chat.chat_id == ref.value
+        if ref.kind == "invite":
+            return self.invited.get(ref) == chat.chat_id
+        return str(ref.value).lower() in _usernames(chat.entity)
+
+    def apply(self, chats: list[ResolvedChat]) -> list[ResolvedChat]:
+        """``chats`` without the excluded ones, in their order."""
+        kept, unmatched = without_excluded(chats, self.refs, self.matches)
+        self.unmatched = [ref for ref in self.unmatched if ref in unmatched]
+        return kept
+
+
+async def load_exclusions(
+    client: TelegramClient, caller: Caller, config: Mapping[str, Any]
+) -> Exclusions:
+    """The ``exclude_chats`` setting, parsed; invite links resolved (one request each).
+
+    An invite link that cannot be resolved matches nothing, which is reported.
+    """
+    refs = parse_chat_refs(config.get("exclude_chats"), "exclude_chats")
+    resolver = _Resolver(client, caller)
+    invited: dict[ChatRef, int] = {}
+    for ref in refs:
+        if ref.kind == "invite":
+            entity = await _outcome(resolver.resolve(ref))
+            if not isinstance(entity, ChatError):
+                invited[ref] = utils.get_peer_id(entity)
+    return Exclusions(refs, invited)
+
+
+def announce_selection(
+    config: Mapping[str, Any],
+    chats: list[ResolvedChat],
+    exclusions: Exclusions,
+    logger: logging.Logger,
+) -> None:
+    """Say what the run is about to read, before it reads any message.
+
+    Exclusions that matched nothing, and, without ``chats``, that every dialog is
+    read (how many of which types).
+    """
+    report_unmatched(logger, exclusions.unmatched)
+    if not config.get("chats"):
+        types = [chat_type(chat.entity) for chat in chats]
+        announce_every_chat(logger, "of the account (its dialogs)", types)
 
 
 async def _configured(
@@ -188,15 +253,20 @@ async def _configured(
     return entities
 
 
-async def _all_dialogs(resolver: _Resolver, kinds: set[str], logger: logging.Logger) -> list[Any]:
+async def _all_dialogs(resolver: _Resolver, kinds: set[str]) -> list[Any]:
     """No ``chats`` setting: every accessible dialog of the wanted ``chat_types``."""
-    entities = [
+    return [
         entity
         for entity in await resolver.dialogs()
         if chat_type(entity) in kinds and not isinstance(entity, types.ChatForbidden)
     ]
-    logger.info("no chats configured: %d dialogs of type %s", len(entities), sorted(kinds))
-    return entities
+
+
+def _usernames(entity: Any) -> set[str]:
+    """Every username of a chat, lower case (the main one and collectible ones)."""
+    names = {str(item.username) for item in getattr(entity, "usernames", None) or []}
+    names.add(str(getattr(entity, "username", None) or ""))
+    return {name.lower() for name in names if name}
 
 
 def _distinct(entities: list[Any]) -> list[ResolvedChat]:

@@ -21,7 +21,12 @@ from tap_telegram.errors import ChatError, ConfigError, SessionError
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat, resolve_chats
+from tap_telegram.sources.mtproto.chats import (
+    ResolvedChat,
+    announce_selection,
+    load_exclusions,
+    resolve_chats,
+)
 from tap_telegram.sources.mtproto.client import (
     ClientFactory,
     ClientSettings,
@@ -132,15 +137,26 @@ class MTProtoSource(HistorySource):
             assert self._caller is not None
             assert self._history is not None
             client = self._caller.client  # inside a takeout, resolving goes through it too
-            self._chats = runner.run(
-                resolve_chats(client, self._caller, self.config, self.logger, self.chat_failed)
+            exclusions = runner.run(load_exclusions(client, self._caller, self.config))
+            chats = runner.run(
+                resolve_chats(
+                    client,
+                    self._caller,
+                    self.config,
+                    self.logger,
+                    self.chat_failed,
+                    exclusions=exclusions,
+                )
             )
             if self.config.get("include_comments"):
-                self._chats, self._history.comments = runner.run(
+                chats, self._history.comments = runner.run(
                     add_discussion_groups(
-                        client, self._caller, self._chats, self.logger, self.chat_failed
+                        client, self._caller, chats, self.logger, self.chat_failed
                     )
                 )
+                chats = exclusions.apply(chats)  # exclude_chats has the last word
+            announce_selection(self.config, chats, exclusions, self.logger)
+            self._chats = chats
         return self._chats
 
     def chats(self) -> list[Record]:
