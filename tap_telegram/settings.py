@@ -105,7 +105,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Page size",
         description=(
             "Messages per history request, or updates per getUpdates with bot_api (1-100). "
-            "STATE is written after every page."
+            "STATE is written after every page (after every batch file with batch_config)."
         ),
     ),
     th.Property(

@@ -143,6 +143,7 @@ class TapTelegram(SdkTap):
             *config_errors.unknown_settings(config, self.known_settings()),
             *config_errors.describe_all(errors),
             *config_errors.start_date_problems(config, dt.datetime.now(dt.timezone.utc)),
+            *config_errors.batch_problems(config),
         ]
         if problems and raise_errors:
             raise ConfigError(config_errors.message(problems))

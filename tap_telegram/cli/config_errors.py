@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import importlib.util
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -124,6 +125,23 @@ def start_date_problems(config: Mapping[str, Any], now: dt.datetime) -> list[str
         return [
             "setting 'start_date' is in the future, so no message would be extracted; "
             "use a past date (ISO 8601, e.g. 2024-01-31)"
+        ]
+    return []
+
+
+def batch_problems(config: Mapping[str, Any]) -> list[str]:
+    """A ``batch_config`` whose file format cannot be written here.
+
+    The SDK writes Parquet batch files with ``pyarrow``, which the tap does not depend
+    on: without it the run would stop with a traceback at the first batch file.
+    """
+    batch = config.get("batch_config")
+    encoding = batch.get("encoding") if isinstance(batch, Mapping) else None
+    kind = encoding.get("format") if isinstance(encoding, Mapping) else None
+    if kind == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        return [
+            "setting 'batch_config': format 'parquet' needs pyarrow in the tap's environment "
+            "(pip install pyarrow); or use format 'jsonl'"
         ]
     return []
 
