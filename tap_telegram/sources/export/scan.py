@@ -3,11 +3,14 @@
 The scan is the first of two linear reads of each file. It streams ijson's parse
 events and keeps only what ``chats()`` needs: each chat's header (``name``, ``type``,
 ``id``), how many items its ``messages`` list has and where that list starts in the
-file's flattened message stream, its first and last message id, whether it has forum
-topics, plus the account owner and contact names. Memory is a few hundred bytes per
-chat whatever the file size. Every syntax error is found here, before any record is
-written; the second read (:mod:`.export_read`) builds message objects in ijson's C
-code and relies on these positions.
+file's flattened message stream, plus per chat (:class:`ChatSpan`) its first, lowest
+and highest message id, whether its ids strictly ascend, the first item that has no
+usable id, whether it has forum topics, which era its peer ids are from
+(:mod:`.mapping.peers`) and whether it has local dates that need ``export_timezone``
+(:mod:`.mapping.dates`); and the account owner and contact names. Memory is a few
+hundred bytes per chat whatever the file size. Every syntax error is found here,
+before any record is written; the second read (:mod:`.read`) builds message objects
+in ijson's C code and relies on these positions.
 """
 
 from __future__ import annotations
@@ -15,12 +18,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import ijson
 
 from tap_telegram.errors import ExportFormatError
+from tap_telegram.sources.export.encoding import encoding_note, open_export
+from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
+from tap_telegram.sources.export.mapping.peers import (
+    bare_chat_id,
+    marked_chat_id,
+    synthetic_chat_id,
+)
 
 #: Root keys of a whole-account export whose ``list`` holds chats.
 CHAT_LISTS = ("chats", "left_chats")
@@ -30,11 +40,21 @@ ITEM = 0
 PARSE_ERRORS = (ijson.JSONError, ValueError, UnicodeError, OverflowError)
 #: What to tell the user when a file cannot be used as it is.
 REDO = "export it again from Telegram Desktop, format JSON"
+#: Message ids tdesktop can write: MTProto's int32 ids, and a migrated basic group's
+#: ids shifted by -1,000,000,000 (``kMigratedMessagesIdShift``). 0 is never an id.
+MIN_ID, MAX_ID = -(10**9), 2**31
+#: Keys of a message the scan looks at (the rest is skipped unread).
+WATCHED = frozenset({"id", "action", "date", "date_unixtime", "from_id", "actor_id"})
+
+
+def usable_id(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is a message id a chat can be sorted and bookmarked by."""
+    return type(value) is int and MIN_ID < value < MAX_ID and value != 0
 
 
 @dataclasses.dataclass
 class ChatSpan:
-    """One chat of one export file and where its messages are."""
+    """One chat of one export file: where its messages are and what the scan saw in them."""
 
     file: ExportFile
     #: ijson prefix of the message list: ``messages.item`` or ``chats.list.item.messages.item``.
@@ -43,16 +63,42 @@ class ChatSpan:
     start: int
     name: str | None
     export_type: str
-    bare_id: int
+    #: The header's ``id`` as written (``None``: exports before December 2018 have none).
+    raw_id: int | None
     count: int = 0
+    #: Id of the first item (``None`` if it has no usable id): the read checks it.
     first_id: int | None = None
-    last_id: int | None = None
+    #: Highest usable id (``None``: none).
+    max_id: int | None = None
+    #: Whether the usable ids strictly ascend in file order (no repeats).
+    ordered: bool = True
+    #: Position (1-based) and shape of the first item without a usable id, if any.
+    bad_at: int | None = None
+    bad_what: str = ""
     forum: bool = False
+    #: Some message has only a local ``date`` (no ``date_unixtime``, no offset).
+    local_dates: bool = False
+    #: Peer-id era evidence: an integer ``from_id``/``actor_id`` (2018-2021) or a
+    #: string one / a ``date_unixtime`` (April 2021 on).
+    int_peers: bool = False
+    str_peers: bool = False
+    #: Decoded by :func:`finish_file`: the bare id and the marked id (``None``: the
+    #: chat type is unknown to the tap).
+    bare_id: int = 0
+    chat_id: int | None = None
 
     @property
     def label(self) -> str:
-        """How error messages name this chat."""
-        return f"chat '{self.name}' ({self.bare_id})" if self.name else f"chat {self.bare_id}"
+        """How error messages name this chat: its name and marked id."""
+        shown = self.chat_id if self.chat_id is not None else self.raw_id
+        return f"chat '{self.name}' ({shown})" if self.name else f"chat {shown}"
+
+    @property
+    def typed_ids(self) -> bool | None:
+        """Whether this chat's peer ids are 2018-2021 typed ones (``None``: no evidence)."""
+        if self.int_peers != self.str_peers:
+            return self.int_peers
+        return None
 
 
 @dataclasses.dataclass
@@ -80,11 +126,35 @@ def scan_events(export: ExportFile) -> None:
     the last message id seen) and for valid JSON of the wrong shape.
     """
     scanner = _Scanner(export)
-    with export.path.open("rb") as handle:
+    with open_export(export.path) as handle:
         try:
             scanner.run(ijson.basic_parse(handle, use_float=True))
         except PARSE_ERRORS as error:
             raise scanner.syntax_error(error, handle.tell()) from None
+    finish_file(export)
+
+
+def finish_file(export: ExportFile) -> None:
+    """Decode every chat's id once the whole file is known (:mod:`.mapping.peers`).
+
+    A chat's own messages tell its peer-id era; without evidence there, the other
+    chats of the file do (one file is one era); without any, the id's size does.
+    """
+    spans = export.chats
+    typed: bool | None = None
+    if any(span.int_peers for span in spans) != any(span.str_peers for span in spans):
+        typed = any(span.int_peers for span in spans)
+    seen: dict[tuple[str, str | None, int | None], int] = {}
+    for span in spans:
+        if span.raw_id is None:
+            key = (span.export_type, span.name, span.first_id)
+            seen[key] = seen.get(key, 0) + 1
+            span.bare_id = 0
+            span.chat_id = synthetic_chat_id(*key, seen[key])
+            continue
+        era = span.typed_ids
+        span.bare_id = bare_chat_id(span.export_type, span.raw_id, typed if era is None else era)
+        span.chat_id = marked_chat_id(span.export_type, span.bare_id)
 
 
 class _Scanner:
@@ -107,12 +177,24 @@ class _Scanner:
         where = ""
         header = self.header
         if header is not None and isinstance(header.get("name"), str):
-            where = f"in chat '{header['name']}'"
+            where = f"in chat '{header['name']}'{self._marked(header)}"
         elif header is not None and header["messages"] is not None:
-            where = "in a chat"
+            where = f"in a chat{self._marked(header)}"
         if self.last_id is not None:
             where += f"{' ' if where else ''}after message id {self.last_id}"
         return where
+
+    def _marked(self, header: dict[str, Any]) -> str:
+        """`` (marked id)`` of the chat being read, as far as the file so far tells."""
+        raw_id, export_type = header.get("id"), header.get("type")
+        if type(raw_id) is not int or type(export_type) is not str:
+            return ""
+        spans = [*self.export.chats, header["messages"]]
+        ints = any(span.int_peers for span in spans if span is not None)
+        strs = any(span.str_peers for span in spans if span is not None)
+        bare = bare_chat_id(export_type, raw_id, ints if ints != strs else None)
+        marked = marked_chat_id(export_type, bare)
+        return "" if marked is None else f" ({marked})"
 
     def syntax_error(self, error: Exception, position: int) -> ExportFormatError:
         """An ExportFormatError for a parse error, with position and context."""
@@ -121,11 +203,12 @@ class _Scanner:
             text = text[2:]
         first = text.replace("\\n", "\n").splitlines()[0] if text else type(error).__name__
         context = self._where()
+        note = encoding_note(self.export.path)
         if "premature EOF" in first:
-            where = f"ends at byte {position}" + (f" {context}" if context else "")
+            where = f"ends at byte {position}{note}" + (f" {context}" if context else "")
             problem = "the file is cut off (truncated)" if position else "the file is empty"
         else:
-            where = f"near byte {position}" + (f" ({context})" if context else "")
+            where = f"near byte {position}{note}" + (f" ({context})" if context else "")
             problem = f"invalid JSON ({first.strip()}); the file is damaged"
         return self._mark(export_error(self.export.path, where, problem))
 
@@ -224,10 +307,10 @@ class _Scanner:
             if header["prefix"] == "messages.item":
                 return  # the root object of an account export, not a chat
             raise self.shape_error(position, "it has no 'messages' list")
-        bare_id, export_type, name = header.get("id"), header.get("type"), header.get("name")
-        if type(bare_id) is not int or bare_id <= 0:
+        raw_id, export_type, name = header.get("id"), header.get("type"), header.get("name")
+        if raw_id is not None and (type(raw_id) is not int or raw_id <= 0):
             raise self.shape_error(
-                position, f"'id' should be a positive integer, not {_describe(bare_id)}"
+                position, f"'id' should be a positive integer, not {_describe(raw_id)}"
             )
         if type(export_type) is not str:
             raise self.shape_error(
@@ -236,27 +319,29 @@ class _Scanner:
         if name is not None and type(name) is not str:
             raise self.shape_error(position, f"'name' should be a string, not {_describe(name)}")
         stats: ChatSpan = header["messages"]
-        stats.name, stats.export_type, stats.bare_id = name, export_type, bare_id
+        stats.name, stats.export_type, stats.raw_id = name, export_type, raw_id
         self.export.chats.append(stats)
         self.last_id = None
 
     def _messages(self, events: Iterator[tuple[str, Any]]) -> None:
-        """Count one ``messages`` list, note its first/last id and topics; skip the rest.
+        """Count one ``messages`` list and note what :class:`ChatSpan` keeps; skip the rest.
 
-        The hot loop of the scan: a handful of comparisons per parse event.
+        The hot loop of the scan: a handful of comparisons per parse event, a few more
+        per message.
         """
         header = self.header
         assert header is not None
         if header["messages"] is not None:
             raise self.shape_error(f"chat '{header.get('name')}'", "it has two 'messages' lists")
         prefix = header["prefix"]
-        span = ChatSpan(self.export, prefix, self.listed.get(prefix, 0), None, "", 0)
+        span = ChatSpan(self.export, prefix, self.listed.get(prefix, 0), None, "", None)
         header["messages"] = span
         depth = count = 0
         key: Any = None
         current: Any = None
-        forum = False
-        first_id = last_id = None
+        date: Any = None
+        stamped = False
+        last_id = high = MIN_ID
         for event, value in events:
             if event == "map_key":
                 if depth == 1:
@@ -264,24 +349,46 @@ class _Scanner:
             elif event in {"start_map", "start_array"}:
                 if not depth:
                     count += 1
-                    current = None
+                    current = date = None
+                    stamped = event == "start_array"  # a list is no message: no date check
                 depth += 1
             elif event in {"end_map", "end_array"}:
                 if not depth:
                     break
                 depth -= 1
                 if not depth:
-                    if count == 1:
-                        first_id = current
-                    last_id = self.last_id = current
-            elif depth == 1:
+                    if event == "end_array":
+                        _bad(span, count, not_an_object("a list"))
+                    elif usable_id(current):
+                        if current <= last_id:
+                            span.ordered = False
+                        elif current > high:
+                            high = current
+                        if count == 1:
+                            span.first_id = current
+                        last_id = self.last_id = current
+                    else:
+                        _bad(span, count, bad_id(current))
+                    if not stamped and type(date) is str and not has_offset(date):
+                        span.local_dates = True
+            elif depth == 1 and key in WATCHED:
                 if key == "id":
-                    current = value if type(value) is int else None
-                elif key == "action" and value == "topic_created":
-                    forum = True
+                    current = value
+                elif key == "action":
+                    span.forum = span.forum or value == "topic_created"
+                elif key == "date":
+                    date = value
+                elif key == "date_unixtime":
+                    stamped = span.str_peers = True
+                elif type(value) is int:  # from_id / actor_id
+                    span.int_peers = True
+                elif type(value) is str:
+                    span.str_peers = True
             elif not depth:
                 count += 1
-        span.count, span.first_id, span.last_id, span.forum = count, first_id, last_id, forum
+                _bad(span, count, not_an_object(describe(value)))
+        span.count = count
+        span.max_id = high if high != MIN_ID else None
         self.listed[prefix] = span.start + count
 
     def _finish(self) -> None:
@@ -309,6 +416,22 @@ class _Container:
 
 def _describe(value: Any) -> str:
     return value.kind if isinstance(value, _Container) else describe(value)
+
+
+def not_an_object(kind: str) -> str:
+    """The problem of a message list item that is ``kind`` (a list, a string, ...)."""
+    return f"is {kind}, not an object"
+
+
+def bad_id(value: Any) -> str:
+    """The problem of a message whose ``id`` is ``value``, not a message id."""
+    return f"has no usable 'id' (a non-zero integer) but {describe(value)}"
+
+
+def _bad(span: ChatSpan, position: int, problem: str) -> None:
+    """Note the first item of a chat that has no usable id."""
+    if span.bad_at is None:
+        span.bad_at, span.bad_what = position, problem
 
 
 def _person(data: dict[str, Any]) -> dict[str, Any]:
