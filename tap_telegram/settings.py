@@ -243,6 +243,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "export_timezone",
+        th.StringType,
+        title="Export time zone",
+        description=(
+            "Export: IANA time zone (e.g. Europe/Berlin) of the computer that made an export "
+            "older than June 2022, whose dates are local times without a zone. Not needed "
+            "for newer exports."
+        ),
+    ),
+    th.Property(
         "bot_token",
         th.StringType,
         secret=True,
