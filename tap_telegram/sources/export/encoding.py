@@ -22,7 +22,10 @@ from __future__ import annotations
 import codecs
 import io
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 #: Bytes read from the file per chunk when converting.
 CHUNK = 1 << 16
@@ -89,6 +92,13 @@ class Utf8Reader(io.RawIOBase):
             size = len(self._pending)
         out, self._pending = self._pending[:size], self._pending[size:]
         return out
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        """Fill ``buffer`` with the next UTF-8 bytes (ijson's C reader asks this way)."""
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
     def tell(self) -> int:
         """Bytes read from the file so far (a position in the file, not in the UTF-8)."""

@@ -14,6 +14,10 @@ local time to UTC follows Python's ``fold=0``:
   occurrence (Europe/Berlin 02:30 → 00:30 UTC, still summer time).
 
 A date string that carries its own offset or ``Z`` needs no setting.
+
+Until June 2020 (2.1.9) tdesktop wrote ``edited`` for every message, as the zero time
+(1970-01-01, or 1969-12-31 west of Greenwich, in local time) for one never edited:
+such an ``edited`` is no edit.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from tap_telegram.sources.export.mapping.parts import MessageShapeError, show
 
 #: The setting that names the exporting computer's zone.
 ZONE_SETTING = "export_timezone"
+#: How an ``edited`` of a message never edited starts (the zero time, local).
+NEVER_EDITED = ("1970-01-01", "1969-12-31")
 
 
 def unixtime(value: Any, key: str) -> dt.datetime:
@@ -77,3 +83,12 @@ def message_date(
         return unixtime(message[f"{key}_unixtime"], f"{key}_unixtime")
     value = message.get(key)
     return None if value is None else local_date(value, key, zone)
+
+
+def edit_date(message: Mapping[str, Any], zone: dt.tzinfo | None) -> dt.datetime | None:
+    """When the message was last edited; ``None`` if never (see the module docstring)."""
+    if message.get("edited_unixtime") is None:
+        edited = message.get("edited")
+        if edited is None or (type(edited) is str and edited.startswith(NEVER_EDITED)):
+            return None
+    return message_date(message, "edited", zone)

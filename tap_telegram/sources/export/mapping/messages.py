@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from tap_telegram.records import builders
 from tap_telegram.records.constants import GENERAL_TOPIC_ID
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_chat, empty_message, empty_user
-from tap_telegram.sources.export.mapping.dates import message_date
+from tap_telegram.sources.export.mapping.dates import edit_date, message_date
 from tap_telegram.sources.export.mapping.parts import (
     MessageShapeError,
     describe,
@@ -256,13 +256,16 @@ class ThreadIndex:
 
 
 def _sender(message: Mapping[str, Any], service: bool) -> tuple[int | None, str | None, Any]:
-    """(marked id, type, display name) of the sender; the actor for service messages."""
+    """(marked id, type, display name) of the sender; the actor for service messages.
+
+    Exports before December 2018 name the sender without an id: the name is kept.
+    """
     key = "actor_id" if service else "from_id"
     raw = message.get(key)
-    if raw is None:
-        return None, None, None
-    sender_id, kind = parse_peer(raw, key)
     name = opt_str(message, "actor" if service else "from")
+    if raw is None:
+        return None, None, name
+    sender_id, kind = parse_peer(raw, key)
     return sender_id, kind, name
 
 
@@ -295,8 +298,7 @@ def map_message(
         record["date"] = message_date(message, "date", zone)
         if record["date"] is None:
             raise MessageShapeError("it has no 'date_unixtime' and no 'date'")
-        if message.get("edited_unixtime") is not None or message.get("edited") is not None:
-            record["edit_date"] = message_date(message, "edited", zone)
+        record["edit_date"] = edit_date(message, zone)
         sender_id, sender_type, sender_name = _sender(message, service)
         record["sender_id"] = sender_id
         record["sender_type"] = sender_type
