@@ -38,9 +38,7 @@ RUN_SIZE = 20_000
 _by_id = operator.itemgetter("id")
 
 
-def sorted_unique(
-    messages: Iterable[Message], path: Path, run_size: int = RUN_SIZE
-) -> Generator[Message, None, None]:
+def sorted_unique(messages: Iterable[Message], path: Path) -> Generator[Message, None, None]:
     """``messages`` (each with an integer ``id``) in strictly ascending id order.
 
     Identical repeats are dropped; a repeat that differs raises
@@ -52,7 +50,7 @@ def sorted_unique(
         run: list[Message] = []
         for message in messages:
             run.append(message)
-            if len(run) >= run_size:
+            if len(run) >= RUN_SIZE:
                 runs.append(stack.enter_context(_spill(run)))
                 run = []
         run.sort(key=_by_id)

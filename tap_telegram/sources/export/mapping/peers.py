@@ -122,7 +122,7 @@ def parse_peer(value: Any, key: str) -> tuple[int, str]:
                 if digits.isascii() and digits.isdigit() and len(digits) < 19:
                     return ids.marked_id(prefix, int(digits)), prefix
                 break
-    elif type(value) is int and 0 < value < CHAT_SHIFT + USER_SHIFT:
+    elif type(value) is int and 0 < value < CHAT_SHIFT + USER_SHIFT and value % USER_SHIFT:
         if value >= CHAT_SHIFT:
             return ids.marked_id("channel", value - CHAT_SHIFT), "channel"
         return ids.marked_id("user", value % USER_SHIFT), "user"
