@@ -3,7 +3,7 @@
 :func:`find_exports` turns ``export_path`` into scanned files, oldest first.
 :func:`scan_file` takes a fast path for the common single-chat ``result.json``
 (header from the first parse events, then ijson's C item builder over the messages,
-keeping only ids) and otherwise the event scan of :mod:`.export_scan`, which reads
+keeping only ids) and otherwise the event scan of :mod:`.scan`, which reads
 whole-account exports and produces the precise error for broken files.
 """
 
@@ -20,7 +20,8 @@ from tap_telegram.errors import ExportFormatError
 from tap_telegram.sources.export.encoding import open_export
 from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
-from tap_telegram.sources.export.scan import (
+from tap_telegram.sources.export.scan import scan_events
+from tap_telegram.sources.export.spans import (
     MIN_ID,
     PARSE_ERRORS,
     ChatSpan,
@@ -29,7 +30,6 @@ from tap_telegram.sources.export.scan import (
     export_error,
     finish_file,
     not_an_object,
-    scan_events,
     usable_id,
 )
 

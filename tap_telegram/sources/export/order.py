@@ -28,7 +28,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from tap_telegram.sources.export.scan import export_error
+from tap_telegram.sources.export.spans import export_error
 
 Message = dict[str, Any]
 

@@ -27,7 +27,7 @@ import ijson
 from tap_telegram.errors import ExportFormatError
 from tap_telegram.sources.export.encoding import open_export
 from tap_telegram.sources.export.order import Message, sorted_unique
-from tap_telegram.sources.export.scan import (
+from tap_telegram.sources.export.spans import (
     MIN_ID,
     PARSE_ERRORS,
     ChatSpan,

@@ -57,7 +57,7 @@ from tap_telegram.sources.export.mapping.messages import (
 )
 from tap_telegram.sources.export.mapping.parts import MessageShapeError
 from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messages
-from tap_telegram.sources.export.scan import MIN_ID, ChatSpan, ExportFile, export_error
+from tap_telegram.sources.export.spans import MIN_ID, ChatSpan, ExportFile, export_error
 
 #: Smallest page of an export read (see the module docstring).
 EXPORT_PAGE_SIZE = 500
