@@ -3,7 +3,7 @@
 The scan is the first of two linear reads of each file. It streams ijson's parse
 events and keeps only what ``chats()`` needs: each chat's header (``name``, ``type``,
 ``id``), how many items its ``messages`` list has and where that list starts in the
-file's flattened message stream, plus per chat (:class:`ChatSpan`) its first, lowest
+file's flattened message stream, plus per chat (:class:`.spans.ChatSpan`) its first
 and highest message id, whether its ids strictly ascend, the first item that has no
 usable id, whether it has forum topics, which era its peer ids are from
 (:mod:`.mapping.peers`) and whether it has local dates that need ``export_timezone``
