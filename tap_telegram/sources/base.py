@@ -16,8 +16,8 @@ never import the Singer side (:mod:`tap_telegram.singer`): the streams call them
 Contract of :meth:`HistorySource.message_pages`, relied on by the STATE logic:
 
 * pages come oldest first and ids strictly ascend across all pages of one chat;
-* every record has ``id > query.after_id`` and, when ``query.since`` is set,
-  ``date >= query.since``;
+* every record has ``id > query.after_id`` (any id when it is 0) and, when
+  ``query.since`` is set, ``date >= query.since``;
 * a page is a unit of progress: the stream writes STATE after each page, so a crash
   loses at most the page being written.
 

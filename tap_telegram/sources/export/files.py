@@ -22,6 +22,7 @@ from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
 from tap_telegram.sources.export.scan import scan_events
 from tap_telegram.sources.export.spans import (
+    MAX_ID,
     MIN_ID,
     PARSE_ERRORS,
     ChatSpan,
@@ -30,7 +31,6 @@ from tap_telegram.sources.export.spans import (
     export_error,
     finish_file,
     not_an_object,
-    usable_id,
 )
 
 
@@ -169,6 +169,7 @@ def _scan_single(export: ExportFile, header: dict[str, Any]) -> bool:
     span = ChatSpan(export, "messages.item", 0, name, export_type, raw_id)
     count = 0
     last_id = high = MIN_ID
+    ordered, stamped = True, False
     with open_export(export.path) as handle:
         try:
             for message in ijson.items(handle, "messages.item", use_float=True):
@@ -178,9 +179,9 @@ def _scan_single(export: ExportFile, header: dict[str, Any]) -> bool:
                         span.bad_at, span.bad_what = count, not_an_object(describe(message))
                     continue
                 message_id = message.get("id")
-                if usable_id(message_id):
+                if type(message_id) is int and MIN_ID < message_id < MAX_ID and message_id:
                     if message_id <= last_id:
-                        span.ordered = False
+                        ordered = False
                     elif message_id > high:
                         high = message_id
                     if count == 1:
@@ -188,15 +189,16 @@ def _scan_single(export: ExportFile, header: dict[str, Any]) -> bool:
                     last_id = message_id
                 elif span.bad_at is None:
                     span.bad_at, span.bad_what = count, bad_id(message_id)
-                if "date_unixtime" not in message:
+                if "date_unixtime" in message:
+                    stamped = True
+                else:
                     _undated(span, message)
-                elif not span.str_peers:
-                    span.str_peers = True
-                if not span.forum and message.get("action") == "topic_created":
+                if "action" in message and message["action"] == "topic_created":
                     span.forum = True
         except PARSE_ERRORS:
             return False
-    span.count = count
+    span.count, span.ordered = count, ordered
+    span.str_peers = span.str_peers or stamped
     span.max_id = high if high != MIN_ID else None
     export.chats.append(span)
     finish_file(export)

@@ -8,9 +8,9 @@ failure in between would lose that message for good.
 
 :func:`sorted_unique` sorts in runs of :data:`RUN_SIZE` messages: a chat that fits is
 sorted in memory; a longer one spills each sorted run to an anonymous temporary file
-(pickled, removed when closed) and merges the runs, holding one message per run. So
-memory is bounded by one run whatever the chat's size; the disk needs about the
-chat's size, once.
+(pickled, removed when closed) and merges the runs, holding one message per run. At
+:data:`MAX_RUNS` runs they are first merged into one, so open files stay few whatever
+the chat's size. Memory is bounded by one run; the disk needs about the chat's size.
 
 Repeated ids: identical copies are one message; copies that differ contradict each
 other (which one is right?) and stop the chat *before* that id is emitted, so its
@@ -34,6 +34,8 @@ Message = dict[str, Any]
 
 #: Messages sorted in memory at once (a run); a longer chat is sorted in runs on disk.
 RUN_SIZE = 20_000
+#: Runs on disk merged into one when there are this many (bounds open files).
+MAX_RUNS = 64
 
 _by_id = operator.itemgetter("id")
 
@@ -51,21 +53,28 @@ def sorted_unique(messages: Iterable[Message], path: Path) -> Generator[Message,
         for message in messages:
             run.append(message)
             if len(run) >= RUN_SIZE:
+                run.sort(key=_by_id)
                 runs.append(stack.enter_context(_spill(run)))
                 run = []
+            if len(runs) >= MAX_RUNS:
+                combined = _spill(_merge(runs))
+                for handle in runs:
+                    handle.close()
+                runs = [stack.enter_context(combined)]
         run.sort(key=_by_id)
         if runs:
             runs.append(stack.enter_context(_spill(run)))
-            run = []
-            merged: Iterator[Message] = heapq.merge(*map(_unspill, runs), key=_by_id)
-        else:
-            merged = iter(run)
-        yield from _unique(merged, path)
+            run = []  # not held while the runs are merged
+        yield from _unique(_merge(runs) if runs else iter(run), path)
 
 
-def _spill(run: list[Message]) -> IO[bytes]:
-    """One run, sorted by id (stable: file order within an id), in a temporary file."""
-    run.sort(key=_by_id)
+def _merge(runs: list[IO[bytes]]) -> Iterator[Message]:
+    """The messages of sorted runs in id order; within an id, earlier runs first (file order)."""
+    return heapq.merge(*map(_unspill, runs), key=_by_id)
+
+
+def _spill(run: Iterable[Message]) -> IO[bytes]:
+    """Messages already in id order (within an id, in file order) into a temporary file."""
     handle = tempfile.TemporaryFile(prefix="tap-telegram-sort-")  # noqa: SIM115 - closed by the caller's ExitStack
     try:
         for message in run:

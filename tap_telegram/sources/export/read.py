@@ -28,11 +28,11 @@ from tap_telegram.errors import ExportFormatError
 from tap_telegram.sources.export.encoding import open_export
 from tap_telegram.sources.export.order import Message, sorted_unique
 from tap_telegram.sources.export.spans import (
+    MAX_ID,
     MIN_ID,
     PARSE_ERRORS,
     ChatSpan,
     export_error,
-    usable_id,
 )
 
 
@@ -125,11 +125,15 @@ def span_messages(pool: CursorPool, span: ChatSpan) -> Generator[Message, None, 
     every message yielded before that is good and lower than the problem's id.
     """
     items = _span_items(pool, span, ascending=span.ordered)
+    return items if span.ordered else _sorted(items, span)
+
+
+def _sorted(
+    items: Generator[Message, None, None], span: ChatSpan
+) -> Generator[Message, None, None]:
+    """``items`` sorted by id (:mod:`.order`); the file is released however it ends."""
     try:
-        if span.ordered:
-            yield from items
-        else:
-            yield from sorted_unique(items, span.file.path)
+        yield from sorted_unique(items, span.file.path)
     finally:
         items.close()
 
@@ -147,7 +151,7 @@ def _span_items(
         for _ in range(span.count):
             message = cursor.take()
             message_id = message.get("id") if type(message) is dict else None
-            if not usable_id(message_id):
+            if type(message_id) is not int or not MIN_ID < message_id < MAX_ID or not message_id:
                 after = f"after id {previous}" if previous != MIN_ID else "first"
                 raise cursor.changed(f"the message {after} has no usable id now")
             if ascending and message_id <= previous:

@@ -26,6 +26,7 @@ from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
 from tap_telegram.sources.export.mapping.peers import bare_chat_id, marked_chat_id
 from tap_telegram.sources.export.spans import (
+    MAX_ID,
     MIN_ID,
     PARSE_ERRORS,
     ChatSpan,
@@ -35,7 +36,6 @@ from tap_telegram.sources.export.spans import (
     finish_file,
     not_an_object,
     note_bad,
-    usable_id,
 )
 
 #: Root keys of a whole-account export whose ``list`` holds chats.
@@ -244,7 +244,8 @@ class _Scanner:
         key: Any = None
         current: Any = None
         date: Any = None
-        stamped = False
+        stamped = forum = local_dates = int_peers = str_peers = False
+        ordered = True
         last_id = high = MIN_ID
         for event, value in events:
             if event == "map_key":
@@ -263,9 +264,9 @@ class _Scanner:
                 if not depth:
                     if event == "end_array":
                         note_bad(span, count, not_an_object("a list"))
-                    elif usable_id(current):
+                    elif type(current) is int and MIN_ID < current < MAX_ID and current:
                         if current <= last_id:
-                            span.ordered = False
+                            ordered = False
                         elif current > high:
                             high = current
                         if count == 1:
@@ -274,24 +275,25 @@ class _Scanner:
                     else:
                         note_bad(span, count, bad_id(current))
                     if not stamped and type(date) is str and not has_offset(date):
-                        span.local_dates = True
+                        local_dates = True
             elif depth == 1 and key in WATCHED:
                 if key == "id":
                     current = value
-                elif key == "action":
-                    span.forum = span.forum or value == "topic_created"
                 elif key == "date":
                     date = value
                 elif key == "date_unixtime":
-                    stamped = span.str_peers = True
+                    stamped = str_peers = True
+                elif key == "action":
+                    forum = forum or value == "topic_created"
                 elif type(value) is int:  # from_id / actor_id
-                    span.int_peers = True
+                    int_peers = True
                 elif type(value) is str:
-                    span.str_peers = True
+                    str_peers = True
             elif not depth:
                 count += 1
                 note_bad(span, count, not_an_object(describe(value)))
-        span.count = count
+        span.count, span.ordered, span.forum, span.local_dates = count, ordered, forum, local_dates
+        span.int_peers, span.str_peers = int_peers, str_peers
         span.max_id = high if high != MIN_ID else None
         self.listed[prefix] = span.start + count
 

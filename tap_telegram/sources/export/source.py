@@ -268,7 +268,7 @@ class ExportSource(HistorySource):
             if span.bad_at is not None:
                 raise export_error(
                     span.file.path,
-                    f"message #{span.bad_at} of {span.label}",
+                    f"message #{span.bad_at}",
                     f"it {span.bad_what}, so the tap cannot tell where it belongs and loads "
                     "nothing of this chat (no bookmark may pass it)",
                     "repair that message or export the chat again",
@@ -379,9 +379,8 @@ def _matches(entry: str, plan: ChatPlan) -> bool:
     record = plan.record
     if re.fullmatch(r"[+-]?\d{1,19}", entry):
         number = int(entry)
-        return number == record["id"] or any(
-            number in (span.bare_id, span.raw_id) for span in plan.spans
-        )
+        written = {id_ for span in plan.spans for id_ in (span.bare_id, span.raw_id) if id_}
+        return number == record["id"] or number in written
     try:
         ref = parse_chat_ref(entry)
     except ConfigError:

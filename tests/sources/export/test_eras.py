@@ -75,6 +75,7 @@ def test_2018_exports_without_ids_get_stable_synthetic_chat_ids():
     assert len(set(ids)) == 3  # the two "Jonas Berg" chats stay apart
     assert all(-2 * SYNTHETIC_BASE < chat_id < -SYNTHETIC_BASE for chat_id in ids)
     assert [chat["id"] for chat in chats_of(NO_IDS, **BERLIN)] == ids  # stable across runs
+    assert chats_of(NO_IDS, **BERLIN, chats=["0"]) == []  # no chat has a bare id 0
 
 
 def test_2018_messages_keep_names_without_ids_and_read_local_dates():

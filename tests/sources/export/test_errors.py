@@ -176,7 +176,8 @@ def test_message_without_a_usable_id_loads_nothing_of_the_chat(tmp_path, bad, pr
     path = write(tmp_path / "result.json", chat(rows))
     got, text = collect_until_error(path)
     assert got == []
-    assert f"message #5 of chat 'Test group' ({CHAT}): it has no usable 'id'" in text
+    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}: message #5: ")
+    assert "it has no usable 'id'" in text
     assert problem in text
     assert "loads nothing of this chat" in text
 
@@ -186,7 +187,9 @@ def test_message_that_is_not_an_object(tmp_path):
     path = write(tmp_path / "result.json", chat(rows))
     got, text = collect_until_error(path)
     assert got == []
-    assert "message #3 of chat 'Test group' (-1000000000777): it is a string, not an object" in text
+    assert (
+        f"chat 'Test group' ({CHAT}): export file {path}: message #3: it is a string, not" in text
+    )
 
 
 def test_messages_out_of_order_load_in_id_order(tmp_path):

@@ -167,6 +167,33 @@ def test_long_chats_are_sorted_in_runs_on_disk(tmp_path, monkeypatch):
         assert all(handle.closed for handle in opened)
 
 
+def test_many_runs_are_merged_early_so_few_files_are_open(tmp_path, monkeypatch):
+    monkeypatch.setattr(order, "RUN_SIZE", 5)
+    monkeypatch.setattr(order, "MAX_RUNS", 3)
+    opened: list[Any] = []
+    most = [0]
+    real = order.tempfile.TemporaryFile
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        handle = real(*args, **kwargs)
+        opened.append(handle)
+        most[0] = max(most[0], sum(not item.closed for item in opened))
+        return handle
+
+    monkeypatch.setattr(order.tempfile, "TemporaryFile", counting)
+    ids = list(range(1, 201))
+    random.Random(8).shuffle(ids)
+    rows = [message(i, f"t{i}") for i in ids]
+    rows.insert(77, message(150, "t150"))  # an identical repeat, in another run
+    path = write(tmp_path / "result.json", chat(rows))
+    with closing(source(path)) as src:
+        records = messages(src, CHAT)
+    assert [record["id"] for record in records] == list(range(1, 201))
+    assert [record["text"] for record in records[:3]] == ["t1", "t2", "t3"]
+    assert most[0] <= 4  # MAX_RUNS, and the merged one being written
+    assert all(handle.closed for handle in opened)
+
+
 def test_a_contradiction_across_runs_on_disk_stops_below_it(tmp_path, monkeypatch):
     monkeypatch.setattr(order, "RUN_SIZE", 4)
     rows = [message(i) for i in (9, 3, 1, 7, 2, 8, 5, 4, 6)]

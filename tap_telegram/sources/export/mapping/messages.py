@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from tap_telegram.records import builders
 from tap_telegram.records.constants import GENERAL_TOPIC_ID
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_chat, empty_message, empty_user
-from tap_telegram.sources.export.mapping.dates import edit_date, message_date
+from tap_telegram.sources.export.mapping.dates import edit_date, message_date, unixtime
 from tap_telegram.sources.export.mapping.parts import (
     MessageShapeError,
     describe,
@@ -295,10 +295,14 @@ def map_message(
             raise MessageShapeError(f"'type' should be message or service, not {show(kind)}")
         service = kind == "service"
         record = empty_message(chat_id, message_id)
-        record["date"] = message_date(message, "date", zone)
-        if record["date"] is None:
-            raise MessageShapeError("it has no 'date_unixtime' and no 'date'")
-        record["edit_date"] = edit_date(message, zone)
+        if "date_unixtime" in message:  # since June 2022: always
+            record["date"] = unixtime(message["date_unixtime"], "date_unixtime")
+        else:
+            record["date"] = message_date(message, "date", zone)
+            if record["date"] is None:
+                raise MessageShapeError("it has no 'date_unixtime' and no 'date'")
+        if "edited" in message or "edited_unixtime" in message:
+            record["edit_date"] = edit_date(message, zone)
         sender_id, sender_type, sender_name = _sender(message, service)
         record["sender_id"] = sender_id
         record["sender_type"] = sender_type
