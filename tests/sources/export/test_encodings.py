@@ -95,6 +95,7 @@ def test_a_broken_utf16_sequence_is_one_line(tmp_path):
     with pytest.raises(ExportFormatError, match="invalid JSON") as error:
         chats_of(path)
     assert "\n" not in str(error.value)
+    assert "(a UTF-16-LE file)" in str(error.value)
 
 
 def test_utf8_reader_counts_file_bytes(tmp_path):

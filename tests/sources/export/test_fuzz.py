@@ -183,6 +183,19 @@ def run_case(path: Path, config: dict[str, Any]) -> None:
     assert "\n" not in problem
 
 
+def test_every_base_loads_before_it_is_mutated():
+    """The fuzz starts from good files of every era (with the zone old ones need)."""
+    for name in ERA_FILES:
+        with closing(source(ERAS / name, export_timezone="Europe/Berlin")) as src:
+            chats = src.chats()
+            assert chats, name
+            for item in chats:
+                previous = None
+                for page in src.message_pages(MessageQuery(chat_id=item["id"])):
+                    for record in page:
+                        previous = check_record(record, previous)
+
+
 def test_mutated_exports_only_raise_export_format_errors(tmp_path):
     assert len(CASES) >= 1500
     path = tmp_path / "result.json"
