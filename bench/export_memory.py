@@ -1,6 +1,6 @@
 """Memory and speed of the export source on a large single-chat export.
 
-    .venv/bin/python bench/export_memory.py [--messages 1000000] [--keep PATH]
+    .venv/bin/python bench/export_memory.py [--messages 1000000] [--keep PATH] [--unordered]
 
 Writes an N-message Telegram Desktop export (one supergroup, tdesktop's layout, a
 realistic mix: plain and formatted text with emoji, replies, edits, reactions,
@@ -11,11 +11,16 @@ generator itself stays small. Then runs ExportSource over it like the tap does:
 Reports RSS (current and peak) before reading, after 100k messages and at the end,
 plus messages/s for the scan, the read and both together. Flat memory means the
 RSS at the end is about the RSS at 100k. Prints a table and one JSON line.
+
+``--unordered`` writes each chat's messages in a random order (a file edited or
+merged by a script): the tap then sorts them by id in runs on disk before reading
+(tap_telegram/sources/export/order.py), which this measures.
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import json
 import logging
 import os
@@ -108,11 +113,12 @@ def fake_message(message_id: int, rng: random.Random, start: int) -> dict[str, A
     return head
 
 
-def write_export(path: Path, count: int, chats: int = 1) -> None:
+def write_export(path: Path, count: int, chats: int = 1, *, unordered: bool = False) -> None:
     """Stream an export of ``count`` messages to ``path``.
 
     One chat: a single-chat ``result.json``. More: a whole-account export whose
     ``chats.list`` holds ``chats`` supergroups sharing the messages evenly.
+    ``unordered``: each chat's messages in a random order, not oldest first.
     """
     rng = random.Random(7)
     start = 1_600_000_000
@@ -127,8 +133,11 @@ def write_export(path: Path, count: int, chats: int = 1) -> None:
                 out.write(",\n")
             out.write(f'{{"name": "Bench group {number}", "type": "private_supergroup", ')
             out.write(f'"id": {1_234_567_890 + number}, "messages": [')
-            for message_id in range(1, size + 1):
-                out.write("\n  " if message_id == 1 else ",\n  ")
+            order = array.array("i", range(1, size + 1))  # 4 bytes a message
+            if unordered:
+                rng.shuffle(order)
+            for position, message_id in enumerate(order):
+                out.write(",\n  " if position else "\n  ")
                 out.write(json.dumps(fake_message(message_id, rng, start), ensure_ascii=False))
             out.write("\n ]}")
             written += size
@@ -172,11 +181,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--chats", type=int, default=1, help="more than 1: whole-account export")
     parser.add_argument("--keep", type=Path, help="write the export here and keep it")
+    parser.add_argument(
+        "--unordered", action="store_true", help="messages in a random order (the tap sorts)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = args.keep or Path(folder) / "result.json"
         began = time.perf_counter()
-        write_export(path, args.messages, args.chats)
+        write_export(path, args.messages, args.chats, unordered=args.unordered)
         size = path.stat().st_size / 1e6
         print(f"wrote {path} ({size:.0f} MB) in {time.perf_counter() - began:.0f} s")
         result = run(path, args.messages)

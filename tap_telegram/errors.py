@@ -47,6 +47,14 @@ class ExportFormatError(TapTelegramError):
     exit_code = 4
 
 
+class ExportChatError(ChatError, ExportFormatError):
+    """One chat of an export cannot be read on (a damaged message, contradictory copies).
+
+    A chat failure like any other (the other chats go on with ``on_chat_error:
+    continue``), with the export's exit code 4 when it ends the run.
+    """
+
+
 class ChatsFailedError(TapTelegramError):
     """Some chats failed while the others completed (``on_chat_error: continue``)."""
 

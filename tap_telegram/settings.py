@@ -254,6 +254,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "export_timezone",
+        th.StringType,
+        title="Export time zone",
+        description=(
+            "Export: IANA time zone (e.g. Europe/Berlin) of the computer that made an export "
+            "older than June 2022, whose dates are local times without a zone. Not needed "
+            "for newer exports."
+        ),
+    ),
+    th.Property(
         "bot_token",
         th.StringType,
         secret=True,
@@ -334,6 +344,7 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
     # An export is a file: nothing to wait for.
     "max_flood_wait": ("mtproto", "bot_api"),
     "export_path": ("export",),
+    "export_timezone": ("export",),
     **dict.fromkeys(
         ("bot_token", "bot_api_url", "allowed_updates", "bot_api_timeout"), ("bot_api",)
     ),

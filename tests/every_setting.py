@@ -46,6 +46,7 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "media_kinds": ["photo", "document"],
         "media_max_size": 1_000_000,
         "export_path": "/nonexistent/result.json",
+        "export_timezone": "Europe/Berlin",
         "bot_token": TOKEN,
         "bot_api_url": "http://127.0.0.1:9",
         "allowed_updates": ["message", "channel_post"],

@@ -16,8 +16,8 @@ never import the Singer side (:mod:`tap_telegram.singer`): the streams call them
 Contract of :meth:`HistorySource.message_pages`, relied on by the STATE logic:
 
 * pages come oldest first and ids strictly ascend across all pages of one chat;
-* every record has ``id > query.after_id`` and, when ``query.since`` is set,
-  ``date >= query.since``;
+* every record has ``id > query.after_id`` (any id when it is 0) and, when
+  ``query.since`` is set, ``date >= query.since``;
 * a page is a unit of progress: the stream writes STATE after each page, so a crash
   loses at most the page being written.
 
@@ -64,8 +64,10 @@ class SourceContext:
 class MessageQuery:
     """Which messages of one chat to read.
 
-    ``after_id`` is the bookmark (or ``start_message_id`` on a first run); ``since``
-    is ``start_date`` on a first run and ``None`` once the chat has a bookmark.
+    ``after_id`` is the bookmark (or ``start_message_id`` on a first run); 0 means from
+    the chat's first message, which in an export may have a negative id (a supergroup's
+    migrated basic-group history): no message has id 0. ``since`` is ``start_date`` on
+    a first run and ``None`` once the chat has a bookmark.
     """
 
     chat_id: int
@@ -138,11 +140,14 @@ class Source(abc.ABC):
         self.failures: list[ChatError] = []
 
     def chat_failed(self, error: ChatError) -> None:
-        """Record a failed chat, or re-raise when ``on_chat_error`` is ``fail``."""
+        """Record a failed chat; re-raise it when ``on_chat_error`` is ``fail``.
+
+        Recorded either way, so that the run summary counts it.
+        """
+        self.failures.append(error)
         if self.config.get("on_chat_error", "continue") == "fail":
             raise error
         self.logger.error("tap-telegram: %s (skipping this chat, going on with the others)", error)
-        self.failures.append(error)
 
     def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
         """Request counters of one chat (``None``: the whole run) for STATE and metrics.

@@ -3,7 +3,7 @@
 :func:`find_exports` turns ``export_path`` into scanned files, oldest first.
 :func:`scan_file` takes a fast path for the common single-chat ``result.json``
 (header from the first parse events, then ijson's C item builder over the messages,
-keeping only ids) and otherwise the event scan of :mod:`.export_scan`, which reads
+keeping only ids) and otherwise the event scan of :mod:`.scan`, which reads
 whole-account exports and produces the precise error for broken files.
 """
 
@@ -17,12 +17,20 @@ from typing import Any
 import ijson
 
 from tap_telegram.errors import ExportFormatError
-from tap_telegram.sources.export.scan import (
+from tap_telegram.sources.export.encoding import open_export
+from tap_telegram.sources.export.mapping.dates import has_offset
+from tap_telegram.sources.export.mapping.parts import describe
+from tap_telegram.sources.export.scan import scan_events
+from tap_telegram.sources.export.spans import (
+    MAX_ID,
+    MIN_ID,
     PARSE_ERRORS,
     ChatSpan,
     ExportFile,
+    bad_id,
     export_error,
-    scan_events,
+    finish_file,
+    not_an_object,
 )
 
 
@@ -127,7 +135,7 @@ def _single_chat_header(path: Path) -> dict[str, Any] | None:
     another key holds a container first (a whole-account export).
     """
     header: dict[str, Any] = {}
-    with path.open("rb") as handle:
+    with open_export(path) as handle:
         events = ijson.basic_parse(handle, use_float=True)
         try:
             if next(events, None) != ("start_map", None):
@@ -151,29 +159,60 @@ def _scan_single(export: ExportFile, header: dict[str, Any]) -> bool:
     """Fast scan of a single-chat export's messages; ``False`` to fall back.
 
     Builds each message in C (faster than looking at parse events in Python) and
-    keeps only its id and whether it creates a forum topic.
+    notes what :class:`ChatSpan` keeps, as the event scan does.
     """
-    bare_id, export_type, name = header["id"], header["type"], header["name"]
-    if type(bare_id) is not int or bare_id <= 0 or type(export_type) is not str:
+    raw_id, export_type, name = header["id"], header["type"], header["name"]
+    if type(raw_id) is not int or raw_id <= 0 or type(export_type) is not str:
         return False
     if name is not None and type(name) is not str:
         return False
-    span = ChatSpan(export, "messages.item", 0, name, export_type, bare_id)
+    span = ChatSpan(export, "messages.item", 0, name, export_type, raw_id)
     count = 0
-    first_id = last_id = None
-    forum = False
-    with export.path.open("rb") as handle:
+    last_id = high = MIN_ID
+    ordered, stamped = True, False
+    with open_export(export.path) as handle:
         try:
             for message in ijson.items(handle, "messages.item", use_float=True):
                 count += 1
-                message_id = message.get("id") if type(message) is dict else None
-                last_id = message_id if type(message_id) is int else None
-                if last_id is not None and message.get("action") == "topic_created":
-                    forum = True
-                if count == 1:
-                    first_id = last_id
+                if type(message) is not dict:
+                    if span.bad_at is None:
+                        span.bad_at, span.bad_what = count, not_an_object(describe(message))
+                    continue
+                message_id = message.get("id")
+                if type(message_id) is int and MIN_ID < message_id < MAX_ID and message_id:
+                    if message_id <= last_id:
+                        ordered = False
+                    elif message_id > high:
+                        high = message_id
+                    if count == 1:
+                        span.first_id = message_id
+                    last_id = message_id
+                elif span.bad_at is None:
+                    span.bad_at, span.bad_what = count, bad_id(message_id)
+                if "date_unixtime" in message:
+                    stamped = True
+                else:
+                    _undated(span, message)
+                if "action" in message and message["action"] == "topic_created":
+                    span.forum = True
         except PARSE_ERRORS:
             return False
-    span.count, span.first_id, span.last_id, span.forum = count, first_id, last_id, forum
+    span.count, span.ordered = count, ordered
+    span.str_peers = span.str_peers or stamped
+    span.max_id = high if high != MIN_ID else None
     export.chats.append(span)
+    finish_file(export)
     return True
+
+
+def _undated(span: ChatSpan, message: dict[str, Any]) -> None:
+    """A message without ``date_unixtime``: note a local date and its peer-id era."""
+    date = message.get("date")
+    if type(date) is str and not has_offset(date):
+        span.local_dates = True
+    for key in ("from_id", "actor_id"):
+        value = message.get(key)
+        if type(value) is int:
+            span.int_peers = True
+        elif type(value) is str:
+            span.str_peers = True

@@ -1,12 +1,16 @@
 """Second read of an export: one chat's message objects, in id order, merged.
 
-The scan (:mod:`.export_scan`) recorded where each chat's messages sit in its file's
+The scan (:mod:`.scan`) recorded where each chat's messages sit in its file's
 flattened message stream (ijson prefix + index). A :class:`MessageCursor` walks that
 stream with ijson's C item builder and only moves forward, and the
 :class:`CursorPool` hands a cursor that stopped at the end of chat *k* to chat *k+1*:
 syncing the chats of a whole-account export in file order is one linear read of the
 file. Going back (another sync order, the same chat twice in one file) opens a fresh
 cursor, which is correct but rereads the file up to that chat.
+
+A chat whose ids the scan found strictly ascending is streamed as it is; any other is
+sorted by id first (:mod:`.order`), so every chat comes out in id order and a bookmark
+never passes a message that was not emitted.
 """
 
 from __future__ import annotations
@@ -21,10 +25,15 @@ from typing import Any
 import ijson
 
 from tap_telegram.errors import ExportFormatError
-from tap_telegram.sources.export.mapping.parts import describe
-from tap_telegram.sources.export.scan import PARSE_ERRORS, ChatSpan, export_error
-
-Message = dict[str, Any]
+from tap_telegram.sources.export.encoding import open_export
+from tap_telegram.sources.export.order import Message, sorted_unique
+from tap_telegram.sources.export.spans import (
+    MAX_ID,
+    MIN_ID,
+    PARSE_ERRORS,
+    ChatSpan,
+    export_error,
+)
 
 
 class MessageCursor:
@@ -35,7 +44,7 @@ class MessageCursor:
         self.prefix = prefix
         self.position = 0
         try:
-            self._handle = path.open("rb")
+            self._handle = open_export(path)
         except OSError as error:
             raise self.changed(f"cannot open it again ({error.strerror})") from None
         self._items = ijson.items(self._handle, prefix, use_float=True)
@@ -108,42 +117,51 @@ class CursorPool:
 
 
 def span_messages(pool: CursorPool, span: ChatSpan) -> Generator[Message, None, None]:
-    """The message objects of one chat in one file, checked: objects, ids ascending.
+    """The message objects of one chat in one file, in strictly ascending id order.
 
-    Raises :class:`ExportFormatError` naming the file, the chat and the ids at the
-    first message that is not an object with a positive integer ``id`` greater than
-    the previous one; every message yielded before it is good.
+    A chat the scan found in order is streamed; any other is sorted and its repeated
+    ids checked (:func:`.order.sorted_unique`). Raises :class:`ExportFormatError`
+    when the file no longer matches its scan or holds contradictory copies of an id;
+    every message yielded before that is good and lower than the problem's id.
+    """
+    items = _span_items(pool, span, ascending=span.ordered)
+    return items if span.ordered else _sorted(items, span)
+
+
+def _sorted(
+    items: Generator[Message, None, None], span: ChatSpan
+) -> Generator[Message, None, None]:
+    """``items`` sorted by id (:mod:`.order`); the file is released however it ends."""
+    try:
+        yield from sorted_unique(items, span.file.path)
+    finally:
+        items.close()
+
+
+def _span_items(
+    pool: CursorPool, span: ChatSpan, *, ascending: bool
+) -> Generator[Message, None, None]:
+    """The chat's items in file order, each an object with a usable id (ascending if told).
+
+    The scan checked all of that, so a failure here means the file changed since.
     """
     cursor = pool.acquire(span.file.path, span.prefix, span.start)
-    previous: int | None = None
+    previous = MIN_ID
     try:
-        for index in range(span.count):
+        for _ in range(span.count):
             message = cursor.take()
-            after = f"the message after id {previous}" if previous else "the first message"
-            if type(message) is not dict:
-                raise _error(span, after, f"is {describe(message)}, not an object")
-            message_id = message.get("id")
-            if type(message_id) is not int or message_id <= 0:
-                raise _error(
-                    span, after, f"'id' should be a positive integer, not {describe(message_id)}"
-                )
-            if previous is not None and message_id <= previous:
-                raise _error(
-                    span,
-                    f"message id {message_id}",
-                    f"it comes after message id {previous}: messages must be in ascending id order "
-                    "(oldest first) within a chat; the file was edited or is damaged",
-                )
-            if index == 0 and span.first_id is not None and message_id != span.first_id:
+            message_id = message.get("id") if type(message) is dict else None
+            if type(message_id) is not int or not MIN_ID < message_id < MAX_ID or not message_id:
+                after = f"after id {previous}" if previous != MIN_ID else "first"
+                raise cursor.changed(f"the message {after} has no usable id now")
+            if ascending and message_id <= previous:
+                raise cursor.changed(f"message id {message_id} now comes after {previous}")
+            if previous == MIN_ID and message_id != span.first_id:
                 raise cursor.changed(f"its first message is now {message_id}")
             previous = message_id
             yield message
     finally:
         pool.release(cursor)
-
-
-def _error(span: ChatSpan, where: str, problem: str) -> ExportFormatError:
-    return export_error(span.file.path, f"{span.label}, {where}", problem)
 
 
 def merge_by_id(

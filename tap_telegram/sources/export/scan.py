@@ -3,74 +3,47 @@
 The scan is the first of two linear reads of each file. It streams ijson's parse
 events and keeps only what ``chats()`` needs: each chat's header (``name``, ``type``,
 ``id``), how many items its ``messages`` list has and where that list starts in the
-file's flattened message stream, its first and last message id, whether it has forum
-topics, plus the account owner and contact names. Memory is a few hundred bytes per
-chat whatever the file size. Every syntax error is found here, before any record is
-written; the second read (:mod:`.export_read`) builds message objects in ijson's C
-code and relies on these positions.
+file's flattened message stream, plus per chat (:class:`.spans.ChatSpan`) its first
+and highest message id, whether its ids strictly ascend, the first item that has no
+usable id, whether it has forum topics, which era its peer ids are from
+(:mod:`.mapping.peers`) and whether it has local dates that need ``export_timezone``
+(:mod:`.mapping.dates`); and the account owner and contact names. Memory is a few
+hundred bytes per chat whatever the file size. Every syntax error is found here,
+before any record is written; the second read (:mod:`.read`) builds message objects
+in ijson's C code and relies on these positions.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import ijson
 
 from tap_telegram.errors import ExportFormatError
+from tap_telegram.sources.export.encoding import encoding_note, open_export
+from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
+from tap_telegram.sources.export.mapping.peers import bare_chat_id, marked_chat_id
+from tap_telegram.sources.export.spans import (
+    MAX_ID,
+    MIN_ID,
+    PARSE_ERRORS,
+    ChatSpan,
+    ExportFile,
+    bad_id,
+    export_error,
+    finish_file,
+    not_an_object,
+    note_bad,
+)
 
 #: Root keys of a whole-account export whose ``list`` holds chats.
 CHAT_LISTS = ("chats", "left_chats")
 #: Marker on the key stack for "inside an array".
 ITEM = 0
-#: Errors the C parser raises for input it cannot read.
-PARSE_ERRORS = (ijson.JSONError, ValueError, UnicodeError, OverflowError)
-#: What to tell the user when a file cannot be used as it is.
-REDO = "export it again from Telegram Desktop, format JSON"
-
-
-@dataclasses.dataclass
-class ChatSpan:
-    """One chat of one export file and where its messages are."""
-
-    file: ExportFile
-    #: ijson prefix of the message list: ``messages.item`` or ``chats.list.item.messages.item``.
-    prefix: str
-    #: Index of the chat's first message among all items under ``prefix`` in the file.
-    start: int
-    name: str | None
-    export_type: str
-    bare_id: int
-    count: int = 0
-    first_id: int | None = None
-    last_id: int | None = None
-    forum: bool = False
-
-    @property
-    def label(self) -> str:
-        """How error messages name this chat."""
-        return f"chat '{self.name}' ({self.bare_id})" if self.name else f"chat {self.bare_id}"
-
-
-@dataclasses.dataclass
-class ExportFile:
-    """One scanned export file: its chats in file order, and the people it names."""
-
-    path: Path
-    size: int
-    mtime: float
-    chats: list[ChatSpan] = dataclasses.field(default_factory=list)
-    #: User id → first_name / last_name / username (the owner and contacts).
-    people: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    self_id: int | None = None
-
-
-def export_error(path: Path | str, where: str, problem: str, todo: str = REDO) -> ExportFormatError:
-    """The one-line error: file, position, what is wrong, what to do."""
-    return ExportFormatError(f"export file {path}: {where}: {problem}; {todo}")
+#: Keys of a message the scan looks at (the rest is skipped unread).
+WATCHED = frozenset({"id", "action", "date", "date_unixtime", "from_id", "actor_id"})
 
 
 def scan_events(export: ExportFile) -> None:
@@ -80,11 +53,12 @@ def scan_events(export: ExportFile) -> None:
     the last message id seen) and for valid JSON of the wrong shape.
     """
     scanner = _Scanner(export)
-    with export.path.open("rb") as handle:
+    with open_export(export.path) as handle:
         try:
             scanner.run(ijson.basic_parse(handle, use_float=True))
         except PARSE_ERRORS as error:
             raise scanner.syntax_error(error, handle.tell()) from None
+    finish_file(export)
 
 
 class _Scanner:
@@ -107,12 +81,24 @@ class _Scanner:
         where = ""
         header = self.header
         if header is not None and isinstance(header.get("name"), str):
-            where = f"in chat '{header['name']}'"
+            where = f"in chat '{header['name']}'{self._marked(header)}"
         elif header is not None and header["messages"] is not None:
-            where = "in a chat"
+            where = f"in a chat{self._marked(header)}"
         if self.last_id is not None:
             where += f"{' ' if where else ''}after message id {self.last_id}"
         return where
+
+    def _marked(self, header: dict[str, Any]) -> str:
+        """`` (marked id)`` of the chat being read, as far as the file so far tells."""
+        raw_id, export_type = header.get("id"), header.get("type")
+        if type(raw_id) is not int or type(export_type) is not str:
+            return ""
+        spans = [*self.export.chats, header["messages"]]
+        ints = any(span.int_peers for span in spans if span is not None)
+        strs = any(span.str_peers for span in spans if span is not None)
+        bare = bare_chat_id(export_type, raw_id, ints if ints != strs else None)
+        marked = marked_chat_id(export_type, bare)
+        return "" if marked is None else f" ({marked})"
 
     def syntax_error(self, error: Exception, position: int) -> ExportFormatError:
         """An ExportFormatError for a parse error, with position and context."""
@@ -121,11 +107,12 @@ class _Scanner:
             text = text[2:]
         first = text.replace("\\n", "\n").splitlines()[0] if text else type(error).__name__
         context = self._where()
+        note = encoding_note(self.export.path)
         if "premature EOF" in first:
-            where = f"ends at byte {position}" + (f" {context}" if context else "")
+            where = f"ends at byte {position}{note}" + (f" {context}" if context else "")
             problem = "the file is cut off (truncated)" if position else "the file is empty"
         else:
-            where = f"near byte {position}" + (f" ({context})" if context else "")
+            where = f"near byte {position}{note}" + (f" ({context})" if context else "")
             problem = f"invalid JSON ({first.strip()}); the file is damaged"
         return self._mark(export_error(self.export.path, where, problem))
 
@@ -224,10 +211,10 @@ class _Scanner:
             if header["prefix"] == "messages.item":
                 return  # the root object of an account export, not a chat
             raise self.shape_error(position, "it has no 'messages' list")
-        bare_id, export_type, name = header.get("id"), header.get("type"), header.get("name")
-        if type(bare_id) is not int or bare_id <= 0:
+        raw_id, export_type, name = header.get("id"), header.get("type"), header.get("name")
+        if raw_id is not None and (type(raw_id) is not int or raw_id <= 0):
             raise self.shape_error(
-                position, f"'id' should be a positive integer, not {_describe(bare_id)}"
+                position, f"'id' should be a positive integer, not {_describe(raw_id)}"
             )
         if type(export_type) is not str:
             raise self.shape_error(
@@ -236,27 +223,30 @@ class _Scanner:
         if name is not None and type(name) is not str:
             raise self.shape_error(position, f"'name' should be a string, not {_describe(name)}")
         stats: ChatSpan = header["messages"]
-        stats.name, stats.export_type, stats.bare_id = name, export_type, bare_id
+        stats.name, stats.export_type, stats.raw_id = name, export_type, raw_id
         self.export.chats.append(stats)
         self.last_id = None
 
     def _messages(self, events: Iterator[tuple[str, Any]]) -> None:
-        """Count one ``messages`` list, note its first/last id and topics; skip the rest.
+        """Count one ``messages`` list and note what :class:`ChatSpan` keeps; skip the rest.
 
-        The hot loop of the scan: a handful of comparisons per parse event.
+        The hot loop of the scan: a handful of comparisons per parse event, a few more
+        per message.
         """
         header = self.header
         assert header is not None
         if header["messages"] is not None:
             raise self.shape_error(f"chat '{header.get('name')}'", "it has two 'messages' lists")
         prefix = header["prefix"]
-        span = ChatSpan(self.export, prefix, self.listed.get(prefix, 0), None, "", 0)
+        span = ChatSpan(self.export, prefix, self.listed.get(prefix, 0), None, "", None)
         header["messages"] = span
         depth = count = 0
         key: Any = None
         current: Any = None
-        forum = False
-        first_id = last_id = None
+        date: Any = None
+        stamped = forum = local_dates = int_peers = str_peers = False
+        ordered = True
+        last_id = high = MIN_ID
         for event, value in events:
             if event == "map_key":
                 if depth == 1:
@@ -264,24 +254,47 @@ class _Scanner:
             elif event in {"start_map", "start_array"}:
                 if not depth:
                     count += 1
-                    current = None
+                    current = date = None
+                    stamped = event == "start_array"  # a list is no message: no date check
                 depth += 1
             elif event in {"end_map", "end_array"}:
                 if not depth:
                     break
                 depth -= 1
                 if not depth:
-                    if count == 1:
-                        first_id = current
-                    last_id = self.last_id = current
-            elif depth == 1:
+                    if event == "end_array":
+                        note_bad(span, count, not_an_object("a list"))
+                    elif type(current) is int and MIN_ID < current < MAX_ID and current:
+                        if current <= last_id:
+                            ordered = False
+                        elif current > high:
+                            high = current
+                        if count == 1:
+                            span.first_id = current
+                        last_id = self.last_id = current
+                    else:
+                        note_bad(span, count, bad_id(current))
+                    if not stamped and type(date) is str and not has_offset(date):
+                        local_dates = True
+            elif depth == 1 and key in WATCHED:
                 if key == "id":
-                    current = value if type(value) is int else None
-                elif key == "action" and value == "topic_created":
-                    forum = True
+                    current = value
+                elif key == "date":
+                    date = value
+                elif key == "date_unixtime":
+                    stamped = str_peers = True
+                elif key == "action":
+                    forum = forum or value == "topic_created"
+                elif type(value) is int:  # from_id / actor_id
+                    int_peers = True
+                elif type(value) is str:
+                    str_peers = True
             elif not depth:
                 count += 1
-        span.count, span.first_id, span.last_id, span.forum = count, first_id, last_id, forum
+                note_bad(span, count, not_an_object(describe(value)))
+        span.count, span.ordered, span.forum, span.local_dates = count, ordered, forum, local_dates
+        span.int_peers, span.str_peers = int_peers, str_peers
+        span.max_id = high if high != MIN_ID else None
         self.listed[prefix] = span.start + count
 
     def _finish(self) -> None:

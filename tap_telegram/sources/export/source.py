@@ -4,12 +4,15 @@
 ``left_chats.list``) or a folder searched for them. Files are read as streams with
 ijson, never loaded whole, so memory stays flat on multi-GB exports:
 
-1. ``chats()`` scans every file once (:mod:`.export_files`, :mod:`.export_scan`):
-   chat headers, message counts, first/last ids. Syntax errors (a truncated or
-   damaged file) stop the run here, before any record is written.
+1. ``chats()`` scans every file once (:mod:`.files`, :mod:`.scan`): chat headers,
+   message counts, ids, the file's era. Syntax errors (a truncated or damaged file)
+   stop the run here, before any record is written, and so do local dates without
+   ``export_timezone`` (:mod:`.mapping.dates`).
 2. ``message_pages()`` reads one chat's messages with ijson's C item builder
-   (:mod:`.export_read`). Chats are synced in file order, so a whole-account export is
+   (:mod:`.read`). Chats are synced in file order, so a whole-account export is
    read once more from start to end, each chat continuing where the previous ended.
+   A chat whose ids are not in ascending order in the file is sorted first
+   (:mod:`.order`): every chat is delivered in id order.
 
 The same chat in several exports (exported again later, into another folder) is
 merged by id: a k-way merge of the sorted streams, one record per id, and the later
@@ -20,33 +23,40 @@ Pages hold ``max(page_size, 500)`` records: an export is read at tens of thousan
 of messages per second, so MTProto's 100-message pages would make STATE lines a
 visible share of the output; after every 500 messages a crash still resends little.
 
-A message that cannot be mapped ends the chat with :class:`ExportFormatError` after
-the last good record; records already yielded are complete and correct.
+Never a bookmark past a message that was not emitted: a message that cannot be mapped,
+or two different messages with one id, end the chat (:class:`ExportChatError`, a
+chat failure) after the last good record below that id; a message without a usable
+id (its place is unknown) ends it before any record. Records already yielded are
+complete and correct. Every export era loads (:mod:`.mapping.peers`,
+:mod:`.mapping.dates`, :mod:`.encoding`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import time
+import zoneinfo
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from typing import Any
 
-from tap_telegram.errors import ChatError, ConfigError, ExportFormatError
+from tap_telegram.errors import ChatError, ConfigError, ExportChatError, ExportFormatError
 from tap_telegram.records.topics import general_topic, topic_from_message
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.chatrefs import parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
+from tap_telegram.sources.export.mapping.dates import ZONE_SETTING
 from tap_telegram.sources.export.mapping.messages import (
     ThreadIndex,
     map_chat,
     map_message,
     map_sender_user,
-    marked_chat_id,
 )
 from tap_telegram.sources.export.mapping.parts import MessageShapeError
 from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messages
-from tap_telegram.sources.export.scan import ChatSpan, ExportFile, export_error
+from tap_telegram.sources.export.spans import MIN_ID, ChatSpan, ExportFile, export_error
 from tap_telegram.sources.selection import (
     announce_every_chat,
     report_unmatched,
@@ -85,6 +95,7 @@ class ExportSource(HistorySource):
         self._pool = CursorPool()
         self._people: dict[int, dict[str, Any]] = {}
         self._registered: set[int] = set()
+        self._zone = self._timezone()
 
     # -- settings ------------------------------------------------------------------
 
@@ -100,6 +111,20 @@ class ExportSource(HistorySource):
     def _chat_types(self) -> set[str]:
         return wanted_types(self.config)
 
+    def _timezone(self) -> dt.tzinfo | None:
+        """``export_timezone`` as a zone (``None``: not set); checked as the source is built."""
+        name = self.config.get(ZONE_SETTING)
+        if not name:
+            return None
+        try:
+            return zoneinfo.ZoneInfo(str(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"setting '{ZONE_SETTING}': unknown time zone {str(name)[:60]!r}; use an IANA "
+                "name such as Europe/Berlin or America/New_York (the zone of the computer "
+                "that made the export)"
+            ) from None
+
     @property
     def page_size(self) -> int:
         """Records per page: ``page_size`` when larger than 500, else 500."""
@@ -113,7 +138,9 @@ class ExportSource(HistorySource):
     def chats(self) -> list[Record]:
         """The selected chats in file order (scans the export on the first call)."""
         if self._plans is None:
-            self._plans = self._select(self._load())
+            plans = self._select(self._load())
+            self._check_dates(plans)
+            self._plans = plans
         return [plan.record for plan in self._plans]
 
     def _load(self) -> list[ChatPlan]:
@@ -124,7 +151,7 @@ class ExportSource(HistorySource):
         for export in files:
             self._learn_people(export)
             for span in export.chats:
-                marked = marked_chat_id(span.export_type, span.bare_id)
+                marked = span.chat_id
                 if marked is None:
                     self.logger.warning(
                         "tap-telegram: %s: skipping %s of unknown type %r (newer export format?)",
@@ -138,10 +165,11 @@ class ExportSource(HistorySource):
         plans = []
         for spans in groups.values():
             latest = spans[-1]
+            assert latest.chat_id is not None
             record = map_chat(
                 latest.name,
                 latest.export_type,
-                latest.bare_id,
+                latest.chat_id,
                 forum=any(span.forum for span in spans),
                 self_name=self_name,
             )
@@ -152,7 +180,7 @@ class ExportSource(HistorySource):
         for user_id, person in export.people.items():
             self._people.setdefault(user_id, {}).update(person)
         for span in export.chats:
-            if span.export_type == "bot_chat":
+            if span.export_type == "bot_chat" and span.bare_id > 0:
                 self._people.setdefault(span.bare_id, {})["is_bot"] = True
 
     def _self_name(self, files: list[ExportFile]) -> str | None:
@@ -200,6 +228,21 @@ class ExportSource(HistorySource):
             wanted.update(found)
         return [plan for plan in plans if plan.record["id"] in wanted]
 
+    def _check_dates(self, plans: list[ChatPlan]) -> None:
+        """Stop before any record if a selected chat has local dates and no zone to read them."""
+        if self._zone is not None:
+            return
+        for plan in plans:
+            for span in plan.spans:
+                if span.local_dates:
+                    raise export_error(
+                        span.file.path,
+                        span.label,
+                        "its dates are in the local time of the computer that made the export, "
+                        "with no zone (Telegram Desktop before June 2022)",
+                        f"set '{ZONE_SETTING}' to that computer's time zone, e.g. Europe/Berlin",
+                    )
+
     # -- messages --------------------------------------------------------------------
 
     def _plan(self, chat_id: int) -> ChatPlan:
@@ -211,10 +254,34 @@ class ExportSource(HistorySource):
         raise ChatError(str(chat_id), "not among the chats selected from the export")
 
     def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Messages of one chat, oldest first, in pages (see the module docstring)."""
+        """Messages of one chat, oldest first, in pages (see the module docstring).
+
+        Any problem of the chat's messages is an :class:`ExportChatError` naming the chat
+        by its marked id, raised after the last good page.
+        """
         plan = self._plan(query.chat_id)
+        label = self.chat_label(query.chat_id)
+        try:
+            yield from self._read(plan, query)
+        except ExportChatError:
+            raise
+        except ExportFormatError as error:
+            raise ExportChatError(label, str(error)) from None
+
+    def _read(self, plan: ChatPlan, query: MessageQuery) -> Iterator[list[Record]]:
+        """The chat's pages from the spans that may hold newer messages, merged by id."""
+        for span in plan.spans:
+            if span.bad_at is not None:
+                raise export_error(
+                    span.file.path,
+                    f"message #{span.bad_at}",
+                    f"it {span.bad_what}, so the tap cannot tell where it belongs and loads "
+                    "nothing of this chat (no bookmark may pass it)",
+                    "repair that message or export the chat again",
+                )
+        after = query.after_id or MIN_ID  # 0: from the first message, migrated ones too
         spans = [span for span in plan.spans if span.count]
-        newer = [span for span in spans if span.last_id is None or span.last_id > query.after_id]
+        newer = [span for span in spans if span.max_id is not None and span.max_id > after]
         if not newer:
             return
         if not plan.forum:
@@ -222,7 +289,7 @@ class ExportSource(HistorySource):
         with ExitStack() as stack:
             streams = [stack.enter_context(closing(span_messages(self._pool, s))) for s in spans]
             merged = stack.enter_context(closing(merge_by_id(streams)))
-            yield from self._pages(plan, spans, merged, query)
+            yield from self._pages(plan, spans, merged, dataclasses.replace(query, after_id=after))
 
     def topics(self, chat_id: int) -> Iterator[Record]:
         """Topics of a forum, from its ``topic_created`` messages (a second pass)."""
@@ -254,11 +321,12 @@ class ExportSource(HistorySource):
                 if message["id"] <= after_id:
                     continue
                 try:
-                    record = map_message(message, chat_id, top, forum=thread is not None)
+                    record = map_message(
+                        message, chat_id, top, forum=thread is not None, zone=self._zone
+                    )
                 except MessageShapeError as error:
-                    span = spans[rank]
-                    where = f"{span.label}, message id {message['id']}"
-                    raise export_error(span.file.path, where, error.problem) from None
+                    where = f"message id {message['id']}"
+                    raise export_error(spans[rank].file.path, where, error.problem) from None
                 if record is None:
                     skipped += 1
                     continue
@@ -317,7 +385,8 @@ def _matches(entry: str, plan: ChatPlan) -> bool:
     record = plan.record
     if re.fullmatch(r"[+-]?\d{1,19}", entry):
         number = int(entry)
-        return number == record["id"] or any(number == span.bare_id for span in plan.spans)
+        written = {id_ for span in plan.spans for id_ in (span.bare_id, span.raw_id) if id_}
+        return number == record["id"] or number in written
     try:
         ref = parse_chat_ref(entry)
     except ConfigError:

@@ -7,10 +7,13 @@ end and turns records into JSON-friendly dicts.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ from tap_telegram.sources.export.source import ExportSource
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT_SAMPLE = ROOT / "examples" / "telegram-export" / "result.json"
 SINGLE_SAMPLE = ROOT / "examples" / "single-chat-export" / "result.json"
+#: Hand-made exports of every Telegram Desktop era (tests/sources/export/eras/README.md).
+ERAS = Path(__file__).resolve().parent / "eras"
 LOGGER = logging.getLogger("tests.export")
 UTC = dt.timezone.utc
 
@@ -129,3 +134,49 @@ def golden_lines(src: ExportSource) -> list[str]:
 def edited(data: dict[str, Any]) -> dict[str, Any]:
     """A deep copy to change in a test."""
     return copy.deepcopy(data)
+
+
+@dataclasses.dataclass
+class TapRun:
+    """A finished ``tap-telegram`` process: exit code, stderr, records and STATE values."""
+
+    returncode: int
+    stderr: str
+    records: dict[str, list[dict[str, Any]]]
+    states: list[dict[str, Any]]
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The last STATE (what a target keeps)."""
+        return self.states[-1] if self.states else None
+
+    def ids(self, chat_id: int) -> list[int]:
+        """Message ids emitted for one chat, in order."""
+        return [r["id"] for r in self.records.get("messages", []) if r["chat_id"] == chat_id]
+
+    def bookmarks(self) -> dict[int, Any]:
+        """Chat id → bookmark of the last STATE."""
+        parts = (self.state or {}).get("bookmarks", {}).get("messages", {}).get("partitions", [])
+        return {p["context"]["chat_id"]: p.get("replication_key_value") for p in parts}
+
+
+def run_tap(folder: Path, config: dict[str, Any], state: dict[str, Any] | None = None) -> TapRun:
+    """The real CLI in a subprocess on an export (``config`` gets ``source: export``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / "tap-config.json"
+    config_path.write_text(json.dumps({"source": "export", **config}), encoding="utf-8")
+    args = [sys.executable, "-m", "tap_telegram", "--config", str(config_path)]
+    if state is not None:
+        state_path = folder / "tap-state.json"
+        state_path.write_text(json.dumps(state), encoding="utf-8")
+        args += ["--state", str(state_path)]
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    records: dict[str, list[dict[str, Any]]] = {}
+    states = []
+    for line in done.stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            records.setdefault(message["stream"], []).append(message["record"])
+        elif message["type"] == "STATE":
+            states.append(message["value"])
+    return TapRun(done.returncode, done.stderr, records, states)

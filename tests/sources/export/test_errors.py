@@ -141,10 +141,8 @@ def pages_lazy(src):
 @pytest.mark.parametrize(
     ("bad", "problem"),
     [
-        ({"id": "5"}, "the message after id 4: 'id' should be a positive integer, not a string"),
-        ({"id": -5}, "'id' should be a positive integer, not the number -5"),
         ({"width": "800", "photo": "p.jpg"}, "message id 5: 'width' should be an integer"),
-        ({"from_id": 42}, "message id 5: 'from_id' should look like user123"),
+        ({"from_id": "usr42"}, "message id 5: 'from_id' should look like user123"),
         (
             {"text_entities": [{"type": "plain", "text": "a"}, {"type": "bold"}]},
             "a text part is an object",
@@ -159,27 +157,66 @@ def test_bad_message_in_the_middle_ends_the_chat_after_the_last_good_one(tmp_pat
     got, text = collect_until_error(path)
     assert got == [1, 2, 3, 4]
     assert problem in text
-    assert "chat 'Test group' (777)" in text
+    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}: ")
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ({"id": "5"}, "has no usable 'id' (a non-zero integer) but a string"),
+        ({"id": 0}, "but the number 0"),
+        ({"id": 2**40}, "but the number 1099511627776"),
+        ({"id": None}, "but null"),
+    ],
+)
+def test_message_without_a_usable_id_loads_nothing_of_the_chat(tmp_path, bad, problem):
+    """Its place is unknown: any bookmark could pass it, so none is made."""
+    rows = [message(index) for index in range(1, 11)]
+    rows[4].update(bad)
+    path = write(tmp_path / "result.json", chat(rows))
+    got, text = collect_until_error(path)
+    assert got == []
+    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}: message #5: ")
+    assert "it has no usable 'id'" in text
+    assert problem in text
+    assert "loads nothing of this chat" in text
 
 
 def test_message_that_is_not_an_object(tmp_path):
     rows: list = [message(1), message(2), "oops", message(4)]
     path = write(tmp_path / "result.json", chat(rows))
     got, text = collect_until_error(path)
-    assert got == [1, 2]
-    assert "the message after id 2: is a string, not an object" in text
+    assert got == []
+    assert (
+        f"chat 'Test group' ({CHAT}): export file {path}: message #3: it is a string, not" in text
+    )
 
 
-def test_messages_out_of_order_name_both_ids(tmp_path):
-    rows = [message(index) for index in (1, 2, 3, 9, 7, 10)]
+def test_messages_out_of_order_load_in_id_order(tmp_path):
+    rows = [message(index, f"text {index}") for index in (1, 2, 3, 9, 7, 10, 8)]
+    path = write(tmp_path / "result.json", chat(rows))
+    with closing(source(path)) as src:
+        records = [record for page in pages_lazy(src) for record in page]
+    assert [record["id"] for record in records] == [1, 2, 3, 7, 8, 9, 10]
+    assert [record["text"] for record in records][3] == "text 7"
+
+
+def test_identical_repeats_are_one_message(tmp_path):
+    rows = [message(index) for index in (1, 2, 2, 3, 1)]
+    path = write(tmp_path / "result.json", chat(rows))
+    with closing(source(path)) as src:
+        records = [record for page in pages_lazy(src) for record in page]
+    assert [record["id"] for record in records] == [1, 2, 3]
+
+
+def test_contradictory_repeats_stop_the_chat_below_that_id(tmp_path):
+    rows = [message(index) for index in (1, 2, 3, 4, 5)]
+    rows.insert(2, message(4, "another text"))
     path = write(tmp_path / "result.json", chat(rows))
     got, text = collect_until_error(path)
-    assert got == [1, 2, 3, 9]
-    assert "message id 7: it comes after message id 9" in text
-    rows = [message(index) for index in (1, 2, 2, 3)]
-    got, text = collect_until_error(write(tmp_path / "dup.json", chat(rows)))
-    assert got == [1, 2]
-    assert "message id 2: it comes after message id 2" in text
+    assert got == [1, 2, 3]
+    assert "message id 4: the file holds two different messages with this id" in text
+    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}")
 
 
 def test_records_yielded_before_an_error_are_complete(tmp_path):

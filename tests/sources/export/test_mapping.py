@@ -128,7 +128,7 @@ def test_deleted_account_sender_has_no_name():
     assert (record["sender_id"], record["sender_name"]) == (42, None)
 
 
-@pytest.mark.parametrize("bad", ["user", "bot12", "user-5", 12, "userabc"])
+@pytest.mark.parametrize("bad", ["user", "bot12", "user-5", 0, 3 << 32, -12, 1.5, "userabc"])
 def test_unreadable_from_id_is_an_error(bad):
     with pytest.raises(MessageShapeError, match="message id 1: 'from_id'"):
         map_message(message(1, from_id=bad), CHAT)
@@ -221,10 +221,13 @@ def test_wrong_types_raise_naming_the_key(change, problem):
         map_message(raw, CHAT)
 
 
-def test_missing_date_unixtime_says_to_export_again():
+def test_local_date_without_a_zone_names_the_setting():
     raw = message(1)
     del raw["date_unixtime"]
-    with pytest.raises(MessageShapeError, match="export again"):
+    with pytest.raises(MessageShapeError, match=r"'date' is a local time .* set 'export_timezone'"):
+        map_message(raw, CHAT)
+    del raw["date"]
+    with pytest.raises(MessageShapeError, match="no 'date_unixtime' and no 'date'"):
         map_message(raw, CHAT)
 
 
@@ -243,7 +246,7 @@ def test_missing_date_unixtime_says_to_export_again():
 )
 def test_chat_ids_are_marked_by_type(export_type, bare, marked, kind):
     assert marked_chat_id(export_type, bare) == marked
-    record = map_chat("X", export_type, bare, forum=True, self_name=None)
+    record = map_chat("X", export_type, marked, forum=True, self_name=None)
     assert tuple(record) == CHAT_KEYS
     assert (record["id"], record["type"], record["source"]) == (marked, kind, "export")
     assert record["is_forum"] is (kind == "supergroup")

@@ -9,10 +9,15 @@ Conventions shared with the MTProto mapper, so one chat gives the same records f
 either source:
 
 * chat and peer ids are *marked* (users ``id``, basic groups ``-id``, channels and
-  supergroups ``-(10**12 + id)``); the export writes bare ids plus the chat ``type``,
-  and peers as ``"user123"`` / ``"chat123"`` / ``"channel123"``;
-* dates come from ``date_unixtime`` / ``edited_unixtime`` as aware UTC datetimes,
-  never from ``date``, which is the exporting computer's local time without a zone;
+  supergroups ``-(10**12 + id)``), decoded from whatever the export's era wrote
+  (:mod:`.peers`);
+* dates are aware UTC datetimes from ``date_unixtime`` / ``edited_unixtime``, or, in
+  exports from before June 2022, from the local ``date`` / ``edited`` and the setting
+  ``export_timezone`` (:mod:`.dates`);
+* a supergroup that was migrated from a basic group holds the old group's history
+  first, with the ids tdesktop wrote: the old id minus 1,000,000,000 (negative), replies
+  into it shifted alike. They are kept as written, under the supergroup's chat id:
+  unique, before the supergroup's own ids, and the same in every later export;
 * text is the concatenation of the text parts, entities carry offsets and lengths in
   UTF-16 code units (as Telegram counts them), entity type names are MTProto's
   (``link`` → ``url``, ``text_link`` → ``text_url``, ``strikethrough`` → ``strike``);
@@ -27,14 +32,14 @@ spelled by :mod:`tap_telegram.records.builders`, and marked ids come from
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 from array import array
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tap_telegram.records import builders, ids
-from tap_telegram.records.constants import CHAT_PEER_TYPES, GENERAL_TOPIC_ID, UTC
+from tap_telegram.records import builders
+from tap_telegram.records.constants import GENERAL_TOPIC_ID
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_chat, empty_message, empty_user
+from tap_telegram.sources.export.mapping.dates import edit_date, message_date, unixtime
 from tap_telegram.sources.export.mapping.parts import (
     MessageShapeError,
     describe,
@@ -44,20 +49,18 @@ from tap_telegram.sources.export.mapping.parts import (
     opt_list,
     opt_str,
     service_reply_to,
+    show,
+)
+from tap_telegram.sources.export.mapping.peers import (
+    EXPORT_CHAT_TYPES,
+    marked_chat_id,
+    parse_peer,
 )
 
-#: Export chat ``type`` → the tap's chat type. Other values are unknown to this tap.
-EXPORT_CHAT_TYPES = {
-    "personal_chat": "user",
-    "bot_chat": "user",
-    "saved_messages": "user",
-    "replies": "user",
-    "private_group": "group",
-    "private_supergroup": "supergroup",
-    "public_supergroup": "supergroup",
-    "private_channel": "channel",
-    "public_channel": "channel",
-}
+if TYPE_CHECKING:
+    import datetime as dt
+
+__all__ = ["EXPORT_CHAT_TYPES", "marked_chat_id", "parse_peer"]
 
 #: Export entity type → the tap's entity type where they differ; ``plain`` is no entity.
 EXPORT_ENTITY_TYPES = {"link": "url", "text_link": "text_url", "strikethrough": "strike"}
@@ -67,26 +70,19 @@ EXPORT_ENTITY_TYPES = {"link": "url", "text_link": "text_url", "strikethrough": 
 VIA_BOT_KEY = "via_bot_username"
 
 
-def marked_chat_id(export_type: str, bare_id: int) -> int | None:
-    """The marked id of an export chat, or ``None`` for an unknown chat type."""
-    kind = EXPORT_CHAT_TYPES.get(export_type)
-    return None if kind is None else ids.marked_id(CHAT_PEER_TYPES[kind], bare_id)
-
-
 def map_chat(
-    name: str | None, export_type: str, bare_id: int, *, forum: bool, self_name: str | None
+    name: str | None, export_type: str, chat_id: int, *, forum: bool, self_name: str | None
 ) -> dict[str, Any]:
-    """A ``chats`` record from an export chat header (``name``, ``type``, ``id``).
+    """A ``chats`` record from an export chat header (``name``, ``type``) and its marked id.
 
     Saved Messages has no ``name`` in the export; it gets the account owner's name
     (``self_name``), as MTProto's dialog would. ``is_forum`` is true when the export
     contains a ``topic_created`` service message.
     """
-    marked = marked_chat_id(export_type, bare_id)
-    if marked is None:
+    kind = EXPORT_CHAT_TYPES.get(export_type)
+    if kind is None:
         raise MessageShapeError(f"unknown chat type {export_type!r}")
-    kind = EXPORT_CHAT_TYPES[export_type]
-    record = empty_chat(marked)
+    record = empty_chat(chat_id)
     title = name if name is not None else (self_name if export_type == "saved_messages" else None)
     record.update(
         type=kind,
@@ -95,41 +91,6 @@ def map_chat(
         source="export",
     )
     return record
-
-
-def parse_peer(value: Any, key: str) -> tuple[int, str]:
-    """A peer string of the export → ``(marked id, user|chat|channel)``.
-
-    ``"user123"`` → ``(123, "user")``, ``"chat5"`` → ``(-5, "chat")``,
-    ``"channel7"`` → ``(-1000000000007, "channel")``.
-    """
-    if type(value) is str:
-        for prefix in ("user", "channel", "chat"):  # the peer kinds; "channel" before "chat"
-            if value.startswith(prefix):
-                digits = value[len(prefix) :]
-                if digits.isascii() and digits.isdigit() and len(digits) < 19:
-                    return ids.marked_id(prefix, int(digits)), prefix
-                break
-    raise MessageShapeError(
-        f"'{key}' should look like user123, chat123 or channel123, not {_show(value)}"
-    )
-
-
-def _show(value: Any) -> str:
-    return repr(value)[:40] if isinstance(value, str) else describe(value)
-
-
-def unixtime(value: Any, key: str) -> dt.datetime:
-    """An aware UTC datetime from tdesktop's ``*_unixtime`` string (or an integer)."""
-    if type(value) is str and value.isascii() and value.isdigit() and len(value) < 12:
-        seconds = int(value)
-    elif type(value) is int and 0 <= value < 10**11:
-        seconds = value
-    else:
-        raise MessageShapeError(
-            f"'{key}' should be a Unix time like \"1700000000\", not {_show(value)}"
-        )
-    return dt.datetime.fromtimestamp(seconds, UTC)
 
 
 def utf16_len(text: str) -> int:
@@ -142,9 +103,7 @@ def utf16_len(text: str) -> int:
 def _entity(kind: str, offset: int, length: int, part: Mapping[str, Any]) -> dict[str, Any]:
     """An entity from a text part; only the field of its own type is read (and checked)."""
     kind = EXPORT_ENTITY_TYPES.get(kind, kind)
-    custom = part.get("document_id") if kind == "custom_emoji" else None
-    if custom is not None and type(custom) not in (str, int):
-        raise MessageShapeError(f"'document_id' should be a string, not {describe(custom)}")
+    custom = custom_emoji_id(part) if kind == "custom_emoji" else None
     return builders.entity(
         kind,
         offset,
@@ -154,6 +113,24 @@ def _entity(kind: str, offset: int, length: int, part: Mapping[str, Any]) -> dic
         language=opt_str(part, "language") if kind == "pre" else None,
         custom_emoji_id=custom,
     )
+
+
+def custom_emoji_id(part: Mapping[str, Any]) -> str | int | None:
+    """The custom emoji's document id from ``document_id``; ``None`` when it holds none.
+
+    tdesktop wrote the id there only until July 2022; since then, when the emoji's
+    sticker file was exported, ``document_id`` holds that file's path
+    (``stickers/sticker (3).webp``), or ``(unavailable)``, or is left out. A path is
+    not an id: it is dropped, never put in ``custom_emoji_id``.
+    """
+    value = part.get("document_id")
+    if type(value) is int and value > 0:
+        return value
+    if type(value) is str:
+        return value if value.isascii() and value.isdigit() else None
+    if value is None:
+        return None
+    raise MessageShapeError(f"'document_id' should be a string, not {describe(value)}")
 
 
 def map_text(text: Any, parts: Any) -> tuple[str, list[dict[str, Any]] | None]:
@@ -211,12 +188,7 @@ def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
         if kind == "emoji":
             out.append(builders.reaction(count, emoji=opt_str(reaction, "emoji")))
         elif kind == "custom_emoji":
-            document = reaction.get("document_id")
-            if type(document) not in (str, int):
-                raise MessageShapeError(
-                    f"a custom emoji reaction's 'document_id' is {describe(document)}"
-                )
-            out.append(builders.reaction(count, custom_emoji_id=document))
+            out.append(builders.reaction(count, custom_emoji_id=custom_emoji_id(reaction)))
         elif kind == "paid":
             out.append(builders.reaction(count, paid=True))
     return out or None
@@ -284,44 +256,53 @@ class ThreadIndex:
 
 
 def _sender(message: Mapping[str, Any], service: bool) -> tuple[int | None, str | None, Any]:
-    """(marked id, type, display name) of the sender; the actor for service messages."""
+    """(marked id, type, display name) of the sender; the actor for service messages.
+
+    Exports before December 2018 name the sender without an id: the name is kept.
+    """
     key = "actor_id" if service else "from_id"
     raw = message.get(key)
-    if raw is None:
-        return None, None, None
-    sender_id, kind = parse_peer(raw, key)
     name = opt_str(message, "actor" if service else "from")
+    if raw is None:
+        return None, None, name
+    sender_id, kind = parse_peer(raw, key)
     return sender_id, kind, name
 
 
 def map_message(
-    message: Mapping[str, Any], chat_id: int, top_id: int | None = None, *, forum: bool = False
+    message: Mapping[str, Any],
+    chat_id: int,
+    top_id: int | None = None,
+    *,
+    forum: bool = False,
+    zone: dt.tzinfo | None = None,
 ) -> dict[str, Any] | None:
     """One export message → a ``messages`` record; ``None`` for ``unsupported`` ones.
 
     ``top_id`` is the forum topic from :class:`ThreadIndex` (``None`` outside topics);
     in a ``forum`` a message outside every topic is in General (``topic_id`` 1).
+    ``zone`` is ``export_timezone``, for dates without ``*_unixtime`` (:mod:`.dates`).
     Raises :class:`MessageShapeError` (with the message id) on a field of the wrong type.
     """
     message_id = message.get("id")
     try:
         if type(message_id) is not int:
-            raise MessageShapeError(f"'id' should be an integer, not {_show(message_id)}")
+            raise MessageShapeError(f"'id' should be an integer, not {show(message_id)}")
         kind = message.get("type")
         if kind == "unsupported":
             return None
         if kind not in ("message", "service"):
-            raise MessageShapeError(f"'type' should be message or service, not {_show(kind)}")
+            raise MessageShapeError(f"'type' should be message or service, not {show(kind)}")
         service = kind == "service"
         record = empty_message(chat_id, message_id)
-        if "date_unixtime" not in message:
-            raise MessageShapeError(
-                "no 'date_unixtime' (older Telegram Desktop versions did not write it); "
-                "export again with a current Telegram Desktop"
-            )
-        record["date"] = unixtime(message["date_unixtime"], "date_unixtime")
-        if message.get("edited_unixtime") is not None:
-            record["edit_date"] = unixtime(message["edited_unixtime"], "edited_unixtime")
+        if "date_unixtime" in message:  # since June 2022: always
+            record["date"] = unixtime(message["date_unixtime"], "date_unixtime")
+        else:
+            record["date"] = message_date(message, "date", zone)
+            if record["date"] is None:
+                raise MessageShapeError("it has no 'date_unixtime' and no 'date'")
+        if "edited" in message or "edited_unixtime" in message:
+            record["edit_date"] = edit_date(message, zone)
         sender_id, sender_type, sender_name = _sender(message, service)
         record["sender_id"] = sender_id
         record["sender_type"] = sender_type

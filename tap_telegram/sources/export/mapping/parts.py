@@ -123,6 +123,11 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
+def show(value: object) -> str:
+    """A string value quoted (cut to 40 characters), any other its type: for error messages."""
+    return repr(value)[:40] if isinstance(value, str) else describe(value)
+
+
 def opt_int(data: Mapping[str, Any], key: str) -> int | None:
     """``data[key]`` when it is an integer (booleans are not), ``None`` when absent/null."""
     value = data.get(key)
