@@ -9,6 +9,7 @@ It is what tests hand to the tap: ``client_factory`` has the signature of
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ class FakeTelegram:
         latency: float = 0.0,
         crash_mode: CrashMode = "raise",
         auth: AuthSettings | None = None,
+        now: dt.datetime | None = None,
     ) -> None:
         self.world = world if world is not None else World()
         self.faults: list[Fault] = list(faults)
@@ -52,6 +54,9 @@ class FakeTelegram:
         self.crash_mode: CrashMode = crash_mode
         #: Login code and 2FA password of the account (see :mod:`.handlers_auth`).
         self.auth = auth or AuthSettings()
+        #: Server time (``None``: the real clock); the launcher hands it to the tap as
+        #: its clock too, so a test can move both a day on between runs.
+        self.now = now
         #: The only api_id the fake accepts (others answer API_ID_INVALID).
         self.api_id = API_ID
         self.stats = Stats()
@@ -117,6 +122,10 @@ class FakeTelegram:
         """Remove every fault and rate limit."""
         self.faults.clear()
         self.rate_limits.clear()
+
+    def clock(self) -> dt.datetime:
+        """The fake's time: :attr:`now` if set, else the real clock (aware UTC)."""
+        return self.now if self.now is not None else dt.datetime.now(dt.timezone.utc)
 
     # -- statistics ----------------------------------------------------------------
 

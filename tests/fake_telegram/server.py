@@ -247,4 +247,4 @@ class Server:
 
     def now(self) -> dt.datetime:
         """Server time for ``updates.State`` and friends (whole seconds, UTC)."""
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return self.fake.clock().replace(microsecond=0)
