@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import functools
 import logging
 import weakref
@@ -38,6 +39,7 @@ from tap_telegram.singer.streams import (
     TelegramStream,
     TopicsStream,
     UsersStream,
+    source_memory,
 )
 from tap_telegram.sources import source_class
 from tap_telegram.sources.base import HistorySource, Source, SourceContext, UpdateLogSource
@@ -116,6 +118,8 @@ class TapTelegram(SdkTap):
     #: Builds the Telethon client of ``source: mtproto``; None: the real one, imported
     #: only when an MTProto source is built. Tests swap in the fake Telegram here.
     client_factory: ClassVar[ClientFactory | None] = None
+    #: The time now (aware); None: the real clock. Tests run the tap days later here.
+    clock: ClassVar[Callable[[], dt.datetime] | None] = None
 
     @override
     def check_config(self, errors: list[ValidationError], *, raise_errors: bool) -> list[str]:
@@ -151,7 +155,8 @@ class TapTelegram(SdkTap):
         interface picks the stream), nothing is built or opened.
         """
         cls = source_class(str(self.config.get("source") or DEFAULT_SOURCE))
-        context = SourceContext(self.config, self.logger, type(self).client_factory)
+        tap = type(self)
+        context = SourceContext(self.config, self.logger, tap.client_factory, tap.clock)
         if issubclass(cls, UpdateLogSource):
             log_run = SourceRun(cls, context)
             return log_run, functools.partial(UpdateLogMessagesStream, self, log_run)
@@ -186,6 +191,7 @@ class TapTelegram(SdkTap):
         run.start()
         try:
             source = run.source
+            source.recall(source_memory(self.state))
             yield
             if source.failures and self.config.get("on_chat_error") != "skip":
                 raise ChatsFailedError(source.failures)

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pendulum
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.helpers.types import Context
+from singer_sdk.helpers.types import Context, TapState
 from typing_extensions import override
 
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
@@ -271,14 +271,18 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         """Counters into STATE and metrics, the chat into the run summary, a last STATE.
 
         Runs after the last record was processed, or when the chat fails (or late,
-        when an error elsewhere closed the run: then never reopen the source).
+        when an error elsewhere closed the run: then never reopen the source). A chat
+        that emitted nothing moved no bookmark: its counters wait for the next STATE,
+        so a quiet run over N chats writes a few STATE messages, not N of them (each
+        one carries the whole state, which grows with N).
         """
         source = self.host.open_source
         calls = source.call_stats(int(context["chat_id"])) if source is not None else {}
         progress.save(calls)
         emit_metrics({"stream": self.name, "context": dict(context)}, progress.run, calls)
         self.host.run_summary.add_chat(progress.run)
-        self.write_state_if_changed()
+        if progress.run.messages:
+            self.write_state_if_changed()
 
     def _plan(self) -> None:
         """Tell the source every chat's query, lookback re-reads included, before the first.
@@ -317,11 +321,13 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         return bookmarks
 
 
-class PerChatStream(TelegramStream[Source]):
+class PerChatStream(SdkStream, TelegramStream[Source]):
     """Full-table lists asked of the source once per selected chat (topics, members).
 
     A chat that fails here (ChatError) is handled like a failing history: recorded,
-    and the other chats go on unless ``on_chat_error`` is ``fail``.
+    and the other chats go on unless ``on_chat_error`` is ``fail``. The source may
+    skip chats whose lists did not change and update its memory instead (see
+    :func:`source_memory`): the stream's last STATE carries it even without records.
     """
 
     @abc.abstractmethod
@@ -339,6 +345,7 @@ class PerChatStream(TelegramStream[Source]):
                 yield from self.chat_records(chat["id"])
             except ChatError as error:
                 self.source.chat_failed(error)
+        self.mark_state_changed()
 
 
 class TopicsStream(PerChatStream):
@@ -378,3 +385,23 @@ class UsersStream(TelegramStream[Source]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The source's registry of users seen while reading messages."""
         yield from self.source.users.records()
+
+
+#: Key of the source's memory in a stream's STATE (``bookmarks.<stream>.memory``).
+MEMORY_KEY = "memory"
+
+
+def source_memory(tap_state: TapState) -> dict[str, dict[str, Any]]:
+    """What the source keeps between runs, in the STATE of the streams it serves.
+
+    ``bookmarks.chats.memory`` (full info, invite links), ``bookmarks.participants.memory``
+    and ``bookmarks.topics.memory``: dicts inside the run's STATE, so every STATE message
+    carries them and the next run gets them back with ``--state``
+    (:meth:`tap_telegram.sources.base.Source.recall`). The SDK keeps extra keys of a
+    stream's state, selected or not.
+    """
+    bookmarks = tap_state.setdefault("bookmarks", {})
+    return {
+        stream.name: bookmarks.setdefault(stream.name, {}).setdefault(MEMORY_KEY, {})
+        for stream in (ChatsStream, ParticipantsStream, TopicsStream)
+    }
