@@ -17,7 +17,7 @@ from telethon import TelegramClient
 from telethon.sessions import StringSession
 
 from tap_telegram.sources.mtproto.client import ClientSettings, build_client
-from tests.fake_telegram.faults import Fault, RateLimit, Stats
+from tests.fake_telegram.faults import FLOOD_LIMITS, Fault, RateLimit, Stats
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender
 from tests.fake_telegram.server import Server
@@ -117,6 +117,24 @@ class FakeTelegram:
         limit = RateLimit(requests=requests, window=window, request=request, chat=chat)
         self.rate_limits.append(limit)
         return limit
+
+    def flood_limited(self, *, history: bool = True) -> list[RateLimit]:
+        """Rate-limit like a strict Telegram: :data:`~.faults.FLOOD_LIMITS` (history optional).
+
+        Windows are real seconds: between two runs that simulate hours apart, call
+        :meth:`next_hour` so that the previous run's requests leave every window.
+        """
+        return [
+            self.rate_limit(requests, window, request)
+            for request, (requests, window) in FLOOD_LIMITS.items()
+            if history or request != "GetHistoryRequest"
+        ]
+
+    def next_hour(self) -> None:
+        """Move :attr:`now` an hour on and empty the rate windows (a later run)."""
+        self.now = self.clock() + dt.timedelta(hours=1)
+        for limit in self.rate_limits:
+            limit.accepted.clear()
 
     def clear_faults(self) -> None:
         """Remove every fault and rate limit."""

@@ -142,6 +142,23 @@ _FAULT_DEFAULTS: dict[str, Any] = {
 }
 
 
+#: The flood-limited fake: per request class, ``(requests, window seconds)`` accepted
+#: before FLOOD_WAIT. Telegram publishes no numbers; these are strict enough that
+#: fetching every chat's full info or member list at once fails for a few hundred
+#: chats (``GetFull*`` and ``getParticipants`` are among Telegram's strictest), while
+#: a few dozen a run pass; getHistory is the benchmark's 20 per 10 s.
+FLOOD_LIMITS: dict[str, tuple[int, float]] = {
+    "GetHistoryRequest": (20, 10.0),
+    "GetDialogsRequest": (30, 30.0),
+    "GetFullChannelRequest": (100, 60.0),
+    "GetFullChatRequest": (100, 60.0),
+    "GetFullUserRequest": (100, 60.0),
+    "GetParticipantsRequest": (100, 60.0),
+    "GetForumTopicsRequest": (50, 60.0),
+    "ResolveUsernameRequest": (5, 60.0),
+}
+
+
 @dataclasses.dataclass
 class RateLimit:
     """At most ``requests`` accepted calls per sliding ``window`` seconds, then FLOOD_WAIT.

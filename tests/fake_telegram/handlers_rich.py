@@ -140,6 +140,11 @@ def get_participants(server: Server, request: Any, status: str) -> Any:
     if request.hash and request.hash == vector_hash(user_ids):
         return types.channels.ChannelParticipantsNotModified()
     users = [peers.user_tl(server.world.users_by_id[i]) for i in user_ids]
+    # ``count`` is the chat's member count, as its entity and full info show it (a
+    # chat with an explicit ``participants`` lists only its known members).
     return types.channels.ChannelParticipants(
-        count=len(members), participants=page, chats=[], users=users
+        count=max(len(members), peers.participants_count(server.world, chat)),
+        participants=page,
+        chats=[],
+        users=users,
     )

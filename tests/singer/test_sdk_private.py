@@ -20,7 +20,7 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
-from tap_telegram.singer.sdk_private import SdkStream, SdkTap
+from tap_telegram.singer.sdk_private import LineStateWriter, SdkStream, SdkTap
 
 SCHEMA = {
     "type": "object",
@@ -278,3 +278,24 @@ def test_state_is_written_only_when_marked_changed(capsys: pytest.CaptureFixture
     stream.write_state_if_changed()
     stream.write_state_if_changed()
     assert [m["type"] for m in messages(capsys)] == ["STATE"]
+
+
+def test_state_goes_through_the_taps_state_writer_which_skips_repeats(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Tap._state_writer`` is what streams and the tap write every STATE through."""
+    tap, _ = make_tap([{"id": 1}, {"id": 2}])
+    writer = tap.state_writer
+    assert isinstance(writer, LineStateWriter)
+    capsys.readouterr()
+    state: dict[str, Any] = {"bookmarks": {"rows": {"a": 1}}}
+    writer.write_state(state)  # type: ignore[arg-type]
+    writer.write_state({"bookmarks": {"rows": {"a": 1}}})
+    state["bookmarks"]["rows"]["a"] = 2  # changed in place, as streams change it
+    writer.write_state(state)  # type: ignore[arg-type]
+    assert [m["value"]["bookmarks"]["rows"]["a"] for m in messages(capsys)] == [1, 2]
+    written: list[Any] = []
+    monkeypatch.setattr(writer, "write_state", written.append)
+    tap.sync_all()
+    assert written, "a sync writes its STATE through the tap's writer"
+    assert written[-1]["bookmarks"]["rows"]["replication_key_value"] == 2

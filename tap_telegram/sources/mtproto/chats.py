@@ -4,8 +4,9 @@ Every run starts with the dialogs pass (:mod:`.dialogs`): it tells each chat's n
 message id (``top_message``) and resolves every chat the account has, so ids,
 usernames and links of dialogs need no request of their own (a ``StringSession``
 keeps no entity cache between runs). Invite links resolve once and are remembered
-(:mod:`.refresh`); usernames of chats that are not dialogs (a public channel read
-without joining) are resolved each run. Full info (``GetFull*``) is fetched only when
+(:mod:`.refresh`); a public channel read without joining (not a dialog) is resolved
+by username once, then fetched back with the access hash Telegram gave this session,
+all such channels in one request. Full info (``GetFull*``) is fetched only when
 due (:mod:`.refresh`); otherwise the chat carries what was remembered. Every failure
 names the entry as the user wrote it and says what to do.
 """
@@ -26,7 +27,13 @@ from tap_telegram.records.constants import CHAT_TYPES
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.dialogs import Dialog, Dialogs, follow_upgrades, load_dialogs
+from tap_telegram.sources.mtproto.dialogs import (
+    Dialog,
+    Dialogs,
+    fetch_channels,
+    follow_upgrades,
+    load_dialogs,
+)
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
 from tap_telegram.sources.mtproto.refresh import FullInfo, SourceMemory
 
@@ -68,10 +75,18 @@ class _Resolver:
         self.caller = caller
         self.memory = memory
         self.index = Dialogs([])
+        #: Public channels that are not dialogs, fetched back from memory, by username.
+        self.outside: dict[str, Any] = {}
 
-    async def load(self) -> None:
-        """The dialogs pass (this also fills Telethon's entity cache)."""
+    async def load(self, refs: list[ChatRef]) -> None:
+        """The dialogs pass (it fills Telethon's entity cache), then remembered channels."""
         self.index = await load_dialogs(self.caller)
+        names = [
+            str(ref.value)
+            for ref in refs
+            if ref.kind == "username" and self.index.by_username(str(ref.value)) is None
+        ]
+        self.outside = await fetch_channels(self.caller, self.memory.remembered_channels(names))
 
     def dialogs(self) -> list[Any]:
         """Every dialog's entity, in Telegram's order."""
@@ -83,7 +98,8 @@ class _Resolver:
         if dialog is not None:
             return dialog.entity
         if ref.kind == "username":
-            return await self._by_username(ref)
+            outside = self.outside.get(str(ref.value).lower())
+            return outside if outside is not None else await self._by_username(ref)
         if ref.kind == "invite":
             return await self._by_invite(ref)
         return await self._by_id(ref)
@@ -99,7 +115,7 @@ class _Resolver:
 
     async def _by_username(self, ref: ChatRef) -> Any:
         try:
-            return await self.caller.call(
+            entity = await self.caller.call(
                 lambda: self.client.get_entity(str(ref.value)),
                 chat=str(ref),
                 what="ResolveUsernameRequest",
@@ -108,6 +124,9 @@ class _Resolver:
             raise ChatError(
                 str(ref), "no user, group or channel has this username; check the spelling in chats"
             ) from None
+        if isinstance(entity, types.Channel) and entity.access_hash:
+            self.memory.remember_channel(str(ref.value), entity.id, entity.access_hash)
+        return entity
 
     async def _by_invite(self, ref: ChatRef) -> Any:
         try:
@@ -179,7 +198,7 @@ async def resolve_chats(
     kinds = wanted_types(config)  # validated even when chats are listed
     memory = memory or SourceMemory(None, config)
     resolver = _Resolver(client, caller, memory)
-    await resolver.load()
+    await resolver.load(refs)
     if refs:
         entities = await _configured(resolver, refs, on_failure)
     else:
@@ -195,7 +214,8 @@ async def _full_infos(
 ) -> None:
     """Each chat's full info: fetched when due (concurrently), else as remembered."""
     memory = resolver.memory
-    due = [c for c in chats if memory.full_due(c.chat_id, getattr(c.entity, "has_link", None))]
+    wanted = memory.due_fulls((c.chat_id, getattr(c.entity, "has_link", None)) for c in chats)
+    due = [chat for chat in chats if chat.chat_id in wanted]
     fulls = await asyncio.gather(
         *(fetch_full(resolver.caller, c.entity, c.label, logger) for c in due)
     )

@@ -22,12 +22,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from telethon import functions, utils
+from telethon import errors, functions, utils
 from telethon.tl import types
 
+from tap_telegram.errors import ChatError
 from tap_telegram.sources.mtproto.calls import Caller
 
 #: Dialogs per ``messages.getDialogs`` (Telegram's maximum).
@@ -146,6 +147,25 @@ async def follow_upgrades(
             )
             out.append(successor)
     return out
+
+
+async def fetch_channels(
+    caller: Caller, remembered: Mapping[str, tuple[int, int]]
+) -> dict[str, Any]:
+    """Remembered public channels (username -> channel id, access hash) in one request.
+
+    ``{}`` when Telegram refuses (an access hash of another session, a channel that
+    became private): the caller then resolves them by username, as on a first run.
+    """
+    if not remembered:
+        return {}
+    wanted = [types.InputChannel(channel, access) for channel, access in remembered.values()]
+    try:
+        answer = await caller(functions.channels.GetChannelsRequest(wanted), chat=LABEL)
+    except (ChatError, errors.RPCError):
+        return {}
+    by_id = {chat.id: chat for chat in answer.chats if isinstance(chat, types.Channel)}
+    return {name: by_id[channel] for name, (channel, _) in remembered.items() if channel in by_id}
 
 
 def _page(answer: Any) -> tuple[list[Dialog], tuple[Any, int, Any] | None]:

@@ -12,6 +12,7 @@ the synchronous SDK side blocks on it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 
 from telethon import TelegramClient, functions
@@ -54,6 +55,8 @@ class MTProtoSource(HistorySource):
         self._caller: Caller | None = None
         self._takeout: Takeout | None = None
         self._chats: list[ResolvedChat] | None = None
+        #: The same by marked id (thousands of chats are looked up thousands of times).
+        self._by_id: dict[int, ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
         #: Reads, maps and enriches history pages; built once connected.
         self._history: HistoryReader | None = None
@@ -181,10 +184,10 @@ class MTProtoSource(HistorySource):
 
     def chat(self, chat_id: int) -> ResolvedChat:
         """The resolved chat with this marked id (KeyError if it is not selected)."""
-        for chat in self.resolved_chats():
-            if chat.chat_id == chat_id:
-                return chat
-        raise KeyError(chat_id)
+        chats = self.resolved_chats()
+        if self._by_id is None or len(self._by_id) != len(chats):
+            self._by_id = {chat.chat_id: chat for chat in chats}
+        return self._by_id[chat_id]
 
     def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
         """Requests and flood waits of one chat (``None``: the whole run), from the caller."""
@@ -293,8 +296,7 @@ class MTProtoSource(HistorySource):
         if isinstance(chat.entity, types.User):
             yield from self._list_members(chat, MemberList()).records
             return
-        count = getattr(chat.entity, "participants_count", None)
-        if not self.memory.members_due(chat_id, count, self._joins.get(chat_id, 0)):
+        if chat_id not in self._members_due:
             self.logger.info(
                 "chat %s: participants unchanged since the last listing (listed again when "
                 "they change, or after participants_refresh_hours)",
@@ -314,6 +316,22 @@ class MTProtoSource(HistorySource):
             chat_id, listed.count, listed.hashes, top=top, listable=listed.listable
         )
         yield from listed.records
+
+    @functools.cached_property
+    def _members_due(self) -> set[int]:
+        """The chats whose members are listed in this run, decided at the first of them.
+
+        By then the messages are read: their joins and leaves count (:mod:`.refresh`).
+        """
+        return self.memory.due_members(
+            (
+                chat.chat_id,
+                getattr(chat.entity, "participants_count", None),
+                self._joins.get(chat.chat_id, 0),
+            )
+            for chat in self.resolved_chats()
+            if not isinstance(chat.entity, types.User)
+        )
 
     def _list_members(self, chat: ResolvedChat, known: MemberList) -> MemberList:
         """One chat's members (through the takeout when there is one)."""
