@@ -144,10 +144,13 @@ def test_state_lines_equal_the_sdks_without_its_deep_copy(monkeypatch):
     sdk = bytes(MsgSpecWriter().serialize_message(StateMessage(value=copy.deepcopy(value))))
     ours = bytes(PageFlushWriter().serialize_message(StateMessage(value=value)))
     assert ours == sdk
-    calls = []
-    monkeypatch.setattr(
-        StateMessage, "to_dict", lambda self: calls.append(self) or {"type": "STATE"}
-    )
+    calls: list[StateMessage] = []
+
+    def to_dict(self: StateMessage) -> dict[str, Any]:
+        calls.append(self)
+        return {"type": "STATE"}
+
+    monkeypatch.setattr(StateMessage, "to_dict", to_dict)
     PageFlushWriter().serialize_message(StateMessage(value=value))
     assert not calls, "the STATE value is encoded as it is, not copied first"
     record = RecordMessage(stream="messages", record={"id": 1})
