@@ -210,6 +210,8 @@ class Stats:
     requests: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     history: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     errors: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    #: FLOOD_WAITs of the rate limits, by request class.
+    floods: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     wrappers: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     log: list[str] = dataclasses.field(default_factory=list)
     connects: int = 0
@@ -238,6 +240,7 @@ class Stats:
             "requests": dict(self.requests),
             "history": dict(self.history),
             "errors": dict(self.errors),
+            "floods": dict(self.floods),
             "wrappers": dict(self.wrappers),
             "log": list(self.log),
             "connects": self.connects,
@@ -254,6 +257,7 @@ class Stats:
             requests=collections.Counter(data.get("requests", {})),
             history=collections.Counter(data.get("history", {})),
             errors=collections.Counter(data.get("errors", {})),
+            floods=collections.Counter(data.get("floods", {})),
             wrappers=collections.Counter(data.get("wrappers", {})),
             log=list(data.get("log", [])),
             connects=int(data.get("connects", 0)),

@@ -111,6 +111,7 @@ class Server:
                 if limit.matches(name, names):
                     wait = limit.check()
                     if wait is not None:
+                        stats.floods[name] += 1
                         raise FakeRpcError(f"FLOOD_WAIT_{wait}", 420)
             handler = self.handlers.get(name)
             if handler is None:
