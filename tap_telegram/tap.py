@@ -191,7 +191,8 @@ class TapTelegram(SdkTap):
         run.start()
         try:
             source = run.source
-            source.recall(source_memory(self.state))
+            if source.remembers:
+                source.recall(source_memory(self.state))
             yield
             if source.failures and self.config.get("on_chat_error") != "skip":
                 raise ChatsFailedError(source.failures)

@@ -128,6 +128,8 @@ class Source(abc.ABC):
 
     #: Value of the ``source`` setting that selects this backend.
     name: ClassVar[str]
+    #: Whether the source keeps something in STATE between runs (see :meth:`recall`).
+    remembers: ClassVar[bool] = False
     #: Set by the tap right before :meth:`close`: the run completed without an error
     #: (a source may end server-side sessions differently, e.g. a takeout).
     succeeded: bool = False
@@ -152,7 +154,8 @@ class Source(abc.ABC):
         One JSON-safe dict per stream (``chats``, ``participants``, ``topics``), living in
         the run's STATE: the source reads it and updates it in place (integers and
         strings only), and every STATE message carries it on. Called once per run,
-        before the first chat is resolved. Default: the source keeps nothing.
+        before the first chat is resolved, for sources that set :attr:`remembers`.
+        Default: the source keeps nothing.
         """
 
     def call_stats(self, chat_id: int | None = None) -> dict[str, float]:

@@ -46,6 +46,7 @@ class MTProtoSource(HistorySource):
     """Reads chats and their full history with a Telegram user session."""
 
     name = "mtproto"
+    remembers = True
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)
