@@ -321,13 +321,13 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         return bookmarks
 
 
-class PerChatStream(SdkStream, TelegramStream[Source]):
+class PerChatStream(TelegramStream[Source]):
     """Full-table lists asked of the source once per selected chat (topics, members).
 
     A chat that fails here (ChatError) is handled like a failing history: recorded,
     and the other chats go on unless ``on_chat_error`` is ``fail``. The source may
     skip chats whose lists did not change and update its memory instead (see
-    :func:`source_memory`): the stream's last STATE carries it even without records.
+    :func:`source_memory`): the SDK writes STATE as every stream ends, records or not.
     """
 
     @abc.abstractmethod
@@ -345,7 +345,6 @@ class PerChatStream(SdkStream, TelegramStream[Source]):
                 yield from self.chat_records(chat["id"])
             except ChatError as error:
                 self.source.chat_failed(error)
-        self.mark_state_changed()
 
 
 class TopicsStream(PerChatStream):

@@ -24,7 +24,14 @@ from typing import Any
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram, TapRun, World, dialogs_world, run_in_process
+from tests.fake_telegram import (
+    FakeTelegram,
+    TapRun,
+    World,
+    dialogs_world,
+    run_fake_tap,
+    run_in_process,
+)
 from tests.fake_telegram.chat_changes import add_member, migrate_chat, rename_chat
 from tests.sources.mtproto.helpers import bookmarks, ids_by_chat
 
@@ -120,6 +127,7 @@ def test_changed_chats_cost_their_pages(three_hundred) -> None:
     run = run_in_process(fake, config, first.state).check()
     assert ids_by_chat(run.records["messages"]) == new
     # Members listed again only where the new messages hold joins or leaves.
+    assert other_than_history(run) <= budget(300) + 2 * len(changed)
     assert other_than_history(run) <= other_than_history(quiet) + 2 * len(changed)
     assert chat_records(run) == chat_records(first)
 
@@ -143,6 +151,20 @@ def test_two_thousand_dialogs() -> None:
     assert other_than_history(quiet) <= budget(2_000)
     assert len(chat_records(quiet)) == 2_000
     assert chat_records(quiet) == chat_records(first)
+
+
+def test_a_quiet_rerun_writes_a_few_state_messages_not_one_per_chat() -> None:
+    """Each STATE carries every chat's bookmark: N of them would cost N² over N chats."""
+    world = dialogs_world(40)
+    fake = FakeTelegram(world, now=NOW)
+    config = fake.tap_config()
+    first = run_fake_tap(fake, config).check()
+    assert len(first.states) > 40, "a first run still checkpoints every chat"
+    quiet = run_fake_tap(fake, config, state=first.state).check()
+    assert len(quiet.states) <= 5
+    assert bookmarks(quiet.state) == bookmarks(first.state)
+    stats = quiet.state["bookmarks"]["messages"]["partitions"][0]["stats"]
+    assert stats["runs"] == 2, "counters of quiet chats still reach the last STATE"
 
 
 # -- explicit chats lists and chats that are not dialogs -----------------------------------
@@ -236,8 +258,13 @@ def test_unchanged_member_pages_come_back_not_modified() -> None:
     fake, config, first = started(world, participants_refresh_hours=0)
     crowd_id = world.marked_id("crowd")
     assert len(members_of(first, crowd_id)) == 261
+    fake.now = NOW + dt.timedelta(minutes=1)
     again = run_in_process(fake, config, first.state).check()
     assert members_of(again, crowd_id) == set(), "both pages unchanged"
+    assert again.state is not None
+    listed = again.state["bookmarks"]["participants"]["memory"][str(crowd_id)]
+    assert listed["at"] == int(fake.now.timestamp()), "STATE has the listing, without records"
+    assert len(listed["hashes"]) == 2
     newcomer = world.add_user("newcomer")
     add_member(world, "crowd", newcomer.key, announce=False)
     third = run_in_process(fake, config, again.state).check()
