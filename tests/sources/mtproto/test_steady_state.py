@@ -162,6 +162,7 @@ def test_a_quiet_rerun_writes_a_few_state_messages_not_one_per_chat() -> None:
     assert len(first.states) > 40, "a first run still checkpoints every chat"
     quiet = run_fake_tap(fake, config, state=first.state).check()
     assert len(quiet.states) <= 5
+    assert quiet.state is not None
     assert bookmarks(quiet.state) == bookmarks(first.state)
     stats = quiet.state["bookmarks"]["messages"]["partitions"][0]["stats"]
     assert stats["runs"] == 2, "counters of quiet chats still reach the last STATE"
