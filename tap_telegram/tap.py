@@ -30,6 +30,7 @@ from tap_telegram.settings import CONFIG_SCHEMA
 from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.singer.host import SourceT_co
+from tap_telegram.singer.memory import source_memory
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
 from tap_telegram.singer.streams import (
@@ -39,7 +40,6 @@ from tap_telegram.singer.streams import (
     TelegramStream,
     TopicsStream,
     UsersStream,
-    source_memory,
 )
 from tap_telegram.sources import source_class
 from tap_telegram.sources.base import HistorySource, Source, SourceContext, UpdateLogSource

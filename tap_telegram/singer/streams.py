@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pendulum
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.helpers.types import Context, TapState
+from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
@@ -327,7 +327,7 @@ class PerChatStream(TelegramStream[Source]):
     A chat that fails here (ChatError) is handled like a failing history: recorded,
     and the other chats go on unless ``on_chat_error`` is ``fail``. The source may
     skip chats whose lists did not change and update its memory instead (see
-    :func:`source_memory`): the SDK writes STATE as every stream ends, records or not.
+    :func:`.memory.source_memory`): the SDK writes STATE as every stream ends, records or not.
     """
 
     @abc.abstractmethod
@@ -384,23 +384,3 @@ class UsersStream(TelegramStream[Source]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The source's registry of users seen while reading messages."""
         yield from self.source.users.records()
-
-
-#: Key of the source's memory in a stream's STATE (``bookmarks.<stream>.memory``).
-MEMORY_KEY = "memory"
-
-
-def source_memory(tap_state: TapState) -> dict[str, dict[str, Any]]:
-    """What the source keeps between runs, in the STATE of the streams it serves.
-
-    ``bookmarks.chats.memory`` (full info, invite links), ``bookmarks.participants.memory``
-    and ``bookmarks.topics.memory``: dicts inside the run's STATE, so every STATE message
-    carries them and the next run gets them back with ``--state``
-    (:meth:`tap_telegram.sources.base.Source.recall`). The SDK keeps extra keys of a
-    stream's state, selected or not.
-    """
-    bookmarks = tap_state.setdefault("bookmarks", {})
-    return {
-        stream.name: bookmarks.setdefault(stream.name, {}).setdefault(MEMORY_KEY, {})
-        for stream in (ChatsStream, ParticipantsStream, TopicsStream)
-    }
