@@ -1,11 +1,13 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
-    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...] [--json-out PATH]
+    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady] [--json-out PATH]
 
-Five scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end to end in
-subprocesses by every contender (:mod:`bench.runners`), records to a null sink.
-Prints a table, the goals of issue 6 as ratios, and one JSON line with everything.
-Absolute numbers depend on the machine; the ratios are what count.
+Five throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
+to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
+sink; and the steady state of issue 18 (:mod:`bench.steady`): requests and seconds of
+hourly runs over many dialogs, now and before, and a day under flood limits. Prints
+tables, the goals of issues 6 and 18, and one JSON line with everything. Absolute
+numbers depend on the machine; the ratios and request counts are what count.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -183,24 +186,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"sizes x {QUICK_SCALE}")
     parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
-    parser.add_argument("--only", help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M)")
+    parser.add_argument(
+        "--only", help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,steady)"
+    )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the 0 ms scenario")
+    parser.add_argument(
+        "--steady-sizes", default="300,2000", help="dialogs of the steady-state worlds"
+    )
+    parser.add_argument("--steady-day", type=int, default=2000, help="dialogs of the flood day")
     args = parser.parse_args(argv)
     scale = args.scale if args.scale else (QUICK_SCALE if args.quick else 1.0)
     naive_seconds = args.naive_seconds or (5.0 if scale < 1 else 10.0)
     chosen = scenarios(scale)
-    if args.only:
-        keys = {key.strip() for key in args.only.split(",")}
+    keys = {key.strip() for key in args.only.split(",")} if args.only else None
+    if keys is not None:
         chosen = [s for s in chosen if s.key in keys]
     began = time.monotonic()
     before = machine()
-    results = run_all(chosen, naive_seconds, max(1, args.repeat))
-    summary = goals(results, chosen)
+    results = run_all(chosen, naive_seconds, max(1, args.repeat)) if chosen else []
+    summary = goals(results, chosen) if chosen else {}
+    steps: list[steady.Step] = []
+    day: dict[str, Any] | None = None
+    if keys is None or "steady" in keys:
+        sizes = [max(20, int(int(n) * scale)) for n in args.steady_sizes.split(",")]
+        with tempfile.TemporaryDirectory(prefix="tap-telegram-steady-") as tmp:
+            steps, day = steady.run_steady(sizes, max(20, int(args.steady_day * scale)), Path(tmp))
+        summary.update(steady.goals(steps, day))
     print()
-    print(table(results, {s.key: s.title for s in chosen}))
-    print()
+    if results:
+        print(table(results, {s.key: s.title for s in chosen}))
+        print()
+    if steps:
+        print(steady.table(steps))
+        print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
     line = json.dumps(
@@ -211,12 +231,17 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.monotonic() - began, 1),
             "goals": summary,
             "results": [r.as_dict() for r in results],
+            "steady": [s.as_dict() for s in steps],
+            "steady_day": day,
         }
     )
     print(line)
     if args.json_out:
         args.json_out.write_text(line + "\n", encoding="utf-8")
-    return 0 if summary.get("tap_complete") else 1
+    complete = summary.get("tap_complete", True) and all(
+        value for key, value in summary.items() if key.endswith("_complete")
+    )
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

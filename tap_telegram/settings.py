@@ -202,6 +202,29 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "chat_refresh_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        title="Chat refresh hours",
+        description=(
+            "MTProto: fetch a chat's full info (about, member count, linked chat) again at "
+            "least this often, spread over runs by chat id; in between the chats stream "
+            "emits it as last fetched, kept in STATE. Title, username and flags come fresh "
+            "every run. 0: every run."
+        ),
+    ),
+    th.Property(
+        "participants_refresh_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        title="Participants refresh hours",
+        description=(
+            "MTProto: list a chat's members again at least this often, and sooner when its "
+            "member count changes or join/leave messages arrive; in between the chat has no "
+            "participants records. 0: every run."
+        ),
+    ),
+    th.Property(
         "dc_id",
         th.IntegerType(minimum=1, maximum=5),
         title="DC id",
@@ -335,6 +358,8 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
             "media_dir",
             "media_kinds",
             "media_max_size",
+            "chat_refresh_hours",
+            "participants_refresh_hours",
         ),
         ("mtproto",),
     ),

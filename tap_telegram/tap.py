@@ -30,6 +30,7 @@ from tap_telegram.settings import CONFIG_SCHEMA
 from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.singer.host import SourceT_co
+from tap_telegram.singer.memory import source_memory
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
 from tap_telegram.singer.streams import (
@@ -117,6 +118,8 @@ class TapTelegram(SdkTap):
     #: Builds the Telethon client of ``source: mtproto``; None: the real one, imported
     #: only when an MTProto source is built. Tests swap in the fake Telegram here.
     client_factory: ClassVar[ClientFactory | None] = None
+    #: The time now (aware); None: the real clock. Tests run the tap days later here.
+    clock: ClassVar[Callable[[], dt.datetime] | None] = None
 
     @classmethod
     def known_settings(cls) -> frozenset[str]:
@@ -175,7 +178,8 @@ class TapTelegram(SdkTap):
         interface picks the stream), nothing is built or opened.
         """
         cls = source_class(str(self.config.get("source") or DEFAULT_SOURCE))
-        context = SourceContext(self.config, self.logger, type(self).client_factory)
+        tap = type(self)
+        context = SourceContext(self.config, self.logger, tap.client_factory, tap.clock)
         if issubclass(cls, UpdateLogSource):
             log_run = SourceRun(cls, context)
             return log_run, functools.partial(UpdateLogMessagesStream, self, log_run)
@@ -210,6 +214,8 @@ class TapTelegram(SdkTap):
         run.start()
         try:
             source = run.source
+            if source.remembers:
+                source.recall(source_memory(self.state))
             yield
             if source.failures and self.config.get("on_chat_error") != "skip":
                 raise ChatsFailedError(source.failures)

@@ -47,6 +47,8 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "media_max_size": 1_000_000,
         "export_path": "/nonexistent/result.json",
         "export_timezone": "Europe/Berlin",
+        "chat_refresh_hours": 12,
+        "participants_refresh_hours": 12,
         "bot_token": TOKEN,
         "bot_api_url": "http://127.0.0.1:9",
         "allowed_updates": ["message", "channel_post"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bench import steady
 from bench.__main__ import flood_share, main
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
@@ -63,3 +64,27 @@ def test_flood_limited_tap_and_naive_on_tiny_worlds(tmp_path):
     naive = run_naive(Scenario("t3", "naive", 2, 60, kind="group"), tmp_path, 10.0)
     assert naive.returncode == 0
     assert naive.messages == 120, "the naive script reads every chat"
+
+
+def test_steady_state_bench_on_a_tiny_world(tmp_path):
+    tree = steady.before_tree(tmp_path)
+    assert tree is not None, "the tap before the dialogs pass comes from git"
+    assert (tree / "tap_telegram" / "sources" / "mtproto" / "fetch.py").exists()
+    assert not (tree / "tap_telegram" / "sources" / "mtproto" / "dialogs.py").exists()
+    steps = steady.contender(20, "now", None, tmp_path, log=lambda *_: None)
+    steps += steady.contender(20, "before", tree, tmp_path, log=lambda *_: None)
+    day = steady.flood_day(20, log=lambda *_: None, hours=2)
+    assert [(s.runner, s.step) for s in steps] == [
+        (runner, step) for runner in ("now", "before") for step in ("first", "quiet", "changed")
+    ]
+    assert all(s.returncode == 0 for s in steps)
+    by = {(s.runner, s.step): s for s in steps}
+    assert by["now", "first"].records == by["before", "first"].records > 0
+    # Before: full info and members of every chat on every run; now: the dialogs pass.
+    assert by["before", "quiet"].requests.get("GetFullChannelRequest", 0) == 10
+    assert by["now", "quiet"].requests.get("GetFullChannelRequest", 0) == 0
+    goals = steady.goals(steps, day)
+    assert goals["steady_20_quiet_goal_without_history"] is True
+    assert goals["steady_20_quiet_requests"] < goals["steady_20_quiet_requests_before"]
+    assert goals["steady_day_20_goal_no_flood_wait_from_refreshes"] is True
+    assert "| 20 | before | quiet |" in steady.table(steps)

@@ -169,6 +169,11 @@ CHAT_SCHEMA = th.PropertiesList(
     th.Property("is_verified", th.BooleanType),
     th.Property("is_scam", th.BooleanType),
     th.Property("linked_chat_id", th.IntegerType, description="Discussion group or channel."),
+    th.Property(
+        "migrated_to_id",
+        th.IntegerType,
+        description="A basic group upgraded to a supergroup: the supergroup's id.",
+    ),
     th.Property("created", th.DateTimeType, description="Creation (or join) date when known."),
     th.Property("source", th.StringType, description="mtproto, export or bot_api."),
 ).to_dict()

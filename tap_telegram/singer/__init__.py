@@ -5,6 +5,7 @@
 * :mod:`.host`: what a stream knows of the tap (the run's source and totals);
 * :mod:`.sdk_private`: the fence, every private or ``@final`` singer-sdk member used;
 * :mod:`.counters`: per-chat counters in STATE, SDK metrics, the run summary line;
+* :mod:`.memory`: where a source keeps what it remembers between runs in STATE;
 * :mod:`.lookback` and :mod:`.fingerprints`: re-reading a chat's recent tail and
   emitting only what changed;
 * :mod:`.output`: the compiled datetime conformer and the page-flushing writer.

@@ -16,6 +16,11 @@ Tap side, :class:`SdkTap`:
   0; an interrupted sync is not a successful one, so it exits 128 + the signal. In a
   batch run it writes no STATE: the state in memory covers records that are in no
   batch file yet, and the last STATE written already covers everything delivered.
+* ``Tap._state_writer`` (a ``singer_sdk.helpers._state.StateWriter``): the SDK keeps a
+  deep copy of every STATE it writes, to skip an unchanged one next time. STATE holds
+  a bookmark per chat and what the source remembers per chat, and is written after
+  every page, so that copy made a run over N chats cost N² (minutes for 2,000 chats).
+  :class:`LineStateWriter` compares the encoded line instead, with the same effect.
 * ``PluginBase._validate_config`` and ``PluginBase._config``: the SDK's messages quote
   the bad value, and for ``api_hash`` or ``session_string`` that is a secret. The
   SDK's validator also fills in defaults, which needs the mutable config dict (the
@@ -62,22 +67,50 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.batch import Batcher
+from singer_sdk.contrib.msgspec import serialize_jsonl
 from singer_sdk.helpers._batch import SDKBatchMessage
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.helpers.types import Context
+from singer_sdk.helpers.types import Context, TapState
 from singer_sdk.plugin_base import JSONSchemaValidator
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 from typing_extensions import override
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
     from singer_sdk.helpers._batch import BatchConfig
+    from singer_sdk.io_base import GenericSingerWriter
     from singer_sdk.metrics import Counter
     from singer_sdk.singerlib import SchemaMessage
 
 
+class LineStateWriter(StateWriter):
+    """The SDK's STATE writer, telling an unchanged state by its encoded line.
+
+    The SDK's compares with a deep copy of the last state (``copy.deepcopy`` per
+    STATE): encoding is an order of magnitude cheaper, and equal lines mean equal
+    states (keys keep their order in a dict).
+    """
+
+    def __init__(self, message_writer: GenericSingerWriter[Any, Any]) -> None:
+        super().__init__(message_writer)
+        self._last_line: bytes | None = None
+
+    @override
+    def write_state(self, state: TapState) -> None:
+        """Write a STATE message unless the state is the one written last."""
+        line = bytes(serialize_jsonl(state))
+        if line != self._last_line:
+            self._message_writer.write_message(StateMessage(value=state))
+            self._last_line = line
+
+
 class SdkTap(Tap):
     """A Tap whose run, termination and config check go through the hooks below."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._state_writer = LineStateWriter(self.message_writer)
 
     @abc.abstractmethod
     def run_scope(self) -> contextlib.AbstractContextManager[None]:

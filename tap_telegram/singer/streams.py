@@ -285,14 +285,18 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         """Counters into STATE and metrics, the chat into the run summary, a last STATE.
 
         Runs after the last record was processed, or when the chat fails (or late,
-        when an error elsewhere closed the run: then never reopen the source).
+        when an error elsewhere closed the run: then never reopen the source). A chat
+        that emitted nothing moved no bookmark: its counters wait for the next STATE,
+        so a quiet run over N chats writes a few STATE messages, not N of them (each
+        one carries the whole state, which grows with N).
         """
         source = self.host.open_source
         calls = source.call_stats(int(context["chat_id"])) if source is not None else {}
         progress.save(calls)
         emit_metrics({"stream": self.name, "context": dict(context)}, progress.run, calls)
         self.host.run_summary.add_chat(progress.run)
-        self.write_state_if_changed()
+        if progress.run.messages:
+            self.write_state_if_changed()
 
     def _plan(self) -> None:
         """Tell the source every chat's query, lookback re-reads included, before the first.
@@ -335,7 +339,9 @@ class PerChatStream(TelegramStream[Source]):
     """Full-table lists asked of the source once per selected chat (topics, members).
 
     A chat that fails here (ChatError) is handled like a failing history: recorded,
-    and the other chats go on unless ``on_chat_error`` is ``fail``.
+    and the other chats go on unless ``on_chat_error`` is ``fail``. The source may
+    skip chats whose lists did not change and update its memory instead (see
+    :func:`.memory.source_memory`): the SDK writes STATE as every stream ends, records or not.
     """
 
     @abc.abstractmethod

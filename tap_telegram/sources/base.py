@@ -34,7 +34,7 @@ import abc
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
 from tap_telegram.errors import ChatError
@@ -58,6 +58,8 @@ class SourceContext:
     #: from its ``ClientSettings``); ``None``: the real one. The seam the tests' fake
     #: Telegram plugs into; sources without such a client ignore it.
     client_factory: Callable[[Any], Any] | None = None
+    #: The time now (aware); ``None``: the real clock. Tests move it to runs a day on.
+    clock: Callable[[], dt.datetime] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Source(abc.ABC):
 
     #: Value of the ``source`` setting that selects this backend.
     name: ClassVar[str]
+    #: Whether the source keeps something in STATE between runs (see :meth:`recall`).
+    remembers: ClassVar[bool] = False
     #: Set by the tap right before :meth:`close`: the run completed without an error
     #: (a source may end server-side sessions differently, e.g. a takeout).
     succeeded: bool = False
@@ -148,6 +152,16 @@ class Source(abc.ABC):
         if self.config.get("on_chat_error", "continue") == "fail":
             raise error
         self.logger.error("tap-telegram: %s (skipping this chat, going on with the others)", error)
+
+    def recall(self, memory: Mapping[str, MutableMapping[str, Any]]) -> None:  # noqa: B027
+        """Hand the source what it kept in STATE on earlier runs, by stream name.
+
+        One JSON-safe dict per stream (``chats``, ``participants``, ``topics``), living in
+        the run's STATE: the source reads it and updates it in place (integers and
+        strings only), and every STATE message carries it on. Called once per run,
+        before the first chat is resolved, for sources that set :attr:`remembers`.
+        Default: the source keeps nothing.
+        """
 
     def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
         """Request counters of one chat (``None``: the whole run) for STATE and metrics.

@@ -17,7 +17,7 @@ See ``tests/fake_telegram/README.md`` for the world model, faults and the JSON s
 from tests.fake_telegram.clients import connected
 from tests.fake_telegram.fake import API_HASH, API_ID, FakeTelegram
 from tests.fake_telegram.faults import FakeRpcError, Fault, RateLimit, SimulatedCrash, Stats
-from tests.fake_telegram.harness import TapRun, run_fake_tap
+from tests.fake_telegram.harness import TapRun, run_fake_tap, run_in_process
 from tests.fake_telegram.records import ChatRecord, TopicRecord, UserRecord
 from tests.fake_telegram.spec import (
     dump_spec,
@@ -30,6 +30,7 @@ from tests.fake_telegram.spec import (
 from tests.fake_telegram.world import World
 from tests.fake_telegram.worlds import (
     big_world,
+    dialogs_world,
     make_world,
     three_chats_spec,
     three_chats_world,
@@ -52,12 +53,14 @@ __all__ = [
     "World",
     "big_world",
     "connected",
+    "dialogs_world",
     "dump_spec",
     "fake_from_spec",
     "fake_to_spec",
     "load_spec",
     "make_world",
     "run_fake_tap",
+    "run_in_process",
     "three_chats_spec",
     "three_chats_world",
     "variety_world",

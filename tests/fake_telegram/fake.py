@@ -9,6 +9,7 @@ It is what tests hand to the tap: ``client_factory`` has the signature of
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from telethon import TelegramClient
 from telethon.sessions import StringSession
 
 from tap_telegram.sources.mtproto.client import ClientSettings, build_client
-from tests.fake_telegram.faults import Fault, RateLimit, Stats
+from tests.fake_telegram.faults import FLOOD_LIMITS, Fault, RateLimit, Stats
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender
 from tests.fake_telegram.server import Server
@@ -41,6 +42,7 @@ class FakeTelegram:
         latency: float = 0.0,
         crash_mode: CrashMode = "raise",
         auth: AuthSettings | None = None,
+        now: dt.datetime | None = None,
     ) -> None:
         self.world = world if world is not None else World()
         self.faults: list[Fault] = list(faults)
@@ -52,6 +54,9 @@ class FakeTelegram:
         self.crash_mode: CrashMode = crash_mode
         #: Login code and 2FA password of the account (see :mod:`.handlers_auth`).
         self.auth = auth or AuthSettings()
+        #: Server time (``None``: the real clock); the launcher hands it to the tap as
+        #: its clock too, so a test can move both a day on between runs.
+        self.now = now
         #: The only api_id the fake accepts (others answer API_ID_INVALID).
         self.api_id = API_ID
         self.stats = Stats()
@@ -113,10 +118,32 @@ class FakeTelegram:
         self.rate_limits.append(limit)
         return limit
 
+    def flood_limited(self, *, history: bool = True) -> list[RateLimit]:
+        """Rate-limit like a strict Telegram: :data:`~.faults.FLOOD_LIMITS` (history optional).
+
+        Windows are real seconds: between two runs that simulate hours apart, call
+        :meth:`next_hour` so that the previous run's requests leave every window.
+        """
+        return [
+            self.rate_limit(requests, window, request)
+            for request, (requests, window) in FLOOD_LIMITS.items()
+            if history or request != "GetHistoryRequest"
+        ]
+
+    def next_hour(self) -> None:
+        """Move :attr:`now` an hour on and empty the rate windows (a later run)."""
+        self.now = self.clock() + dt.timedelta(hours=1)
+        for limit in self.rate_limits:
+            limit.accepted.clear()
+
     def clear_faults(self) -> None:
         """Remove every fault and rate limit."""
         self.faults.clear()
         self.rate_limits.clear()
+
+    def clock(self) -> dt.datetime:
+        """The fake's time: :attr:`now` if set, else the real clock (aware UTC)."""
+        return self.now if self.now is not None else dt.datetime.now(dt.timezone.utc)
 
     # -- statistics ----------------------------------------------------------------
 

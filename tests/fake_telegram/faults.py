@@ -142,6 +142,23 @@ _FAULT_DEFAULTS: dict[str, Any] = {
 }
 
 
+#: The flood-limited fake: per request class, ``(requests, window seconds)`` accepted
+#: before FLOOD_WAIT. Telegram publishes no numbers; these are strict enough that
+#: fetching every chat's full info or member list at once fails for a few hundred
+#: chats (``GetFull*`` and ``getParticipants`` are among Telegram's strictest), while
+#: a few dozen a run pass; getHistory is the benchmark's 20 per 10 s.
+FLOOD_LIMITS: dict[str, tuple[int, float]] = {
+    "GetHistoryRequest": (20, 10.0),
+    "GetDialogsRequest": (30, 30.0),
+    "GetFullChannelRequest": (100, 60.0),
+    "GetFullChatRequest": (100, 60.0),
+    "GetFullUserRequest": (100, 60.0),
+    "GetParticipantsRequest": (100, 60.0),
+    "GetForumTopicsRequest": (50, 60.0),
+    "ResolveUsernameRequest": (5, 60.0),
+}
+
+
 @dataclasses.dataclass
 class RateLimit:
     """At most ``requests`` accepted calls per sliding ``window`` seconds, then FLOOD_WAIT.
@@ -193,6 +210,8 @@ class Stats:
     requests: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     history: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     errors: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    #: FLOOD_WAITs of the rate limits, by request class.
+    floods: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     wrappers: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     log: list[str] = dataclasses.field(default_factory=list)
     connects: int = 0
@@ -221,6 +240,7 @@ class Stats:
             "requests": dict(self.requests),
             "history": dict(self.history),
             "errors": dict(self.errors),
+            "floods": dict(self.floods),
             "wrappers": dict(self.wrappers),
             "log": list(self.log),
             "connects": self.connects,
@@ -237,6 +257,7 @@ class Stats:
             requests=collections.Counter(data.get("requests", {})),
             history=collections.Counter(data.get("history", {})),
             errors=collections.Counter(data.get("errors", {})),
+            floods=collections.Counter(data.get("floods", {})),
             wrappers=collections.Counter(data.get("wrappers", {})),
             log=list(data.get("log", [])),
             connects=int(data.get("connects", 0)),

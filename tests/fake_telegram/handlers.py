@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from telethon import utils
 from telethon.tl import types
 
-from tests.fake_telegram import history, peers
+from tests.fake_telegram import dialogs, history, peers
 from tests.fake_telegram.faults import FakeRpcError
 
 if TYPE_CHECKING:
@@ -250,19 +250,20 @@ def get_history(server: Server, request: Any, status: str) -> Any:
 
 @handles("GetDialogsRequest")
 def get_dialogs(server: Server, request: Any, status: str) -> Any:
-    """``messages.getDialogs``: newest first, paged by (offset_date, offset_id, offset_peer)."""
-    if request.folder_id:
-        return types.messages.Dialogs(dialogs=[], messages=[], chats=[], users=[])
+    """``messages.getDialogs``: folders, pinned order, paging and ``hash`` (see :mod:`.dialogs`)."""
     offset_peer = request.offset_peer
     marked = None
     if not isinstance(offset_peer, (types.InputPeerEmpty, type(None))):
         marked = utils.get_peer_id(offset_peer)
-    return history.dialogs_response(
+    return dialogs.dialogs_response(
         server.world,
         offset_date=request.offset_date,
         offset_id=request.offset_id,
         offset_peer_marked=marked,
         limit=request.limit,
+        folder_id=request.folder_id,
+        exclude_pinned=bool(request.exclude_pinned),
+        hash_=request.hash,
     )
 
 

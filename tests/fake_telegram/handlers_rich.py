@@ -17,7 +17,7 @@ from telethon.tl import types
 from tests.fake_telegram import media, peers
 from tests.fake_telegram.faults import FakeRpcError
 from tests.fake_telegram.handlers import handles
-from tests.fake_telegram.hashing import from_ts
+from tests.fake_telegram.hashing import from_ts, vector_hash
 
 if TYPE_CHECKING:
     from tests.fake_telegram.records import ChatRecord
@@ -125,14 +125,26 @@ def _channel_members(server: Server, chat: ChatRecord) -> list[Any]:
 
 @handles("GetParticipantsRequest")
 def get_participants(server: Server, request: Any, status: str) -> Any:
-    """``channels.getParticipants``: CHAT_ADMIN_REQUIRED on broadcast channels."""
+    """``channels.getParticipants``: CHAT_ADMIN_REQUIRED on broadcast channels.
+
+    ``hash`` is the vector hash of the user ids of the page the client holds
+    (core.telegram.org/api/offsets): when it matches, ``channelParticipantsNotModified``.
+    """
     chat = server.channel(request.channel, read=True)
     if chat.is_broadcast:
         raise FakeRpcError("CHAT_ADMIN_REQUIRED")
     members = _channel_members(server, chat)
     page = members[request.offset : request.offset + max(0, min(request.limit, 200))]
     user_ids = [p.user_id for p in page]
+    # The hash of the ids a client got for this page last time: unchanged, not sent again.
+    if request.hash and request.hash == vector_hash(user_ids):
+        return types.channels.ChannelParticipantsNotModified()
     users = [peers.user_tl(server.world.users_by_id[i]) for i in user_ids]
+    # ``count`` is the chat's member count, as its entity and full info show it (a
+    # chat with an explicit ``participants`` lists only its known members).
     return types.channels.ChannelParticipants(
-        count=len(members), participants=page, chats=[], users=users
+        count=max(len(members), peers.participants_count(server.world, chat)),
+        participants=page,
+        chats=[],
+        users=users,
     )

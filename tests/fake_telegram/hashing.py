@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 
 MASK64 = (1 << 64) - 1
 UTC = dt.timezone.utc
@@ -40,6 +41,21 @@ def signed64(value: int) -> int:
     """Reinterpret an unsigned 64-bit value as a signed TL ``long``."""
     value &= MASK64
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def vector_hash(ids: Iterable[int]) -> int:
+    """Telegram's hash of a list of ids (core.telegram.org/api/offsets, "Hash generation").
+
+    Unsigned 64-bit arithmetic (wrapping add, logical shifts), read as a signed ``long``:
+    the ``hash`` a client sends to get a ``*NotModified`` answer for an unchanged list.
+    """
+    value = 0
+    for item in ids:
+        value ^= value >> 21
+        value = (value ^ (value << 35)) & MASK64
+        value ^= value >> 4
+        value = (value + (item & MASK64)) & MASK64
+    return signed64(value)
 
 
 def text_key(text: str) -> int:

@@ -1,4 +1,4 @@
-"""Telegram's paging semantics for history and dialogs, in O(page + log N).
+"""Telegram's paging semantics for history, in O(page + log N) (dialogs: :mod:`.dialogs`).
 
 ``messages.getHistory`` (as documented at core.telegram.org/api/offsets and as
 Telethon's iterators rely on it):
@@ -174,67 +174,3 @@ def forum_topics(world: World, chat: ChatRecord, topic_ids: Iterable[int]) -> li
             )
         )
     return out
-
-
-# -- dialogs -----------------------------------------------------------------------
-
-
-def dialog_key(world: World, chat: ChatRecord) -> tuple[int, int, int]:
-    """Sort key of a dialog: (date of top message or creation, top id, marked id)."""
-    top = chat.top_n
-    if not top:
-        return chat.created_ts, 0, world.marked_id(chat)
-    return chat.ts_of(top), chat.id_of(top), world.marked_id(chat)
-
-
-def dialogs_response(
-    world: World,
-    *,
-    offset_date: dt.datetime | None,
-    offset_id: int,
-    offset_peer_marked: int | None,
-    limit: int,
-) -> Any:
-    """``messages.Dialogs`` or ``DialogsSlice`` for one ``getDialogs`` page."""
-    listed = [c for c in world.chats.values() if c.member and not (c.banned and c.is_channel)]
-    ordered = sorted(listed, key=lambda c: dialog_key(world, c), reverse=True)
-    inf = float("inf")
-    bound = (
-        to_ts(offset_date) if offset_date is not None and to_ts(offset_date) > 0 else inf,
-        offset_id or inf,
-        offset_peer_marked if offset_peer_marked is not None else inf,
-    )
-    if bound != (inf, inf, inf):
-        ordered = [c for c in ordered if dialog_key(world, c) < bound]
-    page = ordered[: min(max(limit, 0), MAX_LIMIT)]
-    dialogs, messages = [], []
-    for chat in page:
-        top = chat.top_n
-        top_id = chat.id_of(top) if top else 0
-        if top:
-            messages.append(world.factory.build(chat, top))
-        dialogs.append(
-            types.Dialog(
-                peer=world.peer(chat),
-                top_message=top_id,
-                read_inbox_max_id=top_id,
-                read_outbox_max_id=top_id,
-                unread_count=0,
-                unread_mentions_count=0,
-                unread_reactions_count=0,
-                unread_poll_votes_count=0,
-                notify_settings=types.PeerNotifySettings(),
-                pts=chat.pts if chat.is_channel else None,
-            )
-        )
-    user_ids: list[int] = []
-    peer_ids = [world.marked_id(chat) for chat in page]
-    for message in messages:
-        message_refs(message, user_ids, peer_ids)
-    users, chats = entities_tl(world, user_ids, peer_ids)
-    total = len(listed)
-    if len(page) == total:
-        return types.messages.Dialogs(dialogs=dialogs, messages=messages, chats=chats, users=users)
-    return types.messages.DialogsSlice(
-        count=total, dialogs=dialogs, messages=messages, chats=chats, users=users
-    )

@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
 
     class FakeTap(TapTelegram):
         client_factory = staticmethod(fake.client_factory)  # type: ignore[assignment]
+        # The world's time (``"now"`` in the spec) is the tap's time too.
+        clock = staticmethod(fake.clock)
 
     FakeTap.__doc__ = TapTelegram.__doc__  # what --about shows
 

@@ -51,6 +51,7 @@ def chat_tl(world: World, chat: ChatRecord) -> Any:
     if chat.kind == "group":
         if chat.banned:
             return types.ChatForbidden(id=chat.id, title=chat.title)
+        successor = world.chats[chat.migrated_to] if chat.migrated_to else None
         return types.Chat(
             id=chat.id,
             title=chat.title,
@@ -59,6 +60,11 @@ def chat_tl(world: World, chat: ChatRecord) -> Any:
             date=from_ts(chat.created_ts),
             version=1,
             left=not chat.member or None,
+            # An upgraded group is read-only and points to its supergroup.
+            deactivated=successor is not None or None,
+            migrated_to=types.InputChannel(successor.id, successor.access_hash)
+            if successor is not None
+            else None,
         )
     megagroup = chat.kind in {"supergroup", "forum"}
     if chat.banned:
@@ -144,6 +150,7 @@ def full_chat(world: World, chat: ChatRecord) -> types.messages.ChatFull:
         users, chats = entities_tl(world, [me, *member_ids], [world.marked_id(chat)])
         return types.messages.ChatFull(full_chat=full, chats=chats, users=users)
     linked = linked_chat(world, chat)
+    before = next((c for c in world.chats.values() if c.migrated_to == chat.key), None)
     full = types.ChannelFull(
         id=chat.id,
         about=chat.about,
@@ -157,8 +164,12 @@ def full_chat(world: World, chat: ChatRecord) -> types.messages.ChatFull:
         participants_count=participants_count(world, chat),
         linked_chat_id=linked.id if linked is not None else None,
         available_min_id=None,
+        migrated_from_chat_id=before.id if before is not None else None,
+        migrated_from_max_id=world.last_id(before) if before is not None else None,
     )
     peers = [world.marked_id(chat)] + ([world.marked_id(linked)] if linked is not None else [])
+    if before is not None:
+        peers.append(world.marked_id(before))
     _, chats = entities_tl(world, [], peers)
     return types.messages.ChatFull(full_chat=full, chats=chats, users=[])
 

@@ -112,6 +112,14 @@ class ChatRecord:
     reactions: dict[int, list[Reaction]] = dataclasses.field(default_factory=dict)
     custom: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
     version: int = 0
+    #: In the archive (peer folder 1): still a dialog, listed with ``folder_id=1``.
+    archived: bool = False
+    #: Place among the pinned dialogs (1 = top); 0: not pinned.
+    pinned: int = 0
+    #: Unread incoming messages: the newest ones (``Dialog.unread_count``).
+    unread: int = 0
+    #: A basic group upgraded to a supergroup: the supergroup's key (``Chat.migrated_to``).
+    migrated_to: str | None = None
 
     # -- kind ----------------------------------------------------------------------
 

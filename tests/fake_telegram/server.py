@@ -111,6 +111,7 @@ class Server:
                 if limit.matches(name, names):
                     wait = limit.check()
                     if wait is not None:
+                        stats.floods[name] += 1
                         raise FakeRpcError(f"FLOOD_WAIT_{wait}", 420)
             handler = self.handlers.get(name)
             if handler is None:
@@ -247,4 +248,4 @@ class Server:
 
     def now(self) -> dt.datetime:
         """Server time for ``updates.State`` and friends (whole seconds, UTC)."""
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return self.fake.clock().replace(microsecond=0)

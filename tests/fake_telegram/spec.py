@@ -22,7 +22,8 @@ Example::
       "faults": [{"request": "GetHistoryRequest", "chat": "news", "nth": 2,
                   "error": "FLOOD_WAIT_3"}],
       "rate_limits": [{"requests": 30, "window": 30}],
-      "latency": 0.0
+      "latency": 0.0,
+      "now": "2024-06-01T12:00:00+00:00"
     }
 """
 
@@ -47,8 +48,9 @@ from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
                "verified", "about")  # fmt: skip
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
-                "verified", "linked", "participants", "interval", "invite_hash")  # fmt: skip
-BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency")
+                "verified", "linked", "participants", "interval", "invite_hash", "archived",
+                "pinned", "unread")  # fmt: skip
+BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now")
 #: Environment variables of the launcher: the spec path, and where to write stats.
 WORLD_ENV = "FAKE_TELEGRAM_WORLD"
 STATS_ENV = "FAKE_TELEGRAM_STATS"
@@ -97,6 +99,8 @@ def _chat_spec(chat: ChatRecord) -> dict[str, Any]:
         data[field] = getattr(chat, field)
     if chat.kind == "private":
         data["user"] = chat.user_key
+    if chat.migrated_to:
+        data["migrated_to"] = chat.migrated_to
     if chat.topics:
         data["topics"] = [dataclasses.asdict(t) for t in chat.topics]
     if chat.deleted:
@@ -162,6 +166,7 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     reactions = data.pop("reactions", {})
     deleted = data.pop("deleted", [])
     version = data.pop("version", None)
+    migrated_to = data.pop("migrated_to", None)
     topics = [
         TopicRecord(**t) if isinstance(t, dict) else TopicRecord(str(t))
         for t in data.pop("topics", None) or []
@@ -169,6 +174,7 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     key, kind = data.pop("key"), data.pop("kind")
     options = {k: v for k, v in data.items() if v is not None}
     chat = world.add_chat(key, kind, topics=topics or None, **options)
+    chat.migrated_to = migrated_to
     for n, fields in custom.items():
         chat.custom[int(n)] = {k: decode_value(v) for k, v in fields.items()}
     world.delete_messages(chat, deleted)
@@ -196,6 +202,8 @@ def fake_to_spec(fake: FakeTelegram) -> dict[str, Any]:
     spec["rate_limits"] = [r.to_dict() for r in fake.rate_limits]
     spec["latency"] = fake.latency
     spec["auth"] = fake.auth.to_dict()
+    if fake.now is not None:
+        spec["now"] = fake.now.isoformat()
     return spec
 
 
@@ -208,6 +216,7 @@ def fake_from_spec(spec: dict[str, Any], *, crash_mode: CrashMode = "raise") -> 
         latency=float(spec.get("latency", 0.0)),
         crash_mode=crash_mode,
         auth=AuthSettings(**spec.get("auth", {})),
+        now=dt.datetime.fromisoformat(spec["now"]) if spec.get("now") else None,
     )
 
 

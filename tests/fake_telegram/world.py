@@ -129,11 +129,16 @@ class World:
         interval: int = 60,
         invite_hash: str | None = None,
         deleted: Iterable[int] = (),
+        archived: bool = False,
+        pinned: int = 0,
+        unread: int = 0,
     ) -> ChatRecord:
         """Add a chat. ``private`` chats need a ``user`` key (created if missing).
 
         ``messages`` is how many messages exist; ``deleted`` lists message ids to
-        remove; ``topics`` (forums only) are topic titles.
+        remove; ``topics`` (forums only) are topic titles. ``archived`` puts the dialog
+        in the archive (folder 1), ``pinned`` pins it (1 = top), ``unread`` marks the
+        newest messages unread.
         """
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {kind!r}; use one of {CHAT_KINDS}")
@@ -198,6 +203,9 @@ class World:
             invite_hash=invite_hash or _invite_hash(salt),
             slot=slot,
             stride=stride,
+            archived=archived,
+            pinned=pinned,
+            unread=unread,
         )
         self.chats[key] = chat
         self._by_marked[utils.get_peer_id(self.peer(chat))] = chat

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.fake_telegram.records import ChatKind
 from tests.fake_telegram.spec import world_from_spec
 from tests.fake_telegram.world import World
 
@@ -73,4 +74,25 @@ def variety_world(seed: int = 1) -> World:
     world.add_chat("secret", "channel", messages=10, member=False)
     world.delete_messages("family", world.message_ids("family")[10:20])
     world.delete_messages("comments", [3, 4, 5, 100, 250])
+    return world
+
+
+def dialogs_world(dialogs: int, messages: int = 30, seed: int = 1) -> World:
+    """An account with ``dialogs`` dialogs: supergroups, channels, basic groups and
+    private chats in turn (keys ``d0``, ``d1``, ...), ``messages`` each, the first
+    three pinned, every seventh archived (the world of issue 18's measurements).
+    """
+    world = World(seed, account_stride=1 << max(6, dialogs.bit_length()))
+    world.add_generated_users(20)
+    kinds: tuple[ChatKind, ...] = ("supergroup", "channel", "group", "private")
+    for index in range(dialogs):
+        kind = kinds[index % 4]
+        world.add_chat(
+            f"d{index}",
+            kind,
+            messages=messages,
+            user=f"person{index}" if kind == "private" else None,
+            pinned=index + 1 if index < 3 else 0,
+            archived=index % 7 == 6,
+        )
     return world

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 import pytest
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage, StateMessage
@@ -129,6 +130,33 @@ def test_writer_flushes_records_with_the_next_state(monkeypatch):
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["type"] for line in lines] == ["RECORD", "RECORD", "STATE"]
     assert [line["record"]["id"] for line in lines[:2]] == [1, 2]
+
+
+def test_state_lines_equal_the_sdks_without_its_deep_copy(monkeypatch):
+    value = {
+        "bookmarks": {
+            "messages": {"partitions": [{"context": {"chat_id": -1001}, "replication_key": "id",
+                                         "replication_key_value": 7, "stats": {"runs": 2}}]},
+            "chats": {"memory": {"full": {"-1001": {"at": 1717243200, "about": "ü 🧪"}}}},
+            "users": {"x": None, "y": [1, "2", {"z": None}]},
+        }
+    }  # fmt: skip
+    sdk = bytes(MsgSpecWriter().serialize_message(StateMessage(value=copy.deepcopy(value))))
+    ours = bytes(PageFlushWriter().serialize_message(StateMessage(value=value)))
+    assert ours == sdk
+    calls: list[StateMessage] = []
+
+    def to_dict(self: StateMessage) -> dict[str, Any]:
+        calls.append(self)
+        return {"type": "STATE"}
+
+    monkeypatch.setattr(StateMessage, "to_dict", to_dict)
+    PageFlushWriter().serialize_message(StateMessage(value=value))
+    assert not calls, "the STATE value is encoded as it is, not copied first"
+    record = RecordMessage(stream="messages", record={"id": 1})
+    assert bytes(PageFlushWriter().serialize_message(record)) == bytes(
+        MsgSpecWriter().serialize_message(record)
+    )
 
 
 def _catalog_without(run_discover: Any, breadcrumbs: set[tuple[str, ...]]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
-from tap_telegram.singer.sdk_private import SdkStream, SdkTap
+from tap_telegram.singer.sdk_private import LineStateWriter, SdkStream, SdkTap
 from tests.singer.batch_support import batch_config, batch_records
 
 SCHEMA = {
@@ -410,3 +410,24 @@ def test_termination_in_a_batch_run_writes_no_state(
         tap._handle_termination(signal.SIGTERM, None)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert messages(capsys) == []
+
+
+def test_state_goes_through_the_taps_state_writer_which_skips_repeats(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Tap._state_writer`` is what streams and the tap write every STATE through."""
+    tap, _ = make_tap([{"id": 1}, {"id": 2}])
+    writer = tap.state_writer
+    assert isinstance(writer, LineStateWriter)
+    capsys.readouterr()
+    state: dict[str, Any] = {"bookmarks": {"rows": {"a": 1}}}
+    writer.write_state(state)  # type: ignore[arg-type]
+    writer.write_state({"bookmarks": {"rows": {"a": 1}}})
+    state["bookmarks"]["rows"]["a"] = 2  # changed in place, as streams change it
+    writer.write_state(state)  # type: ignore[arg-type]
+    assert [m["value"]["bookmarks"]["rows"]["a"] for m in messages(capsys)] == [1, 2]
+    written: list[Any] = []
+    monkeypatch.setattr(writer, "write_state", written.append)
+    tap.sync_all()
+    assert written, "a sync writes its STATE through the tap's writer"
+    assert written[-1]["bookmarks"]["rows"]["replication_key_value"] == 2

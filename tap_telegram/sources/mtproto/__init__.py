@@ -14,6 +14,8 @@ below it:
 * :mod:`.members` -- forum topics and chat participants.
 * :mod:`.takeout` -- takeout (data export) sessions with lower flood limits.
 * :mod:`.chats` -- the ``chats`` setting turned into resolved entities.
+* :mod:`.dialogs` -- the dialogs pass: every dialog, its newest message id, upgrades.
+* :mod:`.refresh` -- what is remembered in STATE between runs, and when it is due.
 * :mod:`.mapping` -- Telethon objects to records (messages, media, members).
 * :mod:`.client` -- config to Telethon client: the seam the fake Telegram plugs into.
 * :mod:`.session_input` -- session strings and files checked: one line for anything unusable.

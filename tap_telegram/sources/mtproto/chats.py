@@ -1,9 +1,14 @@
 """Turn the ``chats`` setting into resolved Telegram entities.
 
-A ``StringSession`` keeps no entity cache between runs, so a bare numeric id can
-only be resolved once its access hash is known: this module loads the account's
-dialogs once, only when an id needs it. Usernames and links resolve directly. Every
-failure names the entry as the user wrote it and says what to do.
+Every run starts with the dialogs pass (:mod:`.dialogs`): it tells each chat's newest
+message id (``top_message``) and resolves every chat the account has, so ids,
+usernames and links of dialogs need no request of their own (a ``StringSession``
+keeps no entity cache between runs). Invite links resolve once and are remembered
+(:mod:`.refresh`); a public channel read without joining (not a dialog) is resolved
+by username once, then fetched back with the access hash Telegram gave this session,
+all such channels in one request. Full info (``GetFull*``) is fetched only when
+due (:mod:`.refresh`); otherwise the chat carries what was remembered. Every failure
+names the entry as the user wrote it and says what to do.
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.dialogs import (
+    Dialog,
+    Dialogs,
+    fetch_channels,
+    follow_upgrades,
+    load_dialogs,
+)
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
+from tap_telegram.sources.mtproto.refresh import FullInfo, SourceMemory
 from tap_telegram.sources.selection import (
     announce_every_chat,
     report_unmatched,
@@ -39,6 +52,7 @@ class ResolvedChat:
     input_peer: Any
     label: str
     full: Any | None = None
+    top_message: int | None = None
 
 
 def chat_label(entity: Any) -> str:
@@ -47,33 +61,54 @@ def chat_label(entity: Any) -> str:
 
 
 class _Resolver:
-    """Turns one ``chats`` entry into an entity; loads the account's dialogs at most once."""
+    """Turns one ``chats`` entry into an entity, from the run's dialogs when it can."""
 
-    def __init__(self, client: TelegramClient, caller: Caller) -> None:
+    def __init__(self, client: TelegramClient, caller: Caller, memory: SourceMemory) -> None:
         self.client = client
         self.caller = caller
-        self.dialogs_loaded = False
-        self._dialogs_lock = asyncio.Lock()
+        self.memory = memory
+        self.index = Dialogs([])
+        #: Public channels that are not dialogs, fetched back from memory, by username.
+        self.outside: dict[str, Any] = {}
 
-    async def dialogs(self) -> list[Any]:
-        """All dialogs of the account (this also fills Telethon's entity cache)."""
-        dialogs = await self.caller.call(
-            lambda: self.client.get_dialogs(limit=None), chat="dialogs", what="GetDialogsRequest"
-        )
-        self.dialogs_loaded = True
-        return [dialog.entity for dialog in dialogs]
+    async def load(self, refs: list[ChatRef]) -> None:
+        """The dialogs pass (it fills Telethon's entity cache), then remembered channels."""
+        self.index = await load_dialogs(self.caller)
+        names = [
+            str(ref.value)
+            for ref in refs
+            if ref.kind == "username" and self.index.by_username(str(ref.value)) is None
+        ]
+        self.outside = await fetch_channels(self.caller, self.memory.remembered_channels(names))
+
+    def dialogs(self) -> list[Any]:
+        """Every dialog's entity, in Telegram's order."""
+        return [dialog.entity for dialog in self.index]
 
     async def resolve(self, ref: ChatRef) -> Any:
         """The entity behind ``ref``, or a ChatError naming the entry as written."""
+        dialog = self._dialog_of(ref)
+        if dialog is not None:
+            return dialog.entity
         if ref.kind == "username":
-            return await self._by_username(ref)
+            outside = self.outside.get(str(ref.value).lower())
+            return outside if outside is not None else await self._by_username(ref)
         if ref.kind == "invite":
             return await self._by_invite(ref)
         return await self._by_id(ref)
 
+    def _dialog_of(self, ref: ChatRef) -> Dialog | None:
+        """The dialog ``ref`` names, if it is one (invite links: as remembered)."""
+        if ref.kind == "username":
+            return self.index.by_username(str(ref.value))
+        if ref.kind == "invite":
+            chat_id = self.memory.remembered_ref(str(ref))
+            return None if chat_id is None else self.index.get(chat_id)
+        return self.index.get(int(ref.value))
+
     async def _by_username(self, ref: ChatRef) -> Any:
         try:
-            return await self.caller.call(
+            entity = await self.caller.call(
                 lambda: self.client.get_entity(str(ref.value)),
                 chat=str(ref),
                 what="ResolveUsernameRequest",
@@ -82,6 +117,9 @@ class _Resolver:
             raise ChatError(
                 str(ref), "no user, group or channel has this username; check the spelling in chats"
             ) from None
+        if isinstance(entity, types.Channel) and entity.access_hash:
+            self.memory.remember_channel(str(ref.value), entity.id, entity.access_hash)
+        return entity
 
     async def _by_invite(self, ref: ChatRef) -> Any:
         try:
@@ -93,6 +131,7 @@ class _Resolver:
                 str(ref), "the invite link is invalid or expired; ask for a new link"
             ) from None
         if isinstance(invite, types.ChatInviteAlready):
+            self.memory.remember_ref(str(ref), utils.get_peer_id(invite.chat))
             return invite.chat
         raise ChatError(
             str(ref),
@@ -101,43 +140,36 @@ class _Resolver:
         )
 
     async def _by_id(self, ref: ChatRef) -> Any:
+        """A chat that is not a dialog: only an entity cache (a session file) knows it."""
         marked = int(ref.value)
-        for attempt in range(2):
-            try:
-                return await self.caller.call(
-                    lambda: self.client.get_entity(marked), chat=str(ref), what="get_entity"
-                )
-            except ValueError:
-                if attempt:
-                    break
-                # Chats resolve concurrently: the first one in loads the dialogs.
-                async with self._dialogs_lock:
-                    if not self.dialogs_loaded:
-                        await self.dialogs()
-        raise ChatError(
-            str(ref),
-            "not found among this account's dialogs; check the id (channels look like "
-            "-100...), or use the @username or a t.me link",
-        )
-
-    async def full(self, entity: Any, label: str, logger: logging.Logger) -> Any | None:
-        """Full info (about, member count, linked chat); ``None`` if Telegram refuses."""
         try:
-            if isinstance(entity, types.Channel):
-                request: Any = functions.channels.GetFullChannelRequest(
-                    utils.get_input_channel(entity)
-                )
-            elif isinstance(entity, types.Chat):
-                request = functions.messages.GetFullChatRequest(entity.id)
-            elif isinstance(entity, types.User):
-                request = functions.users.GetFullUserRequest(utils.get_input_user(entity))
-            else:
-                return None
-            result = await self.caller(request, chat=label)
-        except (ChatError, errors.RPCError) as exc:
-            logger.warning("chat %s: no full info (%s); continuing without it", label, exc)
+            return await self.caller.call(
+                lambda: self.client.get_entity(marked), chat=str(ref), what="get_entity"
+            )
+        except ValueError:
+            raise ChatError(
+                str(ref),
+                "not found among this account's dialogs; check the id (channels look like "
+                "-100...), or use the @username or a t.me link",
+            ) from None
+
+
+async def fetch_full(caller: Caller, entity: Any, label: str, logger: logging.Logger) -> Any | None:
+    """Full info (about, member count, linked chat); ``None`` if Telegram refuses."""
+    try:
+        if isinstance(entity, types.Channel):
+            request: Any = functions.channels.GetFullChannelRequest(utils.get_input_channel(entity))
+        elif isinstance(entity, types.Chat):
+            request = functions.messages.GetFullChatRequest(entity.id)
+        elif isinstance(entity, types.User):
+            request = functions.users.GetFullUserRequest(utils.get_input_user(entity))
+        else:
             return None
-        return getattr(result, "full_chat", None) or getattr(result, "full_user", None)
+        result = await caller(request, chat=label)
+    except (ChatError, errors.RPCError) as exc:
+        logger.warning("chat %s: no full info (%s); continuing without it", label, exc)
+        return None
+    return getattr(result, "full_chat", None) or getattr(result, "full_user", None)
 
 
 async def resolve_chats(
@@ -148,24 +180,28 @@ async def resolve_chats(
     on_failure: Callable[[ChatError], None],
     *,
     exclusions: Exclusions,
+    memory: SourceMemory | None = None,
 ) -> list[ResolvedChat]:
     """Resolve the configured chats (or every dialog) in a stable order, deduplicated.
 
     A chat that cannot be resolved goes to ``on_failure`` (which raises when
     ``on_chat_error`` is ``fail``) and the others are still returned. Chats that
-    ``exclusions`` names are left out before their full info is asked for.
+    ``exclusions`` names are left out before their full info is asked for. A selected
+    basic group that was upgraded brings its supergroup along
+    (:func:`.dialogs.follow_upgrades`).
     """
     refs = parse_chat_refs(config.get("chats"))
     kinds = wanted_types(config)  # validated even when chats are listed
-    resolver = _Resolver(client, caller)
+    memory = memory or SourceMemory(None, config)
+    resolver = _Resolver(client, caller, memory)
+    await resolver.load(refs)
     if refs:
         entities = await _configured(resolver, refs, on_failure)
     else:
         entities = await _all_dialogs(resolver, kinds)
-    chats = exclusions.apply(_distinct(entities))
-    fulls = await asyncio.gather(*(resolver.full(c.entity, c.label, logger) for c in chats))
-    for chat, full in zip(chats, fulls, strict=True):
-        chat.full = full
+    entities = await follow_upgrades(caller, resolver.index, entities, logger)
+    chats = exclusions.apply(_distinct(entities, resolver.index))
+    await _full_infos(resolver, chats, logger)
     return chats
 
 
@@ -211,7 +247,7 @@ async def load_exclusions(
     An invite link that cannot be resolved matches nothing, which is reported.
     """
     refs = parse_chat_refs(config.get("exclude_chats"), "exclude_chats")
-    resolver = _Resolver(client, caller)
+    resolver = _Resolver(client, caller, SourceMemory(None, config))
     invited: dict[ChatRef, int] = {}
     for ref in refs:
         if ref.kind == "invite":
@@ -238,6 +274,34 @@ def announce_selection(
         announce_every_chat(logger, "of the account (its dialogs)", types)
 
 
+async def _full_infos(
+    resolver: _Resolver, chats: list[ResolvedChat], logger: logging.Logger
+) -> None:
+    """Each chat's full info: fetched when due (concurrently), else as remembered."""
+    memory = resolver.memory
+    wanted = memory.due_fulls((c.chat_id, getattr(c.entity, "has_link", None)) for c in chats)
+    due = [chat for chat in chats if chat.chat_id in wanted]
+    fulls = await asyncio.gather(
+        *(fetch_full(resolver.caller, c.entity, c.label, logger) for c in due)
+    )
+    fetched = {c.chat_id: full for c, full in zip(due, fulls, strict=True) if full is not None}
+    for chat in chats:
+        full = fetched.get(chat.chat_id)
+        if full is not None:
+            memory.remember_full(chat.chat_id, FullInfo.of(full))
+            chat.full = full
+        else:
+            chat.full = remembered = memory.remembered_full(chat.chat_id)
+            if remembered is not None and getattr(chat.entity, "participants_count", None):
+                # The dialog's count is fresher than the one remembered.
+                chat.full = dataclasses.replace(remembered, participants_count=None)
+    logger.info(
+        "chats: full info fetched for %d of %d (the others as of their last refresh)",
+        len(fetched),
+        len(chats),
+    )
+
+
 async def _configured(
     resolver: _Resolver, refs: list[ChatRef], on_failure: Callable[[ChatError], None]
 ) -> list[Any]:
@@ -257,7 +321,7 @@ async def _all_dialogs(resolver: _Resolver, kinds: set[str]) -> list[Any]:
     """No ``chats`` setting: every accessible dialog of the wanted ``chat_types``."""
     return [
         entity
-        for entity in await resolver.dialogs()
+        for entity in resolver.dialogs()
         if chat_type(entity) in kinds and not isinstance(entity, types.ChatForbidden)
     ]
 
@@ -269,8 +333,11 @@ def _usernames(entity: Any) -> set[str]:
     return {name.lower() for name in names if name}
 
 
-def _distinct(entities: list[Any]) -> list[ResolvedChat]:
-    """One :class:`ResolvedChat` per marked id, first occurrence first."""
+def _distinct(entities: list[Any], index: Dialogs) -> list[ResolvedChat]:
+    """One :class:`ResolvedChat` per marked id, first occurrence first.
+
+    A dialog's ``top_message`` goes with it; a chat that is not a dialog has none.
+    """
     chats: list[ResolvedChat] = []
     seen: set[int] = set()
     for entity in entities:
@@ -278,12 +345,14 @@ def _distinct(entities: list[Any]) -> list[ResolvedChat]:
         if marked in seen:
             continue
         seen.add(marked)
+        dialog = index.get(marked)
         chats.append(
             ResolvedChat(
                 chat_id=marked,
                 entity=entity,
                 input_peer=utils.get_input_peer(entity),
                 label=chat_label(entity),
+                top_message=dialog.top_message if dialog is not None else None,
             )
         )
     return chats

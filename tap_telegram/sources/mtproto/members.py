@@ -6,16 +6,21 @@ requests that run once per chat and return whole lists.
 * Topics: ``messages.getForumTopics`` paged by ``(offset_date, offset_id,
   offset_topic)`` of the last topic of a page, until a page adds nothing.
 * Participants: ``channels.getParticipants`` (paged, 200 a page) for supergroups,
-  forums and channels; the participant list in ``messages.getFullChat`` for basic
-  groups; nothing for private chats. Where Telegram only lets admins list members
+  forums and channels, each page sent with the hash of what it held last time, so
+  that unchanged pages come back "not modified" (``channelParticipantsNotModified``)
+  and add no records; the participant list in ``messages.getFullChat`` for basic
+  groups; nothing for private chats. When to list again is the source's decision
+  (:mod:`.refresh`). Where Telegram only lets admins list members
   (CHAT_ADMIN_REQUIRED, broadcast channels) the chat is skipped with a log line
   naming it, not failed: its messages were readable and are kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from telethon import TelegramClient, errors, functions
@@ -29,6 +34,7 @@ from tap_telegram.sources.mtproto.mapping.messages import map_user
 
 TOPICS_PAGE = 100
 PARTICIPANTS_PAGE = 200
+MASK64 = (1 << 64) - 1
 
 
 async def fetch_topics(caller: Caller, chat: ResolvedChat) -> list[Record]:
@@ -69,54 +75,101 @@ async def fetch_topics(caller: Caller, chat: ResolvedChat) -> list[Record]:
     return records
 
 
+@dataclasses.dataclass
+class MemberList:
+    """What listing a chat's members gave: records, Telegram's count and page hashes."""
+
+    records: list[Record] = dataclasses.field(default_factory=list)
+    #: Members Telegram counts (``None``: unknown, e.g. nothing could be listed).
+    count: int | None = None
+    #: Per page of :data:`PARTICIPANTS_PAGE`, the hash of its member ids: sent next
+    #: time, Telegram answers "not modified" for a page that did not change.
+    hashes: list[int] = dataclasses.field(default_factory=list)
+    #: False when only admins may list the members (CHAT_ADMIN_REQUIRED).
+    listable: bool = True
+
+
+def member_hash(user_ids: Iterable[int]) -> int:
+    """Telegram's hash of a list of ids (core.telegram.org/api/offsets, "Hash generation").
+
+    Unsigned 64-bit arithmetic, read as a signed ``long``; ``channels.getParticipants``
+    takes it over the user ids of the page the client already has.
+    """
+    value = 0
+    for user_id in user_ids:
+        value ^= value >> 21
+        value = (value ^ (value << 35)) & MASK64
+        value ^= value >> 4
+        value = (value + (user_id & MASK64)) & MASK64
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 async def fetch_participants(
     client: TelegramClient,
     caller: Caller,
     chat: ResolvedChat,
     users: UserRegistry,
     logger: logging.Logger,
-) -> list[Record]:
-    """Members of one chat with role, join date and inviter; ``[]`` when not listable."""
+    *,
+    known: MemberList | None = None,
+) -> MemberList:
+    """Members of one chat with role, join date and inviter (none when not listable).
+
+    ``known`` is what the last listing gave (its hashes and count): pages that did not
+    change since are answered "not modified" by Telegram and yield no records.
+    """
     entity = chat.entity
     if isinstance(entity, types.User):
         logger.info("chat %s: participants skipped: a private chat has no member list", chat.label)
-        return []
+        return MemberList()
     if isinstance(entity, types.Chat):
         return _basic_group(chat, logger)
     if not isinstance(entity, types.Channel):
         logger.info("chat %s: participants skipped: the chat is not accessible", chat.label)
-        return []
-    records = await _channel_members(client, caller, chat, users)
-    if records is None:
+        return MemberList()
+    listed = await _channel_members(client, caller, chat, users, known or MemberList())
+    if not listed.listable:
         logger.info(
             "chat %s: participants skipped: Telegram lets only admins list the members "
             "of this chat (CHAT_ADMIN_REQUIRED)",
             chat.label,
         )
-        return []
-    logger.info("chat %s: %d participants", chat.label, len(records))
-    return records
+        return listed
+    logger.info(
+        "chat %s: %d participants (%d listed, the others unchanged)",
+        chat.label,
+        listed.count or 0,
+        len(listed.records),
+    )
+    return listed
 
 
 async def _channel_members(
-    client: TelegramClient, caller: Caller, chat: ResolvedChat, users: UserRegistry
-) -> list[Record] | None:
-    """Members of a supergroup or channel, page after page; ``None``: admins only.
+    client: TelegramClient,
+    caller: Caller,
+    chat: ResolvedChat,
+    users: UserRegistry,
+    known: MemberList,
+) -> MemberList:
+    """Members of a supergroup or channel, page after page, each page with its last hash.
 
-    Pages end when one adds no new member or the offset reaches Telegram's count.
+    Pages end when one adds no new member or the offset reaches Telegram's count; a
+    page answered "not modified" keeps its hash and counts as a full page, up to the
+    count known from last time.
     """
     entity = chat.entity
-    records: list[Record] = []
+    listed = MemberList(count=known.count)
     seen: set[int] = set()
-    offset = 0
     input_channel = types.InputChannel(entity.id, entity.access_hash or 0)
     while True:
+        index = len(listed.hashes)
+        previous = known.hashes[index] if index < len(known.hashes) else 0
         request = functions.channels.GetParticipantsRequest(
             channel=input_channel,
             filter=types.ChannelParticipantsRecent(),
-            offset=offset,
+            offset=index * PARTICIPANTS_PAGE,
             limit=PARTICIPANTS_PAGE,
-            hash=0,
+            hash=previous,
         )
         response = await caller.call(
             functools.partial(_admin_optional, client, request),
@@ -124,7 +177,12 @@ async def _channel_members(
             what="GetParticipantsRequest",
         )
         if response is None:
-            return None
+            return MemberList(listable=False)
+        if isinstance(response, types.channels.ChannelParticipantsNotModified):
+            listed.hashes.append(previous)
+            if (index + 1) * PARTICIPANTS_PAGE >= (known.count or 0):
+                break
+            continue
         if not isinstance(response, types.channels.ChannelParticipants):
             break
         for user in response.users:
@@ -132,14 +190,15 @@ async def _channel_members(
                 users.add(map_user(user))
         page = [map_participant(p, chat.chat_id) for p in response.participants]
         fresh = [r for r in page if r["user_id"] not in seen]
+        listed.count = response.count
         if not fresh:
             break
+        listed.hashes.append(member_hash(r["user_id"] for r in page))
         seen.update(r["user_id"] for r in fresh)
-        records.extend(fresh)
-        offset += len(response.participants)
-        if offset >= response.count:
+        listed.records.extend(fresh)
+        if (index + 1) * PARTICIPANTS_PAGE >= response.count or len(page) < PARTICIPANTS_PAGE:
             break
-    return records
+    return listed
 
 
 async def _admin_optional(client: TelegramClient, request: Any) -> Any:
@@ -150,15 +209,15 @@ async def _admin_optional(client: TelegramClient, request: Any) -> Any:
         return None
 
 
-def _basic_group(chat: ResolvedChat, logger: logging.Logger) -> list[Record]:
-    """Basic groups list their members in the full chat info the tap already has."""
+def _basic_group(chat: ResolvedChat, logger: logging.Logger) -> MemberList:
+    """Basic groups list their members in their full info (fetched this run)."""
     participants = getattr(chat.full, "participants", None)
     if not isinstance(participants, types.ChatParticipants):
         logger.info(
             "chat %s: participants skipped: Telegram did not share the member list",
             chat.label,
         )
-        return []
+        return MemberList()
     records = [map_participant(p, chat.chat_id) for p in participants.participants]
     logger.info("chat %s: %d participants", chat.label, len(records))
-    return records
+    return MemberList(records=records, count=len(records))

@@ -12,6 +12,7 @@ the synchronous SDK side blocks on it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 
 from telethon import TelegramClient, functions
@@ -24,6 +25,7 @@ from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import (
     ResolvedChat,
     announce_selection,
+    fetch_full,
     load_exclusions,
     resolve_chats,
 )
@@ -39,8 +41,9 @@ from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto.history import HistoryReader
 from tap_telegram.sources.mtproto.loop import LoopThread
 from tap_telegram.sources.mtproto.mapping.messages import map_chat
-from tap_telegram.sources.mtproto.members import fetch_participants, fetch_topics
+from tap_telegram.sources.mtproto.members import MemberList, fetch_participants, fetch_topics
 from tap_telegram.sources.mtproto.rate import RateBudget
+from tap_telegram.sources.mtproto.refresh import FullInfo, Memory, SourceMemory, utc_now
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 from tap_telegram.sources.mtproto.takeout import Takeout
 
@@ -49,6 +52,7 @@ class MTProtoSource(HistorySource):
     """Reads chats and their full history with a Telegram user session."""
 
     name = "mtproto"
+    remembers = True
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)
@@ -58,10 +62,18 @@ class MTProtoSource(HistorySource):
         self._caller: Caller | None = None
         self._takeout: Takeout | None = None
         self._chats: list[ResolvedChat] | None = None
+        #: The same by marked id (thousands of chats are looked up thousands of times).
+        self._by_id: dict[int, ResolvedChat] | None = None
         self._chat_records: list[Record] | None = None
         #: Reads, maps and enriches history pages; built once connected.
         self._history: HistoryReader | None = None
         self._fetch: Fetcher | None = None
+        self._clock = context.clock or utc_now
+        #: What earlier runs kept in STATE (see :meth:`recall`) and this run's view of it.
+        self._recalled: Mapping[str, Memory] | None = None
+        self._memory: SourceMemory | None = None
+        #: Per chat, the newest join/leave service message read in this run.
+        self._joins: dict[int, int] = {}
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -128,6 +140,19 @@ class MTProtoSource(HistorySource):
         assert self._history is not None
         return self._history
 
+    # -- memory --------------------------------------------------------------------
+
+    def recall(self, memory: Mapping[str, Memory]) -> None:
+        """Full info, member lists and topics fetched before: refreshed only when due."""
+        self._recalled = memory
+
+    @property
+    def memory(self) -> SourceMemory:
+        """What earlier runs kept, as this run sees it (see :mod:`.refresh`)."""
+        if self._memory is None:
+            self._memory = SourceMemory(self._recalled, self.config, self._clock)
+        return self._memory
+
     # -- chats ---------------------------------------------------------------------
 
     def resolved_chats(self) -> list[ResolvedChat]:
@@ -146,6 +171,7 @@ class MTProtoSource(HistorySource):
                     self.logger,
                     self.chat_failed,
                     exclusions=exclusions,
+                    memory=self.memory,
                 )
             )
             if self.config.get("include_comments"):
@@ -157,6 +183,7 @@ class MTProtoSource(HistorySource):
                 chats = exclusions.apply(chats)  # exclude_chats has the last word
             announce_selection(self.config, chats, exclusions, self.logger)
             self._chats = chats
+            self.memory.keep_only(chat.chat_id for chat in self._chats)
         return self._chats
 
     def chats(self) -> list[Record]:
@@ -169,10 +196,10 @@ class MTProtoSource(HistorySource):
 
     def chat(self, chat_id: int) -> ResolvedChat:
         """The resolved chat with this marked id (KeyError if it is not selected)."""
-        for chat in self.resolved_chats():
-            if chat.chat_id == chat_id:
-                return chat
-        raise KeyError(chat_id)
+        chats = self.resolved_chats()
+        if self._by_id is None or len(self._by_id) != len(chats):
+            self._by_id = {chat.chat_id: chat for chat in chats}
+        return self._by_id[chat_id]
 
     def call_stats(self, chat_id: int | None = None) -> dict[str, float]:
         """Requests and flood waits of one chat (``None``: the whole run), from the caller."""
@@ -192,8 +219,24 @@ class MTProtoSource(HistorySource):
         self._fetcher.plan(queries)
 
     def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Pages of one chat, oldest first, read ahead in the background while written."""
-        return self._fetcher.pages(query)
+        """Pages of one chat, oldest first, read ahead in the background while written.
+
+        Joins and leaves among them are noted: the chat's members are listed again.
+        """
+        return self._watch_joins(query.chat_id, self._fetcher.pages(query))
+
+    def _watch_joins(self, chat_id: int, pages: Iterator[list[Record]]) -> Iterator[list[Record]]:
+        """``pages`` as they are, noting the newest join/leave message of the chat."""
+        try:
+            for page in pages:
+                joins = [r["id"] for r in page if (r.get("action") or {}).get("type") in JOINS]
+                if joins:
+                    self._joins[chat_id] = max(self._joins.get(chat_id, 0), *joins)
+                yield page
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:  # an abandoned chat stops its read-ahead now
+                close()
 
     @property
     def _fetcher(self) -> Fetcher:
@@ -235,20 +278,87 @@ class MTProtoSource(HistorySource):
     # -- topics and members ----------------------------------------------------------
 
     def topics(self, chat_id: int) -> Iterator[Record]:
-        """Topics of a forum (see :mod:`.members`)."""
-        runner = self._run
-        assert self._caller is not None
-        yield from runner.run(fetch_topics(self._caller, self.chat(chat_id)))
+        """Topics of a forum (see :mod:`.members`), listed again only after new messages.
 
-    def participants(self, chat_id: int) -> Iterator[Record]:
-        """Members of a chat, where the account may list them (see :mod:`.members`)."""
+        A topic is created, renamed or closed with a service message, which moves the
+        forum's newest message id; the period (``chat_refresh_hours``) covers the rest.
+        """
         runner = self._run
         assert self._caller is not None
         chat = self.chat(chat_id)
-        # The caller's client: inside a takeout, member lists go through it too.
-        yield from runner.run(
-            fetch_participants(self._caller.client, self._caller, chat, self.users, self.logger)
+        if not getattr(chat.entity, "forum", False):
+            return
+        if not self.memory.topics_due(chat_id, chat.top_message):
+            self.logger.info("chat %s: topics unchanged since the last listing", chat.label)
+            return
+        records = runner.run(fetch_topics(self._caller, chat))
+        self.memory.remember_topics(chat_id, chat.top_message)
+        yield from records
+
+    def participants(self, chat_id: int) -> Iterator[Record]:
+        """Members of a chat where the account may list them (see :mod:`.members`).
+
+        Listed again only when due (:mod:`.refresh`): a new count, joins or leaves read
+        in this run, or ``participants_refresh_hours``; pages that did not change come
+        back "not modified" and add nothing.
+        """
+        runner = self._run
+        assert self._caller is not None
+        chat = self.chat(chat_id)
+        if isinstance(chat.entity, types.User):
+            yield from self._list_members(chat, MemberList()).records
+            return
+        if chat_id not in self._members_due:
+            self.logger.info(
+                "chat %s: participants unchanged since the last listing (listed again when "
+                "they change, or after participants_refresh_hours)",
+                chat.label,
+            )
+            return
+        if isinstance(chat.entity, types.Chat) and not isinstance(chat.full, types.ChatFull):
+            # A basic group's members come with its full info: fetch it now.
+            full = runner.run(fetch_full(self._caller, chat.entity, chat.label, self.logger))
+            if full is not None:
+                chat.full = full
+                self.memory.remember_full(chat_id, FullInfo.of(full))
+        hashes, known = self.memory.member_hashes(chat_id)
+        listed = self._list_members(chat, MemberList(count=known, hashes=hashes))
+        top = max(chat.top_message or 0, self._joins.get(chat_id, 0))
+        self.memory.remember_members(
+            chat_id, listed.count, listed.hashes, top=top, listable=listed.listable
         )
+        yield from listed.records
+
+    @functools.cached_property
+    def _members_due(self) -> set[int]:
+        """The chats whose members are listed in this run, decided at the first of them.
+
+        By then the messages are read: their joins and leaves count (:mod:`.refresh`).
+        """
+        return self.memory.due_members(
+            (
+                chat.chat_id,
+                getattr(chat.entity, "participants_count", None),
+                self._joins.get(chat.chat_id, 0),
+            )
+            for chat in self.resolved_chats()
+            if not isinstance(chat.entity, types.User)
+        )
+
+    def _list_members(self, chat: ResolvedChat, known: MemberList) -> MemberList:
+        """One chat's members (through the takeout when there is one)."""
+        assert self._caller is not None
+        return self._run.run(
+            fetch_participants(
+                self._caller.client, self._caller, chat, self.users, self.logger, known=known
+            )
+        )
+
+
+#: Service messages that change a chat's members (``action.type`` of the records).
+JOINS = frozenset(
+    {"chat_add_user", "chat_delete_user", "chat_joined_by_link", "chat_joined_by_request"}
+)
 
 
 async def _sign_in(client: TelegramClient, caller: Caller) -> int:

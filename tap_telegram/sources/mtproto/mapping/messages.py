@@ -316,6 +316,9 @@ def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
         created=utc(getattr(entity, "date", None)),
         source="mtproto",
     )
+    successor = getattr(entity, "migrated_to", None)
+    if isinstance(successor, types.InputChannel):
+        record["migrated_to_id"] = ids.marked_id("channel", successor.channel_id)
     if full is not None:
         record["about"] = getattr(full, "about", None) or None
         count = getattr(full, "participants_count", None)

@@ -1,0 +1,331 @@
+"""``make bench``'s steady state (issue 18): what an hourly run costs once everything was read.
+
+For N dialogs (300 and 2,000 by default; :func:`tests.fake_telegram.dialogs_world`: every
+kind, pinned and archived ones, 30 messages each), two contenders run the real CLI in a
+subprocess each, at one fixed clock (so no refresh falls due between the runs):
+
+1. ``first``: a first run;
+2. ``quiet``: a rerun with its STATE and nothing new;
+3. ``changed``: a rerun after 5 new messages in 10 chats.
+
+``now`` is this tree. ``before`` is ``tap_telegram/`` as it was just before the
+dialogs pass came in (the parent of the commit that added
+``tap_telegram/sources/mtproto/dialogs.py``), taken from git and put first on
+``PYTHONPATH``; the fake Telegram is this tree's for both. Without git, ``before``
+falls back to the figures measured in issue 18 (requests only).
+
+Then **a day under flood limits**: N dialogs, a first run, then 24 hourly quiet runs
+(in this process, the fake's clock an hour on each time) against a fake that answers
+FLOOD_WAIT like a strict Telegram (:data:`tests.fake_telegram.faults.FLOOD_LIMITS`),
+with ``max_flood_wait: 0`` so that a wait fails fast and shows in the counts instead
+of being slept. FLOOD_WAITs are counted by request class: the refreshes (full info,
+members, dialogs) must never cause one.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import datetime as dt
+import io
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.fake_telegram import FakeTelegram, World, dialogs_world, run_in_process
+from tests.fake_telegram.fake import API_HASH, API_ID
+from tests.fake_telegram.sessions import session_string
+from tests.fake_telegram.spec import fake_to_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = dt.datetime(2024, 6, 3, 9, 30, tzinfo=dt.timezone.utc)
+MESSAGES = 30
+CHANGED, NEW_MESSAGES = 10, 5
+HISTORY = "GetHistoryRequest"
+REFRESHES = ("GetFullChannelRequest", "GetFullChatRequest", "GetFullUserRequest",
+             "GetParticipantsRequest", "GetForumTopicsRequest")  # fmt: skip
+#: Issue 18's measurement of the tap before it, 300 dialogs (requests).
+ISSUE_BEFORE = {"first": 1209, "quiet": 909, "changed": 919}
+#: ``before`` is not run on the ``changed`` step above this size (it costs what
+#: ``quiet`` costs, minutes at 2,000 dialogs).
+BEFORE_CHANGED_MAX = 500
+
+
+@dataclasses.dataclass
+class Step:
+    """One run of one contender: requests by class, wall seconds, records, exit code."""
+
+    dialogs: int
+    runner: str
+    step: str
+    requests: dict[str, int]
+    seconds: float | None
+    records: int = 0
+    returncode: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def history(self) -> int:
+        return self.requests.get(HISTORY, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dialogs": self.dialogs,
+            "runner": self.runner,
+            "step": self.step,
+            "requests": self.total,
+            "history_requests": self.history,
+            "seconds": None if self.seconds is None else round(self.seconds, 2),
+            "records": self.records,
+            "returncode": self.returncode,
+            "by_request": self.requests,
+        }
+
+
+def budget(dialogs: int) -> int:
+    """Issue 18: a run with nothing new costs at most ``⌈N/100⌉ + 10`` requests."""
+    return math.ceil(dialogs / 100) + 10
+
+
+def config_for(seed: int, **settings: Any) -> dict[str, Any]:
+    """Every dialog of the world, default settings."""
+    return {
+        "source": "mtproto",
+        "api_id": API_ID,
+        "api_hash": API_HASH,
+        "session_string": session_string(seed, "ok", "main"),
+        **settings,
+    }
+
+
+# -- the tap before this issue ----------------------------------------------------------
+
+
+def before_tree(folder: Path) -> Path | None:
+    """``tap_telegram/`` just before the dialogs pass, extracted under ``folder``."""
+    try:
+        added = subprocess.run(
+            ["git", "log", "--diff-filter=A", "--format=%H", "--",
+             "tap_telegram/sources/mtproto/dialogs.py"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        if not added:
+            return None
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", f"{added[-1]}^", "tap_telegram"],
+            cwd=ROOT, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    target = folder / "before"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+# -- one run in a subprocess --------------------------------------------------------------
+
+
+def run_cli(
+    fake: FakeTelegram,
+    config: dict[str, Any],
+    state: dict[str, Any] | None,
+    folder: Path,
+    tree: Path | None,
+) -> tuple[Step, dict[str, Any] | None]:
+    """The CLI against ``fake`` (its world, clock and limits); the last STATE it wrote.
+
+    Output is read line by line and only the last STATE kept: each STATE holds every
+    chat's bookmark, gigabytes over a first run of thousands of chats.
+    """
+    paths = {name: folder / f"{name}.json" for name in ("world", "config", "state", "stats")}
+    paths["world"].write_text(json.dumps(fake_to_spec(fake), ensure_ascii=False), "utf-8")
+    paths["config"].write_text(json.dumps(config), "utf-8")
+    args = [sys.executable, "-m", "tests.fake_telegram.launcher", "--world", str(paths["world"]),
+            "--", "--config", str(paths["config"])]  # fmt: skip
+    if state is not None:
+        paths["state"].write_text(json.dumps(state), "utf-8")
+        args += ["--state", str(paths["state"])]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [*([str(tree)] if tree else []), str(ROOT), env.get("PYTHONPATH", "")]
+    )
+    env["FAKE_TELEGRAM_STATS"] = str(paths["stats"])
+    paths["stats"].unlink(missing_ok=True)
+    last_state, records = None, 0
+    started = time.monotonic()
+    # Not from ROOT: ``python -m`` puts the working directory before PYTHONPATH.
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=folder, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(b'{"type":"STATE"'):
+                last_state = line
+            elif line.startswith(b'{"type":"RECORD"'):
+                records += 1
+    seconds = time.monotonic() - started
+    stats = json.loads(paths["stats"].read_text("utf-8")) if paths["stats"].exists() else {}
+    step = Step(0, "", "", dict(stats.get("requests", {})), seconds, records, proc.returncode)
+    return step, json.loads(last_state)["value"] if last_state else None
+
+
+def contender(dialogs: int, runner: str, tree: Path | None, folder: Path, log: Any) -> list[Step]:
+    """First run, quiet rerun, ten chats changed: one contender on one world."""
+    world = dialogs_world(dialogs, messages=MESSAGES)
+    fake = FakeTelegram(world, now=NOW)
+    config = config_for(world.seed)
+    steps: list[Step] = []
+
+    def run(name: str, state: dict[str, Any] | None) -> dict[str, Any] | None:
+        log(f"bench: steady {dialogs} dialogs, {runner}: {name} ...")
+        step, after = run_cli(fake, config, state, folder, tree)
+        step.dialogs, step.runner, step.step = dialogs, runner, name
+        failed = f", EXIT {step.returncode}" if step.returncode else ""
+        log(
+            f"bench:   {step.total:,} requests ({step.history:,} getHistory) in "
+            f"{step.seconds or 0:.1f} s{failed}"
+        )
+        steps.append(step)
+        return after
+
+    first = run("first", None)
+    quiet = run("quiet", first)
+    if runner == "now" or dialogs <= BEFORE_CHANGED_MAX:
+        for index in range(CHANGED):  # ten chats of every kind
+            world.append_messages(f"d{(40 + index) % dialogs}", NEW_MESSAGES)
+        run("changed", quiet)
+    return steps
+
+
+# -- a day under flood limits ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_logs() -> Iterator[None]:
+    """The in-process tap logs thousands of lines a run: not into the bench's output."""
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def flood_day(dialogs: int, log: Any, hours: int = 24) -> dict[str, Any]:
+    """24 hourly quiet runs under :data:`FLOOD_LIMITS`; FLOOD_WAITs by request class."""
+    world: World = dialogs_world(dialogs, messages=2)
+    fake = FakeTelegram(world, now=NOW)
+    config = config_for(world.seed, max_flood_wait=0, on_chat_error="skip")
+    log(f"bench: steady day, {dialogs} dialogs: first run ...")
+    with quiet_logs():
+        state = run_in_process(fake, config).state
+    fake.flood_limited(history=True)
+    floods: collections.Counter[str] = collections.Counter()
+    refreshes, requests, seconds = [], [], []
+    for hour in range(hours):
+        fake.next_hour()
+        started = time.monotonic()
+        with quiet_logs():
+            run = run_in_process(fake, config, state)
+        seconds.append(time.monotonic() - started)
+        state = run.state
+        assert run.stats is not None
+        floods.update(run.stats.floods)
+        refreshes.append(sum(run.stats.requests.get(name, 0) for name in REFRESHES))
+        requests.append(sum(run.stats.requests.values()))
+        log(f"bench:   hour {hour + 1}: {requests[-1]:,} requests, {refreshes[-1]} refreshes, "
+            f"{sum(run.stats.floods.values())} FLOOD_WAITs")  # fmt: skip
+    return {
+        "dialogs": dialogs,
+        "hours": hours,
+        "flood_waits": dict(floods),
+        "refreshes_per_run_max": max(refreshes),
+        "refreshes_per_run_mean": round(sum(refreshes) / hours, 1),
+        "requests_per_run_max": max(requests),
+        "seconds_per_run_max": round(max(seconds), 2),
+    }
+
+
+# -- all of it ---------------------------------------------------------------------------------
+
+
+def run_steady(
+    sizes: list[int], day_dialogs: int, folder: Path, log: Any = print
+) -> tuple[list[Step], dict[str, Any]]:
+    """Every size for both contenders, then the day; returns the steps and the day."""
+    tree = before_tree(folder)
+    steps: list[Step] = []
+    for dialogs in sizes:
+        steps += contender(dialogs, "now", None, folder, log)
+        if tree is not None:
+            steps += contender(dialogs, "before", tree, folder, log)
+    if tree is None and 300 in sizes:
+        steps += [Step(300, "before (issue 18)", name, {"total": n}, None)
+                  for name, n in ISSUE_BEFORE.items()]  # fmt: skip
+    return steps, flood_day(day_dialogs, log)
+
+
+def goals(steps: list[Step], day: dict[str, Any]) -> dict[str, Any]:
+    """Issue 18's goals, checked (``history`` parts wait for the fetcher to use top_message)."""
+    out: dict[str, Any] = {}
+    by = {(s.dialogs, s.runner, s.step): s for s in steps}
+    for dialogs in sorted({s.dialogs for s in steps}):
+        now = {name: by.get((dialogs, "now", name)) for name in ("first", "quiet", "changed")}
+        before = {name: by.get((dialogs, "before", name)) for name in ("first", "quiet", "changed")}
+        prefix = f"steady_{dialogs}"
+        quiet, first, changed = now["quiet"], now["first"], now["changed"]
+        if quiet is None or first is None or changed is None:
+            continue
+        out[f"{prefix}_budget"] = budget(dialogs)
+        for name in ("first", "quiet", "changed"):
+            mine, theirs = now[name], before[name]
+            out[f"{prefix}_{name}_requests"] = mine.total if mine else None
+            out[f"{prefix}_{name}_requests_before"] = theirs.total if theirs else None
+            out[f"{prefix}_{name}_seconds"] = round(mine.seconds or 0, 1) if mine else None
+            out[f"{prefix}_{name}_seconds_before"] = (
+                round(theirs.seconds, 1) if theirs and theirs.seconds is not None else None
+            )
+        out[f"{prefix}_quiet_goal_without_history"] = quiet.total - quiet.history <= budget(dialogs)
+        out[f"{prefix}_quiet_goal"] = quiet.total <= budget(dialogs)
+        pages = math.ceil(NEW_MESSAGES / 100)
+        out[f"{prefix}_changed_goal"] = changed.total - quiet.total <= CHANGED * (pages + 2)
+        out[f"{prefix}_first_history_goal"] = first.history <= dialogs * (
+            math.ceil(MESSAGES / 100) + 1
+        )
+        out[f"{prefix}_complete"] = (
+            all(s.returncode == 0 for s in (first, quiet, changed)) and first.records > 0
+        )
+    floods = day["flood_waits"]
+    refresh_floods = sum(n for name, n in floods.items() if name != HISTORY)
+    prefix = f"steady_day_{day['dialogs']}"
+    out[f"{prefix}_flood_waits"] = floods
+    out[f"{prefix}_refreshes_per_run_max"] = day["refreshes_per_run_max"]
+    out[f"{prefix}_goal_no_flood_wait_from_refreshes"] = refresh_floods == 0
+    out[f"{prefix}_goal_no_flood_wait"] = sum(floods.values()) == 0
+    return out
+
+
+def table(steps: list[Step]) -> str:
+    """A Markdown table of the steps."""
+    lines = [
+        "| dialogs | contender | run | requests | of them getHistory | seconds |",
+        "|---:|---|---|---:|---:|---:|",
+    ]
+    for s in steps:
+        seconds = "" if s.seconds is None else f"{s.seconds:.1f}"
+        lines.append(
+            f"| {s.dialogs:,} | {s.runner} | {s.step} | {s.total:,} | {s.history:,} | {seconds} |"
+        )
+    return "\n".join(lines)
