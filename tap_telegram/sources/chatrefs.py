@@ -1,4 +1,4 @@
-"""Parse the strings users put in the ``chats`` setting.
+"""Parse the entries users put in the ``chats`` setting (strings, or ids as numbers).
 
 Pure functions, no network: the MTProto source resolves the parsed references, the
 export source matches them against the chats it finds. Accepted forms:
@@ -39,8 +39,11 @@ class ChatRef:
         return self.original
 
 
-def parse_chat_ref(text: str) -> ChatRef:
-    """Parse one ``chats`` entry; raise :class:`ConfigError` naming it if unusable."""
+def parse_chat_ref(text: str | int) -> ChatRef:
+    """Parse one ``chats`` entry; raise :class:`ConfigError` naming it if unusable.
+
+    An entry may be a JSON number (``-1001234567890`` unquoted), read like its digits.
+    """
     raw = str(text).strip()
     if not raw:
         raise ConfigError(
@@ -72,7 +75,7 @@ def parse_chat_ref(text: str) -> ChatRef:
     )
 
 
-def parse_chat_refs(values: list[str] | None) -> list[ChatRef]:
+def parse_chat_refs(values: list[str | int] | None) -> list[ChatRef]:
     """Parse every entry, dropping exact duplicates but keeping the user's order."""
     refs: list[ChatRef] = []
     seen: set[tuple[str, str | int]] = set()

@@ -22,6 +22,7 @@ from telethon import TelegramClient
 from telethon.sessions import Session, SQLiteSession, StringSession
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.sources.mtproto.proxy import Proxy, parse_proxy
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 
 #: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
@@ -41,6 +42,8 @@ class ClientSettings:
     request_retries: int = 5
     connection_retries: int = 5
     timeout: int = 10
+    #: The ``proxy`` setting (``None``: connect directly); see :mod:`.proxy`.
+    proxy: Proxy | None = None
 
 
 #: Builds a (not yet connected) client. Called inside the tap's event loop thread.
@@ -88,6 +91,7 @@ def client_settings(config: Mapping[str, Any]) -> ClientSettings:
         dc_id=config.get("dc_id"),
         server_address=config.get("server_address"),
         server_port=config.get("server_port"),
+        proxy=parse_proxy(config.get("proxy")),
     )
 
 
@@ -118,6 +122,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
     * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
       timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
       so the tap can name the chat and the error in one line.
+    * ``proxy`` (and, for an MTProxy, its ``connection`` framing) from the setting.
     """
     session = settings.session
     if settings.server_address:
@@ -126,6 +131,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
             settings.server_address,
             settings.server_port or 443,
         )
+    options = settings.proxy.client_options() if settings.proxy is not None else {}
     return TelegramClient(
         session,
         settings.api_id,
@@ -138,4 +144,5 @@ def build_client(settings: ClientSettings) -> TelegramClient:
         raise_last_call_error=True,
         device_model="tap-telegram",
         app_version="tap-telegram",
+        **options,
     )
