@@ -116,8 +116,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Max reconnect seconds",
         description=(
             "MTProto: how long a lost connection to Telegram is retried (with backoff, the "
-            "requests in flight are sent again) before the run stops with exit 3; a rerun "
-            "resumes from the saved STATE."
+            "requests in flight are sent again) before the run stops with exit 3 (0: no "
+            "reconnecting); a rerun resumes from the saved STATE."
         ),
     ),
     th.Property(

@@ -204,6 +204,8 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
         dc_id=dc_id,
         server_address=address,
         server_port=port,
+        # No reconnecting of its own here: Telethon's default patience during a login.
+        connection_retries=5,
         # From the config or the environment only: a password on the command line
         # would show in `ps` and in shell history.
         proxy=parse_proxy(config.get("proxy") or os.environ.get("TAP_TELEGRAM_PROXY")),

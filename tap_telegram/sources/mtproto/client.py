@@ -22,6 +22,7 @@ from telethon import TelegramClient
 from telethon.sessions import Session, SQLiteSession, StringSession
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.sources.mtproto.connection import quiet_telethon_giving_up
 from tap_telegram.sources.mtproto.proxy import Proxy, parse_proxy
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 
@@ -40,7 +41,8 @@ class ClientSettings:
     server_address: str | None = None
     server_port: int | None = None
     request_retries: int = 5
-    connection_retries: int = 5
+    #: Telethon's own reconnect attempts before it gives up (see :func:`build_client`).
+    connection_retries: int = 1
     timeout: int = 10
     #: The ``proxy`` setting (``None``: connect directly); see :mod:`.proxy`.
     proxy: Proxy | None = None
@@ -122,8 +124,15 @@ def build_client(settings: ClientSettings) -> TelegramClient:
     * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
       timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
       so the tap can name the chat and the error in one line.
+    * ``connection_retries=1``: Telethon rides out a blip by itself (a reconnect, two
+      connection attempts a second apart, the requests in flight re-sent), then hands
+      the outage to the tap (:mod:`.connection`), which reconnects within
+      ``max_reconnect_seconds`` and logs what happened. Telethon's default (5, nested)
+      would retry silently for about 35 s first, and log its giving up as an ERROR
+      (here a warning: the tap has not given up yet).
     * ``proxy`` (and, for an MTProxy, its ``connection`` framing) from the setting.
     """
+    quiet_telethon_giving_up()
     session = settings.session
     if settings.server_address:
         session.set_dc(

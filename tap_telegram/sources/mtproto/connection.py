@@ -39,8 +39,31 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 DROPS: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, *CONNECTION_ERRORS)
 #: The default of the ``max_reconnect_seconds`` setting.
 DEFAULT_MAX_SECONDS = 90.0
+#: Where Telethon's sender logs its reconnects.
+TELETHON_SENDER_LOGGER = "telethon.network.mtprotosender"
 #: Attempts spread over the allowed time: the first pause is this part of it (≤ 1 s).
 FIRST_PAUSE_SHARE = 1 / 32
+
+
+class _NotTheEnd(logging.Filter):
+    """Telethon's "Automatic reconnection failed" is no error for the tap: it goes on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith("Automatic reconnection"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_NOT_THE_END = _NotTheEnd()
+
+
+def quiet_telethon_giving_up() -> None:
+    """Log Telethon's giving up on a connection as a warning (idempotent).
+
+    A run that then reconnects must not show an ERROR line, and a run that stops
+    shows exactly one: the tap's own.
+    """
+    logging.getLogger(TELETHON_SENDER_LOGGER).addFilter(_NOT_THE_END)
 
 
 def connection_lost(exc: BaseException, client: Any) -> bool:
@@ -143,26 +166,29 @@ class Connection:
             self._what_failed(error, chat=chat, what=what),
             self.max_seconds,
         )
+        # Connected, yet the request failed on the connection (e.g. a file DC's):
+        # pause before it is sent again rather than hammer on.
+        pause = self.client.is_connected()
         attempt = 0
+        last = error
         while True:
-            attempt += 1
-            if self.client.is_connected() and attempt == 1:
-                # Connected, yet the request failed on the connection (e.g. a file
-                # DC's): pause once before it is sent again.
-                last: BaseException = error
-            else:
-                try:
-                    await self.client.connect()
-                except DROPS as exc:
-                    if not connection_lost(exc, self.client):
-                        raise
-                    last = exc
-                else:
-                    break
-            remaining = deadline - self._clock()
-            if remaining <= 0:
+            if pause or attempt:
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise self._give_up(last, chat=chat, what=what, attempts=attempt)
+                await self._sleep(min(self.backoff.pause(max(attempt, 1)), remaining))
+                pause = False
+            elif self._clock() >= deadline:  # max_reconnect_seconds: 0, no reconnecting
                 raise self._give_up(last, chat=chat, what=what, attempts=attempt)
-            await self._sleep(min(self.backoff.pause(attempt), remaining))
+            attempt += 1
+            try:
+                await self.client.connect()  # returns at once when connected
+            except DROPS as exc:
+                if not connection_lost(exc, self.client):
+                    raise
+                last = exc
+                continue
+            break
         self.generation += 1
         down = max(self._clock() - min(started, failing_since), 0.0)
         self.outages += 1
@@ -198,7 +224,8 @@ class Connection:
     ) -> ConnectionLostError:
         """The one line for a lasting outage; every later request raises it too."""
         failed = self._what_failed(error, chat=chat, what=what)
-        within = f"{self.max_seconds:g} s (max_reconnect_seconds, {attempts} attempt(s))"
+        tried = f", {attempts} attempt(s)" if attempts else ""
+        within = f"{self.max_seconds:g} s (max_reconnect_seconds{tried})"
         if self.was_up:
             text = (
                 f"{failed} and it did not come back within {within}; progress is saved up "
