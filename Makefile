@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest postgres e2e crash demo demo-reset bench clean
+.PHONY: venv test test-lowest lint typecheck pytest postgres e2e crash demo demo-reset bench clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ pytest: venv postgres
 
 test: lint typecheck pytest
 
+# The dependency floors are true: the suite (without e2e) on the lowest allowed versions.
+test-lowest: venv
+	bash scripts/test-lowest.sh
+
 e2e: venv postgres
 	$(BIN)/pytest -m e2e
 
@@ -48,4 +52,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .meltano output .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest .meltano output .mypy_cache .pytest_cache .ruff_cache
