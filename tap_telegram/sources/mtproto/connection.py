@@ -123,9 +123,18 @@ class Connection:
         #: Whether a request was ever answered on this run (a first connect or not).
         self.was_up = False
         self._gave_up: ConnectionLostError | None = None
-        #: Outages survived and their seconds (the run summary's last line reports them).
+        #: Outages survived and their seconds (see :meth:`summary`).
         self.outages = 0
         self.outage_seconds = 0.0
+
+    def summary(self) -> str | None:
+        """One line for the end of a run that survived outages (``None``: there were none)."""
+        if not self.outages:
+            return None
+        return (
+            f"{self.outages} lost connection(s) to Telegram survived, "
+            f"{self.outage_seconds:.1f} s down in all"
+        )
 
     def clock(self) -> float:
         """The connection's clock (``time.monotonic`` unless a test injected one)."""

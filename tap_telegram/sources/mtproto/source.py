@@ -112,6 +112,8 @@ class MTProtoSource(HistorySource):
                 self._fetch.close()
             if self._takeout is not None:
                 runner.run(self._takeout.finish(self.succeeded and not self.failures))
+            if self._caller is not None and (outages := self._caller.connection.summary()):
+                self.logger.warning("mtproto: %s", outages)
             if self._client is not None:
                 runner.run(_disconnect(self._client))
         finally:

@@ -96,6 +96,7 @@ def test_one_drop_in_every_phase_is_survived(world, baseline, tmp_path):
     survived = run.stderr.count("connection to Telegram back after")
     assert survived == len(PHASES) - 1, run.stderr[-3000:]
     assert run.stderr.count("connected to Telegram after") == 1
+    assert f"mtproto: {len(PHASES)} lost connection(s) to Telegram survived" in run.stderr
     assert baseline.stats is not None
     for request in PHASES.values():
         if request != "connect":  # every dropped request was sent again
