@@ -9,7 +9,7 @@ LOCK := constraints/dev.txt
 # that builds the editable install is pinned too.
 PIP := PIP_CONSTRAINT=$(CURDIR)/$(LOCK) $(BIN)/python -m pip
 
-.PHONY: venv lock test lint typecheck wheel-check pytest postgres e2e crash demo demo-reset bench clean
+.PHONY: venv lock test test-lowest lint typecheck wheel-check pytest postgres e2e crash demo demo-reset bench clean
 
 venv: $(STAMP)
 
@@ -55,6 +55,10 @@ wheel-check: venv
 
 test: lint typecheck wheel-check pytest
 
+# The dependency floors are true: the suite (without e2e) on the lowest allowed versions.
+test-lowest: venv
+	bash scripts/test-lowest.sh
+
 e2e: venv postgres
 	$(BIN)/pytest -m e2e
 
@@ -72,4 +76,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .lock-venv .meltano output dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest .lock-venv .meltano output dist .mypy_cache .pytest_cache .ruff_cache

@@ -32,6 +32,12 @@ class SessionError(TapTelegramError):
     exit_code = 3
 
 
+class ConnectionLostError(TapTelegramError):
+    """Telegram stayed unreachable longer than ``max_reconnect_seconds``; a rerun resumes."""
+
+    exit_code = 3
+
+
 class ChatError(TapTelegramError):
     """One chat cannot be read. Carries the chat so a summary can list failures."""
 

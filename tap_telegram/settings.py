@@ -59,13 +59,14 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "chats",
-        th.ArrayType(th.StringType),
+        # Numbers too: Meltano users type ids unquoted (`[-1001234567890]`).
+        th.ArrayType(th.CustomType({"type": ["string", "integer"]})),
         title="Chats",
         description=(
-            "Chats to extract: numeric ids (marked, e.g. -1001234567890), @usernames or "
-            "t.me links (exports: ids or exact names). Absent: every chat (every dialog of "
-            "the account), filtered by chat_types, and the run says so with a warning. An "
-            "empty list is an error."
+            "Chats to extract: numeric ids (marked, e.g. -1001234567890, as a number or a "
+            "string), @usernames or t.me links (exports: ids or exact names). Absent: every "
+            "chat (every dialog of the account), filtered by chat_types, and the run says so "
+            "with a warning. An empty list is an error."
         ),
     ),
     th.Property(
@@ -79,7 +80,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "exclude_chats",
-        th.ArrayType(th.StringType),
+        th.ArrayType(th.CustomType({"type": ["string", "integer"]})),
         title="Exclude chats",
         description=(
             "Chats never to extract, written like `chats`; taken out of every chat (no "
@@ -116,6 +117,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Longest FLOOD_WAIT (seconds) that is waited out; a longer one fails the chat "
             "with a clear message."
+        ),
+    ),
+    th.Property(
+        "max_reconnect_seconds",
+        th.NumberType(minimum=0),
+        default=90,
+        title="Max reconnect seconds",
+        description=(
+            "MTProto: how long a lost connection to Telegram is retried (with backoff, the "
+            "requests in flight are sent again) before the run stops with exit 3 (0: no "
+            "reconnecting); a rerun resumes from the saved STATE."
         ),
     ),
     th.Property(
@@ -243,6 +255,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="MTProto: port for server_address (default 443).",
     ),
     th.Property(
+        "proxy",
+        th.StringType,
+        secret=True,
+        title="Proxy",
+        description=(
+            "MTProto (sync and `tap-telegram login`): reach Telegram through a proxy: "
+            "socks5://[user:password@]host:port, socks4://host:port, "
+            "http://[user:password@]host:port, or an MTProxy link "
+            "https://t.me/proxy?server=...&port=...&secret=... (dd or plain secret)."
+        ),
+    ),
+    th.Property(
         "media_dir",
         th.StringType,
         title="Media folder",
@@ -360,6 +384,8 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
             "media_max_size",
             "chat_refresh_hours",
             "participants_refresh_hours",
+            "max_reconnect_seconds",
+            "proxy",
         ),
         ("mtproto",),
     ),

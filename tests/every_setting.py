@@ -48,6 +48,8 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "export_path": "/nonexistent/result.json",
         "export_timezone": "Europe/Berlin",
         "chat_refresh_hours": 12,
+        "max_reconnect_seconds": 60,
+        "proxy": "socks5://127.0.0.1:9",
         "participants_refresh_hours": 12,
         "bot_token": TOKEN,
         "bot_api_url": "http://127.0.0.1:9",

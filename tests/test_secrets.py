@@ -16,12 +16,15 @@ from tests.fake_telegram.harness import LAUNCHER, REPO_ROOT
 
 BOT_TOKEN = "987654321:AAHsecretBotTokenValue_0123456789abcdef"
 PHONE = "15550000000"
+PROXY_PASSWORD = "s0cks-Pa55-for-tests"
+MTPROXY_SECRET = "dd" + "5ec7e7" * 5 + "00"
 DEBUG = {"LOGLEVEL": "DEBUG"}
 
 
 def secrets_of(fake, *sessions):
     """Every secret, and distinctive slices of the long ones (a partial leak counts)."""
     values = {"api_hash": API_HASH, "bot token": BOT_TOKEN, "phone": PHONE}
+    values |= {"proxy password": PROXY_PASSWORD, "MTProxy secret": MTPROXY_SECRET[2:]}
     values["bot token secret part"] = BOT_TOKEN.split(":", 1)[1]
     for n, session in enumerate(sessions):
         values[f"session {n}"] = session
@@ -51,6 +54,7 @@ def test_a_run_with_failures_leaks_nothing(world):
         chats=["@fake_news", "@fake_devs", "@fake_not_there"],
         use_takeout=True,
         bot_token=BOT_TOKEN,  # not a setting of this source: must not be echoed either
+        proxy=f"socks5://tap:{PROXY_PASSWORD}@127.0.0.1:1080",  # the fake ignores the network
     )
     secrets = secrets_of(fake, config["session_string"])
     run = run_fake_tap(fake, config, env=DEBUG)
@@ -76,6 +80,8 @@ def test_a_run_with_failures_leaks_nothing(world):
         {"api_hash": 123456789012345678},  # wrong type: the SDK would quote the value
         {"session_string": ["not", "a", "string", PHONE]},
         {"api_id": 999},  # API_ID_INVALID from Telegram
+        {"proxy": f"ftp://tap:{PROXY_PASSWORD}@127.0.0.1:21"},  # not a proxy kind
+        {"proxy": f"https://t.me/proxy?server=h&port=443&secret={MTPROXY_SECRET}ff"},
     ],
 )
 def test_config_errors_leak_nothing(world, change):

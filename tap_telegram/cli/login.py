@@ -33,6 +33,9 @@ from telethon.sessions import SQLiteSession, StringSession
 from tap_telegram.cli import config_errors
 from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
 from tap_telegram.sources.mtproto.client import ClientFactory, ClientSettings, build_client
+from tap_telegram.sources.mtproto.connection import DROPS
+from tap_telegram.sources.mtproto.proxy import parse_proxy
+from tap_telegram.sources.mtproto.rpc_errors import protocol_mismatch
 from tap_telegram.tap import TapTelegram
 
 #: ``prompt(text, secret)`` returns what the user typed; secret input is not echoed.
@@ -49,7 +52,9 @@ Log in to Telegram once and print a session string for the `session_string` sett
 number, the code Telegram sends to your other Telegram apps, and the two-step
 verification password if the account has one; secrets are read with hidden input and
 never echoed. api_id and api_hash may also come from --config (a tap config file) or
-the TAP_TELEGRAM_API_ID / TAP_TELEGRAM_API_HASH environment variables.
+the TAP_TELEGRAM_API_ID / TAP_TELEGRAM_API_HASH environment variables; a proxy from
+the config's `proxy` setting or TAP_TELEGRAM_PROXY (socks5://user:pass@host:port, an
+MTProxy link, ...).
 """
 EPILOG = """\
 Telegram's test servers (--test-servers) accept phone numbers 99966XYYYY (X = DC id,
@@ -216,6 +221,11 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
         dc_id=dc_id,
         server_address=address,
         server_port=port,
+        # No reconnecting of its own here: Telethon's default patience during a login.
+        connection_retries=5,
+        # From the config or the environment only: a password on the command line
+        # would show in `ps` and in shell history.
+        proxy=parse_proxy(config.get("proxy") or os.environ.get("TAP_TELEGRAM_PROXY")),
     )
 
 
@@ -262,18 +272,27 @@ async def login(
 ) -> str:
     """Log in interactively; returns the session string (empty for a session file)."""
     client = factory(settings)
+    via = "" if settings.proxy is None else f" through the {settings.proxy.describe()}"
     try:
         try:
             await client.connect()
-        except OSError as exc:
+        except DROPS as exc:
+            check = "the proxy setting, " if settings.proxy is not None else ""
             raise SessionError(
-                f"cannot reach Telegram ({type(exc).__name__}); check the network "
-                "and --dc-id/--server-address/--server-port"
+                f"cannot reach Telegram{via} ({type(exc).__name__}); check {check}the "
+                "network and --dc-id/--server-address/--server-port"
             ) from None
         try:
             return await _login(client, ask, err)
         except errors.RPCError as exc:
             raise _login_error(exc) from None
+        except DROPS as exc:
+            raise SessionError(
+                f"lost the connection to Telegram{via} during the login "
+                f"({type(exc).__name__}); nothing was saved: run `tap-telegram login` again"
+            ) from None
+    except errors.TypeNotFoundError as exc:
+        raise protocol_mismatch(exc, what="the login") from None
     finally:
         await client.disconnect()
 

@@ -1,4 +1,4 @@
-"""Parse the strings users put in the ``chats`` (and ``exclude_chats``) setting.
+"""Parse the entries of the ``chats`` and ``exclude_chats`` settings (strings, or ids as numbers).
 
 Pure functions, no network: the MTProto source resolves the parsed references, the
 export source matches them against the chats it finds. Accepted forms:
@@ -39,8 +39,11 @@ class ChatRef:
         return self.original
 
 
-def parse_chat_ref(text: str, setting: str = "chats") -> ChatRef:
-    """Parse one entry of ``setting``; raise :class:`ConfigError` naming it if unusable."""
+def parse_chat_ref(text: str | int, setting: str = "chats") -> ChatRef:
+    """Parse one entry of ``setting``; raise :class:`ConfigError` naming it if unusable.
+
+    An entry may be a JSON number (``-1001234567890`` unquoted), read like its digits.
+    """
     raw = str(text).strip()
     if not raw:
         raise ConfigError(
@@ -72,7 +75,7 @@ def parse_chat_ref(text: str, setting: str = "chats") -> ChatRef:
     )
 
 
-def parse_chat_refs(values: list[str] | None, setting: str = "chats") -> list[ChatRef]:
+def parse_chat_refs(values: list[str | int] | None, setting: str = "chats") -> list[ChatRef]:
     """Parse every entry of ``setting``, dropping exact duplicates, keeping the user's order.
 
     ``exclude_chats`` takes the same forms as ``chats``; errors name the setting.

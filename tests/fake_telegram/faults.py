@@ -4,7 +4,11 @@ A :class:`Fault` matches requests by class name (``"GetHistoryRequest"``, ``"*"`
 any, ``"connect"`` for the connection itself) and optionally by chat, counts the
 matching calls, and fires from the ``nth`` one on, ``times`` times (``None``:
 always). When it fires it answers an RPC error, drops the connection, crashes the
-process, or only adds latency. Faults are plain data so a JSON spec can carry them.
+process, answers with a type the client does not know (``unknown_type``: a server
+of another layer), or only adds latency. A dropped connection may stay down: the
+next ``outage_connects`` connection attempts are refused (``None``: all of them, an
+outage that never ends) and so is every attempt for ``outage_seconds`` after the
+drop. Faults are plain data so a JSON spec can carry them.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import math
 import time
 from typing import Any, Literal
 
-FaultKind = Literal["rpc", "disconnect", "crash", "latency"]
-FAULT_KINDS: tuple[str, ...] = ("rpc", "disconnect", "crash", "latency")
+FaultKind = Literal["rpc", "disconnect", "crash", "latency", "unknown_type"]
+FAULT_KINDS: tuple[str, ...] = ("rpc", "disconnect", "crash", "latency", "unknown_type")
 
 _CODE_PREFIXES: tuple[tuple[str, int], ...] = (
     ("FLOOD_WAIT_", 420),
@@ -92,6 +96,10 @@ class Fault:
     times: int | None = 1
     latency: float = 0.0
     exit_code: int = 137
+    #: After a drop: connection attempts refused (``None``: every one, never back).
+    outage_connects: int | None = 0
+    #: After a drop: seconds (real time) during which connection attempts are refused.
+    outage_seconds: float = 0.0
     seen: int = dataclasses.field(default=0, compare=False)
     fired: int = dataclasses.field(default=0, compare=False)
 
@@ -139,6 +147,8 @@ _FAULT_DEFAULTS: dict[str, Any] = {
     "times": 1,
     "latency": 0.0,
     "exit_code": 137,
+    "outage_connects": 0,
+    "outage_seconds": 0.0,
 }
 
 
@@ -157,6 +167,30 @@ FLOOD_LIMITS: dict[str, tuple[int, float]] = {
     "GetForumTopicsRequest": (50, 60.0),
     "ResolveUsernameRequest": (5, 60.0),
 }
+
+
+@dataclasses.dataclass
+class Outage:
+    """The connection is down after a drop: attempts to connect are refused until it ends."""
+
+    connects: int | None
+    until: float
+
+    @classmethod
+    def after(cls, fault: Fault, now: float | None = None) -> Outage:
+        """The outage a firing ``disconnect`` fault starts."""
+        now = time.monotonic() if now is None else now
+        return cls(connects=fault.outage_connects, until=now + fault.outage_seconds)
+
+    def refuses(self, now: float | None = None) -> bool:
+        """Whether this connection attempt is refused (counting it)."""
+        now = time.monotonic() if now is None else now
+        if self.connects is None:
+            return True
+        if self.connects > 0:
+            self.connects -= 1
+            return True
+        return now < self.until
 
 
 @dataclasses.dataclass

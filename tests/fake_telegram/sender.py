@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 VECTOR_ID = 0x1CB5C415
 BOOL_TRUE_ID = 0x997275B5
 BOOL_FALSE_ID = 0xBC799737
+#: A constructor id no layer has: what a server of another layer looks like.
+UNKNOWN_CONSTRUCTOR = 0x1BADC0DE
 _fresh_keys = itertools.count(1)
 
 
@@ -140,6 +142,8 @@ class FakeSender:
                 data = encode(outcome.result)
             except Exception as exc:  # noqa: BLE001 - an invalid TL object: the caller sees it
                 outcome.error = exc
+            if outcome.unknown_type:
+                data = struct.pack("<I", UNKNOWN_CONSTRUCTOR) + data[4:]
         self.fake.stats.fake_seconds += time.thread_time() - started
         if outcome.disconnect:
             error: BaseException | None = ConnectionError("connection to Telegram lost (fake)")

@@ -21,7 +21,7 @@ from telethon.extensions import BinaryReader
 from telethon.tl import functions, types
 
 from tests.fake_telegram import handlers, handlers_auth
-from tests.fake_telegram.faults import FakeRpcError, SimulatedCrash
+from tests.fake_telegram.faults import FakeRpcError, Outage, SimulatedCrash
 from tests.fake_telegram.hashing import mix, signed64
 from tests.fake_telegram.records import ChatRecord
 from tests.fake_telegram.sessions import STATUS_ERRORS
@@ -49,6 +49,8 @@ class Outcome:
     result: Any = None
     error: BaseException | None = None
     disconnect: bool = False
+    #: Answer with a constructor the client does not know (a server of another layer).
+    unknown_type: bool = False
     delay: float = 0.0
     #: New session status after a login step (the sender re-keys the session).
     rekey: str | None = None
@@ -70,6 +72,8 @@ class Server:
         #: Open SRP exchanges of account.getPassword: srp_id -> (b, B).
         self.srp: dict[int, tuple[int, int]] = {}
         self.handlers: dict[str, Callable[[Server, Any, str], Any]] = dict(handlers.HANDLERS)
+        #: Set by a firing ``disconnect`` fault: refuses connections until it ends.
+        self.outage: Outage | None = None
 
     @property
     def world(self) -> Any:
@@ -104,7 +108,10 @@ class Server:
                     if fault.kind == "disconnect":
                         outcome.disconnect = True
                         stats.errors["DISCONNECT"] += 1
+                        self.outage = Outage.after(fault)
                         return outcome
+                    if fault.kind == "unknown_type":
+                        outcome.unknown_type = True
                     if fault.kind == "rpc":
                         raise fault.rpc_error()
             for limit in fake.rate_limits:
@@ -130,8 +137,16 @@ class Server:
         return outcome
 
     def connect_outcome(self) -> Outcome:
-        """Faults on ``"connect"``: refuse the connection, delay it, or crash."""
+        """Faults on ``"connect"``: refuse the connection, delay it, or crash.
+
+        While an outage started by a dropped connection lasts, every attempt is refused.
+        """
         outcome = Outcome(delay=self.fake.latency)
+        if self.outage is not None and self.outage.refuses():
+            outcome.disconnect = True
+            self.fake.stats.errors["CONNECT_FAILED"] += 1
+            return outcome
+        self.outage = None
         for fault in self.fake.faults:
             if fault.matches("connect", frozenset()) and fault.fire():
                 outcome.delay += fault.latency

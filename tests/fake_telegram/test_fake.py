@@ -391,6 +391,51 @@ def test_dropped_connection_and_reconnect() -> None:
     assert (fake.stats.connects, fake.stats.disconnects) == (2, 1)
 
 
+def test_dropped_connection_stays_down_for_an_outage() -> None:
+    fake = FakeTelegram(three_chats_world())
+    fault = fake.add_fault("GetHistoryRequest", kind="disconnect", outage_connects=2)
+
+    async def go() -> None:
+        async with connected(fake) as client:
+            with pytest.raises(ConnectionError):
+                await client.get_messages("fake_news", limit=1)
+            for _ in range(2):
+                with pytest.raises(ConnectionError):
+                    await client.connect()
+            await client.connect()
+            assert ids_of(await client.get_messages("fake_news", limit=1)) == [1000]
+
+    run(go())
+    assert fake.stats.errors["CONNECT_FAILED"] == 2
+    assert fault.to_dict()["outage_connects"] == 2
+
+
+def test_outage_for_seconds_and_forever() -> None:
+    from tests.fake_telegram.faults import Fault, Outage
+
+    timed = Outage.after(Fault(kind="disconnect", outage_seconds=5.0), now=100.0)
+    assert timed.refuses(now=104.0)
+    assert not timed.refuses(now=105.0)
+    forever = Outage.after(Fault(kind="disconnect", outage_connects=None), now=0.0)
+    assert all(forever.refuses(now=t) for t in (0.0, 1e6))
+    assert Fault(kind="disconnect", outage_connects=None).to_dict()["outage_connects"] is None
+
+
+def test_unknown_type_answer() -> None:
+    from telethon.errors import TypeNotFoundError
+
+    fake = FakeTelegram(three_chats_world())
+    fake.add_fault("GetHistoryRequest", kind="unknown_type")
+
+    async def go() -> None:
+        async with connected(fake) as client:
+            with pytest.raises(TypeNotFoundError):
+                await client.get_messages("fake_news", limit=1)
+            assert ids_of(await client.get_messages("fake_news", limit=1)) == [1000]
+
+    run(go())
+
+
 def test_connect_refused() -> None:
     fake = FakeTelegram(three_chats_world())
     fake.add_fault("connect", kind="disconnect")

@@ -46,3 +46,24 @@ def test_duplicates_dropped_order_kept():
 def test_exclude_chats_errors_name_their_setting():
     with pytest.raises(ConfigError, match="setting 'exclude_chats': cannot read 'hello world'"):
         parse_chat_refs(["@fine_name", "hello world"], "exclude_chats")
+
+
+def test_numbers_are_ids_like_their_digits():
+    """Meltano users type ids unquoted: `chats: [-1001234567890]`."""
+    assert parse_chat_ref(-1001234567890) == ChatRef("id", -1001234567890, "-1001234567890")
+    assert parse_chat_refs([-100123, "-100123", 42]) == [
+        ChatRef("id", -100123, "-100123"),
+        ChatRef("id", 42, "42"),
+    ]
+
+
+def test_chats_as_json_numbers_pass_config_validation_and_sync():
+    from tests.fake_telegram import FakeTelegram, run_fake_tap, three_chats_world
+
+    world = three_chats_world(seed=61)
+    fake = FakeTelegram(world)
+    news = world.marked_id("@fake_news")
+    run = run_fake_tap(fake, fake.tap_config(chats=[news, "@fake_devs"])).check()
+    chats = {record["chat_id"] for record in run.records["messages"]}
+    assert chats == {news, world.marked_id("@fake_devs")}
+    assert "must be a string" not in run.stderr

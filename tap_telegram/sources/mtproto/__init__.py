@@ -19,7 +19,9 @@ below it:
 * :mod:`.mapping` -- Telethon objects to records (messages, media, members).
 * :mod:`.client` -- config to Telethon client: the seam the fake Telegram plugs into.
 * :mod:`.session_input` -- session strings and files checked: one line for anything unusable.
+* :mod:`.proxy` -- the ``proxy`` setting: SOCKS5/SOCKS4/HTTP URLs and MTProxy links.
 * :mod:`.calls` -- every request: rate budget, flood waits, error policy, counters.
+* :mod:`.connection` -- a lost connection: reconnect with backoff, or stop in one line.
 * :mod:`.rpc_errors` -- the table: Telegram error to the one-line error it means.
 * :mod:`.rate` -- the run's shared, adaptive request budget.
 * :mod:`.loop` -- the asyncio loop in a thread of its own, for the synchronous SDK.

@@ -2,10 +2,15 @@
 
 It applies one policy to every request: a slot of the run's shared rate budget
 (:mod:`.rate`); FLOOD_WAIT up to ``max_flood_wait`` waited out with a log line naming
-the chat, longer ones fail that chat; every other Telegram error looked up in the
-table of :mod:`.rpc_errors` (private chats, revoked sessions, bot sessions...) and
-raised as the one-line error it means. It also counts requests and flood waits per
-chat, which progress lines, STATE and the run summary report.
+the chat, longer ones fail that chat; a lost connection handed to :mod:`.connection`
+(reconnect, then the request is sent again; a lasting outage ends the run in one
+line); an answer of a type this Telethon cannot read, and every other Telegram error
+looked up in the table of :mod:`.rpc_errors` (private chats, revoked sessions, bot
+sessions...), raised as the one-line error it means. It also counts requests and
+flood waits per chat, which progress lines, STATE and the run summary report.
+
+``chat=None`` marks a request of the run itself (connecting, signing in, the
+takeout): its failures are the run's, never a chat's.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import Any, TypeVar
 from telethon import TelegramClient, errors
 from telethon.tl.tlobject import TLRequest
 
-from tap_telegram.errors import ChatError
+from tap_telegram.errors import ChatError, TapTelegramError
+from tap_telegram.sources.mtproto.connection import DROPS, Connection, connection_lost
 from tap_telegram.sources.mtproto.rate import RateBudget
-from tap_telegram.sources.mtproto.rpc_errors import user_error
+from tap_telegram.sources.mtproto.rpc_errors import protocol_mismatch, user_error
 
 T = TypeVar("T")
 
@@ -49,15 +55,18 @@ class Caller:
         *,
         max_flood_wait: float,
         budget: RateBudget | None = None,
+        connection: Connection | None = None,
     ) -> None:
         self.client = client
         self.logger = logger
         self.max_flood_wait = max_flood_wait
         #: Shared concurrency cap and adaptive pacing (see :mod:`.rate`).
         self.budget = budget or RateBudget(logger=logger)
-        self.stats: dict[str, CallStats] = {}
+        #: Reconnects after a lost connection (see :mod:`.connection`).
+        self.connection = connection or Connection(client, logger)
+        self.stats: dict[str | None, CallStats] = {}
 
-    def stats_for(self, chat: str) -> CallStats:
+    def stats_for(self, chat: str | None) -> CallStats:
         """Counters of one chat (created on first use)."""
         return self.stats.setdefault(chat, CallStats())
 
@@ -70,46 +79,71 @@ class Caller:
             total.flood_seconds += stats.flood_seconds
         return total
 
-    async def __call__(self, request: TLRequest, *, chat: str) -> Any:
+    async def __call__(self, request: TLRequest, *, chat: str | None) -> Any:
         """Send ``request`` on behalf of ``chat`` (a label used in logs and errors)."""
         return await self.call(lambda: self.client(request), chat=chat, what=type(request).__name__)
 
-    async def call(self, send: Callable[[], Awaitable[T]], *, chat: str, what: str) -> T:
-        """Run ``send()`` (one or more requests) under the error and flood policy.
+    async def call(self, send: Callable[[], Awaitable[T]], *, chat: str | None, what: str) -> T:
+        """Run ``send()`` (one or more requests) under the error, flood and connection policy.
 
-        ``send`` is a factory so that a flood wait can re-run it from the start; it is
-        also how Telethon helpers that page on their own (``get_dialogs``) get the
-        same policy as the tap's own requests.
+        ``send`` is a factory so that a flood wait or a reconnect can re-run it from
+        the start; it is also how Telethon helpers that page on their own
+        (``get_dialogs``) get the same policy as the tap's own requests.
         """
         stats = self.stats_for(chat)
+        connection = self.connection
+        failing_since: float | None = None
         while True:
             stats.requests += 1
+            sent_in = connection.generation
             try:
-                async with self.budget.slot():
-                    return await send()
-            except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
-                await self._wait_out(int(exc.seconds), stats, chat=chat, what=what)
-            except errors.RPCError as exc:
-                error = user_error(exc, chat=chat, what=what)
-                if error is None:
-                    raise
-                raise error from None
+                try:
+                    async with self.budget.slot():
+                        result = await send()
+                except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
+                    await self._wait_out(int(exc.seconds), stats, chat=chat, what=what)
+                    continue
+                except DROPS as exc:
+                    if not connection_lost(exc, connection.client):
+                        raise
+                    if failing_since is None:
+                        failing_since = connection.clock()
+                    await connection.recover(
+                        exc, sent_in=sent_in, failing_since=failing_since, chat=chat, what=what
+                    )
+                    continue
+            except (errors.RPCError, errors.TypeNotFoundError) as exc:
+                # From the request, or from a reconnect's own connect().
+                raise self._explain(exc, chat=chat, what=what) from None
+            connection.was_up = True
+            return result
 
-    async def _wait_out(self, seconds: int, stats: CallStats, *, chat: str, what: str) -> None:
+    @staticmethod
+    def _explain(exc: BaseException, *, chat: str | None, what: str) -> BaseException:
+        """The one-line error ``exc`` means, or ``exc`` itself when it has no meaning here."""
+        if isinstance(exc, errors.TypeNotFoundError):
+            return protocol_mismatch(exc, what=what)
+        if isinstance(exc, errors.RPCError):
+            return user_error(exc, chat=chat, what=what) or exc
+        return exc
+
+    async def _wait_out(
+        self, seconds: int, stats: CallStats, *, chat: str | None, what: str
+    ) -> None:
         """Sleep through a FLOOD_WAIT (pausing every request), or fail the chat above the cap."""
         seconds = max(seconds, 0)
         if seconds > self.max_flood_wait:
-            raise ChatError(
-                chat,
-                f"Telegram asked to wait {seconds} s (FLOOD_WAIT) on "
-                f"{what}, more than max_flood_wait="
-                f"{self.max_flood_wait:g} s; run again later or raise max_flood_wait",
-            ) from None
+            text = (
+                f"Telegram asked to wait {seconds} s (FLOOD_WAIT) on {what}, more than "
+                f"max_flood_wait={self.max_flood_wait:g} s; run again later or raise "
+                "max_flood_wait"
+            )
+            raise (TapTelegramError(text) if chat is None else ChatError(chat, text)) from None
         stats.flood_waits += 1
         stats.flood_seconds += seconds
         self.logger.info(
-            "chat %s: flood wait %d s on %s (wait %d of this chat, %.0f s in all)",
-            chat,
+            "%s: flood wait %d s on %s (wait %d of this chat, %.0f s in all)",
+            "connection" if chat is None else f"chat {chat}",
             seconds,
             what,
             stats.flood_waits,

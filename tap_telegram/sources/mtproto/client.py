@@ -22,6 +22,8 @@ from telethon.sessions import Session, StringSession
 
 from tap_telegram.errors import ConfigError
 from tap_telegram.sources.mtproto import session_input
+from tap_telegram.sources.mtproto.connection import quiet_telethon_giving_up
+from tap_telegram.sources.mtproto.proxy import Proxy, parse_proxy
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 
 #: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
@@ -39,8 +41,11 @@ class ClientSettings:
     server_address: str | None = None
     server_port: int | None = None
     request_retries: int = 5
-    connection_retries: int = 5
+    #: Telethon's own reconnect attempts before it gives up (see :func:`build_client`).
+    connection_retries: int = 1
     timeout: int = 10
+    #: The ``proxy`` setting (``None``: connect directly); see :mod:`.proxy`.
+    proxy: Proxy | None = None
 
 
 #: Builds a (not yet connected) client. Called inside the tap's event loop thread.
@@ -84,6 +89,7 @@ def client_settings(config: Mapping[str, Any]) -> ClientSettings:
         dc_id=config.get("dc_id"),
         server_address=config.get("server_address"),
         server_port=config.get("server_port"),
+        proxy=parse_proxy(config.get("proxy")),
     )
 
 
@@ -114,7 +120,15 @@ def build_client(settings: ClientSettings) -> TelegramClient:
     * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
       timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
       so the tap can name the chat and the error in one line.
+    * ``connection_retries=1``: Telethon rides out a blip by itself (a reconnect, two
+      connection attempts a second apart, the requests in flight re-sent), then hands
+      the outage to the tap (:mod:`.connection`), which reconnects within
+      ``max_reconnect_seconds`` and logs what happened. Telethon's default (5, nested)
+      would retry silently for about 35 s first, and log its giving up as an ERROR
+      (here a warning: the tap has not given up yet).
+    * ``proxy`` (and, for an MTProxy, its ``connection`` framing) from the setting.
     """
+    quiet_telethon_giving_up()
     session = settings.session
     if settings.server_address:
         session.set_dc(
@@ -122,6 +136,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
             settings.server_address,
             settings.server_port or 443,
         )
+    options = settings.proxy.client_options() if settings.proxy is not None else {}
     return TelegramClient(
         session,
         settings.api_id,
@@ -134,4 +149,5 @@ def build_client(settings: ClientSettings) -> TelegramClient:
         raise_last_call_error=True,
         device_model="tap-telegram",
         app_version="tap-telegram",
+        **options,
     )

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from telethon import __version__ as telethon_version
 from telethon import errors
+from telethon.tl.alltlobjects import LAYER
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError, TapTelegramError
 
@@ -36,11 +38,17 @@ class Meaning:
     raises: type[TapTelegramError]
     text: str
 
-    def error(self, exc: errors.RPCError, *, chat: str, what: str) -> TapTelegramError:
-        """The tap error for ``exc``, raised while sending ``what`` for ``chat``."""
+    def error(self, exc: errors.RPCError, *, chat: str | None, what: str) -> TapTelegramError:
+        """The tap error for ``exc``, raised while sending ``what`` for ``chat``.
+
+        ``chat=None``: a request of the run itself (connecting, signing in, the
+        takeout), whose failure is the run's, not a chat's.
+        """
         text = self.text.format(rpc=rpc_name(exc), what=what, message=exc.message, hint=LOGIN_HINT)
+        if self.raises is not ChatError:
+            return self.raises(text)
         # A chat error names the chat, so that the run's summary can list it.
-        return ChatError(chat, text) if self.raises is ChatError else self.raises(text)
+        return TapTelegramError(text) if chat is None else ChatError(chat, text)
 
 
 #: Matched in order, first match wins: a subclass comes before its base (the specific
@@ -107,12 +115,28 @@ MEANINGS: tuple[Meaning, ...] = (
 )
 
 
-def user_error(exc: errors.RPCError, *, chat: str, what: str) -> TapTelegramError | None:
+def user_error(exc: errors.RPCError, *, chat: str | None, what: str) -> TapTelegramError | None:
     """The one-line error ``exc`` means for the user; ``None`` when no row matches."""
     for meaning in MEANINGS:
         if isinstance(exc, meaning.kinds):
             return meaning.error(exc, chat=chat, what=what)
     return None
+
+
+def protocol_mismatch(exc: errors.TypeNotFoundError, *, what: str) -> TapTelegramError:
+    """An answer this Telethon cannot read: the server speaks another layer, or is no Telegram.
+
+    Telethon reads answers with the constructors of the layer it was built with
+    (``LAYER``); an unknown constructor id means a newer (or older) Telegram, or a
+    server address that is not Telegram's at all.
+    """
+    return TapTelegramError(
+        f"the server answered {what} with a type telethon {telethon_version} (layer "
+        f"{LAYER}) does not know (constructor {exc.invalid_constructor_id:08x}): it speaks "
+        "another version of Telegram's protocol; update telethon and the tap "
+        "(pip install -U tap-telegram telethon), or, if server_address/server_port do "
+        "not point at Telegram, fix them"
+    )
 
 
 def rpc_name(exc: BaseException) -> str:

@@ -36,6 +36,7 @@ from tap_telegram.sources.mtproto.client import (
     client_settings,
 )
 from tap_telegram.sources.mtproto.comments import add_discussion_groups
+from tap_telegram.sources.mtproto.connection import DEFAULT_MAX_SECONDS, Connection
 from tap_telegram.sources.mtproto.download import MediaDownloader, settings_of
 from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto.history import HistoryReader
@@ -90,11 +91,18 @@ class MTProtoSource(HistorySource):
         client = self._client_factory(settings)
         self._client = client
         fetch = FetchSettings.from_config(self.config)
+        connection = Connection(
+            client,
+            self.logger,
+            max_seconds=float(self.config.get("max_reconnect_seconds", DEFAULT_MAX_SECONDS)),
+            via_proxy=settings.proxy is not None,
+        )
         caller = self._caller = Caller(
             client,
             self.logger,
             max_flood_wait=float(self.config.get("max_flood_wait", 300)),
             budget=RateBudget(fetch.requests, self.logger),
+            connection=connection,
         )
         self_id = await _sign_in(client, caller)
         if self.config.get("use_takeout"):
@@ -121,6 +129,8 @@ class MTProtoSource(HistorySource):
                 self._fetch.close()
             if self._takeout is not None:
                 runner.run(self._takeout.finish(self.succeeded and not self.failures))
+            if self._caller is not None and (outages := self._caller.connection.summary()):
+                self.logger.warning("mtproto: %s", outages)
             if self._client is not None:
                 runner.run(_disconnect(self._client))
         finally:
@@ -363,15 +373,10 @@ JOINS = frozenset(
 
 async def _sign_in(client: TelegramClient, caller: Caller) -> int:
     """Connect and return the account's user id; one-line errors for what a user can fix."""
-    try:
-        # Through the caller: connect() itself can raise AuthKeyDuplicated or FloodWait.
-        await caller.call(client.connect, chat="-", what="connect")
-    except OSError as exc:
-        raise SessionError(
-            f"cannot reach Telegram ({type(exc).__name__}); check the network and "
-            "dc_id/server_address/server_port"
-        ) from None
-    me = await caller(functions.users.GetUsersRequest([types.InputUserSelf()]), chat="-")
+    # Through the caller: connect() itself can raise AuthKeyDuplicated or FloodWait, and
+    # an unreachable server is retried like a lost connection (see .connection).
+    await caller.call(client.connect, chat=None, what="connect")
+    me = await caller(functions.users.GetUsersRequest([types.InputUserSelf()]), chat=None)
     if not me or not isinstance(me[0], types.User):
         raise SessionError(f"the session is not logged in; {LOGIN_HINT}")
     if me[0].bot:

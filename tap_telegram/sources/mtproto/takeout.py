@@ -12,14 +12,17 @@ called from the source's ``close()``, which the tap runs on every exit path.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 from telethon import TelegramClient, errors
 
-from tap_telegram.errors import SessionError
+from tap_telegram.errors import ConfigError, ConnectionLostError, SessionError, TapTelegramError
 from tap_telegram.sources.mtproto.calls import Caller
 
+#: The request that opens a takeout (as errors name it).
+INIT = "InitTakeoutSessionRequest"
 #: What the takeout may read: messages of every kind of chat, no contacts or files.
 TAKEOUT_SCOPE: dict[str, bool] = {
     "users": True,
@@ -27,6 +30,25 @@ TAKEOUT_SCOPE: dict[str, bool] = {
     "megagroups": True,
     "channels": True,
 }
+
+
+def _not_opened(answer: BaseException) -> SessionError:
+    """What an unexpected answer to InitTakeoutSession means: say it, offer the way out.
+
+    It is not a chat's failure (there is none yet) and rarely a passing one: a server
+    may not implement takeouts at all (NOT_IMPLEMENTED), so the line says what was
+    answered rather than blaming Telegram's servers.
+    """
+    answered = (
+        f"{answer.message} (code {answer.code})"
+        if isinstance(answer, errors.RPCError)
+        else str(answer)
+    )
+    return SessionError(
+        f"the server did not open a takeout (data export) session: it answered {INIT} "
+        f"with {answered}; set use_takeout: false to read without a takeout, or run "
+        "again later"
+    )
 
 
 def _duration(seconds: int) -> str:
@@ -61,7 +83,7 @@ class Takeout:
             session.takeout_id = None
         proxy = self._client.takeout(finalize=True, **TAKEOUT_SCOPE)
         try:
-            await self._caller.call(proxy.__aenter__, chat="-", what="InitTakeoutSessionRequest")
+            await self._caller.call(proxy.__aenter__, chat=None, what=INIT)
         except errors.TakeoutInitDelayError as exc:
             raise SessionError(
                 "Telegram holds the takeout (data export) session back for "
@@ -69,6 +91,13 @@ class Takeout:
                 "another device, allow the data export request in the message from "
                 "Telegram, then run again; or set use_takeout: false"
             ) from None
+        except errors.RPCError as exc:  # an answer the error table has no row for
+            raise _not_opened(exc) from None
+        except TapTelegramError as exc:
+            if isinstance(exc, (SessionError, ConfigError, ConnectionLostError)):
+                raise  # its own line says what to do (log in again, ...)
+            answer = exc.__context__  # the RPC error the caller explained
+            raise _not_opened(answer if isinstance(answer, errors.RPCError) else exc) from None
         self._proxy = proxy
         self._logger.info("takeout session opened: history requests use the export limits")
         return proxy
@@ -82,8 +111,14 @@ class Takeout:
         # so that setter never runs. ``__aexit__`` derives the flag from the exception.
         failure = None if success else RuntimeError
         try:
-            await proxy.__aexit__(failure, None, None)
-        except (errors.RPCError, ValueError, ConnectionError) as exc:
+            # Through the caller: a dropped connection is reconnected and the finish
+            # sent again (unless the run already gave up on the connection).
+            await self._caller.call(
+                functools.partial(proxy.__aexit__, failure, None, None),
+                chat=None,
+                what="FinishTakeoutSessionRequest",
+            )
+        except (errors.RPCError, ValueError, ConnectionError, TapTelegramError) as exc:
             self._logger.warning(
                 "could not finish the takeout session (%s); Telegram ends it by itself",
                 type(exc).__name__,

@@ -259,3 +259,14 @@ def test_premium_flood_wait_is_waited_and_counted(world):
     result, stats = asyncio.run(go())
     assert len(result.messages) == 10
     assert (stats.requests, stats.flood_waits, stats.flood_seconds) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("request_name", ["GetConfig", "GetHistoryRequest"])
+def test_an_answer_of_another_layer_is_one_line(world, request_name):
+    """A server speaking another layer (or no Telegram at all): say so, no traceback."""
+    fake = FakeTelegram(world)
+    fake.add_fault(request_name, kind="unknown_type", times=None)
+    run = run_fake_tap(fake, fake.tap_config(chats=["@fake_news"]))
+    line = assert_one_clear_line(run, 1, "with a type telethon", "update telethon")
+    assert "1badc0de" in line
+    assert "server_address/server_port" in line

@@ -120,3 +120,47 @@ def test_takeout_left_open_in_a_session_file_is_replaced(world, tmp_path):
         assert after.takeout_id is None
     finally:
         after.close()
+
+
+@pytest.mark.parametrize(("error", "code"), [("NOT_IMPLEMENTED", 400), ("NOT_IMPLEMENTED", 501)])
+def test_an_unexpected_takeout_answer_says_what_was_answered(world, error, code):
+    """Not `chat -:`, and not Telegram's servers to blame: what the server said, and the way out."""
+    fake = FakeTelegram(world)
+    fake.add_fault("InitTakeoutSession", error, code=code, times=None)
+    run = run_fake_tap(fake, fake.tap_config(chats=CHATS, use_takeout=True))
+    assert run.returncode == 3, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, errors
+    assert "chat -" not in errors[0]
+    assert f"answered InitTakeoutSessionRequest with {error} (code {code})" in errors[0]
+    assert "set use_takeout: false" in errors[0]
+    assert "servers have trouble" not in errors[0]
+
+
+def test_a_server_error_on_takeout_is_the_runs_not_a_chats(world):
+    """After Telethon's retries of a 500: one line for the run (no `chat -`)."""
+    import asyncio
+    import logging
+
+    from tap_telegram.errors import ChatError, SessionError
+    from tap_telegram.sources.mtproto.calls import Caller
+    from tap_telegram.sources.mtproto.takeout import Takeout
+
+    fake = FakeTelegram(world)
+    fake.add_fault("InitTakeoutSession", "NOT_IMPLEMENTED", code=500, times=None)
+
+    async def go():
+        client = fake.client(request_retries=1)
+        await client.connect()
+        try:
+            caller = Caller(client, logging.getLogger("test"), max_flood_wait=1)
+            with pytest.raises(SessionError) as caught:
+                await Takeout(client, caller, logging.getLogger("test")).start()
+            return caught.value
+        finally:
+            await client.disconnect()
+
+    error = asyncio.run(go())
+    assert not isinstance(error, ChatError)
+    assert "answered InitTakeoutSessionRequest with NOT_IMPLEMENTED (code 500)" in str(error)
