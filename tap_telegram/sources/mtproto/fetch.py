@@ -20,7 +20,7 @@ though, may run ahead and in parallel, as long as it is put back in order:
   is at or below the bookmark costs no request at all. Otherwise the first request is
   the chat's newest page: it says the newest id and is the chat's last page (often
   its only one), not a probe.
-* **Bounded memory.** At most ``2 * max_concurrent_requests`` pages are in flight or
+* **Bounded memory.** At most ``4 * max_concurrent_requests`` pages are in flight or
   buffered per chat, and every chat queue holds at most :data:`QUEUE_PAGES` pages, so
   memory stays flat however long the chat.
 

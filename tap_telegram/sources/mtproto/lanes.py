@@ -42,7 +42,7 @@ MAX_LANE_PAGES = 8
 #: Share of a lane's requests that may go to waste where it meets the next lane.
 LOSS_PER_PAGE = 0.03
 #: Pages read ahead of the stream (buffered or in flight), per request slot.
-AHEAD_PER_SLOT = 2
+AHEAD_PER_SLOT = 4
 
 #: One page read upwards from an id (:meth:`.HistoryReader.page` with the chat bound).
 PageReader = Callable[[int], Awaitable[Page]]
@@ -97,10 +97,9 @@ class Density:
         self._samples = [sample for sample in self._samples if sample[1] >= at]
 
     def overall(self) -> float:
-        """Messages per id of the chat: known, or over everything read so far."""
-        if self.whole is not None:
-            return self.whole
-        return min(self._messages / self._ids, 1.0) if self._ids else 1.0
+        """Messages per id of the chat: what was read so far, at most what is known."""
+        read = min(self._messages / self._ids, 1.0) if self._ids else 1.0
+        return read if self.whole is None else min(read, self.whole)
 
     def near(self, at: int) -> tuple[float, bool]:
         """``(density, exact)`` of the ids read just below ``at``; exact: no gap seen there.
@@ -268,21 +267,28 @@ class LanePlan:
                 lane.done = True
 
     def _split(self) -> Lane | None:
-        """A new lane after the last one, where its pages are expected to begin."""
-        last = self.lanes[-1]
-        if last.done or last.error is not None:
-            return None
-        local, exact = self.density.near(last.pos)
-        overall = self.density.overall()
-        density, exact = min(local, overall), exact and overall >= 1.0
-        width = lane_width(self.page_size, density, exact=exact)
-        start = last.pos + width
-        if start >= self.bound:
-            return None  # the last lane reaches the bound by itself
-        new = Lane(start, self.bound, start, guessed=True)
-        last.end = start
-        self.lanes.append(new)
-        return new
+        """A new lane where a lane's pages are expected to leave off; the earliest first.
+
+        A lane is split only if what it has left is expected to hold more than one and
+        a half lanes of pages: a shorter rest is read by the lane itself, whose last
+        page would otherwise cover much of the new lane's part.
+        """
+        for index, lane in enumerate(self.lanes):
+            if lane.error is not None:
+                return None
+            if lane.done:
+                continue
+            local, exact = self.density.near(lane.pos)
+            overall = self.density.overall()
+            density, exact = min(local, overall), exact and overall >= 1.0
+            width = lane_width(self.page_size, density, exact=exact)
+            start = lane.pos + width
+            if lane.end - start >= width / 2:
+                new = Lane(start, lane.end, start, guessed=True)
+                lane.end = start
+                self.lanes.insert(index + 1, new)
+                return new
+        return None
 
 
 async def read_lanes(
