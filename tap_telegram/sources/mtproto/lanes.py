@@ -179,9 +179,10 @@ class LanePlan:
     def to_send(self) -> list[Lane]:
         """Lanes that should ask for their next page now (new lanes included), marked busy.
 
-        The first lane always may (the stream waits for it); others while requests and
-        the read-ahead budget allow. After a failed lane nothing reads: the lanes before
-        it finish, so that their pages are handed on before the error.
+        The first lane always may when the stream waits for it (nothing of it is
+        buffered); otherwise lanes read while requests and the read-ahead budget allow.
+        After a failed lane nothing reads: the lanes before it finish, so that their
+        pages are handed on before the error.
         """
         out: list[Lane] = []
         busy = sum(lane.busy for lane in self.lanes)
@@ -191,7 +192,8 @@ class LanePlan:
                 return out
             if lane.busy or lane.done:
                 continue
-            if index and (busy >= self.allowance or room <= 0):
+            waited_for = not index and not lane.pages
+            if not waited_for and (busy >= self.allowance or room <= 0):
                 break
             lane.busy = True
             busy, room = busy + 1, room - 1

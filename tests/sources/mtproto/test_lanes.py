@@ -249,3 +249,15 @@ def test_an_error_is_raised_after_every_page_below_it():
     with pytest.raises(RuntimeError, match="lost"):
         asyncio.run(collect(got))
     assert got == list(range(1, 1_501))
+
+
+def test_read_ahead_stays_bounded_while_the_stream_is_slow():
+    """Pages nobody took yet count against the budget, the first lane's too."""
+    plan = LanePlan(0, 1_000_000, 100, 1)  # one slot: one lane, at most 4 pages ahead
+    for _ in range(50):
+        for lane in plan.to_send():
+            plan.answered(lane, lane.pos, answer(lane.pos + 1, lane.pos + 100, 100, 1_000_000))
+        assert plan.held() <= 4
+    assert plan.to_send() == []
+    plan.lanes[0].pages.popleft()  # the stream takes one page: one more may be read
+    assert len(plan.to_send()) == 1
