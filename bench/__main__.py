@@ -2,12 +2,13 @@
 
     .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady] [--json-out PATH]
 
-Five throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
+Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
-sink; and the steady state of issue 18 (:mod:`bench.steady`): requests and seconds of
-hourly runs over many dialogs, now and before, and a day under flood limits. Prints
-tables, the goals of issues 6 and 18, and one JSON line with everything. Absolute
-numbers depend on the machine; the ratios and request counts are what count.
+sink (with the history requests each run of the tap sent); and the steady state of
+issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many dialogs,
+now and before, and a day under flood limits. Prints tables, the goals of issues 6, 16
+and 18, and one JSON line with everything. Absolute numbers depend on the machine; the
+ratios and request counts are what count.
 """
 
 from __future__ import annotations
@@ -153,20 +154,46 @@ def goals(results: list[Result], chosen: list[Scenario]) -> dict[str, Any]:
         if small:
             out["100k_peak_rss_mb"] = round(small.peak_rss_mb, 1)
         out["1M_goal_rss_300"] = big.peak_rss_mb < 300
+    out.update(request_goals(results))
+    return out
+
+
+def request_goals(results: list[Result]) -> dict[str, Any]:
+    """Issue 16: history requests of the parallel reader against one request at a time.
+
+    For every scenario run by both (``tap`` and ``tap-1``): both counts and their ratio;
+    on the sparse scenario the goal is at most 10 % more requests, at any speed-up.
+    """
+    out: dict[str, Any] = {}
+    for result in results:
+        single = _get(results, result.scenario, "tap-1")
+        if result.runner != "tap" or single is None:
+            continue
+        key = result.scenario
+        parallel, sequential = (r.extra["history_requests"] for r in (result, single))
+        out[f"{key}_history_requests_tap"] = parallel
+        out[f"{key}_history_requests_tap_1"] = sequential
+        out[f"{key}_history_requests_tap_vs_single"] = _ratio(parallel, sequential)
+        if key == "sparse":
+            out["sparse_tap_vs_single_msgs_per_s"] = _ratio(result.rate, single.rate)
+            out["sparse_goal_requests_1.1"] = parallel <= 1.1 * sequential
     return out
 
 
 def table(results: list[Result], titles: dict[str, str]) -> str:
     """A Markdown table (it goes into the README as is)."""
     lines = [
-        "| scenario | contender | messages | seconds | msgs/s | msgs/s net of fake | peak RSS MB |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| scenario | contender | messages | seconds | msgs/s | msgs/s net of fake "
+        "| history requests | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        net = f"{r.net_rate:,.0f}" if r.runner in {"tap", "tap-1"} else ""
+        tap = r.runner in {"tap", "tap-1"}
+        net = f"{r.net_rate:,.0f}" if tap else ""
+        requests = f"{r.extra['history_requests']:,}" if tap else ""
         lines.append(
             f"| {titles[r.scenario]} | {r.runner} | {r.messages:,} | {r.seconds:.1f} | "
-            f"{r.rate:,.0f} | {net} | {r.peak_rss_mb:.0f} |"
+            f"{r.rate:,.0f} | {net} | {requests} | {r.peak_rss_mb:.0f} |"
         )
     return "\n".join(lines)
 
@@ -187,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"sizes x {QUICK_SCALE}")
     parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
     parser.add_argument(
-        "--only", help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,steady)"
+        "--only", help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady)"
     )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")

@@ -9,6 +9,7 @@ naive Telethon script, each in a subprocess of its own.
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Any
 
 #: Flood-limited fake: this many getHistory requests per window, FLOOD_WAIT beyond.
@@ -35,6 +36,8 @@ class Scenario:
     #: Run the naive script too (pointless on the memory scenario: it would read
     #: the same first 1,000-odd messages as everywhere else).
     naive: bool = True
+    #: Ids per message: above 1, each chat's ids are sparse (:func:`sparse_deletions`).
+    spread: int = 1
 
     @property
     def messages(self) -> int:
@@ -47,16 +50,19 @@ class Scenario:
 
     def spec(self) -> dict[str, Any]:
         """The fake's JSON spec (lazy, deterministic world; latency; rate limits)."""
-        chats = [
+        chats: list[dict[str, Any]] = [
             {
                 "key": f"c{index}",
                 "kind": self.kind,
                 "title": f"Bench {index}",
                 "username": f"bench_{self.key}_{index}",
-                "messages": self.per_chat,
+                "messages": self.per_chat * self.spread,
             }
             for index in range(self.chats)
         ]
+        if self.spread > 1:
+            for index, chat in enumerate(chats):
+                chat["deleted"] = sparse_deletions(chat["messages"], self.per_chat, seed=index)
         spec: dict[str, Any] = {"seed": 1, "generated_users": 8, "chats": chats}
         spec["latency"] = self.latency
         if self.flood_limit:
@@ -67,8 +73,27 @@ class Scenario:
         return spec
 
 
+def sparse_deletions(ids: int, keep: int, *, seed: int = 0) -> list[int]:
+    """Ids of ``1..ids`` to delete so that ``keep`` remain: long ranges and random gaps.
+
+    About half the deleted ids come as ranges of 0.5-2.5 % of the chat (admins purging
+    old stretches), the rest one by one at random. The first and the newest id stay.
+    """
+    draw = random.Random(seed)
+    drop = ids - keep
+    deleted: set[int] = set()
+    while len(deleted) < drop // 2:
+        length = draw.randint(max(1, ids // 200), max(1, ids // 40))
+        start = draw.randint(2, max(2, ids - length))
+        deleted.update(range(start, min(start + length, ids)))
+    chosen = sorted(deleted)[:drop]
+    rest = [i for i in range(2, ids) if i not in deleted]
+    chosen += draw.sample(rest, drop - len(chosen))
+    return sorted(chosen)
+
+
 def scenarios(scale: float = 1.0) -> list[Scenario]:
-    """The five scenarios of the issue; ``scale`` shrinks them (``--quick``, tests)."""
+    """The scenarios of issues 6 and 16; ``scale`` shrinks them (``--quick``, tests)."""
 
     def size(count: int, floor: int = 200) -> int:
         return max(floor, int(count * scale))
@@ -93,4 +118,14 @@ def scenarios(scale: float = 1.0) -> list[Scenario]:
             flood_limit=(FLOOD_REQUESTS, FLOOD_WINDOW),
         ),
         Scenario("1M", "1 chat, 1M messages", 1, size(1_000_000), rss_curve=True, naive=False),
+        Scenario(
+            "sparse",
+            "1 chat, sparse ids, 100 ms",
+            1,
+            size(10_000),
+            latency=0.1,
+            single_run=True,
+            naive=False,
+            spread=4,
+        ),
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from bench import steady
-from bench.__main__ import flood_share, main
+from bench.__main__ import flood_share, main, request_goals, table
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -41,12 +42,43 @@ def test_bench_main_prints_table_and_json(tmp_path, capsys):
     assert isinstance(line["goals"]["0ms_tap_vs_ceiling"], float)
 
 
-def test_scenarios_are_the_issues_five():
+def test_scenarios_are_the_issues_six():
     keys = [s.key for s in scenarios()]
-    assert keys == ["0ms", "100ms", "20chats", "flood", "1M"]
+    assert keys == ["0ms", "100ms", "20chats", "flood", "1M", "sparse"]
     full = {s.key: s.messages for s in scenarios()}
     assert full == {"0ms": 100_000, "100ms": 100_000, "20chats": 100_000, "flood": 12_000,
-                    "1M": 1_000_000}  # fmt: skip
+                    "1M": 1_000_000, "sparse": 10_000}  # fmt: skip
+
+
+def test_sparse_scenario_has_long_deleted_ranges_and_random_gaps():
+    (chat,) = next(s for s in scenarios() if s.key == "sparse").spec()["chats"]
+    deleted = chat["deleted"]
+    assert chat["messages"] - len(deleted) == 10_000
+    assert len(set(deleted)) == len(deleted)
+    assert 1 not in deleted
+    assert chat["messages"] not in deleted
+    runs, length = [], 1
+    for before, after in itertools.pairwise(deleted):
+        if after == before + 1:
+            length += 1
+        else:
+            runs.append(length)
+            length = 1
+    assert max(runs) >= 200, "long deleted ranges"
+    assert runs.count(1) >= 1_000, "and single gaps"
+
+
+def test_sparse_scenario_reports_requests_of_both_readers(tmp_path):
+    tiny = Scenario("sparse", "tiny sparse", 1, 600, spread=4)
+    results = [run_tap(tiny, tmp_path), run_tap(tiny, tmp_path, single=True)]
+    assert [(r.runner, r.messages, r.returncode) for r in results] == [
+        ("tap", 600, 0),
+        ("tap-1", 600, 0),
+    ]
+    goals = request_goals(results)
+    assert goals["sparse_history_requests_tap_1"] == results[1].extra["history_requests"] > 0
+    assert goals["sparse_goal_requests_1.1"] is True
+    assert "| tiny sparse | tap-1 | 600 |" in table(results, {"sparse": "tiny sparse"})
 
 
 def test_flood_limited_tap_and_naive_on_tiny_worlds(tmp_path):

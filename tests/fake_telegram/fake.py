@@ -10,6 +10,7 @@ It is what tests hand to the tap: ``client_factory`` has the signature of
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ class FakeTelegram:
         faults: Iterable[Fault] = (),
         rate_limits: Iterable[RateLimit] = (),
         latency: float = 0.0,
+        jitter: float = 0.0,
         crash_mode: CrashMode = "raise",
         auth: AuthSettings | None = None,
         now: dt.datetime | None = None,
@@ -49,6 +51,11 @@ class FakeTelegram:
         self.rate_limits: list[RateLimit] = list(rate_limits)
         #: Seconds added before every answer (faults may add more).
         self.latency = latency
+        #: Up to this many seconds more before each answer, drawn from a generator seeded
+        #: by the world: answers to concurrent requests come back out of order, as over a
+        #: real network, and the same way on every run.
+        self.jitter = jitter
+        self._jitter_draws = random.Random(self.world.seed)
         #: ``"exit"``: a crash fault calls ``os._exit`` (subprocesses); ``"raise"``:
         #: it raises :class:`~tests.fake_telegram.faults.SimulatedCrash`.
         self.crash_mode: CrashMode = crash_mode
@@ -99,6 +106,12 @@ class FakeTelegram:
         return config
 
     # -- behaviour -----------------------------------------------------------------
+
+    def answer_delay(self) -> float:
+        """Seconds before the next answer: ``latency`` plus a draw of ``jitter``."""
+        if not self.jitter:
+            return self.latency
+        return self.latency + self._jitter_draws.uniform(0.0, self.jitter)
 
     def add_fault(self, request: str = "*", error: str | None = None, **options: Any) -> Fault:
         """Inject a fault (see :class:`~tests.fake_telegram.faults.Fault`); returns it."""

@@ -84,7 +84,7 @@ class Server:
         """Decide the outcome of one request sent by a session with ``status``."""
         fake = self.fake
         stats = fake.stats
-        outcome = Outcome(delay=fake.latency)
+        outcome = Outcome(delay=fake.answer_delay())
         try:
             inner = self._unwrap(receive(request))
         except FakeRpcError as exc:

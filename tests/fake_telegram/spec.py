@@ -50,7 +50,7 @@ USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted",
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
                 "verified", "linked", "participants", "interval", "invite_hash", "archived",
                 "pinned", "unread")  # fmt: skip
-BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now")
+BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter")
 #: Environment variables of the launcher: the spec path, and where to write stats.
 WORLD_ENV = "FAKE_TELEGRAM_WORLD"
 STATS_ENV = "FAKE_TELEGRAM_STATS"
@@ -201,6 +201,7 @@ def fake_to_spec(fake: FakeTelegram) -> dict[str, Any]:
     spec["faults"] = [f.to_dict() for f in fake.faults]
     spec["rate_limits"] = [r.to_dict() for r in fake.rate_limits]
     spec["latency"] = fake.latency
+    spec["jitter"] = fake.jitter
     spec["auth"] = fake.auth.to_dict()
     if fake.now is not None:
         spec["now"] = fake.now.isoformat()
@@ -214,6 +215,7 @@ def fake_from_spec(spec: dict[str, Any], *, crash_mode: CrashMode = "raise") -> 
         faults=[Fault(**f) for f in spec.get("faults", [])],
         rate_limits=[RateLimit(**r) for r in spec.get("rate_limits", [])],
         latency=float(spec.get("latency", 0.0)),
+        jitter=float(spec.get("jitter", 0.0)),
         crash_mode=crash_mode,
         auth=AuthSettings(**spec.get("auth", {})),
         now=dt.datetime.fromisoformat(spec["now"]) if spec.get("now") else None,

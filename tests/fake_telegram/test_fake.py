@@ -550,3 +550,13 @@ def test_invites_full_info_topics_takeout(variety: World) -> None:
     run(go())
     assert fake.stats.wrappers["InvokeWithTakeoutRequest"] >= 1
     assert fake.stats.requests["FinishTakeoutSessionRequest"] == 1
+
+
+def test_jitter_delays_answers_by_a_seeded_draw():
+    """``jitter``: answers out of order like over a network, the same on every run."""
+    first, second = FakeTelegram(World(3), jitter=0.05), FakeTelegram(World(3), jitter=0.05)
+    delays = [first.answer_delay() for _ in range(20)]
+    assert delays == [second.answer_delay() for _ in range(20)]
+    assert all(0 <= delay <= 0.05 for delay in delays)
+    assert len(set(delays)) == 20
+    assert FakeTelegram(World(3), latency=0.2).answer_delay() == 0.2

@@ -6,8 +6,9 @@ one concern a module, from the face down; a module imports only modules listed
 below it:
 
 * :mod:`.source` -- the face: connects, resolves the chats, answers the Source contract.
-* :mod:`.fetch` -- reads chats ahead and big channels as parallel id windows, in order.
-* :mod:`.probes` -- one-message requests: newest id, a date's id, lookback window starts.
+* :mod:`.fetch` -- reads chats ahead, channels as parallel lanes of pages, in order.
+* :mod:`.lanes` -- where parallel lanes read, learned from the density of pages read.
+* :mod:`.probes` -- one-message requests: a date's id, lookback window starts.
 * :mod:`.history` -- the history primitive: ``getHistory`` pages, mapped and enriched.
 * :mod:`.comments` -- discussion groups, their comments tied to the channel's posts.
 * :mod:`.download` -- optional media files (``media_dir``), never downloaded twice.

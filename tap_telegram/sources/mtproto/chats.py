@@ -52,6 +52,8 @@ class ResolvedChat:
     input_peer: Any
     label: str
     full: Any | None = None
+    #: The chat's newest message id when the dialogs already say it (``Dialog.top_message``):
+    #: the fetcher then sends no newest-id probe, and nothing at all at or below a bookmark.
     top_message: int | None = None
 
 

@@ -1,4 +1,4 @@
-"""Read ahead: several chats at once, big channels as parallel id windows, in order.
+"""Read ahead: several chats at once, channels as parallel lanes of pages, in order.
 
 The SDK syncs chats (partitions) one after another and writes each chat's bookmark
 after every page, so pages must reach it oldest first with no gaps. Fetching,
@@ -8,14 +8,21 @@ though, may run ahead and in parallel, as long as it is put back in order:
   chat with its starting point), up to ``concurrent_chats`` chats are read at once
   in the background, each into a bounded queue; the SDK drains the current chat's
   queue while the next chats fill theirs.
-* **Id windows.** Message ids of channels and supergroups are dense per chat (a gap
-  is a deleted message), so ``(after_id, newest]`` is cut into windows of about one
-  page of messages, read by concurrent pagers (:meth:`.HistoryReader.pages`) and
-  yielded in window order. Private chats and basic groups have per-account ids that
-  are not dense: they are read with one sequential pager.
-* **Bounded memory.** At most ``2 * max_concurrent_requests`` windows are in flight
-  or buffered per chat, and every chat queue holds at most :data:`QUEUE_PAGES`
-  pages, so memory stays flat however long the chat.
+* **Lanes.** Message ids of channels and supergroups are per chat, mostly dense (a
+  gap is a deleted message), so ``(after_id, newest]`` is read by concurrent pagers
+  placed where the density of the pages already read says later pages begin
+  (:mod:`.lanes`): one page of ids apart where ids are dense, several pages apart
+  where they are sparse, so that parallel reading costs about the requests of reading
+  page after page. Private chats and basic groups have per-account ids that are not
+  dense: they are read with one sequential pager.
+* **Newest id.** Lanes need the newest id. When the dialogs already said it
+  (``ResolvedChat.top_message``) no request asks for it, and a chat whose newest id
+  is at or below the bookmark costs no request at all. Otherwise the first request is
+  the chat's newest page: it says the newest id and is the chat's last page (often
+  its only one), not a probe.
+* **Bounded memory.** At most ``4 * max_concurrent_requests`` pages are in flight or
+  buffered per chat, and every chat queue holds at most :data:`QUEUE_PAGES` pages, so
+  memory stays flat however long the chat.
 
 Every request goes through the run's :class:`~.calls.Caller` and so shares one
 concurrency cap and one adaptive rate (:mod:`.rate`). The fetcher reads through a
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -40,15 +48,14 @@ from tap_telegram.sources.base import MessageQuery, Record
 from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import CallStats
 from tap_telegram.sources.mtproto.chats import ResolvedChat
-from tap_telegram.sources.mtproto.history import HistoryReader
+from tap_telegram.sources.mtproto.history import HistoryReader, Page
+from tap_telegram.sources.mtproto.lanes import read_lanes
 from tap_telegram.sources.mtproto.loop import LoopThread
 
 #: Seconds between progress lines of one chat.
 PROGRESS_EVERY = 15.0
 #: Pages buffered per chat between the fetcher and the SDK.
 QUEUE_PAGES = 8
-#: Largest window, in pages' worth of ids (sparse channels get wider windows).
-MAX_WINDOW_PAGES = 20
 _END = object()
 
 
@@ -186,74 +193,63 @@ class Fetcher:
     async def _chat_pages(self, query: MessageQuery) -> AsyncIterator[list[Record]]:
         """All new pages of one chat, in order, with progress lines."""
         chat = self.chat(query.chat_id)
-        after_id = query.after_id
-        if query.since is not None:
-            since_id = await probes.last_id_before(self.history.caller, chat, query.since)
-            after_id = max(after_id, since_id)
         stats = self.history.caller.stats_for(chat.label)
         progress = _Progress(self.logger, chat.label, stats)
-        pages = (
-            self._windowed(chat, after_id, query.since)
-            if dense_ids(chat) and self.settings.requests > 1 and not self.history.in_order(chat)
-            else self.history.pages(chat, after_id, since=query.since)
-        )
-        async for page in pages:
-            progress.add(len(page), page[-1]["id"])
-            yield page
+        after_id = query.after_id
+        # The dialogs said the newest id: nothing new means no request at all.
+        if chat.top_message is None or chat.top_message > after_id:
+            if query.since is not None:
+                since_id = await probes.last_id_before(self.history.caller, chat, query.since)
+                after_id = max(after_id, since_id)
+            parallel = self.settings.requests > 1 and not self.history.in_order(chat)
+            pages = (
+                self._windowed(chat, after_id, query.since)
+                if parallel and dense_ids(chat)
+                else self.history.pages(chat, after_id, chat.top_message, query.since)
+            )
+            async for page in pages:
+                progress.add(len(page), page[-1]["id"])
+                yield page
         progress.done()
         self.history.chat_finished(chat)
 
     async def _windowed(
         self, chat: ResolvedChat, after_id: int, since: dt.datetime | None
     ) -> AsyncIterator[list[Record]]:
-        """``(after_id, newest]`` as parallel windows, yielded in order; then the tail."""
-        top = await probes.top_id(self.history.caller, chat)
-        size = self.settings.page_size
-        ahead = 2 * self.settings.requests
-        pending: collections.deque[tuple[int, asyncio.Task[list[list[Record]]]]] = (
-            collections.deque()
+        """``(after_id, newest]`` as parallel lanes (:mod:`.lanes`), in order.
+
+        Without the newest id from the dialogs, the chat's newest page comes first: it
+        says the newest id, and when it reaches back to the bookmark it is all there is
+        (one request for a quiet chat or a small one). Otherwise the lanes read up to
+        its oldest message and it is handed on last.
+        """
+        newest = bound = chat.top_message
+        last: Page | None = None
+        if bound is None:
+            last = await self.history.newest(chat, after_id, since)
+            if last.low <= after_id + 1:
+                if last.records:
+                    yield last.records
+                return
+            newest, bound = last.top, last.low - 1
+        frontier = after_id
+        lanes = read_lanes(
+            lambda start: self.history.page(chat, start, since),
+            after_id,
+            bound,
+            page_size=self.history.page_size,
+            slots=self.settings.requests,
+            newest=newest,
+            known=last,
         )
-        start = after_id
-        seen_ids = seen_messages = 0
-        try:
-            while start < top or pending:
-                while start < top and len(pending) < ahead:
-                    width = _window_width(size, seen_messages, seen_ids)
-                    end = min(start + width, top)
-                    task = asyncio.ensure_future(self._window(chat, start, end, since))
-                    pending.append((end - start, task))
-                    start = end
-                width, task = pending[0]
-                window_pages = await task
-                pending.popleft()
-                seen_ids += width
-                for page in window_pages:
-                    seen_messages += len(page)
-                    yield page
-            # Messages posted while the windows were read (never below the bookmark).
-            async for page in self.history.pages(chat, max(top, after_id), since=since):
-                yield page
-        finally:
-            for _, task in pending:
-                task.cancel()
-            await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
-
-    async def _window(
-        self, chat: ResolvedChat, after_id: int, up_to_id: int, since: dt.datetime | None
-    ) -> list[list[Record]]:
-        return [page async for page in self.history.pages(chat, after_id, up_to_id, since)]
-
-
-def _window_width(page_size: int, messages: int, ids: int) -> int:
-    """Ids per window: one page when ids are dense, wider when many were deleted.
-
-    A window wider than a page costs a second request whenever its part of the chat
-    is dense, so widening starts only below half density, aiming at 80 % of a page.
-    """
-    density = messages / ids if ids else 1.0
-    if density >= 0.5:
-        return page_size
-    return int(page_size * 0.8 / max(density, 1 / MAX_WINDOW_PAGES))
+        # Closed at once when the stream stops early: no lane keeps reading.
+        async with contextlib.aclosing(lanes):
+            async for records, covered in lanes:
+                frontier = covered
+                yield records
+        rest = [r for r in last.records if r["id"] > frontier] if last is not None else []
+        if rest:
+            yield rest
 
 
 class _Progress:

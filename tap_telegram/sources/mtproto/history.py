@@ -1,7 +1,9 @@
 """The history primitive: one chat's messages in an id range, as mapped pages.
 
-:meth:`HistoryReader.pages` is how the fetcher (:mod:`.fetch`) reads a chat, whole or
-as id windows; :func:`get_history` is the one request behind it and the probes. It
+:meth:`HistoryReader.pages` is how the fetcher (:mod:`.fetch`) reads a chat page after
+page; :meth:`HistoryReader.page` and :meth:`HistoryReader.newest` are single pages, what
+the parallel lanes (:mod:`.lanes`) are made of; :func:`get_history` is the one request
+behind them and the probes. It
 sends raw ``messages.getHistory`` requests rather than ``iter_messages``: the tap
 chooses the page size, never sleeps between pages (Telethon sleeps 1 s per page on
 long iterations), checkpoints per page, and runs several pagers (chats, id windows)
@@ -14,6 +16,7 @@ downloaded files (:mod:`.download`). Everything here runs on the source's event 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,6 +30,29 @@ from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.comments import CommentLinker
 from tap_telegram.sources.mtproto.download import MediaDownloader
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message, map_user
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One ``getHistory`` answer: its records and what it says about the ids around them.
+
+    A page read upwards from ``after`` holds the ``page_size`` oldest messages above
+    it, so it *covers* ``(after, top]``: every message in between is in it, whatever
+    the gaps. A short page does not prove the end of the chat (Telethon notes that
+    some channels withhold messages); only an empty one does.
+    """
+
+    #: Mapped and enriched records (ids above the reader's ``after``, oldest first).
+    records: list[Record]
+    #: Highest and lowest message id of the answer before any filter (0 when empty).
+    top: int
+    low: int
+    #: Messages in the answer before any filter.
+    count: int
+    #: Messages in the whole chat, as the answer says (``count``, or those it holds).
+    total: int
+    #: The answer is the chat's whole history (``messages.Messages``; never for channels).
+    complete: bool
 
 
 class HistoryReader:
@@ -60,25 +86,76 @@ class HistoryReader:
     ) -> AsyncIterator[list[Record]]:
         """THE history primitive: ids in ``(after_id, up_to_id]``, oldest first, as pages.
 
-        One ``messages.getHistory`` per page (``offset_id=after+1, add_offset=-limit``
-        returns the ``limit`` oldest messages above ``after``), no sleeps. Pages are
-        never empty; ``since`` drops older messages. The fetcher runs several of these
-        at once (chats, id windows) under one budget.
+        One :meth:`page` per page, no sleeps, until ``up_to_id`` or an empty answer (a
+        complete ``messages.Messages`` answer ends it too). Pages are never empty;
+        ``since`` drops older messages.
         """
-        limit = self.page_size
         while up_to_id is None or after_id < up_to_id:
-            response = await get_history(
-                self.caller, chat, offset_id=after_id + 1, add_offset=-limit, limit=limit
-            )
-            raw_top = max((message.id for message in response.messages), default=0)
-            page = self._map_page(chat, response, after_id, since, up_to_id)
-            if page:
-                await self._enrich(chat, page, response.messages)
-                yield page
-            if raw_top <= after_id:
+            page = await self.page(chat, after_id, since, up_to_id)
+            if page.records:
+                yield page.records
+            if page.top <= after_id or page.complete:
                 return  # nothing newer than after_id
             # Continue after everything this response covered (even if all filtered out).
-            after_id = raw_top
+            after_id = page.top
+
+    async def page(
+        self,
+        chat: ResolvedChat,
+        after_id: int,
+        since: dt.datetime | None = None,
+        up_to_id: int | None = None,
+    ) -> Page:
+        """One request: the ``page_size`` oldest messages above ``after_id``.
+
+        ``offset_id=after+1, add_offset=-limit`` (core.telegram.org/api/offsets): the
+        answer covers ``(after_id, page.top]``. Records above ``up_to_id`` are dropped.
+        """
+        limit = self.page_size
+        return await self._read(
+            chat, after_id, up_to_id, since, offset_id=after_id + 1, add_offset=-limit
+        )
+
+    async def newest(
+        self, chat: ResolvedChat, after_id: int, since: dt.datetime | None = None
+    ) -> Page:
+        """One request: the chat's ``page_size`` newest messages (records above ``after_id``).
+
+        What the fetcher asks first when it does not know a channel's newest id: the
+        answer says it, and is the chat's last page rather than a wasted probe.
+        """
+        return await self._read(chat, after_id, None, since, offset_id=0, add_offset=0)
+
+    async def _read(
+        self,
+        chat: ResolvedChat,
+        after_id: int,
+        up_to_id: int | None,
+        since: dt.datetime | None,
+        *,
+        offset_id: int,
+        add_offset: int,
+    ) -> Page:
+        """Send one ``getHistory``; map, register and enrich what it returned."""
+        response = await get_history(
+            self.caller,
+            chat,
+            offset_id=offset_id,
+            add_offset=add_offset,
+            limit=self.page_size,
+        )
+        ids = [message.id for message in response.messages]
+        records = self._map_page(chat, response, after_id, since, up_to_id)
+        if records:
+            await self._enrich(chat, records, response.messages)
+        return Page(
+            records,
+            max(ids, default=0),
+            min(ids, default=0),
+            len(ids),
+            getattr(response, "count", len(ids)),
+            isinstance(response, types.messages.Messages),
+        )
 
     def in_order(self, chat: ResolvedChat) -> bool:
         """Whether the chat must be read by one pager, page after page (no id windows).

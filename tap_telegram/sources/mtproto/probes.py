@@ -1,4 +1,4 @@
-"""Ids probed with one-message requests: the lookback window's start, a date's id, the newest id.
+"""Ids probed with one-message requests: the lookback window's start, a date's id.
 
 ``messages.getHistory`` positions a page at the newest message below ``offset_id``
 and then moves ``add_offset`` messages towards older ones
@@ -6,7 +6,8 @@ and then moves ``add_offset`` messages towards older ones
 is one request with ``add_offset = N - 1, limit = 1``, whatever the id gaps (private
 chats and basic groups share one id counter per account; channels have deletions).
 A date turns into an id with ``offset_date`` the same way. The stream then simply
-reads the chat from that id on (:mod:`tap_telegram.singer.lookback`).
+reads the chat from that id on (:mod:`tap_telegram.singer.lookback`). A chat's newest
+id needs no probe: the fetcher reads the newest page instead (:mod:`.fetch`).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ async def window_start(
     """Id after which the window starts.
 
     The window holds the newest ``messages`` messages at or below ``bookmark`` and
-    those dated ``since`` or later, at most
-    from tap_telegram.sources.base import MAX_WINDOW
+    those dated ``since`` or later, at most :data:`~tap_telegram.sources.base.MAX_WINDOW`
+    of them.
     """
     starts = []
     by_count = None
@@ -82,9 +83,3 @@ async def last_id_before(caller: Caller, chat: ResolvedChat, since: dt.datetime)
     response = await get_history(caller, chat, offset_date=since)
     ids = [message.id for message in response.messages if message.date < since]
     return max(ids, default=0)
-
-
-async def top_id(caller: Caller, chat: ResolvedChat) -> int:
-    """Id of the chat's newest message (0 for an empty chat)."""
-    response = await get_history(caller, chat)
-    return max((message.id for message in response.messages), default=0)

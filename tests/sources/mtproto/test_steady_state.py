@@ -8,11 +8,9 @@ Telegram, whose clock is the tap's clock. The goals, with ``N`` dialogs:
 * refreshes (full info, member lists) spread over runs, about ``N/24`` an hour;
 * renames, new members, upgraded groups and explicit ``chats`` lists handled.
 
-The history part of these budgets needs the fetcher to honour ``ResolvedChat.top_message``
-(no newest-id probe; nothing read when the dialog's newest message is at or below the
-bookmark): that lands with H9's fetcher rework of issue 18. Until then the assertions on
-``getHistory`` counts are ``xfail(strict=True)`` with :data:`NEEDS_FETCHER` as reason;
-everything else is asserted now.
+The history part of these budgets rests on the fetcher honouring
+``ResolvedChat.top_message`` (no newest-id probe; nothing read when the dialog's newest
+message is at or below the bookmark).
 """
 
 from __future__ import annotations
@@ -38,10 +36,6 @@ from tests.sources.mtproto.helpers import bookmarks, ids_by_chat
 NOW = dt.datetime(2024, 6, 3, 9, 30, tzinfo=dt.timezone.utc)
 HISTORY = "GetHistoryRequest"
 FULL = ("GetFullChannelRequest", "GetFullChatRequest", "GetFullUserRequest")
-NEEDS_FETCHER = (
-    "needs H9's fetcher rework (issue 18): a chat whose dialog says top_message <= its "
-    "bookmark costs no getHistory, and no newest-id probe is sent when top_message is known"
-)
 
 
 def budget(dialogs: int) -> int:
@@ -107,13 +101,11 @@ def test_quiet_rerun_sends_the_dialogs_pass_and_nothing_per_chat(three_hundred) 
     assert "participants" not in quiet.records, "members did not change"
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_FETCHER)
 def test_quiet_rerun_total_budget(three_hundred) -> None:
     _, _, _, _, quiet = three_hundred
     assert total(quiet) <= budget(300)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_FETCHER)
 def test_first_run_reads_each_chat_in_its_pages_plus_one(three_hundred) -> None:
     world, _, _, first, _ = three_hundred
     pages = sum(math.ceil(world.message_count(key) / 100) + 1 for key in world.chats)
@@ -132,7 +124,6 @@ def test_changed_chats_cost_their_pages(three_hundred) -> None:
     assert chat_records(run) == chat_records(first)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_FETCHER)
 def test_changed_chats_total_budget() -> None:
     world = dialogs_world(300)
     fake, config, first = started(world)
@@ -200,7 +191,6 @@ def test_explicit_chats_list_resolves_from_the_dialogs() -> None:
     assert "messages" not in quiet.records
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_FETCHER)
 def test_explicit_chats_list_total_budget() -> None:
     world = dialogs_world(120)
     world.add_chat("outside", "channel", username="steady_outside", member=False, messages=12)
@@ -332,7 +322,6 @@ def test_a_day_of_hourly_runs_spreads_refreshes_without_flood_waits() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=NEEDS_FETCHER)
 def test_hourly_runs_under_history_flood_limits_too() -> None:
     world = dialogs_world(240, messages=2)
     fake, config, first = started(world, max_flood_wait=0, on_chat_error="skip")

@@ -105,7 +105,8 @@ def test_flood_wait_is_waited_out(world):
 
 def test_flood_wait_above_cap_names_the_chat(world):
     fake = FakeTelegram(world)
-    # Request 1 finds the newest id, 2 reads the first id window, 3 the second one.
+    # The dialog gives the newest id (no probe): requests 1 and 2 read the first two
+    # pages, 3 fails.
     fake.add_fault("GetHistoryRequest", "FLOOD_WAIT_900", chat="channel", nth=3, times=1)
     result = run(fake, fake.tap_config(chats=["@fake_news", "@fake_devs"], max_flood_wait=60))
     assert result.returncode != 0
@@ -115,7 +116,7 @@ def test_flood_wait_above_cap_names_the_chat(world):
     # The other chat completed and kept its bookmark.
     marks = bookmarks(result.state)
     assert marks[world.marked_id("supergroup")] == world.last_id("supergroup")
-    assert marks[world.marked_id("channel")] == 100  # the first page was delivered
+    assert marks[world.marked_id("channel")] == 200  # the first two pages were delivered
 
 
 def test_unknown_username_is_one_clear_line(world):
