@@ -6,7 +6,7 @@ the parallel lanes (:mod:`.lanes`) are made of; :func:`get_history` is the one r
 behind them and the probes. It
 sends raw ``messages.getHistory`` requests rather than ``iter_messages``: the tap
 chooses the page size, never sleeps between pages (Telethon sleeps 1 s per page on
-long iterations), checkpoints per page, and runs several pagers (chats, id windows)
+long iterations), checkpoints per page, and runs several pagers (chats, lanes)
 on the same loop under one rate budget.
 
 A page is mapped (:mod:`.mapping.messages`), its senders registered for the ``users``
@@ -158,7 +158,7 @@ class HistoryReader:
         )
 
     def in_order(self, chat: ResolvedChat) -> bool:
-        """Whether the chat must be read by one pager, page after page (no id windows).
+        """Whether the chat must be read by one pager, page after page (no parallel lanes).
 
         Discussion groups: the comment linker learns thread roots from earlier pages
         and assumes it has seen every id between the first one read and the current.

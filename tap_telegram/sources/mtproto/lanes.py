@@ -158,9 +158,10 @@ class LanePlan:
     ) -> None:
         self.page_size = page_size
         self.slots = max(1, slots)
-        #: The chat's newest id, if known: with the chat's message count (in every
-        #: answer) it bounds the density of ``(after, newest]``; exact from id 0.
         self.after = after
+        #: The chat's newest id, if known: with the chat's message count (in every
+        #: answer) it bounds the density of ``(after, newest]``; exact from id 0. A
+        #: server that miscounts only makes lanes wider (slower) or changes nothing.
         self.newest = newest
         #: No lane reads beyond this id (the newest id known when the plan was made).
         self.bound = bound
@@ -230,8 +231,9 @@ class LanePlan:
         that several guesses may have landed in).
         """
         self.density.add(start, page)
-        if self.newest and page.total:
-            self.density.whole = min(1.0, page.total / (max(self.newest, page.top) - self.after))
+        span = max(self.newest or 0, page.top) - self.after
+        if self.newest and page.total and span > 0:
+            self.density.whole = min(1.0, page.total / span)
         if surprise:
             self.surprised = True
             self.allowance = max(1, self.allowance // 2)
