@@ -136,8 +136,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=12,
         title="Max concurrent requests",
         description=(
-            "MTProto: history requests in flight at once, shared by all chats and id "
-            "windows. Requests are paced adaptively from FLOOD_WAIT answers; 1 reads "
+            "MTProto: history requests in flight at once, shared by all chats and their "
+            "parallel lanes. Requests are paced adaptively from FLOOD_WAIT answers; 1 reads "
             "strictly one page after another."
         ),
     ),

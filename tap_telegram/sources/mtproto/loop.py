@@ -4,7 +4,7 @@ The Singer SDK is synchronous (SDK issue #183) and Telethon is bound to the even
 it connected on. Running that loop in a dedicated thread lets the synchronous streams
 submit coroutines and block on their results, while the loop keeps working in the
 background: the next history pages are fetched while the SDK writes the current one,
-and several chats and id windows share one loop under one rate budget.
+and several chats and their parallel lanes share one loop under one rate budget.
 """
 
 from __future__ import annotations

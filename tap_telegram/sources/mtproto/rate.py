@@ -7,7 +7,7 @@ tg-archive), which is slow when Telegram would allow more and still trips the li
 when several chats are read at once. The tap instead:
 
 * caps the requests in flight (``max_concurrent_requests``), so concurrent chats
-  and id windows share one budget;
+  and their parallel lanes share one budget;
 * sends as fast as answers come back until Telegram says FLOOD_WAIT;
 * on FLOOD_WAIT pauses *every* request until the wait is over (one flood answer
   covers the whole account, so hammering on from other tasks would only earn more),
