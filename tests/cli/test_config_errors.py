@@ -106,7 +106,12 @@ def test_settings_of_another_source_are_one_warning_each(tmp_path):
     }
     done = run_cli(config, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    idle = [line.split("| tap-telegram: ")[-1] for line in warning_lines(done.stderr)]
+    # The tap's own lines (an old singer-sdk adds a Python end-of-life warning of its own).
+    idle = [
+        line.split("| tap-telegram: ")[-1]
+        for line in warning_lines(done.stderr)
+        if "| tap-telegram: " in line
+    ]
     assert idle == [
         "setting 'lookback_messages' does nothing with source export (only with mtproto); "
         "it is ignored: remove it, or check `source`",
