@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import ipaddress
 import struct
-import threading
+
+from tests.fake_telegram.loopback import LoopbackThread
 
 
-class Socks5Proxy:
+class Socks5Proxy(LoopbackThread):
     """A SOCKS5 server in a thread of its own; see the module docstring."""
 
     def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
@@ -28,21 +29,9 @@ class Socks5Proxy:
         self.connects: list[tuple[str, int]] = []
         #: Clients refused for wrong or missing credentials.
         self.refused = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        super().__init__()
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-
-    def __enter__(self) -> Socks5Proxy:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)

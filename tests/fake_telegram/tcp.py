@@ -25,7 +25,6 @@ import hashlib
 import itertools
 import os
 import struct
-import threading
 import time
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from telethon.tl.core import GzipPacked, MessageContainer
 from telethon.tl.tlobject import TLRequest
 
 from tests.fake_telegram.faults import FakeRpcError
+from tests.fake_telegram.loopback import LoopbackThread
 from tests.fake_telegram.sender import encode
 from tests.fake_telegram.sessions import status_of
 
@@ -150,7 +150,7 @@ class _Session:
         self.writer.write(frame + struct.pack("<I", zlib.crc32(frame)))
 
 
-class TcpFront:
+class TcpFront(LoopbackThread):
     """Serves a :class:`FakeTelegram` on a loopback port, from a thread of its own."""
 
     def __init__(self, fake: FakeTelegram, host: str = "127.0.0.1") -> None:
@@ -161,8 +161,7 @@ class TcpFront:
         self.keys: dict[int, AuthKey] = {}
         self.ids = itertools.count(1)
         self.connections = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        super().__init__()
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -174,17 +173,6 @@ class TcpFront:
         key = StringSession(session_string).auth_key
         assert key is not None
         self.keys[key.key_id] = key
-
-    def __enter__(self) -> TcpFront:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._client, self.host, self.port)
