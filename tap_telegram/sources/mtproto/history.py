@@ -170,6 +170,19 @@ class HistoryReader:
         if self.downloader is not None:
             self.downloader.log_totals(chat.label)
 
+    async def records_of(
+        self, chat: ResolvedChat, messages: list[Any], users: list[Any], chats: list[Any]
+    ) -> list[Record]:
+        """Messages that did not come from ``getHistory`` (an update log's edits), as records.
+
+        Mapped, registered and enriched exactly like a history page, ascending by id.
+        """
+        answer = types.messages.Messages(messages=messages, chats=chats, users=users)
+        records = self._map_page(chat, answer, after_id=-(2**63), since=None)
+        if records:
+            await self._enrich(chat, records, messages)
+        return records
+
     def _map_page(
         self,
         chat: ResolvedChat,
