@@ -1,7 +1,9 @@
 """JSON specs: a world (and the fake's behaviour) as plain data, for subprocess runs.
 
 ``world_from_spec(world_to_spec(w))`` rebuilds a world with the same ids, access
-hashes, messages and mutations; ``fake_from_spec`` adds faults, rate limits and
+hashes, messages, mutations and update logs (``"log"`` per channel, ``"account_log"``:
+the events in order, so every pts comes out the same; specs without them get logs
+replayed from their messages, deletions and edits); ``fake_from_spec`` adds faults, rate limits and
 latency. TL objects inside hand-written messages are stored as
 ``{"$tl": base64(bytes(obj))}`` and parsed back with Telethon's reader.
 
@@ -119,7 +121,8 @@ def _chat_spec(chat: ChatRecord) -> dict[str, Any]:
         data["reactions"] = {
             str(chat.id_of(n)): [list(r) for r in rs] for n, rs in chat.reactions.items()
         }
-    data["version"] = chat.version
+    if chat.is_channel:
+        data["log"] = chat.log.to_list()
     return data
 
 
@@ -133,6 +136,7 @@ def world_to_spec(world: World) -> dict[str, Any]:
         "users": [_user_spec(u) for u in world.users.values() if not u.is_self],
         "chats": [_chat_spec(c) for c in world.chats.values()],
         "expired_invites": sorted(world.expired_invites),
+        "account_log": world.account_log.to_list(),
     }
 
 
@@ -157,6 +161,8 @@ def world_from_spec(spec: dict[str, Any]) -> World:
         _add_chat(world, dict(chat_spec))
     for invite in spec.get("expired_invites", []):
         world.expire_invite(invite)
+    if "account_log" in spec:
+        world.account_log.replay(spec["account_log"])
     return world
 
 
@@ -165,7 +171,8 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     edits = data.pop("edits", {})
     reactions = data.pop("reactions", {})
     deleted = data.pop("deleted", [])
-    version = data.pop("version", None)
+    data.pop("version", None)  # specs written before the update logs
+    log = data.pop("log", None)
     migrated_to = data.pop("migrated_to", None)
     topics = [
         TopicRecord(**t) if isinstance(t, dict) else TopicRecord(str(t))
@@ -183,13 +190,13 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
         if n is not None:
             date = dt.datetime.fromisoformat(edit["date"]) if edit.get("date") else None
             chat.edits[n] = Edit(edit["text"], date)
+            chat.log.edit(chat.key, n)
     for message_id, pairs in reactions.items():
         n = chat.n_of(int(message_id))
         if n is not None:
             chat.reactions[n] = [(r, int(c)) for r, c in pairs]
-    chat.version = (
-        int(version) if version is not None else len(edits) + len(reactions) + len(deleted)
-    )
+    if log is not None:
+        chat.log.replay(log)
 
 
 # -- fake (world + behaviour) ----------------------------------------------------------
