@@ -25,6 +25,8 @@ Example::
                   "error": "FLOOD_WAIT_3"}],
       "rate_limits": [{"requests": 30, "window": 30}],
       "latency": 0.0,
+      "update_log": {"channel_too_long": "horizon", "channel_horizon": 100000,
+                     "account_horizon": 1000000, "slice": 100},
       "now": "2024-06-01T12:00:00+00:00"
     }
 """
@@ -45,6 +47,7 @@ from tests.fake_telegram.fake import CrashMode, FakeTelegram
 from tests.fake_telegram.faults import Fault, RateLimit
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.records import ChatRecord, Edit, TopicRecord, UserRecord
+from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
@@ -52,7 +55,7 @@ USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted",
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
                 "verified", "linked", "participants", "interval", "invite_hash", "archived",
                 "pinned", "unread")  # fmt: skip
-BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter")
+BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter", "update_log")
 #: Environment variables of the launcher: the spec path, and where to write stats.
 WORLD_ENV = "FAKE_TELEGRAM_WORLD"
 STATS_ENV = "FAKE_TELEGRAM_STATS"
@@ -210,6 +213,7 @@ def fake_to_spec(fake: FakeTelegram) -> dict[str, Any]:
     spec["latency"] = fake.latency
     spec["jitter"] = fake.jitter
     spec["auth"] = fake.auth.to_dict()
+    spec["update_log"] = fake.update_log.to_dict()
     if fake.now is not None:
         spec["now"] = fake.now.isoformat()
     return spec
@@ -225,6 +229,7 @@ def fake_from_spec(spec: dict[str, Any], *, crash_mode: CrashMode = "raise") -> 
         jitter=float(spec.get("jitter", 0.0)),
         crash_mode=crash_mode,
         auth=AuthSettings(**spec.get("auth", {})),
+        update_log=UpdateLogSettings(**spec.get("update_log", {})),
         now=dt.datetime.fromisoformat(spec["now"]) if spec.get("now") else None,
     )
 

@@ -155,3 +155,28 @@ class UpdateLog:
     def _replace_last(self, event: Event) -> None:
         self.events[-1] = event
         self._ends[-1] = event.pts
+
+
+@dataclasses.dataclass
+class UpdateLogSettings:
+    """How the fake answers difference requests that reach far back.
+
+    Telegram's pages disagree on when a channel difference is "too long":
+    core.telegram.org/type/updates.ChannelDifference says when ``pts + limit < remote
+    pts`` (mode ``"limit"``); core.telegram.org/constructor/updates.channelDifferenceTooLong
+    says when updates older than about ``latestPts - 100000`` were dropped from the box
+    (mode ``"horizon"``, the default). For the account, getDifference answers too long
+    when ``pts + pts_total_limit < remote pts``; "if the remote pts is too big
+    (> ~4000000), this field will default to 1000000" (core.telegram.org/method/
+    updates.getDifference): :attr:`account_horizon` plays that default. :attr:`slice`
+    is how many pts units one ``updates.differenceSlice`` covers (Telegram does not say).
+    """
+
+    channel_too_long: Literal["limit", "horizon"] = "horizon"
+    channel_horizon: int = 100_000
+    account_horizon: int = 1_000_000
+    slice: int = 100
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (spec key ``update_log``)."""
+        return dataclasses.asdict(self)
