@@ -6,8 +6,10 @@ used, so ``pts - pts_count`` is the pts before it. Every channel, supergroup and
 has a box of its own; private chats and basic groups share the account's common box.
 The events that move pts and that the fake produces are new messages (1 unit each),
 edits (1 unit) and deletions (1 unit per deleted message, one update). Reactions and
-views are not pts events: ``updateMessageReactions`` and ``updateChannelMessageViews``
-carry no pts (core.telegram.org/constructor/updateMessageReactions).
+views are not pts events: ``updateMessageReactions`` (peer, msg_id, top_msg_id,
+reactions) and ``updateChannelMessageViews`` (channel_id, id, views) carry no pts
+(core.telegram.org/constructor/updateMessageReactions, /constructor/updateChannelMessageViews).
+The world has no pin/unpin mutation, so pins are not logged either.
 
 Memory: a run of new messages is ONE event covering a pts range, however long (a
 million-message chat costs one event); consecutive appends to the same chat extend the

@@ -118,7 +118,12 @@ def get_difference(server: Server, request: Any, status: str) -> Any:
 
 @handles("GetChannelDifferenceRequest")
 def get_channel_difference(server: Server, request: Any, status: str) -> Any:
-    """``updates.getChannelDifference`` over the channel's box (see the module docstring)."""
+    """``updates.getChannelDifference`` over the channel's box (see the module docstring).
+
+    Access is checked like the other channel reads (``Server.channel(read=True)``): a
+    wrong access hash answers CHANNEL_INVALID, a banned account or a private channel it
+    left CHANNEL_PRIVATE (both listed for this method on core.telegram.org).
+    """
     world = server.world
     chat = server.channel(request.channel, read=True)
     settings = server.fake.update_log
