@@ -27,6 +27,7 @@ from tests.fake_telegram.spec import (
     world_from_spec,
     world_to_spec,
 )
+from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import World
 from tests.fake_telegram.worlds import (
     big_world,
@@ -49,6 +50,7 @@ __all__ = [
     "Stats",
     "TapRun",
     "TopicRecord",
+    "UpdateLogSettings",
     "UserRecord",
     "World",
     "big_world",

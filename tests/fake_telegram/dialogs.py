@@ -91,7 +91,7 @@ def dialogs_response(
     page = ordered[: min(max(limit, 0), MAX_LIMIT)]
     if hash_ and hash_ == page_hash(world, page):
         return types.messages.DialogsNotModified(count=len(everything))
-    dialogs: list[Any] = [_dialog(world, chat) for chat in page]
+    dialogs: list[Any] = [dialog_tl(world, chat) for chat in page]
     shown = list(page)
     if folder_id == 0 and bound == (inf, inf, inf):
         folder = _archive_folder(world)
@@ -124,7 +124,8 @@ def page_hash(world: World, page: list[ChatRecord]) -> int:
     return vector_hash(ids)
 
 
-def _dialog(world: World, chat: ChatRecord) -> types.Dialog:
+def dialog_tl(world: World, chat: ChatRecord) -> types.Dialog:
+    """The chat's ``Dialog`` (also the one of ``updates.channelDifferenceTooLong``)."""
     top = chat.top_n
     top_id = chat.id_of(top) if top else 0
     newest = list(itertools.islice(chat.existing_desc(chat.count), chat.unread + 1))

@@ -93,15 +93,15 @@ def add_comment(world: World, channel: ChatRef, thread: Thread, user: str, text:
         comments=True,
         channel_id=group.id,
     )
-    chat.version += 1
+    # No pts event for the post: a reply counter is not a logged change on Telegram.
     return comment
 
 
 def set_views(world: World, channel: ChatRef, post_id: int, views: int) -> None:
     """Change the view count of a hand-written channel post (as time does to real ones)."""
     chat = world.chat(channel)
+    # Views are not pts events (updateChannelMessageViews carries no pts).
     chat.custom[_number(world, chat, post_id)]["views"] = views
-    chat.version += 1
 
 
 def _number(world: World, chat: ChatRecord, message_id: int) -> int:

@@ -23,6 +23,7 @@ from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender
 from tests.fake_telegram.server import Server
 from tests.fake_telegram.sessions import session_string
+from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import ChatRef, World
 
 #: Credentials the fake accepts (any values work; these read well in configs).
@@ -45,6 +46,7 @@ class FakeTelegram:
         crash_mode: CrashMode = "raise",
         auth: AuthSettings | None = None,
         now: dt.datetime | None = None,
+        update_log: UpdateLogSettings | None = None,
     ) -> None:
         self.world = world if world is not None else World()
         self.faults: list[Fault] = list(faults)
@@ -64,6 +66,8 @@ class FakeTelegram:
         #: Server time (``None``: the real clock); the launcher hands it to the tap as
         #: its clock too, so a test can move both a day on between runs.
         self.now = now
+        #: When differences are too long and how big a getDifference slice is.
+        self.update_log = update_log or UpdateLogSettings()
         #: The only api_id the fake accepts (others answer API_ID_INVALID).
         self.api_id = API_ID
         self.stats = Stats()

@@ -78,25 +78,6 @@ def get_config(server: Server, request: Any, status: str) -> Any:
     )
 
 
-@handles("GetStateRequest")
-def get_state(server: Server, request: Any, status: str) -> Any:
-    """``updates.getState``: a constant account state (the fake pushes no updates)."""
-    return types.updates.State(pts=1, qts=0, date=server.now(), seq=1, unread_count=0)
-
-
-@handles("GetDifferenceRequest")
-def get_difference(server: Server, request: Any, status: str) -> Any:
-    """``updates.getDifference``: nothing happened."""
-    return types.updates.DifferenceEmpty(date=server.now(), seq=1)
-
-
-@handles("GetChannelDifferenceRequest")
-def get_channel_difference(server: Server, request: Any, status: str) -> Any:
-    """``updates.getChannelDifference``: nothing happened in the channel."""
-    chat = server.channel(request.channel)
-    return types.updates.ChannelDifferenceEmpty(pts=chat.pts, final=True, timeout=300)
-
-
 @handles("InitTakeoutSessionRequest")
 def init_takeout(server: Server, request: Any, status: str) -> Any:
     """``account.initTakeoutSession``: a takeout id for ``invokeWithTakeout``."""
@@ -332,4 +313,4 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
 
 
 # Handlers kept in their own modules register themselves on import.
-from tests.fake_telegram import handlers_auth, handlers_rich  # noqa: E402, F401
+from tests.fake_telegram import handlers_auth, handlers_rich, updates  # noqa: E402, F401

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from tests.fake_telegram.hashing import from_ts, splitmix
+from tests.fake_telegram.updatelog import UpdateLog
 
 ChatKind = Literal["private", "group", "supergroup", "channel", "forum"]
 CHAT_KINDS: tuple[str, ...] = ("private", "group", "supergroup", "channel", "forum")
@@ -111,7 +112,9 @@ class ChatRecord:
     edits: dict[int, Edit] = dataclasses.field(default_factory=dict)
     reactions: dict[int, list[Reaction]] = dataclasses.field(default_factory=dict)
     custom: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    version: int = 0
+    #: The chat's message box (:mod:`.updatelog`): its own for channels, supergroups and
+    #: forums; the account's common box (``World.account_log``) for the others.
+    log: UpdateLog = dataclasses.field(default_factory=UpdateLog, repr=False, compare=False)
     #: In the archive (peer folder 1): still a dialog, listed with ``folder_id=1``.
     archived: bool = False
     #: Place among the pinned dialogs (1 = top); 0: not pinned.
@@ -135,8 +138,12 @@ class ChatRecord:
 
     @property
     def pts(self) -> int:
-        """Channel pts: grows with every new, deleted or edited message."""
-        return self.count + self.version + 1
+        """The pts of the chat's message box (the account's for private chats and groups).
+
+        It moves with every new, edited or deleted message, never with reactions or
+        views (see :mod:`.updatelog`).
+        """
+        return self.log.pts
 
     # -- ids and dates -------------------------------------------------------------
 
@@ -241,8 +248,7 @@ class ChatRecord:
         return next(iter(self.existing_desc(self.count)), 0)
 
     def delete(self, numbers: list[int]) -> None:
-        """Mark messages deleted (numbers, not ids)."""
+        """Mark messages deleted (numbers, not ids); logging is the world's job."""
         merged = set(self.deleted)
         merged.update(n for n in numbers if 1 <= n <= self.count)
         self.deleted = sorted(merged)
-        self.version += len(numbers)

@@ -1,7 +1,9 @@
 """JSON specs: a world (and the fake's behaviour) as plain data, for subprocess runs.
 
 ``world_from_spec(world_to_spec(w))`` rebuilds a world with the same ids, access
-hashes, messages and mutations; ``fake_from_spec`` adds faults, rate limits and
+hashes, messages, mutations and update logs (``"log"`` per channel, ``"account_log"``:
+the events in order, so every pts comes out the same; specs without them get logs
+replayed from their messages, deletions and edits); ``fake_from_spec`` adds faults, rate limits and
 latency. TL objects inside hand-written messages are stored as
 ``{"$tl": base64(bytes(obj))}`` and parsed back with Telethon's reader.
 
@@ -23,6 +25,8 @@ Example::
                   "error": "FLOOD_WAIT_3"}],
       "rate_limits": [{"requests": 30, "window": 30}],
       "latency": 0.0,
+      "update_log": {"channel_too_long": "horizon", "channel_horizon": 100000,
+                     "account_horizon": 1000000, "slice": 100},
       "now": "2024-06-01T12:00:00+00:00"
     }
 """
@@ -43,6 +47,7 @@ from tests.fake_telegram.fake import CrashMode, FakeTelegram
 from tests.fake_telegram.faults import Fault, RateLimit
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.records import ChatRecord, Edit, TopicRecord, UserRecord
+from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
@@ -50,7 +55,7 @@ USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted",
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
                 "verified", "linked", "participants", "interval", "invite_hash", "archived",
                 "pinned", "unread")  # fmt: skip
-BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter")
+BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter", "update_log")
 #: Environment variables of the launcher: the spec path, and where to write stats.
 WORLD_ENV = "FAKE_TELEGRAM_WORLD"
 STATS_ENV = "FAKE_TELEGRAM_STATS"
@@ -119,7 +124,8 @@ def _chat_spec(chat: ChatRecord) -> dict[str, Any]:
         data["reactions"] = {
             str(chat.id_of(n)): [list(r) for r in rs] for n, rs in chat.reactions.items()
         }
-    data["version"] = chat.version
+    if chat.is_channel:
+        data["log"] = chat.log.to_list()
     return data
 
 
@@ -133,6 +139,7 @@ def world_to_spec(world: World) -> dict[str, Any]:
         "users": [_user_spec(u) for u in world.users.values() if not u.is_self],
         "chats": [_chat_spec(c) for c in world.chats.values()],
         "expired_invites": sorted(world.expired_invites),
+        "account_log": world.account_log.to_list(),
     }
 
 
@@ -157,6 +164,8 @@ def world_from_spec(spec: dict[str, Any]) -> World:
         _add_chat(world, dict(chat_spec))
     for invite in spec.get("expired_invites", []):
         world.expire_invite(invite)
+    if "account_log" in spec:
+        world.account_log.replay(spec["account_log"])
     return world
 
 
@@ -165,7 +174,8 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     edits = data.pop("edits", {})
     reactions = data.pop("reactions", {})
     deleted = data.pop("deleted", [])
-    version = data.pop("version", None)
+    data.pop("version", None)  # specs written before the update logs
+    log = data.pop("log", None)
     migrated_to = data.pop("migrated_to", None)
     topics = [
         TopicRecord(**t) if isinstance(t, dict) else TopicRecord(str(t))
@@ -183,13 +193,13 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
         if n is not None:
             date = dt.datetime.fromisoformat(edit["date"]) if edit.get("date") else None
             chat.edits[n] = Edit(edit["text"], date)
+            chat.log.edit(chat.key, n)
     for message_id, pairs in reactions.items():
         n = chat.n_of(int(message_id))
         if n is not None:
             chat.reactions[n] = [(r, int(c)) for r, c in pairs]
-    chat.version = (
-        int(version) if version is not None else len(edits) + len(reactions) + len(deleted)
-    )
+    if log is not None:
+        chat.log.replay(log)
 
 
 # -- fake (world + behaviour) ----------------------------------------------------------
@@ -203,6 +213,7 @@ def fake_to_spec(fake: FakeTelegram) -> dict[str, Any]:
     spec["latency"] = fake.latency
     spec["jitter"] = fake.jitter
     spec["auth"] = fake.auth.to_dict()
+    spec["update_log"] = fake.update_log.to_dict()
     if fake.now is not None:
         spec["now"] = fake.now.isoformat()
     return spec
@@ -218,6 +229,7 @@ def fake_from_spec(spec: dict[str, Any], *, crash_mode: CrashMode = "raise") -> 
         jitter=float(spec.get("jitter", 0.0)),
         crash_mode=crash_mode,
         auth=AuthSettings(**spec.get("auth", {})),
+        update_log=UpdateLogSettings(**spec.get("update_log", {})),
         now=dt.datetime.fromisoformat(spec["now"]) if spec.get("now") else None,
     )
 

@@ -20,6 +20,7 @@ from telethon.tl import types
 from tests.fake_telegram.content import MessageFactory
 from tests.fake_telegram.hashing import UTC, mix, signed64, text_key, to_ts
 from tests.fake_telegram.records import (
+    CHANNEL_KINDS,
     CHAT_KINDS,
     ChatKind,
     ChatRecord,
@@ -28,6 +29,7 @@ from tests.fake_telegram.records import (
     TopicRecord,
     UserRecord,
 )
+from tests.fake_telegram.updatelog import UpdateLog
 
 DEFAULT_BASE_DATE = dt.datetime(2021, 1, 1, tzinfo=UTC)
 USER_ID_BASE = 6_100_000_000
@@ -58,6 +60,8 @@ class World:
         self.users_by_id: dict[int, UserRecord] = {}
         self.chats: dict[str, ChatRecord] = {}
         self.expired_invites: set[str] = set()
+        #: The account's common message box: events of private chats and basic groups.
+        self.account_log = UpdateLog()
         self.epoch = 0
         self._by_marked: dict[int, ChatRecord] = {}
         self._peers: dict[str, Any] = {}
@@ -206,13 +210,20 @@ class World:
             archived=archived,
             pinned=pinned,
             unread=unread,
+            log=UpdateLog() if kind in CHANNEL_KINDS else self.account_log,
         )
+        chat.log.new(key, 1, messages)
         self.chats[key] = chat
         self._by_marked[utils.get_peer_id(self.peer(chat))] = chat
         self.epoch += 1
         if deleted:
             self.delete_messages(chat, deleted)
         return chat
+
+    @property
+    def account_pts(self) -> int:
+        """The account's pts (``updates.getState``): private chats and basic groups only."""
+        return self.account_log.pts
 
     # -- lookups -------------------------------------------------------------------
 
@@ -292,10 +303,11 @@ class World:
     # -- mutations -----------------------------------------------------------------
 
     def append_messages(self, ref: ChatRef, count: int = 1) -> list[int]:
-        """Generate ``count`` more messages; returns their ids."""
+        """Generate ``count`` more messages (one logged run); returns their ids."""
         chat = self.chat(ref)
         first = chat.count + 1
-        chat.count += count
+        chat.count += max(count, 0)
+        chat.log.new(chat.key, first, count)
         return [chat.id_of(n) for n in range(first, chat.count + 1)]
 
     def append_message(self, ref: ChatRef, text: str | None = None, **fields: Any) -> int:
@@ -309,27 +321,36 @@ class World:
         chat = self.chat(ref)
         chat.count += 1
         chat.custom[chat.count] = {"text": text, **fields}
+        chat.log.new(chat.key, chat.count, 1)
         return chat.id_of(chat.count)
 
     def delete_messages(self, ref: ChatRef, ids: Iterable[int]) -> None:
-        """Delete messages by id (unknown ids are ignored, as Telegram does)."""
+        """Delete messages by id (unknown ids are ignored, as Telegram does).
+
+        One logged deletion whose ``pts_count`` is the number of messages deleted.
+        """
         chat = self.chat(ref)
-        numbers = [n for n in (chat.n_of(i) for i in ids) if n is not None]
+        numbers = sorted({n for n in (chat.n_of(i) for i in ids) if n is not None})
         chat.delete(numbers)
+        chat.log.delete(chat.key, numbers)
 
     def edit_message(
         self, ref: ChatRef, message_id: int, text: str, *, date: dt.datetime | None = None
     ) -> None:
-        """Edit a message's text (sets ``edit_date``; entities are dropped)."""
+        """Edit a message's text (sets ``edit_date``; entities are dropped); logged."""
         chat = self.chat(ref)
-        chat.edits[self._n(chat, message_id)] = Edit(text, date)
-        chat.version += 1
+        n = self._n(chat, message_id)
+        chat.edits[n] = Edit(text, date)
+        chat.log.edit(chat.key, n)
 
     def set_reactions(self, ref: ChatRef, message_id: int, reactions: list[Reaction]) -> None:
-        """Replace a message's reactions: ``[("👍", 3), (custom_emoji_document_id, 1)]``."""
+        """Replace a message's reactions: ``[("👍", 3), (custom_emoji_document_id, 1)]``.
+
+        Not logged: on Telegram, ``updateMessageReactions`` has no pts, so reactions
+        never move a message box's pts (see :mod:`.updatelog`).
+        """
         chat = self.chat(ref)
         chat.reactions[self._n(chat, message_id)] = list(reactions)
-        chat.version += 1
 
     def expire_invite(self, invite_hash: str) -> None:
         """Make an invite hash answer INVITE_HASH_EXPIRED."""
