@@ -51,7 +51,7 @@ PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
 #: Key of the account's log position in the stream's STATE (``bookmarks.messages``).
 ACCOUNT_KEY = "account_log"
 #: ``type`` of the chats whose messages are in the account's log.
-ACCOUNT_TYPES = frozenset({"private", "group"})
+ACCOUNT_TYPES = frozenset({"user", "group"})
 
 
 class ChangeCapture:

@@ -55,6 +55,15 @@ class Page:
     complete: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class _Answer:
+    """What :meth:`HistoryReader._map_page` reads of an answer, for messages from elsewhere."""
+
+    messages: list[Any]
+    users: list[Any]
+    chats: list[Any]
+
+
 class HistoryReader:
     """Reads, maps and enriches history pages of the run's chats."""
 
@@ -177,7 +186,7 @@ class HistoryReader:
 
         Mapped, registered and enriched exactly like a history page, ascending by id.
         """
-        answer = types.messages.Messages(messages=messages, chats=chats, users=users)
+        answer = _Answer(messages=messages, users=users, chats=chats)
         records = self._map_page(chat, answer, after_id=-(2**63), since=None)
         if records:
             await self._enrich(chat, records, messages)
