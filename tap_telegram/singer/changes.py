@@ -6,9 +6,11 @@ update logs say changed since the positions stored in STATE
 history as always (new messages, by id, move the bookmark) and, right after it, gets
 its edits and deletions from :meth:`ChangeCapture.records`:
 
-* only ids the tap delivered: from the chat's first delivered id (``first_id``) up
-  to its bookmark; a private chat's or basic group's deletion (ids only, no chat)
-  only when the chat's :class:`~.id_index.IdIndex` holds the id;
+* only ids the tap delivered in earlier runs: from the chat's first delivered id
+  (``first_id``) up to its bookmark as the run started (this run's history, read
+  after the logs, has the newest content of its own ids); a private chat's or basic
+  group's deletion (ids only, no chat) only when the chat's
+  :class:`~.id_index.IdIndex` holds the id;
 * an edit is the message's record again (same primary key: upserting targets replace
   the row); a deletion a tombstone (``deleted_scope`` ``chat`` or ``account``);
 * neither moves the bookmark.
@@ -139,7 +141,9 @@ class ChangeCapture:
     ) -> Iterator[Record]:
         """The chat's edits and tombstones, then its new position (after they are out)."""
         found = self.changes.chats.get(chat_id) or ChatChanges()
-        bookmark = _int(partition.get("replication_key_value"))
+        # Ids delivered by earlier runs: this run's history was read after the logs, so
+        # it has the newest content of its own ids, and never the ones deleted before.
+        bookmark = self._start
         first = _int(partition.get(FIRST_KEY))
         if bookmark is not None and first is not None:
             in_range = {i for i in found.edited if first <= i <= bookmark} - self._emitted
