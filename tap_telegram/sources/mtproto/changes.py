@@ -52,6 +52,7 @@ PAGE = 100
 LABEL = "updates"
 _EDITS = (types.UpdateEditChannelMessage, types.UpdateEditMessage)
 _NEW = (types.UpdateNewChannelMessage, types.UpdateNewMessage)
+_QUIET = ChatChanges()
 
 
 @dataclasses.dataclass
@@ -114,6 +115,16 @@ class ChangeReader:
             out.chats[chat.chat_id] = result
         if selected:
             await self._account(out, selected, account)
+        changed = sum(1 for chat in channels if out.chats.get(chat.chat_id, _QUIET).requests)
+        self.logger.info(
+            "update log: %d of %d channels changed since the last run, %d edits and %d "
+            "deletions named in %d difference requests",
+            changed,
+            len(channels),
+            sum(len(c.edited) for c in out.chats.values()),
+            sum(len(c.deleted) for c in out.chats.values()) + len(out.account_deleted),
+            out.requests,
+        )
         return out
 
     def edited(self, chat_id: int, ids: Iterable[int]) -> tuple[list[Any], list[Any], list[Any]]:
