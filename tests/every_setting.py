@@ -36,6 +36,7 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "on_chat_error": "continue",
         "use_takeout": True,
         "stream_per_chat": False,
+        "track_changes": False,
         "lookback_messages": 20,
         "lookback_days": 2,
         "include_comments": True,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tap_telegram.records.schemas import empty_message
+
 
 def entity(
     kind: str,
@@ -83,3 +85,17 @@ def action(kind: str, details: dict[str, Any]) -> dict[str, Any]:
     action); only the type name is shared vocabulary.
     """
     return {"type": kind, "details": details}
+
+
+def tombstone(chat_id: int, message_id: int, detected_at: dt.datetime, scope: str) -> dict:
+    """The record that tells a target a delivered message was deleted.
+
+    Every field ``None`` but the keys, ``deleted``, ``deleted_detected_at`` and
+    ``deleted_scope`` (``chat``: gone for everyone; ``account``: gone from this
+    account's view, the most Telegram says for private chats and basic groups).
+    """
+    record = empty_message(chat_id, message_id)
+    record["deleted"] = True
+    record["deleted_detected_at"] = detected_at
+    record["deleted_scope"] = scope
+    return record

@@ -115,7 +115,7 @@ ACTION = th.ObjectType(
 MESSAGE_SCHEMA = th.PropertiesList(
     th.Property("chat_id", th.IntegerType, required=True, description="Marked id of the chat."),
     th.Property("id", th.IntegerType, required=True, description="Message id within the chat."),
-    # Not required: a deletion tombstone (lookback) carries only chat_id, id, deleted.
+    # Not required: a deletion tombstone carries only the keys and the deleted_* fields.
     th.Property("date", th.DateTimeType),
     th.Property("edit_date", th.DateTimeType),
     th.Property("sender_id", th.IntegerType, description="Marked id of the sender."),
@@ -145,9 +145,17 @@ MESSAGE_SCHEMA = th.PropertiesList(
     th.Property(
         "deleted",
         th.BooleanType,
-        description="True on a tombstone: a delivered message is gone (lookback).",
+        description="True on a tombstone: a delivered message is gone (track_changes, lookback).",
     ),
     th.Property("deleted_detected_at", th.DateTimeType, description="When the tap saw it gone."),
+    th.Property(
+        "deleted_scope",
+        th.StringType,
+        description=(
+            "On a tombstone: chat (channels, supergroups: gone for everyone) or account "
+            "(private chats, basic groups: this account no longer sees it)."
+        ),
+    ),
     th.Property(
         "comment_post_id",
         th.IntegerType,

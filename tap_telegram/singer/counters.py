@@ -25,7 +25,7 @@ import datetime as dt
 import enum
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from singer_sdk import metrics
@@ -52,6 +52,9 @@ class ChatRun:
     )
     started: float = dataclasses.field(default_factory=time.monotonic)
     messages: int = 0
+    #: Edited messages emitted again, and tombstones, from the update log (``track_changes``).
+    edits: int = 0
+    deletions: int = 0
 
     @property
     def seconds(self) -> float:
@@ -66,6 +69,12 @@ class ChatRun:
         """
         before = previous if isinstance(previous, Mapping) else {}
         seconds = self.seconds
+        changes = {
+            "edits": _count(before, "edits") + self.edits,
+            "deletions": _count(before, "deletions") + self.deletions,
+            "last_run_edits": self.edits,
+            "last_run_deletions": self.deletions,
+        }
         return {
             "total_processed": _count(before, "total_processed") + self.messages,
             "rate_limit_hits": _count(before, "rate_limit_hits") + int(calls.get("flood_waits", 0)),
@@ -77,6 +86,8 @@ class ChatRun:
             "last_run_processed": self.messages,
             "last_run_seconds": round(seconds),
             "messages_per_second": round(self.messages / seconds) if seconds > 0 else 0,
+            # Only when there were any (STATE carries every chat's stats, every time).
+            **{key: value for key, value in changes.items() if value},
         }
 
 
@@ -133,11 +144,17 @@ class RunSummary:
     started: float = dataclasses.field(default_factory=time.monotonic)
     messages: int = 0
     chats: int = 0
+    edits: int = 0
+    deletions: int = 0
+    #: A line on what the update logs cost (``track_changes``), when they were read.
+    changes: Callable[[], str] | None = None
 
     def add_chat(self, run: ChatRun) -> None:
         """Count a finished (or failed) chat."""
         self.chats += 1
         self.messages += run.messages
+        self.edits += run.edits
+        self.deletions += run.deletions
 
     def line(self, calls: Mapping[str, float], failed: int) -> str:
         """``run summary: ...`` (one line, no secrets: only counts)."""
@@ -148,6 +165,11 @@ class RunSummary:
             f"({rate:.0f} msg/s), {int(calls.get('requests', 0))} requests, "
             f"{int(calls.get('flood_waits', 0))} flood waits "
             f"({float(calls.get('flood_seconds', 0)):.0f} s waited), {failed} chats failed"
+            + (
+                f"; {self.edits} edits, {self.deletions} deletions ({self.changes()})"
+                if self.changes is not None
+                else ""
+            )
         )
 
     def log(self, logger: logging.Logger, calls: Mapping[str, float], failed: int) -> None:

@@ -40,8 +40,11 @@ from typing import Any
 
 import msgspec
 
-from tap_telegram.records.schemas import empty_message
-from tap_telegram.sources.base import MAX_WINDOW  # also keeps STATE under ~60 KB a chat
+from tap_telegram.records.builders import tombstone
+from tap_telegram.sources.base import (  # MAX_WINDOW also keeps STATE under ~60 KB a chat
+    MAX_WINDOW,
+    SCOPE_CHAT,
+)
 
 Record = dict[str, Any]
 
@@ -115,14 +118,6 @@ def _u32(values: Iterable[int]) -> array.array[int]:
     if sys.byteorder != "little":  # pragma: no cover - big-endian hosts
         out.byteswap()
     return out
-
-
-def tombstone(chat_id: int, message_id: int, detected_at: dt.datetime) -> Record:
-    """The record that tells a target a delivered message was deleted."""
-    record = empty_message(chat_id, message_id)
-    record["deleted"] = True
-    record["deleted_detected_at"] = detected_at
-    return record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,7 +225,7 @@ class TailTracker:
             self._packed = None
             self.stats.deleted += 1
             if self.tombstones:
-                out.append(tombstone(self.chat_id, message_id, self.now))
+                out.append(tombstone(self.chat_id, message_id, self.now, SCOPE_CHAT))
         return out
 
     def prune(self) -> None:

@@ -40,6 +40,7 @@ from tap_telegram.records.schemas import (
     TOPIC_SCHEMA,
     USER_SCHEMA,
 )
+from tap_telegram.singer.changes import ChangeCapture, start_capture
 from tap_telegram.singer.counters import ChatProgress, emit_metrics
 from tap_telegram.singer.host import StreamHost
 from tap_telegram.singer.lookback import (
@@ -185,6 +186,10 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
     _lookback_starts: dict[int, int] | None = None
     #: Whether the chat being synced has a lookback (its records may be re-read rows).
     _rereading = False
+    #: The run's change capture (``track_changes``), set by :meth:`_plan`.
+    _capture: ChangeCapture | None = None
+    #: Chat id -> chat ``type`` (change capture treats the account's log apart).
+    _types: dict[int, str | None] | None = None
 
     @property
     @override
@@ -217,7 +222,10 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         progress = ChatProgress(self.get_context_state(context))
         try:
             yield from self._read_chat(query, bookmark_of(value), progress)
+            yield from self._changes_of(chat_id, progress)
         except ChatError as error:
+            if self._capture is not None:
+                self._capture.chat_failed(chat_id)
             self.source.chat_failed(error)
         finally:
             self._end_chat(context, progress)
@@ -247,6 +255,9 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
     ) -> Iterator[Record]:
         """The chat's records page by page, through its lookback if on; STATE between pages."""
         lookback = self._lookback(query.chat_id, bookmark, progress.partition)
+        capture, kind = self._capture, (self._types or {}).get(query.chat_id)
+        if capture is not None:
+            capture.start_chat(query.chat_id, progress.partition)
         if lookback is not None and bookmark is not None:
             # A first run starts where start_message_id / start_date say.
             query = dataclasses.replace(query, after_id=lookback.read_after)
@@ -260,10 +271,25 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
                 self.write_state_if_changed()
             progress.run.messages += len(page)
             yield from page
+            if capture is not None:
+                capture.delivered(kind, progress.partition, page)
             if lookback is not None and lookback.save(progress.partition):
                 self.mark_state_changed()
         if lookback is not None:
             lookback.summary(self.source.chat_label(query.chat_id), self.logger)
+
+    def _changes_of(self, chat_id: int, progress: ChatProgress) -> Iterator[Record]:
+        """The chat's edits and tombstones from the update log, after its history.
+
+        They never move the bookmark (ids at or below it, tombstones); the chat's new
+        log position is stored by the capture once they are written.
+        """
+        if self._capture is None:
+            return
+        self._rereading = True
+        kind = (self._types or {}).get(chat_id)
+        yield from self._capture.records(chat_id, kind, progress.partition, progress.run)
+        self.mark_state_changed()
 
     def _lookback(
         self, chat_id: int, bookmark: int | None, partition: dict[str, Any]
@@ -295,7 +321,7 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         progress.save(calls)
         emit_metrics({"stream": self.name, "context": dict(context)}, progress.run, calls)
         self.host.run_summary.add_chat(progress.run)
-        if progress.run.messages:
+        if progress.run.messages or progress.run.edits or progress.run.deletions:
             self.write_state_if_changed()
 
     def _plan(self) -> None:
@@ -318,6 +344,20 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
             start = starting_point(bookmark or self.config.get("start_date"), self.config)
             after_id = self._lookback_starts.get(chat_id, start.after_id)
             queries.append(MessageQuery(chat_id, after_id=after_id, since=start.since))
+        # The update logs before any history: a change made while it is read is next run's.
+        self._types = {chat["id"]: chat.get("type") for chat in self.source.chats()}
+        self._capture = start_capture(
+            self.source,
+            self.config,
+            self.stream_state,
+            (
+                (chat_id, kind, self.get_context_state({"chat_id": chat_id}))
+                for chat_id, kind in self._types.items()
+            ),
+            self.logger,
+        )
+        if self._capture is not None:
+            self.host.run_summary.changes = self._capture.summary
         self.source.plan(queries)
 
     def _bookmarks(self) -> dict[int, int]:

@@ -21,6 +21,12 @@ Contract of :meth:`HistorySource.message_pages`, relied on by the STATE logic:
 * a page is a unit of progress: the stream writes STATE after each page, so a crash
   loses at most the page being written.
 
+Change capture (``track_changes``): before the first chat the stream hands
+:meth:`HistorySource.changes` every chat's stored update-log position and gets back
+what changed since (:class:`LogChanges`); new messages stay the history's (by id,
+after the bookmark), the stream emits the edits and deletions of ids it delivered
+(:mod:`tap_telegram.singer.changes`) and stores the new positions once they are out.
+
 Lookback (``lookback_messages`` / ``lookback_days``): the stream asks
 :meth:`HistorySource.lookback_starts` where a chat's window begins and then queries
 with ``after_id`` set to that id, *below* the bookmark; the contract above is
@@ -119,6 +125,59 @@ class UpdatePage:
     last_update_id: int
     #: Updates the page covered (records are only the message updates of chosen chats).
     updates: int
+
+
+#: ``deleted_scope`` of a tombstone: gone for everyone (channels, supergroups) or gone
+#: from this account's view (private chats, basic groups: Telegram does not say which).
+SCOPE_CHAT, SCOPE_ACCOUNT = "chat", "account"
+
+
+@dataclasses.dataclass
+class ChatChanges:
+    """What a chat's update log says changed since its stored position."""
+
+    #: Ids of messages edited since (their records: :meth:`HistorySource.edited_records`).
+    edited: set[int] = dataclasses.field(default_factory=set)
+    #: Ids deleted since (never also in ``edited``).
+    deleted: set[int] = dataclasses.field(default_factory=set)
+    #: The chat's own log position to store once these are out (channels); ``None``:
+    #: the chat is in the account's log.
+    pts: int | None = None
+    #: The log was too long to read: only history and lookback catch up.
+    fallback: bool = False
+    #: Messages the log says were created since (history delivers them, by id).
+    new: int = 0
+    #: Difference requests this chat cost.
+    requests: int = 0
+
+
+@dataclasses.dataclass
+class LogChanges:
+    """What the update logs say changed, for the selected chats (see the module docstring)."""
+
+    #: Per marked chat id; a chat missing here has nothing to emit.
+    chats: dict[int, ChatChanges] = dataclasses.field(default_factory=dict)
+    #: Deletions in the account's log: ids only, Telegram names no chat. The stream
+    #: attributes them through the ids it delivered (:mod:`tap_telegram.singer.id_index`).
+    account_deleted: set[int] = dataclasses.field(default_factory=set)
+    #: The account's log position to store (JSON-safe ints: pts, qts, date), ``None``: none.
+    account: dict[str, int] | None = None
+    #: ``account`` may be stored at once (taken before any history was read, nothing
+    #: to emit); otherwise only once every chat of the account's log is out.
+    account_is_start: bool = False
+    #: Difference requests of the account's log, and whether it was too long.
+    account_requests: int = 0
+    account_fallback: bool = False
+
+    @property
+    def requests(self) -> int:
+        """Every difference request of the run (channels and the account)."""
+        return self.account_requests + sum(chat.requests for chat in self.chats.values())
+
+    @property
+    def fallbacks(self) -> int:
+        """Logs that were too long to read (channels, and the account's)."""
+        return int(self.account_fallback) + sum(c.fallback for c in self.chats.values())
 
 
 class Source(abc.ABC):
@@ -234,6 +293,27 @@ class HistorySource(Source):
         re-reading).
         """
         return dict(bookmarks)
+
+    def changes(
+        self, positions: Mapping[int, int | None], account: Mapping[str, int] | None
+    ) -> LogChanges | None:
+        """What changed since the stored positions, read before any history (``track_changes``).
+
+        ``positions`` maps every selected chat to its stored log position (a channel's
+        pts; ``None``: none yet, or a chat in the account's log) and ``account`` is the
+        account's stored position. A chat without a position gets its current one,
+        taken now, before its history is read, so that nothing changed while it is
+        read is missed. Default: the source has no update log (``None``).
+        """
+        return None
+
+    def edited_records(self, chat_id: int, ids: set[int]) -> list[Record]:
+        """Records of edited messages (``ChatChanges.edited``), newest content, by id.
+
+        Asked when the chat's turn comes, after its history: mapped and enriched then,
+        like a page. Default: none.
+        """
+        return []
 
 
 class UpdateLogSource(Source):

@@ -69,7 +69,7 @@ def test_pts_move_with_their_own_box_only() -> None:
     world.set_reactions("news", 4, [("👍", 2)])  # no pts on Telegram
     assert (state(fake), news.pts) == (account, channel + 3)
     world.append_message("alice", "hi")
-    world.edit_message("team", world.message_ids("team")[0], "edited")
+    world.edit_message("team", world.message_ids("team")[1], "edited")
     world.delete_messages("alice", world.message_ids("alice")[:2])
     world.set_reactions("team", world.message_ids("team")[1], [("🔥", 1)])
     assert (state(fake), news.pts) == (account + 1 + 1 + 2, channel + 3)

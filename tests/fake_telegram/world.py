@@ -337,9 +337,14 @@ class World:
     def edit_message(
         self, ref: ChatRef, message_id: int, text: str, *, date: dt.datetime | None = None
     ) -> None:
-        """Edit a message's text (sets ``edit_date``; entities are dropped); logged."""
+        """Edit a message's text (sets ``edit_date``; entities are dropped); logged.
+
+        Service messages (joins, title changes, pins) cannot be edited on Telegram.
+        """
         chat = self.chat(ref)
         n = self._n(chat, message_id)
+        if isinstance(self.message(chat, message_id), types.MessageService):
+            raise ValueError(f"message {message_id} is a service message: Telegram cannot edit it")
         chat.edits[n] = Edit(text, date)
         chat.log.edit(chat.key, n)
 

@@ -36,8 +36,9 @@ def world():
 
 
 def config(fake, world, **options):
+    """Lookback alone: change capture (tests/singer/test_changes.py) off."""
     chats = ["@lb_news", "@lb_devs", str(world.marked_id("bob")), str(world.marked_id("family"))]
-    return fake.tap_config(chats=chats, **options)
+    return fake.tap_config(chats=chats, track_changes=False, **options)
 
 
 def test_first_run_records_the_tail_and_second_run_emits_only_changes(world):
@@ -101,8 +102,9 @@ def test_deleted_ids_become_tombstones_in_channels_only(world):
     for row in tombstones:
         assert row["deleted_detected_at"]
         assert {k for k, v in row.items() if v is not None} == {
-            "chat_id", "id", "deleted", "deleted_detected_at"
+            "chat_id", "id", "deleted", "deleted_detected_at", "deleted_scope"
         }  # fmt: skip
+        assert row["deleted_scope"] == "chat"
     assert [r["id"] for r in rows if not r.get("deleted")] == [301, 302, 303, 304, 305]
     assert by_chat(second, world.marked_id("devs")) == []
     # Private chats: ids are per account and "delete for me" exists: no tombstone.
@@ -172,7 +174,7 @@ def test_lookback_days_uses_message_dates():
     # 44 messages an hour apart, the newest about 4 hours old: ~9 in the last 12 hours.
     world.add_chat("news", "channel", username="lb_news", messages=44, interval=3600)
     fake = FakeTelegram(world)
-    cfg = fake.tap_config(chats=["@lb_news"], lookback_days=0.5)
+    cfg = fake.tap_config(chats=["@lb_news"], lookback_days=0.5, track_changes=False)
     first = run_fake_tap(fake, cfg).check()
     cutoff = now - dt.timedelta(days=0.5)
     in_window = [i for i in world.message_ids("news") if world.message_date("news", i) >= cutoff]
@@ -197,7 +199,9 @@ def test_window_is_capped_at_max_window_messages():
     world.add_generated_users(4)
     world.add_chat("busy", "channel", username="lb_busy", messages=12_000, interval=60)
     fake = FakeTelegram(world)
-    cfg = fake.tap_config(chats=["@lb_busy"], lookback_days=30, lookback_messages=10)
+    cfg = fake.tap_config(
+        chats=["@lb_busy"], lookback_days=30, lookback_messages=10, track_changes=False
+    )
     first = run_fake_tap(fake, cfg).check()
     world.edit_message("busy", 1500, "outside the cap")
     world.edit_message("busy", 2500, "inside the cap")

@@ -9,6 +9,7 @@ below it:
 * :mod:`.fetch` -- reads chats ahead, channels as parallel lanes of pages, in order.
 * :mod:`.lanes` -- where parallel lanes read, learned from the density of pages read.
 * :mod:`.probes` -- one-message requests: a date's id, lookback window starts.
+* :mod:`.changes` -- the update logs: what was edited and deleted since the last run.
 * :mod:`.history` -- the history primitive: ``getHistory`` pages, mapped and enriched.
 * :mod:`.comments` -- discussion groups, their comments tied to the channel's posts.
 * :mod:`.download` -- optional media files (``media_dir``), never downloaded twice.

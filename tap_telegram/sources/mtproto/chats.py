@@ -55,6 +55,9 @@ class ResolvedChat:
     #: The chat's newest message id when the dialogs already say it (``Dialog.top_message``):
     #: the fetcher then sends no newest-id probe, and nothing at all at or below a bookmark.
     top_message: int | None = None
+    #: The channel's update-log position when the dialogs say it (``Dialog.pts``):
+    #: change capture asks for a difference only when it moved.
+    pts: int | None = None
 
 
 def chat_label(entity: Any) -> str:
@@ -338,7 +341,7 @@ def _usernames(entity: Any) -> set[str]:
 def _distinct(entities: list[Any], index: Dialogs) -> list[ResolvedChat]:
     """One :class:`ResolvedChat` per marked id, first occurrence first.
 
-    A dialog's ``top_message`` goes with it; a chat that is not a dialog has none.
+    A dialog's ``top_message`` and ``pts`` go with it; a chat that is not a dialog has none.
     """
     chats: list[ResolvedChat] = []
     seen: set[int] = set()
@@ -355,6 +358,7 @@ def _distinct(entities: list[Any], index: Dialogs) -> list[ResolvedChat]:
                 input_peer=utils.get_input_peer(entity),
                 label=chat_label(entity),
                 top_message=dialog.top_message if dialog is not None else None,
+                pts=dialog.pts if dialog is not None else None,
             )
         )
     return chats

@@ -55,6 +55,15 @@ class Page:
     complete: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class _Answer:
+    """What :meth:`HistoryReader._map_page` reads of an answer, for messages from elsewhere."""
+
+    messages: list[Any]
+    users: list[Any]
+    chats: list[Any]
+
+
 class HistoryReader:
     """Reads, maps and enriches history pages of the run's chats."""
 
@@ -169,6 +178,19 @@ class HistoryReader:
         """Called by the fetcher after a chat's last page: per-chat totals."""
         if self.downloader is not None:
             self.downloader.log_totals(chat.label)
+
+    async def records_of(
+        self, chat: ResolvedChat, messages: list[Any], users: list[Any], chats: list[Any]
+    ) -> list[Record]:
+        """Messages that did not come from ``getHistory`` (an update log's edits), as records.
+
+        Mapped, registered and enriched exactly like a history page, ascending by id.
+        """
+        answer = _Answer(messages=messages, users=users, chats=chats)
+        records = self._map_page(chat, answer, after_id=-(2**63), since=None)
+        if records:
+            await self._enrich(chat, records, messages)
+        return records
 
     def _map_page(
         self,

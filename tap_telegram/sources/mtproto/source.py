@@ -19,9 +19,16 @@ from telethon import TelegramClient, functions
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
-from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
+from tap_telegram.sources.base import (
+    HistorySource,
+    LogChanges,
+    MessageQuery,
+    Record,
+    SourceContext,
+)
 from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.changes import ChangeReader
 from tap_telegram.sources.mtproto.chats import (
     ResolvedChat,
     announce_selection,
@@ -75,6 +82,8 @@ class MTProtoSource(HistorySource):
         self._memory: SourceMemory | None = None
         #: Per chat, the newest join/leave service message read in this run.
         self._joins: dict[int, int] = {}
+        #: The run's update-log reader (``track_changes``), once :meth:`changes` ran.
+        self._changes: ChangeReader | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -284,6 +293,34 @@ class MTProtoSource(HistorySource):
                 raise result
             starts[chat_id] = result
         return starts
+
+    # -- change capture ------------------------------------------------------------
+
+    def changes(
+        self, positions: Mapping[int, int | None], account: Mapping[str, int] | None
+    ) -> LogChanges | None:
+        """What the update logs say changed since the stored positions (``track_changes``).
+
+        See :mod:`.changes`: no request for a channel whose dialog pts did not move, one
+        ``getDifference`` (or ``getState`` on a first run) for the private chats and
+        basic groups, and nothing at all when the setting is off.
+        """
+        if not self.config.get("track_changes", True):
+            return None
+        chats = self.resolved_chats()
+        assert self._caller is not None
+        assert self._client is not None
+        self._changes = ChangeReader(self._client, self._caller, self.logger)
+        return self._run.run(self._changes.read(chats, positions, account))
+
+    def edited_records(self, chat_id: int, ids: set[int]) -> list[Record]:
+        """Records of a chat's edited messages, mapped and enriched now (after its history)."""
+        if self._changes is None or not ids:
+            return []
+        messages, users, chats = self._changes.edited(chat_id, ids)
+        if not messages:
+            return []
+        return self._run.run(self.history.records_of(self.chat(chat_id), messages, users, chats))
 
     # -- topics and members ----------------------------------------------------------
 

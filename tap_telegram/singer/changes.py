@@ -1,0 +1,255 @@
+"""Change capture glue between the ``messages`` stream, its STATE and the source's update logs.
+
+With ``track_changes`` the stream asks the source, before the first chat, what the
+update logs say changed since the positions stored in STATE
+(:meth:`tap_telegram.sources.base.HistorySource.changes`). Each chat then reads its
+history as always (new messages, by id, move the bookmark) and, right after it, gets
+its edits and deletions from :meth:`ChangeCapture.records`:
+
+* only ids the tap delivered in earlier runs: from the chat's first delivered id
+  (``first_id``) up to its bookmark as the run started (this run's history, read
+  after the logs, has the newest content of its own ids); a private chat's or basic
+  group's deletion (ids only, no chat) only when the chat's
+  :class:`~.id_index.IdIndex` holds the id;
+* an edit is the message's record again (same primary key: upserting targets replace
+  the row); a deletion a tombstone (``deleted_scope`` ``chat`` or ``account``);
+* neither moves the bookmark.
+
+**Positions in STATE** move only once every record they cover is written, exactly
+like bookmarks. A channel's ``pts`` sits in its partition and moves after the chat's
+changes are out; the account's position (``bookmarks.messages.account_log``) moves
+after the last chat of the account's log is out and none failed. A first position
+(taken before any history was read) is stored at once. A kill at any point leaves the
+old positions: the next run reads the same changes again (duplicates are removed by
+the primary key) and loses none. Partition of a private chat with change capture on::
+
+    {"context": {"chat_id": 6100000008}, "replication_key": "id",
+     "replication_key_value": 4480, "first_id": 72,
+     "delivered_ids": ["i1:eJzt..."], "stats": {...}}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any
+
+from tap_telegram.records.builders import tombstone
+from tap_telegram.singer.counters import ChatRun
+from tap_telegram.singer.id_index import HORIZON, IdIndex
+from tap_telegram.sources.base import (
+    SCOPE_ACCOUNT,
+    SCOPE_CHAT,
+    ChatChanges,
+    HistorySource,
+    LogChanges,
+    Record,
+)
+
+#: Keys of a chat's partition: the channel's log position, its first delivered id and
+#: (private chats, basic groups) the ids it delivered.
+PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
+#: Key of the account's log position in the stream's STATE (``bookmarks.messages``).
+ACCOUNT_KEY = "account_log"
+#: ``type`` of the chats whose messages are in the account's log.
+ACCOUNT_TYPES = frozenset({"user", "group"})
+
+
+class ChangeCapture:
+    """One run's change capture as the ``messages`` stream sees it (see the module docstring)."""
+
+    def __init__(
+        self,
+        source: HistorySource,
+        *,
+        changes: LogChanges,
+        stream_state: MutableMapping[str, Any],
+        account_chats: set[int],
+        config: Mapping[str, Any],
+        logger: logging.Logger,
+    ) -> None:
+        self.source = source
+        self.config = config
+        self.changes = changes
+        self.stream_state = stream_state
+        self.logger = logger
+        #: Chats of the account's log whose changes are not out yet.
+        self.pending = set(account_chats)
+        self.failed = False
+        self.now = dt.datetime.now(dt.timezone.utc)
+        #: Account deletions attributed so far, and those beyond a chat's index horizon.
+        self.attributed: set[int] = set()
+        self.beyond_horizon: set[int] = set()
+        #: The current chat's bookmark as it started, and the ids the lookback emitted.
+        self._start: int | None = None
+        self._emitted: set[int] = set()
+        if changes.account is not None and changes.account_is_start:
+            stream_state[ACCOUNT_KEY] = dict(changes.account)
+
+    @property
+    def requests(self) -> int:
+        """Difference requests of the run."""
+        return self.changes.requests
+
+    def start_chat(self, chat_id: int, partition: MutableMapping[str, Any]) -> None:
+        """Before the chat's history: store a first position (taken before any read).
+
+        A chat delivered before change capture was on gets its ``first_id`` now (see
+        :func:`legacy_first`).
+        """
+        found = self.changes.chats.get(chat_id)
+        if found is not None and found.pts is not None and _int(partition.get(PTS_KEY)) is None:
+            partition[PTS_KEY] = found.pts
+        bookmark = _int(partition.get("replication_key_value"))
+        if bookmark is not None and _int(partition.get(FIRST_KEY)) is None:
+            partition[FIRST_KEY] = legacy_first(self.config, bookmark)
+        self._start = bookmark
+        self._emitted = set()
+
+    def delivered(
+        self, chat_type: str | None, partition: MutableMapping[str, Any], page: list[Record]
+    ) -> None:
+        """A page was handed to the SDK: note its first id and (account chats) its ids.
+
+        Called right after the page's records are yielded, before the STATE that
+        covers them: an id is in the index whenever a bookmark covers it.
+        """
+        # Rows the lookback already emitted again (or as tombstones) in this run.
+        start = self._start
+        self._emitted.update(
+            int(r["id"])
+            for r in page
+            if r.get("deleted") or (start is not None and r["id"] <= start)
+        )
+        ids = [int(r["id"]) for r in page if not r.get("deleted")]
+        if not ids:
+            return
+        if _int(partition.get(FIRST_KEY)) is None:
+            partition[FIRST_KEY] = min(ids)
+        if chat_type in ACCOUNT_TYPES:
+            index = IdIndex(partition.get(INDEX_KEY))
+            index.add(ids)
+            partition[INDEX_KEY] = index.save()
+
+    def records(
+        self,
+        chat_id: int,
+        chat_type: str | None,
+        partition: MutableMapping[str, Any],
+        stats: ChatRun,
+    ) -> Iterator[Record]:
+        """The chat's edits and tombstones, then its new position (after they are out)."""
+        found = self.changes.chats.get(chat_id) or ChatChanges()
+        # Ids delivered by earlier runs: this run's history was read after the logs, so
+        # it has the newest content of its own ids, and never the ones deleted before.
+        bookmark = self._start
+        first = _int(partition.get(FIRST_KEY))
+        if bookmark is not None and first is not None:
+            in_range = {i for i in found.edited if first <= i <= bookmark} - self._emitted
+            for record in self.source.edited_records(chat_id, in_range):
+                if record["id"] in in_range:
+                    stats.edits += 1
+                    yield record
+            scope = SCOPE_ACCOUNT if chat_type in ACCOUNT_TYPES else SCOPE_CHAT
+            gone = {i for i in found.deleted if first <= i <= bookmark}
+            if chat_type in ACCOUNT_TYPES:
+                gone |= self._attribute(partition, first, bookmark)
+            gone -= self._emitted
+            for message_id in sorted(gone):
+                stats.deletions += 1
+                yield tombstone(chat_id, message_id, self.now, scope)
+        # Every record above is written once the generator is resumed past it.
+        if found.pts is not None:
+            partition[PTS_KEY] = found.pts
+        self.pending.discard(chat_id)
+        if not self.pending and not self.failed and not self.source.failures:
+            self._commit_account()
+
+    def chat_failed(self, chat_id: int) -> None:
+        """A chat of the account's log failed before its changes were out: keep the old position."""
+        if chat_id in self.pending:
+            self.failed = True
+
+    def summary(self) -> str:
+        """One line on the update logs, for the run summary."""
+        dropped = self.beyond_horizon
+        line = (
+            f"update log: {self.changes.requests} difference requests, "
+            f"{self.changes.fallbacks} too long (history and lookback only)"
+        )
+        if dropped:
+            line += (
+                f", {len(dropped)} deletions in private chats/basic groups older than the "
+                f"newest {HORIZON:,} ids a chat remembers: not attributed"
+            )
+        return line
+
+    def _attribute(self, partition: Mapping[str, Any], first: int, bookmark: int) -> set[int]:
+        """The account deletions this chat delivered (per its index)."""
+        candidates = {
+            i for i in self.changes.account_deleted if first <= i <= bookmark
+        } - self.attributed
+        if not candidates:
+            return set()
+        index = IdIndex(partition.get(INDEX_KEY))
+        mine = {i for i in candidates if i in index}
+        self.attributed |= mine
+        oldest = index.oldest
+        if oldest is not None:
+            self.beyond_horizon |= {i for i in candidates - mine if i < oldest}
+        self.beyond_horizon -= self.attributed
+        return mine
+
+    def _commit_account(self) -> None:
+        """Every chat of the account's log is out: its new position may be stored."""
+        if self.changes.account is not None and not self.changes.account_is_start:
+            self.stream_state[ACCOUNT_KEY] = dict(self.changes.account)
+
+
+def start_capture(
+    source: HistorySource,
+    config: Mapping[str, Any],
+    stream_state: MutableMapping[str, Any],
+    partitions: Iterable[tuple[int, str | None, Mapping[str, Any]]],
+    logger: logging.Logger,
+) -> ChangeCapture | None:
+    """Ask the source what changed (``None``: ``track_changes`` off or no update log).
+
+    ``partitions`` gives each chat's id, ``type`` and partition state.
+    """
+    if not config.get("track_changes", True):
+        return None
+    chats = list(partitions)
+    positions = {chat_id: _int(part.get(PTS_KEY)) for chat_id, _, part in chats}
+    stored = stream_state.get(ACCOUNT_KEY)
+    account = stored if isinstance(stored, Mapping) else None
+    changes = source.changes(positions, account)
+    if changes is None:
+        return None
+    account_chats = {chat_id for chat_id, kind, _ in chats if kind in ACCOUNT_TYPES}
+    return ChangeCapture(
+        source,
+        changes=changes,
+        stream_state=stream_state,
+        account_chats=account_chats,
+        config=config,
+        logger=logger,
+    )
+
+
+def legacy_first(config: Mapping[str, Any], bookmark: int) -> int:
+    """The first delivered id of a chat whose STATE predates change capture.
+
+    Without ``start_date`` the chat was read from ``start_message_id`` (or from its
+    first message). With it, the first id is unknown: changes are then emitted only
+    for ids delivered from now on (above the bookmark), never for one not delivered.
+    """
+    if config.get("start_date"):
+        return bookmark + 1
+    return int(config.get("start_message_id") or 0) + 1
+
+
+def _int(value: Any) -> int | None:
+    """An integer from STATE; ``None`` for anything else (missing or hand-edited)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,292 @@
+"""Change capture: what Telegram's update logs say changed since the last run.
+
+Every Telegram client keeps in sync through update logs (core.telegram.org/api/updates):
+
+* **Channels and supergroups** have one log each, positioned by the channel's ``pts``,
+  which every dialog carries (``Dialog.pts``). A channel whose dialog pts equals the
+  stored one changed nothing: it costs no request. Otherwise
+  ``updates.getChannelDifference(channel, pts, limit=100)`` is paged until ``final``
+  (users pass 10 to 100, core.telegram.org/method/updates.getChannelDifference): its
+  ``new_messages`` and ``other_updates`` (``updateEditChannelMessage``,
+  ``updateDeleteChannelMessages``) are every new, edited and deleted message since.
+  ``channelDifferenceTooLong`` (Telegram's pages disagree on when: "pts + limit <
+  remote pts" on one, "roughly older than latest pts - 100,000" on another) means the
+  log cannot be read: the chat falls back to its history after the bookmark (new
+  messages are never lost) and its lookback window, and restarts from the ``pts`` of
+  the dialog it returns.
+* **Private chats and basic groups** share the account's log: ``updates.getState``
+  gives its position (pts, qts, date), ``updates.getDifference`` what happened since,
+  in ``differenceSlice`` pages (``intermediate_state``: ask again) up to a final
+  ``difference``; ``differenceTooLong`` falls back like above, from its ``pts``.
+  ``updateEditMessage`` carries the message (so its chat); ``updateDeleteMessages``
+  carries ids only: the stream attributes them through the ids it delivered.
+
+Positions are taken **before** any history is read (a chat's first run stores its
+dialog pts, or the account's state), so a change made while history is read is seen
+by the next run. New messages in a difference are only counted: the history reads
+them by id after the bookmark, which is what moves a bookmark. Update requests go
+through the plain client, outside a takeout session (which wraps export requests).
+Reactions and views are not pts events: only a lookback window refreshes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from telethon import TelegramClient, functions, utils
+from telethon.tl import types
+
+from tap_telegram.errors import ChatError
+from tap_telegram.sources.base import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.chats import ResolvedChat
+
+#: Updates per ``getChannelDifference`` page: the most Telegram lets a user ask for.
+PAGE = 100
+#: Counter label of the account's log requests (they belong to no one chat).
+LABEL = "updates"
+_EDITS = (types.UpdateEditChannelMessage, types.UpdateEditMessage)
+_NEW = (types.UpdateNewChannelMessage, types.UpdateNewMessage)
+_QUIET = ChatChanges()
+
+
+@dataclasses.dataclass
+class _Raw:
+    """Edited messages as Telegram sent them, and the users and chats they reference."""
+
+    #: chat id -> message id -> the message's newest content.
+    messages: dict[int, dict[int, Any]] = dataclasses.field(default_factory=dict)
+    users: dict[int, Any] = dataclasses.field(default_factory=dict)
+    chats: dict[int, Any] = dataclasses.field(default_factory=dict)
+
+    def keep(self, users: Iterable[Any], chats: Iterable[Any]) -> None:
+        """Remember the peers of an answer (the edited messages are mapped later)."""
+        self.users.update((user.id, user) for user in users)
+        self.chats.update((chat.id, chat) for chat in chats)
+
+    def edit(self, chat_id: int, changes: ChatChanges, message: Any) -> None:
+        """An edit: its newest content wins."""
+        self.messages.setdefault(chat_id, {})[message.id] = message
+        changes.edited.add(message.id)
+        changes.deleted.discard(message.id)
+
+    def delete(self, chat_id: int, changes: ChatChanges, ids: Iterable[int]) -> None:
+        """A deletion: the message is gone, an earlier edit of it no longer matters."""
+        kept = self.messages.get(chat_id, {})
+        for message_id in ids:
+            kept.pop(message_id, None)
+            changes.edited.discard(message_id)
+            changes.deleted.add(message_id)
+
+
+class ChangeReader:
+    """Reads the update logs of one run and keeps the edited messages for mapping."""
+
+    def __init__(self, client: TelegramClient, caller: Caller, logger: logging.Logger) -> None:
+        self.client = client
+        self.caller = caller
+        self.logger = logger
+        self.raw = _Raw()
+
+    async def read(
+        self,
+        chats: list[ResolvedChat],
+        positions: Mapping[int, int | None],
+        account: Mapping[str, int] | None,
+    ) -> LogChanges:
+        """What changed in ``chats`` since their stored positions (see the module docstring)."""
+        channels = [chat for chat in chats if isinstance(chat.entity, types.Channel)]
+        selected = {chat.chat_id for chat in chats if not isinstance(chat.entity, types.Channel)}
+        reading = [self._channel(chat, positions.get(chat.chat_id)) for chat in channels]
+        results = await asyncio.gather(*reading, return_exceptions=True)
+        out = LogChanges()
+        for chat, result in zip(channels, results, strict=True):
+            if isinstance(result, ChatError):
+                # The chat's history read fails the same way and reports it there.
+                self.logger.warning("chat %s: changes not read (%s)", chat.label, result)
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            out.chats[chat.chat_id] = result
+        if selected:
+            await self._account(out, selected, account)
+        changed = sum(1 for chat in channels if out.chats.get(chat.chat_id, _QUIET).requests)
+        self.logger.info(
+            "update log: %d of %d channels changed since the last run, %d edits and %d "
+            "deletions named in %d difference requests",
+            changed,
+            len(channels),
+            sum(len(c.edited) for c in out.chats.values()),
+            sum(len(c.deleted) for c in out.chats.values()) + len(out.account_deleted),
+            out.requests,
+        )
+        return out
+
+    def edited(self, chat_id: int, ids: Iterable[int]) -> tuple[list[Any], list[Any], list[Any]]:
+        """The raw edited messages of ``ids`` in a chat, with the users and chats to map them."""
+        kept = self.raw.messages.get(chat_id, {})
+        messages = [kept[i] for i in sorted(ids) if i in kept]
+        return messages, list(self.raw.users.values()), list(self.raw.chats.values())
+
+    # -- channels ------------------------------------------------------------------
+
+    async def _channel(self, chat: ResolvedChat, stored: int | None) -> ChatChanges:
+        """One channel's changes since ``stored`` (its first position when ``None``)."""
+        if stored is None:
+            return ChatChanges(pts=chat.pts if chat.pts is not None else await self._pts(chat))
+        changes = ChatChanges(pts=stored)
+        if chat.pts is not None and chat.pts == stored:
+            return changes  # the dialog says nothing happened
+        channel = utils.get_input_channel(chat.input_peer)
+        while True:
+            request = functions.updates.GetChannelDifferenceRequest(
+                channel=channel,
+                filter=types.ChannelMessagesFilterEmpty(),
+                pts=changes.pts if changes.pts is not None else stored,
+                limit=PAGE,
+                force=False,
+            )
+            answer = await self._send(request, chat.label)
+            changes.requests += 1
+            if isinstance(answer, types.updates.ChannelDifferenceEmpty):
+                changes.pts = answer.pts
+                return changes
+            if isinstance(answer, types.updates.ChannelDifferenceTooLong):
+                changes.fallback = True
+                changes.pts = getattr(answer.dialog, "pts", None) or changes.pts
+                self.logger.warning(
+                    "chat %s: too many changes since the last run for Telegram's update log: "
+                    "new messages come from history as always; edits and deletions are seen "
+                    "only in the lookback window this time (set lookback_messages to widen it)",
+                    chat.label,
+                )
+                return changes
+            self.raw.keep(answer.users, answer.chats)
+            changes.new += len(answer.new_messages)
+            self._apply(answer.other_updates, changes_for=lambda _: (chat.chat_id, changes))
+            changes.pts = answer.pts
+            if answer.final:
+                return changes
+
+    async def _pts(self, chat: ResolvedChat) -> int | None:
+        """A channel's current pts when no dialog says it (a public channel not joined)."""
+        full = chat.full
+        if not isinstance(full, types.ChannelFull):
+            request = functions.channels.GetFullChannelRequest(
+                utils.get_input_channel(chat.input_peer)
+            )
+            full = getattr(await self._send(request, chat.label), "full_chat", None)
+        return getattr(full, "pts", None)
+
+    # -- the account's log ---------------------------------------------------------
+
+    async def _account(
+        self, out: LogChanges, selected: set[int], stored: Mapping[str, int] | None
+    ) -> None:
+        """Changes of the private chats and basic groups in ``selected`` since ``stored``."""
+        if stored is None or not _position_ok(stored):
+            state = await self._send(functions.updates.GetStateRequest(), LABEL)
+            out.account_requests += 1
+            out.account, out.account_is_start = _position(state), True
+            return
+        position = dict(stored)
+
+        def changes_for(chat_id: int) -> tuple[int, ChatChanges] | None:
+            if chat_id not in selected:
+                return None  # a chat that is not selected: ignored
+            return chat_id, out.chats.setdefault(chat_id, ChatChanges())
+
+        while True:
+            request = functions.updates.GetDifferenceRequest(
+                pts=position["pts"],
+                date=dt.datetime.fromtimestamp(position["date"], dt.timezone.utc),
+                qts=position["qts"],
+            )
+            answer = await self._send(request, LABEL)
+            out.account_requests += 1
+            if isinstance(answer, types.updates.DifferenceEmpty):
+                break
+            if isinstance(answer, types.updates.DifferenceTooLong):
+                out.account_fallback = True
+                position["pts"] = answer.pts
+                self.logger.warning(
+                    "private chats and basic groups: too many changes since the last run for "
+                    "Telegram's update log: new messages come from history as always; edits "
+                    "and deletions are seen only in the lookback window this time"
+                )
+                break
+            self.raw.keep(answer.users, answer.chats)
+            for message in answer.new_messages:
+                found = changes_for(_chat_of(message))
+                if found is not None:
+                    found[1].new += 1
+            deleted = self._apply(answer.other_updates, changes_for=changes_for)
+            out.account_deleted.update(deleted)
+            for changes in out.chats.values():
+                if changes.pts is None:  # a chat of the account's log: the id left it
+                    changes.edited.difference_update(deleted)
+            state = getattr(answer, "state", None) or answer.intermediate_state
+            position = _position(state)
+            if isinstance(answer, types.updates.Difference):
+                break
+        out.account = position
+
+    # -- shared --------------------------------------------------------------------
+
+    def _apply(self, updates: Iterable[Any], *, changes_for: Any) -> set[int]:
+        """Edits and deletions of ``updates`` in log order; the account's deletions returned.
+
+        ``changes_for(chat id)`` gives ``(chat id, its ChatChanges)``, or ``None`` for a chat
+        that is not selected. An account deletion names no chat: its ids are returned.
+        """
+        unattributed: set[int] = set()
+        for update in updates:
+            if isinstance(update, _EDITS):
+                found = changes_for(_chat_of(update.message))
+                if found is not None:
+                    self.raw.edit(found[0], found[1], update.message)
+            elif isinstance(update, types.UpdateDeleteChannelMessages):
+                marked = utils.get_peer_id(types.PeerChannel(update.channel_id))
+                found = changes_for(marked)
+                if found is not None:
+                    self.raw.delete(found[0], found[1], update.messages)
+            elif isinstance(update, types.UpdateDeleteMessages):
+                unattributed.update(update.messages)
+                for kept in self.raw.messages.values():
+                    for message_id in update.messages:
+                        kept.pop(message_id, None)
+            elif isinstance(update, _NEW):
+                found = changes_for(_chat_of(update.message))
+                if found is not None:
+                    found[1].new += 1
+        return unattributed
+
+    async def _send(self, request: Any, label: str) -> Any:
+        """One update request through the run's policy, on the plain client (no takeout)."""
+        client = self.client
+        return await self.caller.call(
+            lambda: client(request), chat=label, what=type(request).__name__
+        )
+
+
+def _chat_of(message: Any) -> int:
+    """The marked chat id of a message (0 for one without a peer)."""
+    peer = getattr(message, "peer_id", None)
+    return int(utils.get_peer_id(peer)) if peer is not None else 0
+
+
+def _position(state: Any) -> dict[str, int]:
+    """An ``updates.State`` as STATE keeps it (integers: targets read numbers as decimals)."""
+    date = state.date
+    stamp = int(date.timestamp()) if isinstance(date, dt.datetime) else int(date or 0)
+    return {"pts": int(state.pts), "qts": int(state.qts), "date": stamp}
+
+
+def _position_ok(stored: Mapping[str, Any]) -> bool:
+    """Whether a stored account position is usable (a hand-edited STATE may not be)."""
+    return all(isinstance(stored.get(key), int) for key in ("pts", "qts", "date"))
