@@ -20,6 +20,11 @@ changes were caught: an edit when the edited id comes out again with its new tex
 deletion when it comes out as a tombstone. The lookback window tombstones deletions in
 channels and supergroups only (private chats' ids are per account), and sees nothing
 older than its window. ``scale`` shrinks the world (``--quick``, tests).
+
+Goals (``changes_*`` keys): ``track_changes`` costs at most Σ⌈updates per log / 100⌉ + 3
+requests more than its own quiet run from the same STATE (measured before the changes:
+connecting, the dialogs pass, empty logs); it catches every old edit; it catches
+everything the window catches.
 """
 
 from __future__ import annotations
