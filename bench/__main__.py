@@ -1,14 +1,16 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
-    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady] [--json-out PATH]
+    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,changes] [--json-out PATH]
 
 Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
 sink (with the history requests each run of the tap sent); and the steady state of
 issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many dialogs,
-now and before, and a day under flood limits. Prints tables, the goals of issues 6, 16
-and 18, and one JSON line with everything. Absolute numbers depend on the machine; the
-ratios and request counts are what count.
+now and before, and a day under flood limits; and change capture (:mod:`bench.changes`):
+the edits and deletions ``track_changes`` catches against a 10,000-message lookback
+window, with requests and seconds. Prints tables, the goals of issues 6, 16 and 18 and
+of change capture, and one JSON line with everything. Absolute numbers depend on the
+machine; the ratios and request counts are what count.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import steady
+from bench import changes, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -214,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"sizes x {QUICK_SCALE}")
     parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
     parser.add_argument(
-        "--only", help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady)"
+        "--only",
+        help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes)",
     )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
@@ -241,12 +244,23 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tap-telegram-steady-") as tmp:
             steps, day = steady.run_steady(sizes, max(20, int(args.steady_day * scale)), Path(tmp))
         summary.update(steady.goals(steps, day))
+    change_runs: list[changes.Run] = []
+    setup: changes.Setup | None = None
+    mutations: changes.Mutations | None = None
+    if keys is None or "changes" in keys:
+        setup = changes.setup(scale)
+        with tempfile.TemporaryDirectory(prefix="tap-telegram-changes-") as tmp:
+            change_runs, mutations, firsts = changes.run_changes(setup, Path(tmp))
+        summary.update(changes.goals(change_runs, mutations, firsts))
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
         print()
     if steps:
         print(steady.table(steps))
+        print()
+    if change_runs and mutations is not None:
+        print(changes.table(change_runs, mutations))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
@@ -260,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             "results": [r.as_dict() for r in results],
             "steady": [s.as_dict() for s in steps],
             "steady_day": day,
+            "changes_setup": setup.as_dict() if setup else None,
+            "changes": [r.as_dict() for r in change_runs],
         }
     )
     print(line)

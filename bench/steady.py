@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,11 +144,13 @@ def run_cli(
     state: dict[str, Any] | None,
     folder: Path,
     tree: Path | None,
+    on_record: Callable[[bytes], None] | None = None,
 ) -> tuple[Step, dict[str, Any] | None]:
     """The CLI against ``fake`` (its world, clock and limits); the last STATE it wrote.
 
     Output is read line by line and only the last STATE kept: each STATE holds every
-    chat's bookmark, gigabytes over a first run of thousands of chats.
+    chat's bookmark, gigabytes over a first run of thousands of chats. ``on_record``
+    sees every RECORD line (as bytes) when given.
     """
     paths = {name: folder / f"{name}.json" for name in ("world", "config", "state", "stats")}
     paths["world"].write_text(json.dumps(fake_to_spec(fake), ensure_ascii=False), "utf-8")
@@ -176,6 +178,8 @@ def run_cli(
                 last_state = line
             elif line.startswith(b'{"type":"RECORD"'):
                 records += 1
+                if on_record is not None:
+                    on_record(line)
     seconds = time.monotonic() - started
     stats = json.loads(paths["stats"].read_text("utf-8")) if paths["stats"].exists() else {}
     step = Step(0, "", "", dict(stats.get("requests", {})), seconds, records, proc.returncode)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from bench import steady
+from bench import changes, steady
 from bench.__main__ import flood_share, main, request_goals, table
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
@@ -120,3 +120,49 @@ def test_steady_state_bench_on_a_tiny_world(tmp_path):
     assert goals["steady_20_quiet_requests"] < goals["steady_20_quiet_requests_before"]
     assert goals["steady_day_20_goal_no_flood_wait_from_refreshes"] is True
     assert "| 20 | before | quiet |" in steady.table(steps)
+
+
+def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):
+    setup = changes.setup(0.01)
+    assert (setup.channel, setup.window, setup.mutations, setup.old_edits) == (1_000, 500, 100, 20)
+    out = tmp_path / "bench.json"
+    assert main(["--scale", "0.01", "--only", "changes", "--json-out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    line = json.loads(out.read_text(encoding="utf-8"))
+    assert line["changes_setup"] == setup.as_dict()
+    goals = line["goals"]
+    for key in ("changes_requests_goal", "changes_old_edits_caught", "changes_same_caught",
+                "changes_complete"):  # fmt: skip
+        assert goals[key] is True, key
+    mutations = goals["changes_mutations"]
+    edits, deletions = mutations["edits"], mutations["deletions"]
+    assert edits + deletions == 100
+    assert min(edits, deletions) > 20
+    assert mutations["old_edits"] == 20
+    assert mutations["updates_per_log"] == {"channel": 110, "account": 10}
+    assert goals["changes_requests_budget"] == 2 + 1 + 3
+    runs = {(r["runner"], r["latency"]): r for r in line["changes"]}
+    assert set(runs) == {(name, lat) for name in ("track_changes", "lookback") for lat in (0, 0.1)}
+    for latency in (0, 0.1):
+        track, lookback = runs["track_changes", latency], runs["lookback", latency]
+        assert track["returncode"] == lookback["returncode"] == 0
+        # track_changes: every change, old edits included, from the update logs alone.
+        assert (track["edits_caught"], track["deletions_caught"]) == (edits, deletions)
+        assert track["old_edits_caught"] == 20
+        assert track["private_caught"] == 10
+        by_class = track["requests_by_class"]
+        assert by_class["GetChannelDifferenceRequest"] == 2  # 110 updates, 100 a page
+        assert "GetHistoryRequest" not in by_class
+        assert 0 < track["requests_beyond_quiet_run"] <= goals["changes_requests_budget"]
+        # The window: its edits and the channel's deletions (private ids are per account).
+        private_deletions = 10 - lookback["private_caught"]
+        assert private_deletions > 0
+        assert lookback["edits_caught"] == edits
+        assert lookback["deletions_caught"] == deletions - private_deletions
+        assert lookback["old_edits_caught"] == 0
+        assert "GetChannelDifferenceRequest" not in lookback["requests_by_class"]
+        assert lookback["requests_by_class"]["GetHistoryRequest"] >= setup.window // 100
+        assert lookback["requests"] > track["requests"]
+    assert goals["changes_old_edits_lookback"] == 0
+    assert goals["changes_0ms_requests_lookback_vs_track_changes"] > 1
+    assert "| 100 ms | lookback |" in printed
