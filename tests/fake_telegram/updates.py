@@ -97,23 +97,16 @@ def get_difference(server: Server, request: Any, status: str) -> Any:
     messages, others = page_content(world, pieces)
     users, chats = _entities(world, [*messages, *(getattr(u, "message", None) for u in others)])
     state = account_state(server, pieces[-1].pts)
-    if state.pts < remote:
-        return types.updates.DifferenceSlice(
-            new_messages=messages,
-            new_encrypted_messages=[],
-            other_updates=others,
-            chats=chats,
-            users=users,
-            intermediate_state=state,
-        )
-    return types.updates.Difference(
-        new_messages=messages,
-        new_encrypted_messages=[],
-        other_updates=others,
-        chats=chats,
-        users=users,
-        state=state,
-    )
+    content: dict[str, Any] = {
+        "new_messages": messages,
+        "new_encrypted_messages": [],
+        "other_updates": others,
+        "chats": chats,
+        "users": users,
+    }
+    if state.pts < remote:  # more to come: the client asks again from intermediate_state
+        return types.updates.DifferenceSlice(**content, intermediate_state=state)
+    return types.updates.Difference(**content, state=state)
 
 
 @handles("GetChannelDifferenceRequest")
