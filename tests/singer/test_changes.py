@@ -335,3 +335,20 @@ def test_lookback_and_the_log_report_a_change_once(world: World) -> None:
             (ids[5], None, "far outside the window"),
         ]
     )
+
+
+def test_a_public_channel_that_is_not_a_dialog_is_asked_every_run() -> None:
+    world = make_world()
+    world.add_chat("public", "channel", messages=90, username="cc_public", member=False)
+    fake = FakeTelegram(world)
+    cfg = fake.tap_config(chats=["@cc_public"])
+    first = run_in_process(fake, cfg).check()
+    public = world.marked_id("public")
+    assert partitions(first)[public]["pts"] == world.chat("public").pts  # from its full info
+    world.edit_message("public", text_ids(world, "public")[0], "seen without a dialog")
+    second = run_in_process(fake, cfg, first.state).check()
+    assert [r["text"] for r in messages(second)] == ["seen without a dialog"]
+    third = run_in_process(fake, cfg, second.state).check()
+    assert messages(third) == []
+    # No dialog says whether it changed: one difference request a run (an empty answer).
+    assert counts(third)[CHANNEL_DIFF] == 1
