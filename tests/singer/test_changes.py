@@ -352,3 +352,19 @@ def test_a_public_channel_that_is_not_a_dialog_is_asked_every_run() -> None:
     assert messages(third) == []
     # No dialog says whether it changed: one difference request a run (an empty answer).
     assert counts(third)[CHANNEL_DIFF] == 1
+
+
+def test_a_private_deletion_never_cancels_a_channel_edit_of_the_same_id(world: World) -> None:
+    """Account ids and channel ids overlap: an id-only deletion concerns the account's chats."""
+    fake = FakeTelegram(world)
+    cfg = config(fake, world)
+    first = run_in_process(fake, cfg).check()
+    shared = next(i for i in text_ids(world, "fam") if i in set(text_ids(world, "news")))
+    world.edit_message("news", shared, "channel edit")
+    world.delete_messages("fam", [shared])
+    second = run_in_process(fake, cfg, first.state).check()
+    got = {(r["chat_id"], r["id"], r["deleted"], r["text"]) for r in messages(second)}
+    assert got == {
+        (world.marked_id("news"), shared, None, "channel edit"),
+        (world.marked_id("fam"), shared, True, None),
+    }

@@ -227,9 +227,13 @@ class ChangeReader:
                     found[1].new += 1
             deleted = self._apply(answer.other_updates, changes_for=changes_for)
             out.account_deleted.update(deleted)
-            for changes in out.chats.values():
-                if changes.pts is None:  # a chat of the account's log: the id left it
-                    changes.edited.difference_update(deleted)
+            for chat_id in selected & out.chats.keys():
+                # Account ids are unique per account, but channel ids (1, 2, ...) are
+                # not: only the account's chats can have lost these ids.
+                out.chats[chat_id].edited.difference_update(deleted)
+                kept = self.raw.messages.get(chat_id, {})
+                for message_id in deleted:
+                    kept.pop(message_id, None)
             state = getattr(answer, "state", None) or answer.intermediate_state
             position = _position(state)
             if isinstance(answer, types.updates.Difference):
@@ -256,10 +260,7 @@ class ChangeReader:
                 if found is not None:
                     self.raw.delete(found[0], found[1], update.messages)
             elif isinstance(update, types.UpdateDeleteMessages):
-                unattributed.update(update.messages)
-                for kept in self.raw.messages.values():
-                    for message_id in update.messages:
-                        kept.pop(message_id, None)
+                unattributed.update(update.messages)  # the caller knows the account's chats
             elif isinstance(update, _NEW):
                 found = changes_for(_chat_of(update.message))
                 if found is not None:
