@@ -13,6 +13,9 @@ state to completion; then the table is compared with the world:
 * ``bookmarks_ok``: the final state's bookmark of every chat is its max message id;
 * ``resent``: records the rerun delivered again (at-least-once overlap, informational).
 
+:class:`ChangeTrials` does the same for a run that captures edits and deletions (see
+``tests/e2e/README.md``, "Change capture").
+
 Used by ``tests/e2e/test_crash.py`` (a few trials) and ``bench/crash_harness.py``.
 """
 

@@ -6,6 +6,13 @@ must equal the fake's ground truth: 0 missing, 0 duplicated, bookmarks = max id 
 chat, and the crash run's bookmarks never ahead of its rows. Three trials through
 ``tap | target-postgres`` (as Meltano pipes them) and one SIGKILL through ``meltano run``
 (SIGTERM through Meltano is in the long harness: ``--meltano-trials``).
+
+With change capture (``crash.ChangeTrials``, README "Change capture"): after a complete
+first run the world gets edits, deletions and new messages in every chat; the second run
+is killed after a channel's change records, after a private chat's or basic group's, and
+inside a chat's; the rerun must leave every edit's text, every tombstone, no other row,
+and the update-log positions at the fake's; the crash state's positions never ahead of
+the changes in the table.
 """
 
 from __future__ import annotations
@@ -133,6 +140,16 @@ def test_changes_without_a_crash_match_the_ground_truth(change_trials: ChangeTri
     changed = {chat for chat, _, _ in change_trials.blocks()}
     assert changed == set(changes.kinds)
     assert {changes.kinds[c] in ACCOUNT_KINDS for c in changed} == {True, False}
+    # The checks see what is missing: the first run's table lacks every change, and the
+    # final positions claim them all.
+    stale = change_trials.verify(change_trials.base)
+    assert len(stale.stale) == verdict.edits_ok - len(changes.new & set(changes.edited))
+    assert len(stale.bad_tombstones) == len(changes.deleted)
+    moved, ahead = change_trials.ahead(change_trials.reference_state, change_trials.base)
+    assert set(moved) == {*(c.key for c in changes.world.chats.values()), "account"} - {
+        c.key for c in changes.world.chats.values() if c.kind in ACCOUNT_KINDS
+    }
+    assert ahead == len(changes.edited) + len(changes.deleted)
 
 
 @pytest.mark.parametrize(("mode", "index"), CHANGE_TRIALS, ids=str)
