@@ -573,7 +573,7 @@ def change_world(
     """
     world = world_from_spec(dict(spec))
     rng = random.Random(f"{seed}-changes")
-    kinds = {world.marked_id(key): chat.kind for key, chat in world.chats.items()}
+    kinds: dict[int, str] = {world.marked_id(key): chat.kind for key, chat in world.chats.items()}
     # Ids a channel edits (planned ones, and the range its new messages will take).
     channel_edits: set[int] = set()
     plans: dict[str, tuple[list[int], list[int]]] = {}
@@ -761,7 +761,7 @@ class ChangeTrials:
     """
 
     def __init__(
-        self, rig: CrashRig, seed: int, *, batch_size_rows: int = 50, **sizes: int
+        self, rig: CrashRig, seed: int, *, batch_size_rows: int = 50, **sizes: Any
     ) -> None:
         self.rig = rig
         self.seed = seed
@@ -842,6 +842,7 @@ class ChangeTrials:
             row = table[key][0]
             if row.deleted:
                 undead.add(key)
+            expected: str | None
             if key in changes.edited:
                 expected = changes.edited[key]
             elif key in self.base:
@@ -991,14 +992,14 @@ class ChangeTrials:
         first, now = _partitions(self.first_state), _partitions(state)
         moved: list[str] = []
         covered: set[Key] = set()
-        for key, chat in world.chats.items():
+        for name, chat in world.chats.items():
             if chat.kind in ACCOUNT_KINDS:
                 continue
-            marked = world.marked_id(key)
+            marked = world.marked_id(name)
             before = first.get(marked, {}).get("pts")
             after = now.get(marked, {}).get("pts")
             if isinstance(before, int) and isinstance(after, int) and after > before:
-                moved.append(key)
+                moved.append(name)
                 covered |= changes.changed_between(chat.log, before, after)
         before = _account_pts(self.first_state)
         after = _account_pts(state)
