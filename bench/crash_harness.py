@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/crash_harness.py --trials 10 --seed 7
     .venv/bin/python bench/crash_harness.py --trials 3 --signals SIGKILL --meltano-trials 1
+    .venv/bin/python bench/crash_harness.py --trials 0 --meltano-trials 0 --change-trials 6
 
 Per signal (SIGKILL, SIGTERM): ``--trials`` trials of a multi-chat sync (five chats,
 ``--messages`` messages, default 20,000) from the fake Telegram into a throwaway
@@ -9,8 +10,10 @@ PostgreSQL through ``tap | target-postgres`` (piped the way Meltano pipes them; 
 state the target emits is what the rerun gets), each killed at a different seeded
 point; plus ``--meltano-trials`` through ``meltano run`` (the signal goes to the tap
 process, found by command line). After each rerun the table is compared with the
-fake's ground truth. Prints a line per trial, a table, and one JSON line with the
-totals (trials, rows, lost, duplicated, ...). Exit code 1 if any trial failed.
+fake's ground truth. ``--change-trials``: trials of a second run that captures edits and
+deletions, killed among its change records (``tests.e2e.crash.ChangeTrials``; signals
+in turn). Prints a line per trial, a table, and one JSON line with the totals (trials,
+rows, lost, duplicated, ...). Exit code 1 if any trial failed.
 
 Needs PostgreSQL's server binaries (``bash scripts/postgres.sh install``) and installs
 target-postgres into the e2e tests' cached Meltano project on first use.
@@ -47,11 +50,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--meltano-trials", type=int, default=1, help="trials per signal through `meltano run`"
     )
+    parser.add_argument(
+        "--change-trials",
+        type=int,
+        default=0,
+        help="trials with edits and deletions, killed among the change records",
+    )
     parser.add_argument("--keep", action="store_true", help="keep work files and schemas")
     parser.add_argument("--json-out", type=Path, help="also write the JSON summary here")
     args = parser.parse_args(argv)
-    if args.trials < 0 or args.meltano_trials < 0 or args.messages < 100:
-        parser.error("--trials/--meltano-trials must be >= 0 and --messages >= 100")
+    if min(args.trials, args.meltano_trials, args.change_trials) < 0 or args.messages < 100:
+        parser.error("--trials/--meltano-trials/--change-trials must be >= 0, --messages >= 100")
     return args
 
 
@@ -60,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from tests.e2e.crash import (  # noqa: PLC0415 - after sys.path is set
         MODES,
+        ChangeTrialResult,
+        ChangeTrials,
         CrashRig,
         crash_world_spec,
         format_table,
@@ -86,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"crash_harness: Meltano project {project.root} ({how})")
     server = PostgresServer.start()
     results: list[TrialResult] = []
+    changed: list[ChangeTrialResult] = []
     try:
         rig = CrashRig(server, project, work, crash_world_spec(args.seed, args.messages))
         print(
@@ -104,6 +116,15 @@ def main(argv: list[str] | None = None) -> int:
                 result = meltano_trial(rig, ws, index, mode, rng.uniform(0.15, 0.75))
                 results.append(result)
                 _report(result)
+        if args.change_trials:
+            trials = ChangeTrials(rig, args.seed)
+            for index in range(args.change_trials):
+                mode = signals[index % len(signals)]
+                change = trials.trial(index, mode, trials.kill_point(index), keep=args.keep)
+                changed.append(change)
+                print(f"  changes {change.line()} {'ok' if change.ok else 'FAILED'}", flush=True)
+                if not change.ok:
+                    print(f"    {change.note}", flush=True)
     finally:
         server.stop()
     print()
@@ -114,7 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         "chats": len(rig.truth),
         "trials": len(results),
         **summary(results),
-        "ok": all(r.ok for r in results),
+        "changes": {
+            "trials": len(changed),
+            "moved_positions": sum(bool(c.moved) for c in changed),
+            "edits": sum(c.edits_ok for c in changed),
+            "tombstones": sum(c.tombstones_ok for c in changed),
+            "failed": sum(not c.ok for c in changed),
+        },
+        "ok": all(r.ok for r in results) and all(c.ok for c in changed),
         "seconds": round(time.monotonic() - started, 1),
     }
     line = json.dumps(totals, sort_keys=True)
