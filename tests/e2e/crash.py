@@ -553,39 +553,28 @@ def change_world(
     edits: int = 100,
     deletions: int = 100,
     new: int = 30,
-    tap_bugs: bool = False,
     history_latency: float = 0.4,
 ) -> WorldChanges:
     """The world of ``spec`` after edits, deletions and new messages in every chat, saved to ``path``.
 
     Per chat ``edits`` edited and ``deletions`` deleted messages of every age (the chat's
     newest stays: the first run's bookmark), five of the edited ones deleted later, and
-    ``new`` new messages, one of them edited; in private chats and basic groups two of
-    them are deleted again (no run ever delivers them). The chats' mutations interleave,
-    so the account's log mixes its chats' events.
-
-    Two changes trip known tap bugs (see ``tests/e2e/README.md``, "Change capture"), so
-    they are only made with ``tap_bugs``: new channel messages deleted again before a
-    run (the tap tombstones them, though it never delivered them), and a deletion in a
-    private chat or basic group of an id that a channel edited (the tap drops the
-    channel's edit). The spec makes the fake answer each history request after
+    ``new`` new messages, one of them edited, two of them deleted again (no run ever
+    delivers them: no tombstone may appear). The chats' mutations interleave, so the
+    account's log mixes its chats' events, and deletions in private chats and basic
+    groups hit ids that channels edit (account and channel ids overlap: the channel's
+    edit must survive the id-only deletion). The spec makes the fake answer each history request after
     ``history_latency`` seconds (see :meth:`ChangeTrials.kill_point`).
     """
     world = world_from_spec(dict(spec))
     rng = random.Random(f"{seed}-changes")
     kinds: dict[int, str] = {world.marked_id(key): chat.kind for key, chat in world.chats.items()}
-    # Ids a channel edits (planned ones, and the range its new messages will take).
-    channel_edits: set[int] = set()
     plans: dict[str, tuple[list[int], list[int]]] = {}
-    for key, chat in sorted(world.chats.items(), key=lambda item: item[1].kind in ACCOUNT_KINDS):
+    for key in world.chats:
         picks = _spread(rng, world.message_ids(key)[:-1], edits + deletions)
         editable = [i for i in picks if isinstance(world.message(key, i), types.Message)]
         to_edit = editable[:edits]
         to_delete = [i for i in picks if i not in set(to_edit)]
-        if chat.kind in ACCOUNT_KINDS and not tap_bugs:
-            to_delete = [i for i in to_delete if i not in channel_edits]
-        else:
-            channel_edits |= set(to_edit) | set(range(chat.count + 1, chat.count + new + 1))
         plans[key] = (to_edit, to_delete[:deletions])
     edited: dict[Key, str] = {}
     deleted: set[Key] = set()
@@ -610,14 +599,14 @@ def change_world(
         to_delete = plans[key][1]
         delete(key, to_delete[: len(to_delete) // 2])
         deleted.update((world.marked_id(key), i) for i in to_delete[: len(to_delete) // 2])
-    for key, chat in world.chats.items():
+    for key in world.chats:
         ids = world.append_messages(key, new)
         marked = world.marked_id(key)
         texts = [i for i in ids[:-1] if isinstance(world.message(key, i), types.Message)]
         if texts:
             edit(key, texts[0])
         gone: list[int] = []
-        if len(ids) > 3 and (tap_bugs or chat.kind in ACCOUNT_KINDS):
+        if len(ids) > 3:
             gone = [ids[len(ids) // 3], ids[len(ids) // 2]]
             delete(key, gone)
         new_keys.update((marked, i) for i in ids if i not in gone)

@@ -32,8 +32,6 @@ from tests.e2e.crash import (
     ChangeTrials,
     CrashRig,
     TrialResult,
-    Verdict,
-    change_world,
     crash_world_spec,
     format_table,
     kill_points,
@@ -73,19 +71,6 @@ def rig(
 def change_trials(rig: CrashRig) -> ChangeTrials:
     """A complete first run of the crash world, then edits, deletions and new messages."""
     return ChangeTrials(rig, SEED)
-
-
-@pytest.fixture(scope="module")
-def tap_bugs(change_trials: ChangeTrials) -> Verdict:
-    """The second run, uninterrupted, on a world that trips the known tap bugs."""
-    changes = change_world(
-        change_trials.rig.spec,
-        change_trials.folder / "world-tap-bugs.json",
-        SEED,
-        tap_bugs=True,
-    )
-    _, _, table = change_trials.uninterrupted(changes, "changes_tap_bugs")
-    return change_trials.verify(table, changes)
 
 
 def _explain(result: TrialResult | ChangeTrialResult) -> str:
@@ -172,26 +157,6 @@ def test_signal_the_tap_among_changes_then_rerun(
     assert result.rerun_tap_exit == 0, _explain(result)
     assert result.rerun_target_exit == 0, _explain(result)
     assert result.ok, _explain(result)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="tap bug: ChangeCapture.records tombstones a channel's ids up to the bookmark "
-    "after this run's history, so a message added and deleted between runs (never "
-    "delivered) gets a tombstone row",
-)
-def test_no_tombstone_for_a_message_no_run_delivered(tap_bugs: Verdict) -> None:
-    assert not tap_bugs.vanished, sorted(tap_bugs.vanished)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="tap bug: ChangeReader._apply drops the kept edits of every chat, channels "
-    "included, on an account deletion (updateDeleteMessages) of the same id, so the "
-    "channel's edit is never emitted while its pts moves past it",
-)
-def test_an_account_deletion_keeps_a_channel_edit_of_the_same_id(tap_bugs: Verdict) -> None:
-    assert not tap_bugs.stale, sorted(tap_bugs.stale)
 
 
 def test_sigterm_while_waiting_for_telegram_exits_cleanly(tmp_path: Path) -> None:
