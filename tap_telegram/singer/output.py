@@ -106,7 +106,25 @@ class PageFlushWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+        #: A write to stdout is under way (a full pipe can block it for long).
+        self._writing = False
+        #: What a termination signal asked for while a write was under way.
+        self._deferred: Callable[[], None] | None = None
         atexit.register(self.flush)
+
+    def after_write(self, action: Callable[[], None]) -> bool:
+        """Run ``action`` once the write under way is complete (``False``: none is).
+
+        A SIGTERM handler runs between two bytecodes of the main thread, possibly in
+        the middle of a page's write into a full pipe: writing STATE there and exiting
+        would leave a cut line followed by the page again (found by the crash trials).
+        The handler defers itself to here instead; the write, resumed after the signal
+        (PEP 475), completes first.
+        """
+        if not self._writing:
+            return False
+        self._deferred = action
+        return True
 
     @override
     def serialize_message(self, message: Message) -> bytearray:
@@ -129,8 +147,17 @@ class PageFlushWriter(MsgSpecWriter):
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered lines to stdout and flush it."""
-        if self._pending:
-            sys.stdout.buffer.write(self._pending)
-            self._pending.clear()
-        sys.stdout.flush()
+        """Write the buffered lines to stdout and flush it, then what a signal deferred."""
+        if self._writing:
+            return  # re-entered from a signal handler: the write under way goes on
+        self._writing = True
+        try:
+            if self._pending:
+                sys.stdout.buffer.write(self._pending)
+                self._pending.clear()
+            sys.stdout.flush()
+        finally:
+            self._writing = False
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred()

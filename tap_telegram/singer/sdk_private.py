@@ -13,9 +13,11 @@ Tap side, :class:`SdkTap`:
   stream and closed after the last (sockets, event loop, a takeout), and the run
   summary is logged on every exit path. Hook: :meth:`SdkTap.run_scope`.
 * ``PluginBase._handle_termination``: on SIGTERM/SIGINT the SDK writes STATE and exits
-  0; an interrupted sync is not a successful one, so it exits 128 + the signal. In a
-  batch run it writes no STATE: the state in memory covers records that are in no
-  batch file yet, and the last STATE written already covers everything delivered.
+  0; an interrupted sync is not a successful one, so it exits 128 + the signal. A
+  signal that arrives while a page is being written waits for that write to end (else
+  a cut line, then the page again). In a batch run it writes no STATE: the state in
+  memory covers records that are in no batch file yet, and the last STATE written
+  already covers everything delivered.
 * ``Tap._state_writer`` (a ``singer_sdk.helpers._state.StateWriter``): the SDK keeps a
   deep copy of every STATE it writes, to skip an unchanged one next time. STATE holds
   a bookmark per chat and what the source remembers per chat, and is written after
@@ -137,9 +139,14 @@ class SdkTap(Tap):
         """Write STATE like the SDK does (not in a batch run), then exit 128 + the signal.
 
         An interrupted sync is not a successful one: Meltano and schedulers must see it.
-        In a batch run the state in memory may cover records that wait for their batch
-        file: the last STATE written, which follows the BATCH messages it covers, stands.
+        A signal that comes while the writer is writing waits for the write to end
+        (:meth:`tap_telegram.singer.output.PageFlushWriter.after_write`). In a batch run
+        the state in memory may cover records that wait for their batch file: the last
+        STATE written, which follows the BATCH messages it covers, stands.
         """
+        after_write = getattr(self.message_writer, "after_write", None)
+        if after_write is not None and after_write(lambda: self._handle_termination(signum, frame)):
+            return  # a page is being written: its lines end whole, then this runs again
         if self.config.get("batch_config"):
             self.logger.info("Shutting down: batch run, the last STATE written stands")
             raise SystemExit(128 + signum)

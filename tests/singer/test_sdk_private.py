@@ -8,8 +8,10 @@ fence wraps fails here, with the member's name in the test, rather than in a syn
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import signal
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,6 +23,7 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
+from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import LineStateWriter, SdkStream, SdkTap
 from tests.singer.batch_support import batch_config, batch_records
 
@@ -157,6 +160,36 @@ def test_termination_writes_state_then_exits_128_plus_signal(
     (line,) = messages(capsys)
     assert line["type"] == "STATE"
     assert line["value"]["bookmarks"]["rows"]["replication_key_value"] == 7
+
+
+def test_termination_during_a_write_waits_for_the_write_to_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SIGTERM that lands inside a page's write: the page ends whole, then STATE, exit."""
+    state = {"bookmarks": {"rows": {"replication_key": "id", "replication_key_value": 7}}}
+    tap, _ = make_tap(state=state)
+    tap.message_writer = writer = PageFlushWriter()
+
+    class Pipe(io.BytesIO):
+        """stdout whose first write is interrupted by the signal, like a full pipe."""
+
+        signalled = False
+
+        def write(self, data: Any) -> int:
+            if not self.signalled:
+                self.signalled = True
+                tap._handle_termination(signal.SIGTERM, None)  # runs mid-write
+            return super().write(data)
+
+    pipe = Pipe()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(pipe, write_through=True))
+    page = b"".join(b'{"type":"RECORD","stream":"rows","record":{"id":%d}}\n' % i for i in range(3))
+    writer._pending += page
+    with pytest.raises(SystemExit) as stopped:
+        writer.flush()
+    assert stopped.value.code == 128 + signal.SIGTERM
+    lines = pipe.getvalue().decode().splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["RECORD"] * 3 + ["STATE"]
 
 
 def test_config_check_sees_schema_errors_and_defaults_are_filled_in() -> None:
