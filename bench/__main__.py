@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -96,14 +95,16 @@ def _ratio(a: float, b: float) -> float | None:
 def flood_share(result: Result, limit: tuple[int, float]) -> tuple[int, float]:
     """``(accepted requests, share of the allowed rate)`` of a flood-limited run.
 
-    A sliding window of ``requests`` per ``window`` seconds lets a perfect client
-    send N requests in ``(ceil(N / requests) - 1) * window`` seconds (a burst at once,
-    then one per window); the share is that ideal time over the chat's fetch time.
+    A sliding window of ``requests`` per ``window`` seconds lets a client send a burst
+    of ``requests`` at once and then ``requests`` per ``window``: N requests take
+    ``(N - requests) / requests * window`` seconds at best. The share is that ideal
+    time over the chat's fetch time. (Rounding N up to whole windows, as this did
+    before, made the share jump by a window's worth between N = 120 and N = 121.)
     """
     requests, window = limit
     accepted = result.extra["history_requests"] - result.extra["flood_waits"]
     fetch = result.extra["fetch_seconds"] or result.seconds
-    ideal = (math.ceil(accepted / requests) - 1) * window
+    ideal = max(accepted - requests, 0) / requests * window
     return accepted, round(ideal / fetch, 3) if fetch else 0.0
 
 
