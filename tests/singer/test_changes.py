@@ -368,3 +368,25 @@ def test_a_private_deletion_never_cancels_a_channel_edit_of_the_same_id(world: W
         (world.marked_id("news"), shared, None, "channel edit"),
         (world.marked_id("fam"), shared, True, None),
     }
+
+
+def test_positions_telegram_refuses_start_tracking_again_from_now(world: World) -> None:
+    """A hand-edited STATE (or one of another account): one line, no traceback, no loss."""
+    fake = FakeTelegram(world)
+    cfg = config(fake, world)
+    first = run_in_process(fake, cfg).check()
+    state = first.state
+    assert state is not None
+    state["bookmarks"]["messages"]["account_log"]["pts"] = 0  # PERSISTENT_TIMESTAMP_EMPTY
+    for part in state["bookmarks"]["messages"]["partitions"]:
+        if "pts" in part:
+            part["pts"] = -5
+    appended = world.append_messages("news", 2)
+    second = run_in_process(fake, cfg, state).check()
+    assert [r["id"] for r in messages(second)] == appended  # history as always
+    assert partitions(second)[world.marked_id("news")]["pts"] == world.chat("news").pts
+    assert second.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts  # type: ignore[index]
+    world.edit_message("bob", text_ids(world, "bob")[1], "tracked again")
+    world.edit_message("devs", text_ids(world, "devs")[1], "tracked again")
+    third = run_in_process(fake, cfg, second.state).check()
+    assert sorted(r["text"] for r in messages(third)) == ["tracked again", "tracked again"]

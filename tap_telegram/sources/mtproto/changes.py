@@ -38,7 +38,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from telethon import TelegramClient, functions, utils
+from telethon import TelegramClient, errors, functions, utils
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError
@@ -136,12 +136,31 @@ class ChangeReader:
     # -- channels ------------------------------------------------------------------
 
     async def _channel(self, chat: ResolvedChat, stored: int | None) -> ChatChanges:
-        """One channel's changes since ``stored`` (its first position when ``None``)."""
+        """One channel's changes since ``stored`` (its first position when ``None``).
+
+        A stored position Telegram refuses (``PERSISTENT_TIMESTAMP_*``: a hand-edited
+        STATE, or one of another account) is like a log too long to read: the chat
+        starts again from its current position, with one log line.
+        """
         if stored is None:
             return ChatChanges(pts=chat.pts if chat.pts is not None else await self._pts(chat))
-        changes = ChatChanges(pts=stored)
         if chat.pts is not None and chat.pts == stored:
-            return changes  # the dialog says nothing happened
+            return ChatChanges(pts=stored)  # the dialog says nothing happened
+        try:
+            return await self._channel_difference(chat, stored)
+        except errors.RPCError as exc:
+            self.logger.warning(
+                "chat %s: Telegram refused the update-log position stored in STATE (%s): "
+                "edits and deletions are tracked again from now on",
+                chat.label,
+                type(exc).__name__,
+            )
+            pts = chat.pts if chat.pts is not None else await self._pts(chat)
+            return ChatChanges(pts=pts, fallback=True, requests=1)
+
+    async def _channel_difference(self, chat: ResolvedChat, stored: int) -> ChatChanges:
+        """``getChannelDifference`` pages from ``stored`` until the last (see the docstring)."""
+        changes = ChatChanges(pts=stored)
         channel = utils.get_input_channel(chat.input_peer)
         while True:
             request = functions.updates.GetChannelDifferenceRequest(
@@ -188,12 +207,33 @@ class ChangeReader:
     async def _account(
         self, out: LogChanges, selected: set[int], stored: Mapping[str, int] | None
     ) -> None:
-        """Changes of the private chats and basic groups in ``selected`` since ``stored``."""
-        if stored is None or not _position_ok(stored):
-            state = await self._send(functions.updates.GetStateRequest(), LABEL)
-            out.account_requests += 1
-            out.account, out.account_is_start = _position(state), True
-            return
+        """Changes of the private chats and basic groups in ``selected`` since ``stored``.
+
+        Without a usable stored position (a first run, or one Telegram refuses) the
+        account's current state is taken instead: tracking starts from now.
+        """
+        if stored is not None and _position_ok(stored):
+            try:
+                await self._account_difference(out, selected, stored)
+                return
+            except errors.RPCError as exc:
+                self.logger.warning(
+                    "private chats and basic groups: Telegram refused the update-log position "
+                    "stored in STATE (%s): edits and deletions are tracked again from now on",
+                    type(exc).__name__,
+                )
+                out.account_fallback = True
+                for chat_id in selected:
+                    out.chats.pop(chat_id, None)
+                out.account_deleted.clear()
+        state = await self._send(functions.updates.GetStateRequest(), LABEL)
+        out.account_requests += 1
+        out.account, out.account_is_start = _position(state), True
+
+    async def _account_difference(
+        self, out: LogChanges, selected: set[int], stored: Mapping[str, int]
+    ) -> None:
+        """``getDifference`` slices from ``stored`` until the last (see the docstring)."""
         position = dict(stored)
 
         def changes_for(chat_id: int) -> tuple[int, ChatChanges] | None:
