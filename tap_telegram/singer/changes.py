@@ -87,11 +87,6 @@ class ChangeCapture:
         if changes.account is not None and changes.account_is_start:
             stream_state[ACCOUNT_KEY] = dict(changes.account)
 
-    @property
-    def requests(self) -> int:
-        """Difference requests of the run."""
-        return self.changes.requests
-
     def start_chat(self, chat_id: int, partition: MutableMapping[str, Any]) -> None:
         """Before the chat's history: store a first position (taken before any read).
 

@@ -145,8 +145,6 @@ class ChatChanges:
     pts: int | None = None
     #: The log was too long to read: only history and lookback catch up.
     fallback: bool = False
-    #: Messages the log says were created since (history delivers them, by id).
-    new: int = 0
     #: Difference requests this chat cost.
     requests: int = 0
 

@@ -23,7 +23,7 @@ Every Telegram client keeps in sync through update logs (core.telegram.org/api/u
 
 Positions are taken **before** any history is read (a chat's first run stores its
 dialog pts, or the account's state), so a change made while history is read is seen
-by the next run. New messages in a difference are only counted: the history reads
+by the next run. New messages in a difference are left alone: the history reads
 them by id after the bookmark, which is what moves a bookmark. Update requests go
 through the plain client, outside a takeout session (which wraps export requests).
 Reactions and views are not pts events: only a lookback window refreshes them.
@@ -51,7 +51,6 @@ PAGE = 100
 #: Counter label of the account's log requests (they belong to no one chat).
 LABEL = "updates"
 _EDITS = (types.UpdateEditChannelMessage, types.UpdateEditMessage)
-_NEW = (types.UpdateNewChannelMessage, types.UpdateNewMessage)
 _QUIET = ChatChanges()
 
 
@@ -75,13 +74,18 @@ class _Raw:
         changes.edited.add(message.id)
         changes.deleted.discard(message.id)
 
-    def delete(self, chat_id: int, changes: ChatChanges, ids: Iterable[int]) -> None:
-        """A deletion: the message is gone, an earlier edit of it no longer matters."""
+    def forget(self, chat_id: int, changes: ChatChanges, ids: Iterable[int]) -> None:
+        """Messages gone: an earlier edit of them no longer matters."""
         kept = self.messages.get(chat_id, {})
         for message_id in ids:
             kept.pop(message_id, None)
             changes.edited.discard(message_id)
-            changes.deleted.add(message_id)
+
+    def delete(self, chat_id: int, changes: ChatChanges, ids: Iterable[int]) -> None:
+        """A deletion in a chat the update names (channels)."""
+        ids = list(ids)
+        self.forget(chat_id, changes, ids)
+        changes.deleted.update(ids)
 
 
 class ChangeReader:
@@ -186,7 +190,6 @@ class ChangeReader:
                 )
                 return changes
             self.raw.keep(answer.users, answer.chats)
-            changes.new += len(answer.new_messages)
             self._apply(answer.other_updates, changes_for=lambda _: (chat.chat_id, changes))
             changes.pts = answer.pts
             if answer.final:
@@ -261,19 +264,12 @@ class ChangeReader:
                 )
                 break
             self.raw.keep(answer.users, answer.chats)
-            for message in answer.new_messages:
-                found = changes_for(_chat_of(message))
-                if found is not None:
-                    found[1].new += 1
             deleted = self._apply(answer.other_updates, changes_for=changes_for)
             out.account_deleted.update(deleted)
             for chat_id in selected & out.chats.keys():
                 # Account ids are unique per account, but channel ids (1, 2, ...) are
                 # not: only the account's chats can have lost these ids.
-                out.chats[chat_id].edited.difference_update(deleted)
-                kept = self.raw.messages.get(chat_id, {})
-                for message_id in deleted:
-                    kept.pop(message_id, None)
+                self.raw.forget(chat_id, out.chats[chat_id], deleted)
             state = getattr(answer, "state", None) or answer.intermediate_state
             position = _position(state)
             if isinstance(answer, types.updates.Difference):
@@ -301,10 +297,6 @@ class ChangeReader:
                     self.raw.delete(found[0], found[1], update.messages)
             elif isinstance(update, types.UpdateDeleteMessages):
                 unattributed.update(update.messages)  # the caller knows the account's chats
-            elif isinstance(update, _NEW):
-                found = changes_for(_chat_of(update.message))
-                if found is not None:
-                    found[1].new += 1
         return unattributed
 
     async def _send(self, request: Any, label: str) -> Any:
