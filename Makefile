@@ -9,7 +9,7 @@ LOCK := constraints/dev.txt
 # that builds the editable install is pinned too.
 PIP := PIP_CONSTRAINT=$(CURDIR)/$(LOCK) $(BIN)/python -m pip
 
-.PHONY: venv lock test test-lowest lint typecheck wheel-check pytest postgres e2e crash demo demo-reset bench clean
+.PHONY: venv lock test test-lowest lint typecheck wheel-check pytest postgres e2e crash mutants demo demo-reset bench clean
 
 venv: $(STAMP)
 
@@ -61,6 +61,11 @@ test-lowest: venv
 
 e2e: venv postgres
 	$(BIN)/pytest -m e2e
+
+# Curated deliberate bugs (tests/mutants/catalog.py), each applied to a throwaway copy
+# of the code: every one must be killed by the tests it names.
+mutants: venv
+	$(BIN)/python -m tests.mutants
 
 crash: venv postgres
 	$(BIN)/python bench/crash_harness.py --trials 10 --seed 7

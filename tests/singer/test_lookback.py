@@ -85,14 +85,16 @@ def test_first_run_records_the_tail_and_second_run_emits_only_changes(world):
     assert third.records.get("messages", []) == []
 
 
-def test_deleted_ids_become_tombstones_in_channels_only(world):
+def test_deleted_ids_become_tombstones_in_channels_and_supergroups_only(world):
     fake = FakeTelegram(world)
     cfg = config(fake, world, lookback_messages=40)
     first = run_fake_tap(fake, cfg).check()
     bob_ids = world.message_ids("bob")
+    family_ids = world.message_ids("family")
     world.delete_messages("news", [281, 299])
-    world.delete_messages("devs", [150])  # outside the window: cannot be seen
+    world.delete_messages("devs", [150, 190])  # 150 is outside the window: cannot be seen
     world.delete_messages("bob", [bob_ids[-2]])
+    world.delete_messages("family", [family_ids[-3]])
     world.append_messages("news", 5)
     second = run_fake_tap(FakeTelegram(world), cfg, state=first.state).check()
     news = world.marked_id("news")
@@ -106,10 +108,14 @@ def test_deleted_ids_become_tombstones_in_channels_only(world):
         }  # fmt: skip
         assert row["deleted_scope"] == "chat"
     assert [r["id"] for r in rows if not r.get("deleted")] == [301, 302, 303, 304, 305]
-    assert by_chat(second, world.marked_id("devs")) == []
-    # Private chats: ids are per account and "delete for me" exists: no tombstone.
+    devs = by_chat(second, world.marked_id("devs"))
+    assert [(r["id"], r["deleted"], r["deleted_scope"]) for r in devs] == [(190, True, "chat")]
+    # Private chats and basic groups: ids are per account and "delete for me" exists:
+    # no tombstone.
     assert by_chat(second, world.marked_id("bob")) == []
+    assert by_chat(second, world.marked_id("family")) == []
     assert bookmarks(second.state)[news] == 305
+    assert bookmarks(second.state)[world.marked_id("devs")] == 200
     assert "not tombstoned" in second.stderr
 
     third = run_fake_tap(FakeTelegram(world), cfg, state=second.state).check()

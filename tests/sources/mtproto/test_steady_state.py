@@ -88,6 +88,7 @@ def test_quiet_rerun_sends_the_dialogs_pass_and_nothing_per_chat(three_hundred) 
     world, _, _, first, quiet = three_hundred
     found = counts(quiet)
     assert found["GetDialogsRequest"] == 3, "300 dialogs, 100 a page"
+    assert found[HISTORY] == 0, "no chat's newest message is above its bookmark"
     assert fulls(quiet) == 0, "no refresh due: full info comes from STATE"
     assert found["GetParticipantsRequest"] == 0
     assert found["ResolveUsernameRequest"] == 0

@@ -1,0 +1,288 @@
+"""The curated mutants (see :mod:`tests.mutants`): each a small bug an invariant forbids.
+
+**Adding an invariant?** Add the mutant that breaks it here: an ``id``, one line saying
+what goes wrong, the file, the exact text to find (it must occur exactly once in the
+file: take enough lines to make it unique) and its replacement, and the 1-3 fast tests
+that must kill it (pytest node ids; prefer in-process runs over subprocess and e2e ones).
+Then ``make mutants`` (or ``python -m tests.mutants <id>``): if it survives, write the
+test that kills it, a real test of the invariant, never one that reads the source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    """One deliberate bug: ``edits`` (find, replace) applied to ``path``, killed by ``tests``."""
+
+    id: str
+    description: str
+    path: str
+    edits: tuple[tuple[str, str], ...]
+    tests: tuple[str, ...]
+
+
+STREAMS = "tap_telegram/singer/streams.py"
+CHANGES = "tap_telegram/singer/changes.py"
+LOOKBACK = "tap_telegram/singer/lookback.py"
+TOMBSTONE_TYPES = 'TOMBSTONE_TYPES = frozenset({"channel", "supergroup"})'
+TEST_SYNC = "tests/sources/mtproto/test_sync.py"
+TEST_CHANGES = "tests/singer/test_changes.py"
+TEST_LOOKBACK = "tests/singer/test_lookback.py"
+TEST_KINDS = f"{TEST_LOOKBACK}::test_deleted_ids_become_tombstones_in_channels_and_supergroups_only"
+POSITIONS = "tests/singer/test_change_positions.py"
+
+MUTANTS: list[Mutant] = [
+    Mutant(
+        "state-before-records",
+        "a page's STATE (bookmark = its last id) is written before the page's records",
+        STREAMS,
+        (
+            (
+                "            progress.run.messages += len(page)\n            yield from page\n",
+                "            progress.run.messages += len(page)\n"
+                "            if page:\n"
+                '                held = progress.partition.get("replication_key_value")\n'
+                '                progress.partition["replication_key"] = "id"\n'
+                '                progress.partition["replication_key_value"] = max(r["id"] for r in page)\n'
+                "                self.mark_state_changed()\n"
+                "                self.write_state_if_changed()\n"
+                '                progress.partition["replication_key_value"] = held\n'
+                "            yield from page\n",
+            ),
+        ),
+        (f"{TEST_SYNC}::test_state_written_per_page_and_chat_order",),
+    ),
+    Mutant(
+        "pts-early-records",
+        "a channel's pts is stored at the top of its change records, before they are out",
+        CHANGES,
+        (
+            (
+                "        found = self.changes.chats.get(chat_id) or ChatChanges()\n",
+                "        found = self.changes.chats.get(chat_id) or ChatChanges()\n"
+                "        if found.pts is not None:\n"
+                "            partition[PTS_KEY] = found.pts\n",
+            ),
+        ),
+        (f"{POSITIONS}::test_a_channel_pts_moves_only_after_its_last_change_record",),
+    ),
+    Mutant(
+        "pts-early-start-chat",
+        "start_chat stores the new pts, so STATE between history pages carries it",
+        CHANGES,
+        (
+            (
+                "if found is not None and found.pts is not None and _int(partition.get(PTS_KEY)) is None:",
+                "if found is not None and found.pts is not None:",
+            ),
+        ),
+        (
+            f"{POSITIONS}::test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_edit",
+        ),
+    ),
+    Mutant(
+        "account-log-failed-chat",
+        "account_log moves on although a private chat or basic group failed",
+        CHANGES,
+        (
+            (
+                "if not self.pending and not self.failed and not self.source.failures:",
+                "if not self.pending:",
+            ),
+            (
+                "        if chat_id in self.pending:\n            self.failed = True\n",
+                "        self.pending.discard(chat_id)\n",
+            ),
+        ),
+        (
+            f"{POSITIONS}::test_the_account_log_moves_after_its_last_chat_and_never_past_a_failed_one",
+            f"{POSITIONS}::test_a_failed_private_chat_keeps_the_account_log_and_its_edit_comes_next_run",
+        ),
+    ),
+    Mutant(
+        "resume-at-bookmark",
+        "a resumed chat reads from its bookmark again (the bookmarked message twice)",
+        STREAMS,
+        (
+            (
+                "return MessageQuery(chat_id=0, after_id=bookmark)",
+                "return MessageQuery(chat_id=0, after_id=bookmark - 1)",
+            ),
+        ),
+        (f"{TEST_SYNC}::test_first_sync_then_incremental",),
+    ),
+    Mutant(
+        "resume-past-bookmark",
+        "a resumed chat starts one past its bookmark (the next message is lost)",
+        STREAMS,
+        (
+            (
+                "return MessageQuery(chat_id=0, after_id=bookmark)",
+                "return MessageQuery(chat_id=0, after_id=bookmark + 1)",
+            ),
+        ),
+        (f"{TEST_SYNC}::test_first_sync_then_incremental",),
+    ),
+    Mutant(
+        "export-unsorted",
+        "an export chat that fits in memory is not sorted by id",
+        "tap_telegram/sources/export/order.py",
+        (
+            (
+                "        run.sort(key=_by_id)\n        if runs:",
+                "        if runs:",
+            ),
+        ),
+        ("tests/sources/export/test_order.py::test_without_damage_every_order_loads_completely",),
+    ),
+    Mutant(
+        "tombstones-not-channels",
+        "lookback tombstones switched off for channels",
+        LOOKBACK,
+        ((TOMBSTONE_TYPES, 'TOMBSTONE_TYPES = frozenset({"supergroup"})'),),
+        (TEST_KINDS,),
+    ),
+    Mutant(
+        "tombstones-not-supergroups",
+        "lookback tombstones switched off for supergroups",
+        LOOKBACK,
+        ((TOMBSTONE_TYPES, 'TOMBSTONE_TYPES = frozenset({"channel"})'),),
+        (TEST_KINDS,),
+    ),
+    Mutant(
+        "tombstones-private-chats",
+        "lookback tombstones switched on for private chats (ids per account)",
+        LOOKBACK,
+        ((TOMBSTONE_TYPES, 'TOMBSTONE_TYPES = frozenset({"channel", "supergroup", "user"})'),),
+        (TEST_KINDS,),
+    ),
+    Mutant(
+        "tombstones-basic-groups",
+        "lookback tombstones switched on for basic groups (ids per account)",
+        LOOKBACK,
+        ((TOMBSTONE_TYPES, 'TOMBSTONE_TYPES = frozenset({"channel", "supergroup", "group"})'),),
+        (TEST_KINDS,),
+    ),
+    Mutant(
+        "history-of-quiet-chats",
+        "the dialogs' top_message is dropped: every quiet chat costs a getHistory probe",
+        "tap_telegram/sources/mtproto/chats.py",
+        (
+            (
+                "top_message=dialog.top_message if dialog is not None else None,",
+                "top_message=None,",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_steady_state.py::"
+            "test_quiet_rerun_sends_the_dialogs_pass_and_nothing_per_chat",
+        ),
+    ),
+    Mutant(
+        "bot-api-confirm-early",
+        "the Bot API source confirms a page (getUpdates offset) before it is written",
+        "tap_telegram/sources/bot_api/source.py",
+        (
+            (
+                "            if page:\n                yield self._page(page, totals)\n",
+                "            if page:\n"
+                "                self.client.call(\n"
+                '                    "getUpdates",\n'
+                '                    offset=int(page[-1]["update_id"]) + 1,\n'
+                "                    limit=1,\n"
+                "                    timeout=0,\n"
+                "                    allowed_updates=self.allowed_updates,\n"
+                "                )\n"
+                "                yield self._page(page, totals)\n",
+            ),
+        ),
+        ("tests/sources/bot_api/test_crash.py::test_crash_between_pages",),
+    ),
+    Mutant(
+        "secret-at-debug",
+        "the config (session string, api_hash) is logged at DEBUG when the source opens",
+        "tap_telegram/sources/mtproto/source.py",
+        (
+            (
+                "        settings = client_settings(self.config)\n",
+                "        settings = client_settings(self.config)\n"
+                '        self.logger.debug("opening with config %s", dict(self.config))\n',
+            ),
+        ),
+        ("tests/test_secrets.py::test_a_run_with_failures_leaks_nothing",),
+    ),
+    Mutant(
+        "exclude-chats-ignored",
+        "exclude_chats takes no chat out (MTProto)",
+        "tap_telegram/sources/mtproto/chats.py",
+        (
+            (
+                "kept, unmatched = without_excluded(chats, self.refs, self.matches)",
+                "kept, unmatched = list(chats), []",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_selection.py::"
+            "test_exclude_chats_takes_dialogs_out_by_username_id_and_invite_link",
+        ),
+    ),
+    Mutant(
+        "id-index-wrong-delta",
+        "the delivered-id index packs each delta one too large",
+        "tap_telegram/singer/id_index.py",
+        (
+            (
+                "delta, previous = message_id - previous, message_id\n",
+                "delta, previous = message_id - previous + 1, message_id\n",
+            ),
+        ),
+        ("tests/singer/test_id_index.py",),
+    ),
+    Mutant(
+        "no-state-at-chat-end",
+        "no STATE when a chat ends: its bookmark waits for the next chat's second page",
+        STREAMS,
+        (
+            (
+                "        if progress.run.messages or progress.run.edits or progress.run.deletions:\n"
+                "            self.write_state_if_changed()\n",
+                "",
+            ),
+        ),
+        (f"{TEST_SYNC}::test_crash_in_chat_two_keeps_chat_one_bookmark",),
+    ),
+    Mutant(
+        "tombstone-never-delivered",
+        "change capture tombstones channel messages the tap never delivered",
+        CHANGES,
+        (
+            (
+                "gone = {i for i in found.deleted if first <= i <= bookmark}",
+                "gone = set(found.deleted)",
+            ),
+        ),
+        (f"{TEST_CHANGES}::test_only_messages_the_tap_delivered_get_changes",),
+    ),
+    Mutant(
+        "edit-never-delivered",
+        "change capture re-emits edited messages the tap never delivered",
+        CHANGES,
+        (
+            (
+                "in_range = {i for i in found.edited if first <= i <= bookmark} - self._emitted",
+                "in_range = set(found.edited) - self._emitted",
+            ),
+        ),
+        (f"{TEST_CHANGES}::test_only_messages_the_tap_delivered_get_changes",),
+    ),
+    Mutant(
+        "account-deletion-any-chat",
+        "an account deletion (ids only) is tombstoned in every private chat, not the one that delivered it",
+        CHANGES,
+        (("mine = {i for i in candidates if i in index}", "mine = set(candidates)"),),
+        (f"{TEST_CHANGES}::test_edits_and_deletions_of_any_age_in_every_chat_kind",),
+    ),
+]
