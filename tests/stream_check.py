@@ -25,9 +25,13 @@ Every harness that runs the tap calls it (see ``tests/fake_telegram/harness.py``
 from __future__ import annotations
 
 import bisect
+import copy
 import dataclasses
+import gzip
 import json
-from collections.abc import Collection, Iterable, Mapping
+import urllib.parse
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tap_telegram.singer.id_index import IdIndex
@@ -120,32 +124,127 @@ def check_stream(
     ``update_log`` the fake's settings (when a gap is "too long"). ``cut_ok``: the run
     was killed on purpose, so its last line may be cut; everything before is checked.
     """
-    global _runs  # noqa: PLW0603 - a process-wide count for the session's closing line
-    checker = _Checker(input_state or {}, selection, world, update_log)
-    pending: tuple[int, str] | None = None
-    for line_no, raw in enumerate(lines, 1):
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        text = text.rstrip("\r\n")
-        if pending is not None:  # a bad line followed by more: never a mere cut
-            raise StreamViolation(*pending)
-        checker.report.lines = line_no
-        try:
-            message = json.loads(text)
-        except ValueError:
-            pending = (line_no, f"not a JSON line (cut?): {text[:120]!r}")
-            continue
-        checker.message(line_no, message)
-    if pending is not None:
-        if not cut_ok:
-            raise StreamViolation(*pending)
-        checker.report.cut = True
-    _runs += 1
-    return checker.report
+    checker = StreamChecker(
+        input_state=input_state, selection=selection, world=world, update_log=update_log
+    )
+    for raw in lines:
+        checker.feed(raw)
+    return checker.close(cut_ok=cut_ok)
 
 
 def check_text(text: str, **options: Any) -> StreamReport:
     """:func:`check_stream` over a whole stdout held in a string (empty lines ignored)."""
     return check_stream((line for line in text.splitlines() if line.strip()), **options)
+
+
+class StreamChecker:
+    """:func:`check_stream` fed line by line, as a run writes (no need to keep the lines).
+
+    :meth:`feed` never raises: the first violation is kept and raised by :meth:`close`,
+    so a harness that feeds from inside the tap's ``write`` does not disturb the run.
+    """
+
+    def __init__(
+        self,
+        *,
+        input_state: Mapping[str, Any] | None = None,
+        selection: Collection[int] | None = None,
+        world: World | None = None,
+        update_log: UpdateLogSettings | None = None,
+    ) -> None:
+        self._rules = _Checker(input_state or {}, selection, world, update_log)
+        self._pending: tuple[int, str] | None = None
+        self._failure: StreamViolation | None = None
+        self._line_no = 0
+        self._probed: dict[tuple[str, int], tuple[Any, ...]] = {}
+
+    @property
+    def report(self) -> StreamReport:
+        """What was read so far."""
+        return self._rules.report
+
+    def feed(self, raw: str | bytes) -> None:
+        """One line of stdout (its newline optional)."""
+        if self._failure is not None:
+            return
+        self._line_no += 1
+        line_no = self._line_no
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        text = text.rstrip("\r\n")
+        self._rules.report.lines = line_no
+        try:
+            if self._pending is not None:  # a bad line followed by more: never a mere cut
+                raise StreamViolation(*self._pending)
+            try:
+                message = json.loads(text)
+            except ValueError:
+                self._pending = (line_no, f"not a JSON line (cut?): {text[:120]!r}")
+                return
+            self._rules.message(line_no, message)
+        except StreamViolation as failure:
+            self._failure = failure
+
+    def probe(self, state: Mapping[str, Any], stream: str, chat_id: int) -> None:
+        """Check the tap's STATE in memory as a record of ``chat_id`` is about to be written.
+
+        What a SIGTERM would write at that point (the SDK writes the state in memory):
+        the chat's partition and the account's position must not cover a record not
+        yet written either. Only when they changed since the last probe of the chat.
+        """
+        if self._failure is not None:
+            return
+        bookmarks = state.get("bookmarks") or {}
+        own = bookmarks.get(stream)
+        if not isinstance(own, dict):
+            return
+        part: Any = own
+        if stream == "messages":
+            part = next(
+                (
+                    p
+                    for p in own.get("partitions") or ()
+                    if isinstance(p, dict) and (p.get("context") or {}).get("chat_id") == chat_id
+                ),
+                None,
+            )
+            if part is None:
+                return
+        account = (bookmarks.get("messages") or {}).get("account_log")
+        key = (
+            part.get("replication_key_value"),
+            part.get("pts"),
+            part.get("first_id"),
+            account.get("pts") if isinstance(account, dict) else None,
+        )
+        if self._probed.get((stream, chat_id)) == key:
+            return
+        self._probed[(stream, chat_id)] = key
+        copied = copy.deepcopy(part)
+        value: dict[str, Any] = {"bookmarks": {stream: {"partitions": [copied]}}}
+        if stream != "messages":
+            value["bookmarks"][stream] = copied
+        if isinstance(account, dict):
+            value["bookmarks"].setdefault("messages", {})["account_log"] = dict(account)
+        try:
+            self._rules.state(self._line_no + 1, value)
+        except StreamViolation as failure:
+            text = str(failure).split(": ", 1)[1]
+            self._failure = StreamViolation(
+                failure.line_no,
+                f"(STATE in memory before this RECORD, what SIGTERM would write) {text}",
+            )
+
+    def close(self, *, cut_ok: bool = False) -> StreamReport:
+        """The report; raises the first violation (a cut last line only without ``cut_ok``)."""
+        global _runs  # noqa: PLW0603 - a process-wide count for the session's closing line
+        _runs += 1
+        if self._failure is not None:
+            raise self._failure
+        if self._pending is not None:
+            if not cut_ok:
+                raise StreamViolation(*self._pending)
+            self._rules.report.cut = True
+        return self._rules.report
 
 
 class _Checker:
@@ -180,6 +279,8 @@ class _Checker:
         self.proven: set[tuple[int, int]] = set()
         self.account_proven: set[int] = set()
         self.last_raw: Any = None
+        #: (stream, chat id) -> the partition last checked (unchanged ones pass again).
+        self.checked: dict[tuple[str, int], dict[str, Any]] = {}
 
     # -- messages ------------------------------------------------------------------
 
@@ -191,6 +292,9 @@ class _Checker:
             self.schemas.add(str(message.get("stream")))
         elif kind == "RECORD":
             self.record(line_no, message)
+        elif kind == "BATCH":
+            for record in _batch_records(line_no, message):
+                self.record(line_no, {"stream": message.get("stream"), "record": record})
         elif kind == "STATE":
             self.report.states += 1
             value = message.get("value")
@@ -252,9 +356,14 @@ class _Checker:
                             line_no, f"{stream}: two partitions of chat {chat_id}"
                         )
                     seen.add(chat_id)
+                    if self.checked.get((stream, chat_id)) == part:
+                        continue  # unchanged since it passed: records only accumulate
+                self._shape(line_no, stream, chat_id, part)
                 self.bookmark(line_no, stream, chat_id, part)
                 if stream.startswith("messages") and chat_id is not None:
                     self.channel_pts(line_no, chat_id, part)
+                if chat_id is not None:
+                    self.checked[(stream, chat_id)] = part
         for stream, state in bookmarks.items():
             account = state.get("account_log")
             if account is not None:
@@ -272,11 +381,6 @@ class _Checker:
             for part in parts:
                 if not isinstance(part, dict):
                     raise StreamViolation(line_no, f"{stream}: a partition is not an object")
-                unknown = set(part) - PARTITION_KEYS
-                if unknown:
-                    raise StreamViolation(
-                        line_no, f"{stream}: partition with unknown keys {sorted(unknown)}"
-                    )
                 context = part.get("context")
                 chat_id = context.get("chat_id") if isinstance(context, dict) else None
                 if _int(chat_id) is None or set(context or {}) != {"chat_id"}:
@@ -289,21 +393,27 @@ class _Checker:
         if own is not None:
             own = self._marked(own)
         out.append((own, state))
-        for chat_id, part in out:
-            for key in INT_KEYS:
-                if key in part and _int(part[key]) is None:
-                    raise StreamViolation(line_no, f"{stream} chat {chat_id}: {key} is not an int")
-            if "delivered_ids" in part and not isinstance(part["delivered_ids"], list):
-                raise StreamViolation(line_no, f"{stream} chat {chat_id}: delivered_ids not a list")
-            if (
-                part.get("replication_key") == "id"
-                and "replication_key_value" in part
-                and _int(part["replication_key_value"]) is None
-            ):
-                raise StreamViolation(
-                    line_no, f"{stream} chat {chat_id}: bookmark is not an int id"
-                )
         return out
+
+    def _shape(self, line_no: int, stream: str, chat_id: int | None, part: dict[str, Any]) -> None:
+        """A partition's (or a stream's) keys and value types."""
+        if "context" in part:
+            unknown = set(part) - PARTITION_KEYS
+            if unknown:
+                raise StreamViolation(
+                    line_no, f"{stream}: partition with unknown keys {sorted(unknown)}"
+                )
+        for key in INT_KEYS:
+            if key in part and _int(part[key]) is None:
+                raise StreamViolation(line_no, f"{stream} chat {chat_id}: {key} is not an int")
+        if "delivered_ids" in part and not isinstance(part["delivered_ids"], list):
+            raise StreamViolation(line_no, f"{stream} chat {chat_id}: delivered_ids not a list")
+        if (
+            part.get("replication_key") == "id"
+            and "replication_key_value" in part
+            and _int(part["replication_key_value"]) is None
+        ):
+            raise StreamViolation(line_no, f"{stream} chat {chat_id}: bookmark is not an int id")
 
     def _marked(self, absolute: int) -> int:
         """A per-chat stream's chat id (``messages_<abs(id)>``) from the records seen."""
@@ -454,6 +564,25 @@ class _Checker:
         if self.settings is None:
             return 100_000
         return 100 if self.settings.channel_too_long == "limit" else self.settings.channel_horizon
+
+
+def _batch_records(line_no: int, message: Mapping[str, Any]) -> Iterator[Any]:
+    """The records of a BATCH message's files (JSON Lines, gzipped or not)."""
+    encoding = message.get("encoding") or {}
+    if encoding.get("format") != "jsonl":
+        raise StreamViolation(line_no, f"BATCH in an encoding the checker cannot read: {encoding}")
+    for uri in message.get("manifest") or ():
+        path = Path(urllib.parse.urlparse(str(uri)).path)
+        try:
+            with path.open("rb") as file:
+                head = file.read(2)
+            opener = gzip.open if head == b"\x1f\x8b" else open
+            with opener(path, "rt", encoding="utf-8") as lines:
+                for text in lines:
+                    if text.strip():
+                        yield json.loads(text)
+        except OSError as error:
+            raise StreamViolation(line_no, f"BATCH file {uri} unreadable: {error}") from None
 
 
 def _check_memory(line_no: int, stream: str, state: Mapping[str, Any]) -> None:
