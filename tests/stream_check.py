@@ -117,19 +117,21 @@ def check_stream(
     world: World | None = None,
     update_log: UpdateLogSettings | None = None,
     cut_ok: bool = False,
+    count: bool = True,
 ) -> StreamReport:
     """Check a run's stdout (see the module docstring); raises :class:`StreamViolation`.
 
     ``world`` is the fake Telegram's world as it stands after the run (its update logs);
     ``update_log`` the fake's settings (when a gap is "too long"). ``cut_ok``: the run
     was killed on purpose, so its last line may be cut; everything before is checked.
+    ``count=False``: a hand-made stream, not a tap run (not in :func:`checked_runs`).
     """
     checker = StreamChecker(
         input_state=input_state, selection=selection, world=world, update_log=update_log
     )
     for raw in lines:
         checker.feed(raw)
-    return checker.close(cut_ok=cut_ok)
+    return checker.close(cut_ok=cut_ok, count=count)
 
 
 def check_text(text: str, **options: Any) -> StreamReport:
@@ -234,10 +236,13 @@ class StreamChecker:
                 f"(STATE in memory before this RECORD, what SIGTERM would write) {text}",
             )
 
-    def close(self, *, cut_ok: bool = False) -> StreamReport:
-        """The report; raises the first violation (a cut last line only without ``cut_ok``)."""
+    def close(self, *, cut_ok: bool = False, count: bool = True) -> StreamReport:
+        """The report; raises the first violation (a cut last line only without ``cut_ok``).
+
+        ``count``: a tap run (counted by :func:`checked_runs`), not a hand-made stream.
+        """
         global _runs  # noqa: PLW0603 - a process-wide count for the session's closing line
-        _runs += 1
+        _runs += int(count)
         if self._failure is not None:
             raise self._failure
         if self._pending is not None:
@@ -319,7 +324,8 @@ class _Checker:
             self.report.chats.add(chat)
             if self.selection is not None and chat not in self.selection:
                 raise StreamViolation(line_no, f"{stream} record of chat {chat}, not selected")
-        for key in ((stream, chat), (stream, None)) if chat is not None else ((stream, None),):
+        family = _family(stream)
+        for key in ((family, chat), (family, None)) if chat is not None else ((family, None),):
             highest = self.written.setdefault(key, {})
             for field, value in record.items():
                 if _number(value) is not None and (field not in highest or value > highest[field]):
@@ -439,7 +445,7 @@ class _Checker:
             key, value = holder.get("replication_key"), _number(holder.get("replication_key_value"))
             if not isinstance(key, str) or value is None:
                 continue
-            written = self.written.get((stream, chat_id), {}).get(key)
+            written = self.written.get((_family(stream), chat_id), {}).get(key)
             floor = [
                 v
                 for v in (_number(old.get("replication_key_value")), _number(written))
@@ -616,6 +622,11 @@ def _partitions(stream: str, state: Mapping[str, Any]) -> list[tuple[int | None,
         out.append((-int(suffix), state))
     out.append((None, state))
     return out
+
+
+def _family(stream: str) -> str:
+    """``messages`` for every stream of messages (``stream_per_chat``: ``messages_<chat>``)."""
+    return "messages" if stream.startswith("messages") else stream
 
 
 def _int(value: Any) -> int | None:
