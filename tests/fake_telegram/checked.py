@@ -1,0 +1,167 @@
+"""Every run of the tap against the fake passes its stdout through the stream checker.
+
+:func:`check_run` is what the harnesses (:mod:`.harness`, the e2e Meltano runs, the
+bench) call after a run: :mod:`tests.stream_check` with the fake's world (its update
+logs), its update-log settings, the run's input STATE and the chats the config can
+select (:func:`selection_of`, a superset: a record of any other chat is a violation).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from singer_sdk.singerlib import Message, RecordMessage
+from typing_extensions import override
+
+from tap_telegram.singer.output import PageFlushWriter
+from tests.fake_telegram.fake import FakeTelegram
+from tests.fake_telegram.records import ChatRecord
+from tests.fake_telegram.updatelog import UpdateLogSettings
+from tests.fake_telegram.world import World
+from tests.stream_check import StreamChecker, StreamReport, check_stream
+
+#: The tap's ``chat_types`` of each kind of chat of the fake.
+TYPES = {
+    "private": "user",
+    "group": "group",
+    "supergroup": "supergroup",
+    "forum": "supergroup",
+    "channel": "channel",
+}
+_SPLIT = re.compile(r"[/?=&@\s+]+")
+#: Commands that print no Singer stream.
+OFFLINE_FLAGS = frozenset({"--about", "--discover", "--help", "--version", "--test"})
+
+
+def selection_of(world: World, config: Mapping[str, Any]) -> set[int]:
+    """Marked ids of every chat ``config`` can select (with the chats they bring along).
+
+    Generous on purpose (a chat named in any way an entry could name it; ``exclude_chats``
+    only when an entry names the chat exactly), so that only a real leak is a violation:
+    a record of a chat no setting selects. A selected chat brings its discussion group
+    (comments) and the group it was upgraded from or to.
+    """
+    refs = config.get("chats")
+    if refs:
+        chosen = [chat for chat in world.chats.values() if any(_named(chat, r) for r in refs)]
+    else:
+        kinds = set(config.get("chat_types") or TYPES.values())
+        chosen = [chat for chat in world.chats.values() if TYPES[chat.kind] in kinds]
+    excluded = [str(entry).strip().lower() for entry in config.get("exclude_chats") or ()]
+    chosen = [chat for chat in chosen if not _excluded(world, chat, excluded)]
+    out = {world.marked_id(chat) for chat in chosen}
+    for chat in chosen:
+        related = [chat.linked, chat.migrated_to]
+        related += [c.key for c in world.chats.values() if chat.key in {c.linked, c.migrated_to}]
+        out.update(world.marked_id(key) for key in related if key and key in world.chats)
+    return out
+
+
+def _names(chat: ChatRecord, marked: int) -> set[str]:
+    names = {str(marked), str(abs(marked)), str(chat.id), chat.key.lower()}
+    if chat.username:
+        names.add(chat.username.lower())
+    if chat.invite_hash:
+        names.add(chat.invite_hash.lower())
+    return names
+
+
+def _named(chat: ChatRecord, ref: Any) -> bool:
+    text = str(ref).strip().lower()
+    names = _names(chat, _marked_of(chat))
+    return text in names or any(token in names for token in _SPLIT.split(text) if token)
+
+
+def _excluded(world: World, chat: ChatRecord, entries: Iterable[str]) -> bool:
+    marked = world.marked_id(chat)
+    exact = {str(marked), chat.key.lower()}
+    if chat.username:
+        exact |= {chat.username.lower(), "@" + chat.username.lower()}
+    return any(entry in exact for entry in entries)
+
+
+def _marked_of(chat: ChatRecord) -> int:
+    if chat.kind == "private":
+        return chat.id
+    if chat.kind == "group":
+        return -chat.id
+    return -(10**12 + chat.id)
+
+
+def is_sync(args: Iterable[str]) -> bool:
+    """Whether a tap command line syncs (prints a Singer stream)."""
+    return not OFFLINE_FLAGS.intersection(args)
+
+
+def checker_for(
+    fake: FakeTelegram | World | None,
+    config: Mapping[str, Any] | None,
+    state: Mapping[str, Any] | None,
+) -> StreamChecker:
+    """A :class:`StreamChecker` for one run against ``fake`` (fed as the run writes)."""
+    world, settings = _world(fake)
+    return StreamChecker(
+        input_state=state,
+        selection=selection_of(world, config or {}) if world is not None else None,
+        world=world,
+        update_log=settings,
+    )
+
+
+def check_run(
+    stdout: str | Iterable[str | bytes],
+    fake: FakeTelegram | World | None,
+    config: Mapping[str, Any] | None,
+    state: Mapping[str, Any] | None,
+    *,
+    cut_ok: bool = False,
+) -> StreamReport:
+    """Check a finished run's stdout (a string or its lines); see the module docstring."""
+    world, settings = _world(fake)
+    lines = stdout.splitlines() if isinstance(stdout, str) else stdout
+    return check_stream(
+        (line for line in lines if line.strip()),
+        input_state=state,
+        selection=selection_of(world, config or {}) if world is not None else None,
+        world=world,
+        update_log=settings,
+        cut_ok=cut_ok,
+    )
+
+
+def _world(fake: FakeTelegram | World | None) -> tuple[World | None, UpdateLogSettings | None]:
+    if isinstance(fake, FakeTelegram):
+        return fake.world, fake.update_log
+    return fake, None
+
+
+class ProbingWriter(PageFlushWriter):
+    """The tap's writer that shows the checker the STATE in memory before each RECORD.
+
+    A SIGTERM can come between any two bytecodes and writes the state in memory: so
+    before each record goes out, the records before it are flushed to the checker and
+    the state in memory is checked as if it were written there
+    (:meth:`~tests.stream_check.StreamChecker.probe`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checker: StreamChecker | None = None
+        self.tap_state: Mapping[str, Any] | None = None
+
+    @override
+    def write_message(self, message: Message) -> None:
+        """Probe before a ``messages`` RECORD; then write as the tap does."""
+        if (
+            self.checker is not None
+            and self.tap_state is not None
+            and isinstance(message, RecordMessage)
+            and message.stream.startswith("messages")
+        ):
+            chat_id = message.record.get("chat_id")
+            if isinstance(chat_id, int):
+                self.flush()
+                self.checker.probe(self.tap_state, message.stream, chat_id)
+        super().write_message(message)
