@@ -35,7 +35,7 @@ IGNORE = shutil.ignore_patterns(
 )
 #: Longest a mutant's tests may run (a mutant that hangs them counts as killed, by timeout).
 TIMEOUT = 600
-FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
 
 
 @dataclasses.dataclass
@@ -45,6 +45,8 @@ class Outcome:
     mutant: Mutant
     killed_by: str | None
     seconds: float
+    #: The first line of the killing failure (pytest's short summary).
+    why: str = ""
 
 
 def check_texts(mutants: list[Mutant]) -> list[str]:
@@ -71,7 +73,7 @@ def copy_repo(into: Path) -> Path:
 
 def pytest(copy: Path, tests: list[str], *, stop_first: bool) -> tuple[int, str]:
     """Run ``tests`` in ``copy`` (its code first on the path); exit code and output."""
-    env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1", COLUMNS="400")
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE"]
     args += ["-x"] if stop_first else []
     try:
@@ -102,14 +104,16 @@ def try_mutant(copy: Path, mutant: Mutant) -> Outcome:
         code, output = pytest(copy, list(mutant.tests), stop_first=True)
     finally:
         path.write_text(pristine, encoding="utf-8")
+    why = ""
     if code == 0:
         killed = None
     elif code == -1:
         killed = "(timeout)"
     else:
-        found = FAILED.findall(output)
-        killed = found[0] if found else f"(pytest exit {code})"
-    return Outcome(mutant, killed, time.monotonic() - started)
+        found = FAILED.search(output)
+        killed = found.group(1) if found else f"(pytest exit {code})"
+        why = (found.group(2) or "") if found else ""
+    return Outcome(mutant, killed, time.monotonic() - started, why[:160])
 
 
 def short(test: str) -> str:
@@ -179,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                     outcomes[out.mutant.id] = out
                     verdict = out.killed_by or "SURVIVED"
                     print(f"  {out.mutant.id}: {verdict} ({out.seconds:.0f} s)", flush=True)
+                    if out.why:
+                        print(f"      {out.why}", flush=True)
     ordered = [outcomes[m.id] for m in chosen]
     print()
     print(table(ordered))
