@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
+import pexpect
 
 from tests.fake_telegram import API_HASH, FakeTelegram, dump_spec, run_fake_tap, three_chats_world
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.harness import LAUNCHER, REPO_ROOT
-
-pexpect = pytest.importorskip("pexpect")
 
 PHONE = "+15550000000"
 PASSWORD = "tty-2fa-Secret!"

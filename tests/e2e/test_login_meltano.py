@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.e2e.meltano_project import FAKE_EXTRACTOR, Workspace, meltano_executable
@@ -13,7 +14,6 @@ from tests.fake_telegram import API_HASH, API_ID, FakeTelegram, dump_spec, three
 from tests.fake_telegram.handlers_auth import AuthSettings
 
 pytestmark = pytest.mark.e2e
-pexpect = pytest.importorskip("pexpect")
 
 PHONE = "+15550000000"
 PASSWORD = "meltano-2fa-secret"

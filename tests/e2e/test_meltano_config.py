@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tap_telegram.cli import config_errors
@@ -35,7 +36,6 @@ from tests.every_setting import every_setting
 from tests.fake_telegram import FakeTelegram, dump_spec, three_chats_world
 
 pytestmark = pytest.mark.e2e
-pexpect = pytest.importorskip("pexpect")
 
 RUST = -1001555000111  # "Rust Meetup Москва" in the bundled export
 MARKET = -1001987654321  # "Tokyo Night Market 東京夜市"

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tap_telegram.settings import CONFIG_SCHEMA
 from tests.e2e.meltano_project import FAKE_EXTRACTOR, Workspace, bookmarks, state_id
 from tests.e2e.outputs import csv_rows, last_ids, world_truth
 from tests.e2e.worlds import WorldFile, e2e_world_spec
@@ -20,11 +19,6 @@ def _rows(ws: Workspace, stream: str) -> list[dict[str, str]]:
     return [row for path in ws.csv_files(stream) for row in csv_rows(path)]
 
 
-@pytest.mark.xfail(
-    OPTION not in CONFIG_SCHEMA["properties"],
-    reason=f"the tap has no `{OPTION}` setting yet",
-    strict=False,
-)
 def test_one_csv_file_per_chat(workspace: Workspace, tmp_path: Path) -> None:
     world_file = WorldFile(e2e_world_spec(seed=5), tmp_path / "world.json")
     world = world_file.world
