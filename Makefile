@@ -45,8 +45,14 @@ typecheck: venv
 postgres:
 	bash scripts/postgres.sh install
 
+# The suite on every core (pytest-xdist; PYTEST_WORKERS=0: one process). A test file stays
+# on one worker (--dist loadfile), so its module fixtures are built once; the 20 slowest
+# tests are listed at the end.
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist loadfile --durations=20
+
 pytest: venv postgres
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Build the sdist and wheel, install the wheel into a clean virtualenv, run the CLI from
 # it: a file missing from the package fails here, not after a release.
@@ -60,7 +66,7 @@ test-lowest: venv
 	bash scripts/test-lowest.sh
 
 e2e: venv postgres
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 # Curated deliberate bugs (tests/mutants/catalog.py), each applied to a throwaway copy
 # of the code: every one must be killed by the tests it names.

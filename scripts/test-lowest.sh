@@ -15,12 +15,13 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${LOWEST_VENV:-.venv-lowest}
 UV=${UV:-.venv/bin/uv}  # uv is a development dependency (`make venv` installs it)
-mapfile -t DEV_TOOLS < <(grep -iE '^(pytest|pytest[-_]httpserver|pexpect|pyyaml|psutil|hypothesis)==' constraints/dev.txt)
+mapfile -t DEV_TOOLS < <(grep -iE '^(pytest|pytest[-_]httpserver|pytest[-_]xdist|execnet|pexpect|pyyaml|psutil|hypothesis)==' constraints/dev.txt)
 
 "$UV" venv --quiet --clear --python "$PYTHON" "$VENV"
 "$UV" pip install --quiet --python "$VENV/bin/python" --resolution lowest-direct -e . "${DEV_TOOLS[@]}"
 "$VENV/bin/python" scripts/check_floors.py
 # tests/test_release.py checks the development environment itself (pinned ruff, the
 # build backend), which this runtime-floor environment deliberately does not have.
+# On every core like `make test` (PYTEST_WORKERS=0: one process).
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/e2e \
-    --ignore=tests/test_release.py "$@"
+    --ignore=tests/test_release.py -n "${PYTEST_WORKERS:-auto}" --dist loadfile --durations=20 "$@"

@@ -159,18 +159,30 @@ class PostgresServer:
 
     @classmethod
     def start(cls, *, port: int | None = None, parent: str | None = None) -> PostgresServer:
-        """initdb a fresh cluster in a new temporary folder and start it (waits until ready)."""
+        """initdb a fresh cluster in a new temporary folder and start it (waits until ready).
+
+        A free port is probed, then bound by the server: another session (a parallel
+        pytest-xdist worker) may take it in between, so a start on a probed port is
+        tried up to three times, each on a new cluster and port.
+        """
         bin_dir = find_bin_dir()
         reap_stale(bin_dir, parent)
-        root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX, dir=parent))
-        (root / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
-        server = cls(bin_dir=bin_dir, root=root, port=port or free_port())
-        try:
-            server._init_and_start()
-        except BaseException:
-            server.stop()
-            raise
-        return server
+        for attempt in range(1 if port else 3):
+            root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX, dir=parent))
+            (root / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
+            server = cls(bin_dir=bin_dir, root=root, port=port or free_port())
+            try:
+                server._init_and_start()
+            except PostgresUnavailableError:
+                server.stop()
+                if port or attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                server.stop()
+                raise
+            return server
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _init_and_start(self) -> None:
         if os.geteuid() == 0:
