@@ -285,4 +285,14 @@ MUTANTS: list[Mutant] = [
         (("mine = {i for i in candidates if i in index}", "mine = set(candidates)"),),
         (f"{TEST_CHANGES}::test_edits_and_deletions_of_any_age_in_every_chat_kind",),
     ),
+    Mutant(
+        "export-offsets-code-points",
+        "export entity offsets count code points, not UTF-16 units (emoji count once)",
+        "tap_telegram/sources/export/mapping/messages.py",
+        (('return len(text.encode("utf-16-le")) // 2', "return len(text)"),),
+        (
+            "tests/sources/export/test_handwritten.py::"
+            "test_the_mapper_gives_the_hand_written_record",
+        ),
+    ),
 ]

@@ -35,7 +35,7 @@ IGNORE = shutil.ignore_patterns(
 )
 #: Longest a mutant's tests may run (a mutant that hangs them counts as killed, by timeout).
 TIMEOUT = 600
-FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
+FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - (.*))?$", re.MULTILINE)
 
 
 @dataclasses.dataclass
