@@ -48,7 +48,7 @@ from tests.e2e.meltano_project import (
     build_meltano_yml,
     state_id,
 )
-from tests.e2e.pipeline import PipelineRun, run_pipeline
+from tests.e2e.pipeline import KillPoint, PipelineRun, run_pipeline
 from tests.e2e.postgres import PostgresServer
 from tests.fake_telegram import (
     FakeTelegram,
@@ -58,6 +58,8 @@ from tests.fake_telegram import (
     world_from_spec,
     world_to_spec,
 )
+from tests.fake_telegram.checked import check_run, checker_for
+from tests.fake_telegram.spec import fake_from_spec, load_spec
 
 #: The crash world's chats: key, kind, share of the messages, options.
 CRASH_CHATS: tuple[tuple[str, str, float, dict[str, Any]], ...] = (
@@ -242,22 +244,28 @@ class CrashRig:
         *,
         label: str,
         signal_at: int | None = None,
+        kill_at: KillPoint | None = None,
         signal_number: int = signal.SIGKILL,
         world: Path | None = None,
         tap_settings: Mapping[str, Any] | None = None,
         target_settings: Mapping[str, Any] | None = None,
     ) -> PipelineRun:
-        """One ``tap | target-postgres`` run (``world``: another spec than the rig's)."""
+        """One ``tap | target-postgres`` run (``world``: another spec than the rig's),
+        its stdout through the stream checker (the world's update logs, the input state)."""
         folder.mkdir(parents=True, exist_ok=True)
+        fake = fake_from_spec(load_spec(world)) if world is not None else self.fake
+        config = {**self.tap_config, **dict(tap_settings or {})}
         return run_pipeline(
             self.tap_command(folder, state, world=world, settings=tap_settings),
             self.target_command(folder, schema, target_settings),
             folder,
             env=self.env,
             signal_at=signal_at,
+            kill_at=kill_at,
             signal_number=signal_number,
             label=label,
             timeout=600,
+            checker=checker_for(fake, config, state),
         )
 
     def rows(self, schema: str) -> collections.Counter[Key]:
@@ -404,6 +412,8 @@ def meltano_trial(
                 os.killpg(process.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
+    # The tap was killed on purpose: its copied stdout may end in a cut line.
+    ws.check_tap_runs(cut_ok=mode == "SIGKILL")
     after_crash = rig.rows(schema)
     crash_marks = bookmarks(ws.state(sid))
     behind = rig.behind(after_crash, crash_marks)
@@ -889,6 +899,8 @@ class ChangeTrials:
             )
         if tap.returncode:
             raise AssertionError(f"the uninterrupted run failed; log: {folder / 'tap.log'}")
+        config = {**rig.tap_config, **self.tap_settings}
+        check_run(output.read_bytes().splitlines(), changes.world, config, self.first_state)
         self.copy_base(schema)
         with output.open("rb") as source, (folder / "target.log").open("wb") as err:
             target = subprocess.run(
