@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_telegram import FakeTelegram, World, dialogs_world, run_in_process
+from tests.fake_telegram.checked import checker_for
 from tests.fake_telegram.fake import API_HASH, API_ID
 from tests.fake_telegram.sessions import session_string
 from tests.fake_telegram.spec import fake_to_spec
@@ -149,9 +150,11 @@ def run_cli(
     """The CLI against ``fake`` (its world, clock and limits); the last STATE it wrote.
 
     Output is read line by line and only the last STATE kept: each STATE holds every
-    chat's bookmark, gigabytes over a first run of thousands of chats. ``on_record``
-    sees every RECORD line (as bytes) when given.
+    chat's bookmark, gigabytes over a first run of thousands of chats. Every line of
+    this tree's tap passes the stream checker, which counts the records (a baseline
+    ``tree`` is only counted). ``on_record`` sees every RECORD line (as bytes) when given.
     """
+    checker = checker_for(fake, config, state) if tree is None else None
     paths = {name: folder / f"{name}.json" for name in ("world", "config", "state", "stats")}
     paths["world"].write_text(json.dumps(fake_to_spec(fake), ensure_ascii=False), "utf-8")
     paths["config"].write_text(json.dumps(config), "utf-8")
@@ -174,6 +177,8 @@ def run_cli(
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
+            if checker is not None:
+                checker.feed(line)
             if line.startswith(b'{"type":"STATE"'):
                 last_state = line
             elif line.startswith(b'{"type":"RECORD"'):
@@ -181,6 +186,8 @@ def run_cli(
                 if on_record is not None:
                     on_record(line)
     seconds = time.monotonic() - started
+    if checker is not None:
+        records = checker.close().total
     stats = json.loads(paths["stats"].read_text("utf-8")) if paths["stats"].exists() else {}
     step = Step(0, "", "", dict(stats.get("requests", {})), seconds, records, proc.returncode)
     return step, json.loads(last_state)["value"] if last_state else None

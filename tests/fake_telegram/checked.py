@@ -8,8 +8,10 @@ select (:func:`selection_of`, a superset: a record of any other chat is a violat
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from singer_sdk.singerlib import Message, RecordMessage
@@ -18,6 +20,8 @@ from typing_extensions import override
 from tap_telegram.singer.output import PageFlushWriter
 from tests.fake_telegram.fake import FakeTelegram
 from tests.fake_telegram.records import ChatRecord
+from tests.fake_telegram.spec import fake_from_spec, load_spec
+from tests.fake_telegram.tee import OFFLINE_FLAGS
 from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import World
 from tests.stream_check import StreamChecker, StreamReport, check_stream
@@ -31,8 +35,6 @@ TYPES = {
     "channel": "channel",
 }
 _SPLIT = re.compile(r"[/?=&@\s+]+")
-#: Commands that print no Singer stream.
-OFFLINE_FLAGS = frozenset({"--about", "--discover", "--help", "--version", "--test"})
 
 
 def selection_of(world: World, config: Mapping[str, Any]) -> set[int]:
@@ -129,6 +131,23 @@ def check_run(
         update_log=settings,
         cut_ok=cut_ok,
     )
+
+
+def check_teed(folder: Path, *, cut_ok: bool = False) -> list[StreamReport]:
+    """Check the runs :mod:`.tee` copied into ``folder`` since the last call, oldest first.
+
+    ``cut_ok``: the runs were killed on purpose (their last line may be cut).
+    """
+    reports = []
+    for meta_path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        world = meta.get("world")
+        fake = fake_from_spec(load_spec(world)) if world else None
+        out = meta_path.with_suffix(".out")
+        text = out.read_bytes().decode("utf-8", "replace") if out.exists() else ""
+        reports.append(check_run(text, fake, meta.get("config"), meta.get("state"), cut_ok=cut_ok))
+        meta_path.rename(meta_path.with_suffix(".checked"))
+    return reports
 
 
 def _world(fake: FakeTelegram | World | None) -> tuple[World | None, UpdateLogSettings | None]:
