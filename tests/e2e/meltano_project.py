@@ -378,8 +378,27 @@ class CommandResult:
         return self
 
 
+def own_sys_dir(project: MeltanoProject, folder: Path) -> Path:
+    """A ``.meltano`` of a workspace's own: the project's installed plugins, its own run files.
+
+    Meltano writes each run's config, catalog and state to ``.meltano/run/<plugin>/``
+    and removes them when the run ends: two runs of one plugin at a time (pytest-xdist
+    workers, parallel shards) in the shared project would read each other's files or
+    find them gone. The plugins' venvs are linked, not copied.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    shared = project.root / ".meltano"
+    for entry in shared.iterdir():
+        if entry.name in {"run", "logs"} or entry.suffix == ".db":
+            continue
+        link = folder / entry.name
+        if not link.exists():
+            link.symlink_to(entry, target_is_directory=entry.is_dir())
+    return folder
+
+
 class Workspace:
-    """One test's view of the shared project: own state store, outputs and settings."""
+    """One test's view of the shared project: own state store, outputs, settings, run files."""
 
     def __init__(self, project: MeltanoProject, folder: Path) -> None:
         self.project = project
@@ -391,6 +410,7 @@ class Workspace:
         self.jsonl_dir.mkdir(exist_ok=True)
         self.env: dict[str, str] = base_env()
         self.env["MELTANO_DATABASE_URI"] = f"sqlite:///{folder / 'meltano.db'}"
+        self.env["MELTANO_SYS_DIR_ROOT"] = str(own_sys_dir(project, folder / "meltano-sys"))
         self.set_config("target-csv", output_path=str(self.csv_dir))
         self.set_config("target-jsonl", destination_path=str(self.jsonl_dir))
         self.runs = 0
