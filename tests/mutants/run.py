@@ -31,7 +31,16 @@ from tests.mutants.catalog import MUTANTS, Mutant
 REPO = Path(__file__).resolve().parents[2]
 #: What the copy leaves out (environments, caches, outputs).
 IGNORE = shutil.ignore_patterns(
-    ".git", ".venv*", ".lock-venv", "__pycache__", ".*_cache", ".meltano", "output", "dist"
+    ".git",
+    ".venv*",
+    ".lock-venv",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    ".meltano",
+    "output",
+    "dist",
+    "results",
 )
 #: Longest a mutant's tests may run (a mutant that hangs them counts as killed, by timeout).
 TIMEOUT = 600
@@ -71,11 +80,12 @@ def copy_repo(into: Path) -> Path:
     return target
 
 
-def pytest(copy: Path, tests: list[str], *, stop_first: bool) -> tuple[int, str]:
+def pytest(copy: Path, tests: list[str], *, stop_first: bool, workers: int = 0) -> tuple[int, str]:
     """Run ``tests`` in ``copy`` (its code first on the path); exit code and output."""
     env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1", COLUMNS="400")
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE"]
     args += ["-x"] if stop_first else []
+    args += ["-n", str(workers)] if workers > 1 else []
     try:
         done = subprocess.run(
             [*args, *tests],
@@ -157,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         copies = [copy_repo(Path(tmp) / str(n)) for n in range(jobs)]
         tests = sorted({test for mutant in chosen for test in mutant.tests})
         started = time.monotonic()
-        code, output = pytest(copies[0], tests, stop_first=False)
+        code, output = pytest(copies[0], tests, stop_first=False, workers=jobs)
         if code != 0:
             print(output[-6000:], file=sys.stderr)
             print("mutants: the named tests fail on the unmutated code: fix them first")
