@@ -47,11 +47,7 @@ def selection_of(world: World, config: Mapping[str, Any]) -> set[int]:
     """
     refs = config.get("chats")
     if refs:
-        chosen = [
-            chat
-            for chat in world.chats.values()
-            if any(_named(chat, r, _user_name(world, chat)) for r in refs)
-        ]
+        chosen = [chat for chat in world.chats.values() if any(_named(chat, r) for r in refs)]
     else:
         kinds = set(config.get("chat_types") or TYPES.values())
         chosen = [chat for chat in world.chats.values() if TYPES[chat.kind] in kinds]
@@ -74,15 +70,9 @@ def _names(chat: ChatRecord, marked: int) -> set[str]:
     return names
 
 
-def _user_name(world: World, chat: ChatRecord) -> str | None:
-    """A private chat's @username is its user's (``@alice`` names the chat with Alice)."""
-    user = world.users.get(chat.user_key) if chat.user_key else None
-    return user.username.lower() if user is not None and user.username else None
-
-
-def _named(chat: ChatRecord, ref: Any, user_name: str | None = None) -> bool:
+def _named(chat: ChatRecord, ref: Any) -> bool:
     text = str(ref).strip().lower()
-    names = _names(chat, _marked_of(chat)) | ({user_name} if user_name else set())
+    names = _names(chat, _marked_of(chat))
     return text in names or any(token in names for token in _SPLIT.split(text) if token)
 
 
