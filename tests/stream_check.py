@@ -270,6 +270,8 @@ class _Checker:
         #: Streams of messages whatever their name (``stream_maps`` can alias them).
         self.message_streams: set[str] = set()
         self.input = _bookmarks(input_state)
+        #: stream -> chat id (None: the stream itself) -> its input partition.
+        self.input_parts: dict[str, dict[int | None, Any]] = {}
         #: (stream, chat id or None) -> field -> highest value written.
         self.written: dict[tuple[str, int | None], dict[str, Any]] = {}
         #: chat id -> ids written (any record) / tombstones written, at or below the input
@@ -442,8 +444,12 @@ class _Checker:
         self, line_no: int, stream: str, chat_id: int | None, part: dict[str, Any]
     ) -> None:
         """A bookmark never above the input's and the highest value written for it."""
-        before = self.input.get(stream, {})
-        previous = dict(_partitions(stream, before)).get(chat_id, {})
+        inputs = self.input_parts.get(stream)
+        if inputs is None:  # once per stream: a STATE can hold thousands of partitions
+            inputs = self.input_parts[stream] = dict(
+                _partitions(stream, self.input.get(stream, {}))
+            )
+        previous = inputs.get(chat_id, {})
         for holder, old in ((part, previous), (part.get("progress_markers"), previous)):
             if not isinstance(holder, dict):
                 continue
