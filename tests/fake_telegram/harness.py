@@ -186,7 +186,6 @@ class _Lines:
             if len(self.kept) > self.KEEP and line.startswith(b'{"type":"STATE"'):
                 self.state = line
             else:
-                self.state = b""
                 self.kept += line + b"\n"
         return len(data)
 
