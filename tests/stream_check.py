@@ -267,7 +267,11 @@ class _Checker:
         self.world = world
         self.settings = update_log
         self.schemas: set[str] = set()
+        #: Streams of messages whatever their name (``stream_maps`` can alias them).
+        self.message_streams: set[str] = set()
         self.input = _bookmarks(input_state)
+        #: stream -> chat id (None: the stream itself) -> its input partition.
+        self.input_parts: dict[str, dict[int | None, Any]] = {}
         #: (stream, chat id or None) -> field -> highest value written.
         self.written: dict[tuple[str, int | None], dict[str, Any]] = {}
         #: chat id -> ids written (any record) / tombstones written, at or below the input
@@ -294,7 +298,10 @@ class _Checker:
             raise StreamViolation(line_no, f"not a Singer message: {str(message)[:120]}")
         kind = message["type"]
         if kind == "SCHEMA":
-            self.schemas.add(str(message.get("stream")))
+            name = str(message.get("stream"))
+            self.schemas.add(name)
+            if _is_message_schema(name, message):
+                self.message_streams.add(name)
         elif kind == "RECORD":
             self.record(line_no, message)
         elif kind == "BATCH":
@@ -324,14 +331,14 @@ class _Checker:
             self.report.chats.add(chat)
             if self.selection is not None and chat not in self.selection:
                 raise StreamViolation(line_no, f"{stream} record of chat {chat}, not selected")
-        family = _family(stream)
+        family = "messages" if stream in self.message_streams else stream
         for key in ((family, chat), (family, None)) if chat is not None else ((family, None),):
             highest = self.written.setdefault(key, {})
             for field, value in record.items():
                 if _number(value) is not None and (field not in highest or value > highest[field]):
                     highest[field] = value
         message_id = _int(record.get("id"))
-        if chat is not None and stream.startswith("messages") and message_id is not None:
+        if chat is not None and family == "messages" and message_id is not None:
             start = _int(self.chat_input.get(chat, {}).get("replication_key_value"))
             if start is not None and message_id <= start:
                 self.ids.setdefault(chat, set()).add(message_id)
@@ -437,8 +444,12 @@ class _Checker:
         self, line_no: int, stream: str, chat_id: int | None, part: dict[str, Any]
     ) -> None:
         """A bookmark never above the input's and the highest value written for it."""
-        before = self.input.get(stream, {})
-        previous = dict(_partitions(stream, before)).get(chat_id, {})
+        inputs = self.input_parts.get(stream)
+        if inputs is None:  # once per stream: a STATE can hold thousands of partitions
+            inputs = self.input_parts[stream] = dict(
+                _partitions(stream, self.input.get(stream, {}))
+            )
+        previous = inputs.get(chat_id, {})
         for holder, old in ((part, previous), (part.get("progress_markers"), previous)):
             if not isinstance(holder, dict):
                 continue
@@ -630,6 +641,13 @@ def _partitions(stream: str, state: Mapping[str, Any]) -> list[tuple[int | None,
 def _family(stream: str) -> str:
     """``messages`` for every stream of messages (``stream_per_chat``: ``messages_<chat>``)."""
     return "messages" if stream.startswith("messages") else stream
+
+
+def _is_message_schema(stream: str, message: Mapping[str, Any]) -> bool:
+    """A SCHEMA of messages: named so, or keyed and shaped so under a ``stream_maps`` alias."""
+    properties = (message.get("schema") or {}).get("properties") or {}
+    keyed = message.get("key_properties") == ["chat_id", "id"]
+    return stream.startswith("messages") or (keyed and "edit_date" in properties)
 
 
 def _int(value: Any) -> int | None:

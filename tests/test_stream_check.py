@@ -252,3 +252,15 @@ def test_an_account_deletion_is_due_only_for_ids_the_chat_delivered(world: World
     fails(lines(SCHEMA, after), 2, f"message {ids[2]}", input_state=before, world=world)
     tomb = record(marked, ids[2], deleted=True)
     check_stream(lines(SCHEMA, tomb, after), input_state=before, world=world)
+
+
+def test_messages_under_a_stream_maps_alias_still_cover_their_bookmark() -> None:
+    schema = {
+        "type": "SCHEMA",
+        "stream": "posts_1001",
+        "schema": {"properties": {"chat_id": {}, "id": {}, "edit_date": {}}},
+        "key_properties": ["chat_id", "id"],
+    }
+    row = {**record(-1001, 5), "stream": "posts_1001"}
+    check_stream(lines(schema, row, state(part(-1001, 5))))
+    fails(lines(schema, state(part(-1001, 5)), row), 2, "bookmark id=5")

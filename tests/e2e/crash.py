@@ -915,9 +915,9 @@ class ChangeTrials:
     ) -> None:
         self.rig = rig
         self.seed = seed
-        #: The second runs' target commits (and emits STATE) every ``batch_size_rows``
-        #: records: a run of ~1,100 records otherwise commits only at its end, and a
-        #: crash state would never hold a moved position.
+        #: The second runs' target commits every ``batch_size_rows`` records (it emits
+        #: STATE only at the end of its input or every 5 minutes: singer-sdk's
+        #: ``drain_all``; a full sink is drained without one).
         self.target_settings = {"batch_size_rows": batch_size_rows}
         #: One chat at a time: the next chat's history is asked for only once the
         #: previous chat's last STATE is out (see :meth:`kill_point`).

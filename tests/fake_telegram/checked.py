@@ -47,7 +47,9 @@ def selection_of(world: World, config: Mapping[str, Any]) -> set[int]:
     """
     refs = config.get("chats")
     if refs:
-        chosen = [chat for chat in world.chats.values() if any(_named(chat, r) for r in refs)]
+        chosen = [
+            chat for chat in world.chats.values() if any(_named(world, chat, r) for r in refs)
+        ]
     else:
         kinds = set(config.get("chat_types") or TYPES.values())
         chosen = [chat for chat in world.chats.values() if TYPES[chat.kind] in kinds]
@@ -61,35 +63,32 @@ def selection_of(world: World, config: Mapping[str, Any]) -> set[int]:
     return out
 
 
-def _names(chat: ChatRecord, marked: int) -> set[str]:
+def _names(world: World, chat: ChatRecord) -> set[str]:
+    marked = world.marked_id(chat)
     names = {str(marked), str(abs(marked)), str(chat.id), chat.key.lower()}
-    if chat.username:
-        names.add(chat.username.lower())
+    names.update(_usernames(world, chat))
     if chat.invite_hash:
         names.add(chat.invite_hash.lower())
     return names
 
 
-def _named(chat: ChatRecord, ref: Any) -> bool:
+def _usernames(world: World, chat: ChatRecord) -> list[str]:
+    """The chat's username, or (a private chat) its user's, lower case."""
+    user = world.users.get(chat.user_key) if chat.user_key else None
+    return [name.lower() for name in (chat.username, user.username if user else None) if name]
+
+
+def _named(world: World, chat: ChatRecord, ref: Any) -> bool:
     text = str(ref).strip().lower()
-    names = _names(chat, _marked_of(chat))
+    names = _names(world, chat)
     return text in names or any(token in names for token in _SPLIT.split(text) if token)
 
 
 def _excluded(world: World, chat: ChatRecord, entries: Iterable[str]) -> bool:
-    marked = world.marked_id(chat)
-    exact = {str(marked), chat.key.lower()}
-    if chat.username:
-        exact |= {chat.username.lower(), "@" + chat.username.lower()}
+    exact = {str(world.marked_id(chat)), chat.key.lower()}
+    for username in _usernames(world, chat):
+        exact |= {username, "@" + username}
     return any(entry in exact for entry in entries)
-
-
-def _marked_of(chat: ChatRecord) -> int:
-    if chat.kind == "private":
-        return chat.id
-    if chat.kind == "group":
-        return -chat.id
-    return -(10**12 + chat.id)
 
 
 def is_sync(args: Iterable[str]) -> bool:

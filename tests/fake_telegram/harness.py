@@ -170,7 +170,7 @@ class _Lines:
     :attr:`KEEP` bytes kept, STATE lines are only checked, and the last one is kept.
     """
 
-    KEEP = 128 * 1024 * 1024
+    KEEP = 16 * 1024 * 1024
 
     def __init__(self, checker: StreamChecker) -> None:
         self.checker = checker
@@ -186,7 +186,6 @@ class _Lines:
             if len(self.kept) > self.KEEP and line.startswith(b'{"type":"STATE"'):
                 self.state = line
             else:
-                self.state = b""
                 self.kept += line + b"\n"
         return len(data)
 
