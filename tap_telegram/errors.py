@@ -26,6 +26,15 @@ class ConfigError(TapTelegramError):
     exit_code = 2
 
 
+class StateError(TapTelegramError):
+    """The STATE given with ``--state`` is damaged or hand-edited into a shape no run wrote.
+
+    Exit 2 like a bad setting: it is an input the user (or the orchestrator) passed.
+    """
+
+    exit_code = 2
+
+
 class SessionError(TapTelegramError):
     """The Telegram session cannot be used (missing, revoked, needs a login)."""
 

@@ -27,7 +27,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "api_id",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=2**31 - 1),
         title="API id",
         description="MTProto: your app's api_id from https://my.telegram.org (API tools).",
     ),
@@ -95,7 +95,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "start_message_id",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=2**31 - 1),
         title="Start message id",
         description="First run only: only messages with an id above this one.",
     ),
@@ -111,7 +111,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_flood_wait",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=86_400),
         default=300,
         title="Max flood wait",
         description=(
@@ -121,7 +121,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_reconnect_seconds",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=86_400),
         default=90,
         title="Max reconnect seconds",
         description=(
@@ -207,7 +207,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "lookback_days",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=36_500),
         default=0,
         title="Lookback days",
         description=(
@@ -227,7 +227,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "chat_refresh_hours",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=87_600),
         default=24,
         title="Chat refresh hours",
         description=(
@@ -239,7 +239,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "participants_refresh_hours",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=87_600),
         default=24,
         title="Participants refresh hours",
         description=(
@@ -299,7 +299,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "media_max_size",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=2**63 - 1),
         title="Media max size",
         description="With media_dir: skip files larger than this many bytes (default: no limit).",
     ),

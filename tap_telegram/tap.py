@@ -19,7 +19,7 @@ import functools
 import logging
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from singer_sdk import Stream
 from typing_extensions import override
@@ -33,6 +33,7 @@ from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.memory import source_memory
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
+from tap_telegram.singer.state_check import check_state
 from tap_telegram.singer.streams import (
     ChatsStream,
     MessagesStream,
@@ -157,6 +158,12 @@ class TapTelegram(SdkTap):
             for line in config_errors.idle_settings(config, source):
                 self.logger.warning("tap-telegram: %s", line)
         return problems
+
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Refuse a damaged STATE with one line naming the entry, then load it (SDK)."""
+        check_state(state)
+        super().load_state(state)
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -211,7 +211,10 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         A chat that fails (ChatError) is recorded and skipped unless
         ``on_chat_error`` is ``fail``; its progress up to the failure is kept.
         """
-        assert context is not None
+        if context is None:
+            # No partition: no chat was selected. The source said why (a settings
+            # error, exit 2) or its failures end the run (summary, exit 5).
+            return
         chat_id = int(context["chat_id"])
         if self.config.get("stream_per_chat"):
             self.enter_chat_stream(chat_id)

@@ -59,6 +59,7 @@ from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messa
 from tap_telegram.sources.export.spans import MIN_ID, ChatSpan, ExportFile, export_error
 from tap_telegram.sources.selection import (
     announce_every_chat,
+    refuse_empty,
     report_unmatched,
     wanted_types,
     without_excluded,
@@ -205,6 +206,14 @@ class ExportSource(HistorySource):
             selected = [plan for plan in plans if plan.record["type"] in kinds]
         selected, unmatched = without_excluded(selected, excluded, _matches)
         report_unmatched(self.logger, unmatched)
+        if not plans:
+            raise ExportFormatError(
+                f"export_path {self._export_path()}: no chat of a type this tap reads (see the "
+                "warnings above); export again with a current Telegram Desktop"
+            )
+        refuse_empty(
+            self.config, "in the export", len(plans), len(selected), failed=bool(self.failures)
+        )
         if not entries:
             types = [plan.record["type"] for plan in selected]
             announce_every_chat(self.logger, "in the export", types)

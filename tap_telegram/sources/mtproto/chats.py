@@ -37,6 +37,7 @@ from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_nam
 from tap_telegram.sources.mtproto.refresh import FullInfo, SourceMemory
 from tap_telegram.sources.selection import (
     announce_every_chat,
+    refuse_empty,
     report_unmatched,
     wanted_types,
     without_excluded,
@@ -267,6 +268,8 @@ def announce_selection(
     chats: list[ResolvedChat],
     exclusions: Exclusions,
     logger: logging.Logger,
+    *,
+    failed: bool = False,
 ) -> None:
     """Say what the run is about to read, before it reads any message.
 
@@ -274,6 +277,7 @@ def announce_selection(
     read (how many of which types).
     """
     report_unmatched(logger, exclusions.unmatched)
+    refuse_empty(config, "among the account's dialogs", None, len(chats), failed=failed)
     if not config.get("chats"):
         types = [chat_type(chat.entity) for chat in chats]
         announce_every_chat(logger, "of the account (its dialogs)", types)

@@ -200,7 +200,9 @@ class MTProtoSource(HistorySource):
                     )
                 )
                 chats = exclusions.apply(chats)  # exclude_chats has the last word
-            announce_selection(self.config, chats, exclusions, self.logger)
+            announce_selection(
+                self.config, chats, exclusions, self.logger, failed=bool(self.failures)
+            )
             self._chats = chats
             self.memory.keep_only(chat.chat_id for chat in self._chats)
         return self._chats
