@@ -55,18 +55,50 @@ def find_exports(export_path: str, logger: logging.Logger) -> list[ExportFile]:
     return found
 
 
-def _candidates(folder: Path, seen: set[Path], logger: logging.Logger) -> Iterator[Path]:
-    """Export files under ``folder``, depth first, each real folder once (symlink loops)."""
+def _candidates(
+    folder: Path, seen: set[Path], logger: logging.Logger, inside: Path | None = None
+) -> Iterator[Path]:
+    """Export files under ``folder``, depth first, each real folder once (symlink loops).
+
+    **Symbolic links** are followed only while they stay inside ``export_path``
+    (``inside``: its resolved path): a link that leads out of it (to another export,
+    to ``/``) is skipped with a warning, never read. A ``result.json`` makes its folder
+    one export; other ``.json`` files beside it are said, not read.
+    """
     real = folder.resolve()
+    inside = inside or real
     if real in seen:
         return
     seen.add(real)
     result = folder / "result.json"
-    if result.is_file():
+    if _is_file(result, inside, logger):
+        others = sorted(
+            entry.name
+            for entry in _entries(folder, seen, real, logger)
+            if entry.name != "result.json" and entry.suffix.lower() == ".json"
+        )
+        if others:
+            logger.warning(
+                "tap-telegram: %s: reading result.json only; the other JSON file(s) beside it "
+                "(%s) are not read: to read one, move it into a folder of its own",
+                folder,
+                ", ".join(others[:5]) + (", ..." if len(others) > 5 else ""),
+            )
         yield result
         return
+    entries = _entries(folder, seen, real, logger)
+    for entry in entries:
+        if entry.suffix.lower() == ".json" and _is_file(entry, inside, logger):
+            yield entry
+    for entry in entries:
+        if not entry.name.startswith(".") and _is_dir(entry, inside, logger):
+            yield from _candidates(entry, seen, logger, inside)
+
+
+def _entries(folder: Path, seen: set[Path], real: Path, logger: logging.Logger) -> list[Path]:
+    """The folder's entries, sorted; an unreadable folder is an error at the top, else skipped."""
     try:
-        entries = sorted(folder.iterdir())
+        return sorted(folder.iterdir())
     except OSError as error:
         if not seen - {real}:
             raise ExportFormatError(
@@ -74,13 +106,38 @@ def _candidates(folder: Path, seen: set[Path], logger: logging.Logger) -> Iterat
                 "permissions"
             ) from None
         logger.warning("tap-telegram: skipping folder %s: %s", folder, error.strerror)
-        return
-    for entry in entries:
-        if entry.is_file() and entry.suffix.lower() == ".json":
-            yield entry
-    for entry in entries:
-        if entry.is_dir() and not entry.name.startswith("."):
-            yield from _candidates(entry, seen, logger)
+        return []
+
+
+def _inside(path: Path, inside: Path, logger: logging.Logger) -> bool:
+    """Whether ``path`` resolves inside ``export_path`` (a link out is skipped and said)."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return False
+    if real == inside or real.is_relative_to(inside):
+        return True
+    logger.warning(
+        "tap-telegram: skipping %s: a symbolic link that leads out of export_path (to %s); "
+        "only files inside export_path are read",
+        path,
+        real,
+    )
+    return False
+
+
+def _is_file(path: Path, inside: Path, logger: logging.Logger) -> bool:
+    try:
+        return path.is_file() and _inside(path, inside, logger)
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path, inside: Path, logger: logging.Logger) -> bool:
+    try:
+        return path.is_dir() and _inside(path, inside, logger)
+    except OSError:
+        return False
 
 
 def scan_file(path: Path, logger: logging.Logger) -> ExportFile:
