@@ -15,6 +15,8 @@ bytes (checked where it is unpacked).
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -141,3 +143,33 @@ def _check_log(log: Any, where: str) -> None:
     for name in ("pts", "qts", "date", "seq"):
         if log.get(name) is not None:
             _whole(f"{where[:-1]}.{name}'", log[name], INT32, signed=name == "seq")
+
+
+def report_unselected(
+    stream_state: Mapping[str, Any], selected: set[int], logger: logging.Logger
+) -> int:
+    """Say how many partitions of chats this run does not select the STATE carries on.
+
+    **Policy:** they are kept, as the SDK keeps them: a chat selected again (a
+    ``chats`` entry back, an invite link renewed, a chat that failed to resolve this
+    time) resumes from its bookmark instead of reading its history again. Their number
+    is bounded by the chats ever selected, not by runs; this line says what they cost,
+    so a user who dropped chats for good can remove them (README, *Limits*).
+    """
+    parts = stream_state.get("partitions") or []
+    stale = [
+        part
+        for part in parts
+        if isinstance(part, Mapping)
+        and isinstance(part.get("context"), Mapping)
+        and part["context"].get("chat_id") not in selected
+    ]
+    if stale:
+        size = len(json.dumps(stale, default=str))
+        logger.info(
+            "STATE carries %d partition(s) of chats not selected in this run (%d bytes); "
+            "they are kept so that a chat selected again resumes from its bookmark",
+            len(stale),
+            size,
+        )
+    return len(stale)

@@ -51,6 +51,7 @@ from tap_telegram.singer.lookback import (
 )
 from tap_telegram.singer.output import datetime_conformer
 from tap_telegram.singer.sdk_private import SdkStream
+from tap_telegram.singer.state_check import report_unselected
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, Source
 
 #: The kind of source a stream reads.
@@ -349,6 +350,7 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
             queries.append(MessageQuery(chat_id, after_id=after_id, since=start.since))
         # The update logs before any history: a change made while it is read is next run's.
         self._types = {chat["id"]: chat.get("type") for chat in self.source.chats()}
+        report_unselected(self.stream_state, set(self._types), self.logger)
         self._capture = start_capture(
             self.source,
             self.config,

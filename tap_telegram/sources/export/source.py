@@ -37,6 +37,7 @@ import dataclasses
 import datetime as dt
 import re
 import time
+import unicodedata
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
@@ -402,5 +403,10 @@ def _matches(entry: str, plan: ChatPlan) -> bool:
         ref = None
     if ref is not None and ref.kind == "id":
         return bool(ref.value == record["id"])
-    title = (record["title"] or "").casefold()
-    return bool(title) and title in (entry.casefold(), entry.removeprefix("@").casefold())
+    title = _folded(record["title"] or "")
+    return bool(title) and title in (_folded(entry), _folded(entry.removeprefix("@")))
+
+
+def _folded(text: str) -> str:
+    """A title as compared: NFC (macOS file names and some keyboards give NFD), casefolded."""
+    return unicodedata.normalize("NFC", text).casefold()

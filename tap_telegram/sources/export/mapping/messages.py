@@ -205,7 +205,9 @@ def map_forward(message: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     from_id = from_type = None
     if message.get("forwarded_from_id") is not None:
-        from_id, from_type = parse_peer(message["forwarded_from_id"], "forwarded_from_id")
+        from_id, from_type = parse_peer(
+            message["forwarded_from_id"], "forwarded_from_id", modern="date_unixtime" in message
+        )
     return builders.forward(
         from_id=from_id, from_type=from_type, from_name=opt_str(message, "forwarded_from")
     )
@@ -265,7 +267,7 @@ def _sender(message: Mapping[str, Any], service: bool) -> tuple[int | None, str 
     name = opt_str(message, "actor" if service else "from")
     if raw is None:
         return None, None, name
-    sender_id, kind = parse_peer(raw, key)
+    sender_id, kind = parse_peer(raw, key, modern="date_unixtime" in message)
     return sender_id, kind, name
 
 
