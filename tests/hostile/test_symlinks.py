@@ -11,7 +11,6 @@ written outside its folder.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from tests.fake_telegram import FakeTelegram, run_fake_tap
@@ -119,7 +118,7 @@ def test_a_chat_folder_linked_out_of_media_dir_is_not_written(tmp_path: Path):
     media_dir.mkdir()
     outside.mkdir()
     chat_id = world.marked_id("files")
-    os.symlink(outside, media_dir / str(abs(chat_id)), target_is_directory=True)
+    (media_dir / str(abs(chat_id))).symlink_to(outside, target_is_directory=True)
     run = run_fake_tap(fake, fake.tap_config(media_dir=str(media_dir), **config))
     no_traceback(run.stderr)
     assert run.returncode == 0
