@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,7 +155,7 @@ def fake() -> FakeTelegram:
     return FakeTelegram(three_chats_world(seed=5))
 
 
-MTPROTO_SETTINGS = {
+MTPROTO_SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
     "chat_refresh_hours 1e308": ({"chat_refresh_hours": 1e308}, "chat_refresh_hours"),
     "chats 23 digits": ({"chats": ["99999999999999999999999"]}, "is no chat id"),
     "chats 0": ({"chats": ["0"]}, "'0' is no chat id"),
