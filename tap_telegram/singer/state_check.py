@@ -8,9 +8,10 @@ attribute 'pop'``) or a silent misreading (a bookmark of ``1.5``, a ``pts`` Tele
 32-bit field cannot carry). Keys the tap does not know are left alone.
 
 Limits (also in the README, *Limits*): bookmarks are 64-bit integers; ``pts``, ``qts``
-and dates of the update log 32-bit (Telegram's ``int``); ``delivered_ids`` a list of
-strings, each inflating to at most :data:`~tap_telegram.singer.id_index.MAX_PACKED`
-bytes (checked where it is unpacked).
+and dates of the update log 32-bit (Telegram's ``int``; a value Telegram refuses, such
+as a negative ``pts``, restarts tracking from now with a log line, see :mod:`.changes`);
+``delivered_ids`` a list of strings, each inflating to at most
+:data:`~tap_telegram.singer.id_index.MAX_PACKED` bytes (checked where it is unpacked).
 """
 
 from __future__ import annotations
@@ -121,12 +122,9 @@ def _check_partitions(where: str, partitions: Any) -> None:
             _whole(f"{at[:-1]}.replication_key_value'", part["replication_key_value"], INT64)
         for name in ("pts", "first_id"):
             if part.get(name) is not None:
-                _whole(
-                    f"{at[:-1]}.{name}'",
-                    part[name],
-                    INT32 if name == "pts" else INT64,
-                    signed=name != "pts",
-                )
+                # Signed: a value Telegram refuses (PERSISTENT_TIMESTAMP_*) restarts
+                # tracking with a log line (changes.py); one it cannot carry is refused.
+                _whole(f"{at[:-1]}.{name}'", part[name], INT32 if name == "pts" else INT64)
         ids = part.get("delivered_ids")
         if ids is not None and (
             not isinstance(ids, list) or not all(isinstance(chunk, str) for chunk in ids)
@@ -142,7 +140,7 @@ def _check_log(log: Any, where: str) -> None:
         raise _refuse(where, f"should be an object, not {_kind(log)}")
     for name in ("pts", "qts", "date", "seq"):
         if log.get(name) is not None:
-            _whole(f"{where[:-1]}.{name}'", log[name], INT32, signed=name == "seq")
+            _whole(f"{where[:-1]}.{name}'", log[name], INT32)
 
 
 def report_unselected(

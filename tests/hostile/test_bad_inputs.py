@@ -106,7 +106,7 @@ BAD_STATES = {
     ),
     "pts beyond 32 bits": (
         messages_state(partition(replication_key_value=3, pts=2**31)),
-        "'bookmarks.messages.partitions[0].pts' is out of range (0 to 2147483647)",
+        "'bookmarks.messages.partitions[0].pts' is out of range (-2147483648 to 2147483647)",
     ),
     "duplicate partitions": (
         messages_state(partition(replication_key_value=3), partition(replication_key_value=9)),
@@ -127,7 +127,7 @@ BAD_STATES = {
         "'bookmarks.messages.partitions[0].delivered_ids' should be a list of strings",
     ),
     "account log pts": (
-        messages_state(account_log={"pts": -1, "qts": 0, "date": 0}),
+        messages_state(account_log={"pts": 2**31, "qts": 0, "date": 0}),
         "'bookmarks.messages.account_log.pts' is out of range",
     ),
 }
