@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tap_telegram.errors import ConfigError, StateError, TapTelegramError
+from tap_telegram.errors import ConfigError, StateError, TapTelegramError, value_kind
 
 #: The flags whose value is a JSON file the SDK reads, and the error each raises.
 FILE_FLAGS: dict[str, type[TapTelegramError]] = {"--config": ConfigError, "--state": StateError}
@@ -73,7 +73,7 @@ def _problem(path: Path) -> str | None:
         detail = "it is cut off (truncated)" if cut else error.msg
         return f"is not valid JSON at line {error.lineno} column {error.colno} ({detail})"
     if not isinstance(data, dict):
-        return f"holds {_kind(data)}, not a JSON object ({{...}})"
+        return f"holds {value_kind(data)}, not a JSON object ({{...}})"
     if _depth(data) > MAX_DEPTH:
         return f"is nested deeper than {MAX_DEPTH} levels; it is no config or STATE"
     return None
@@ -100,17 +100,3 @@ def _depth(value: Any) -> int:
                     for child in (item.values() if isinstance(item, dict) else item)
                 )
     return deepest
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    return (
-        "a number"
-        if isinstance(value, int | float) and not isinstance(value, bool)
-        else "true or false"
-    )

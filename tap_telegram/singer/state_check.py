@@ -19,10 +19,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-from tap_telegram.errors import StateError
+from tap_telegram.errors import StateError, value_kind
 
 #: Bounds of a 64-bit (bookmark, update_id) and of a 32-bit (pts, qts, date) value.
 INT64 = 1 << 63
@@ -45,27 +44,11 @@ def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _kind(value: Any) -> str:
-    """What a value is, never the value itself (STATE may hold anything)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    return {
-        int: "a number",
-        float: "a fraction",
-        Decimal: "a fraction",
-        str: "a string",
-        list: "a list",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
 def _whole(where: str, value: Any, bound: int, *, signed: bool = True) -> None:
     """``value`` must be an integer inside ``[-bound, bound)`` (``[0, bound)`` unsigned)."""
     low = -bound if signed else 0
     if not _int(value):
-        raise _refuse(where, f"should be a whole number, not {_kind(value)}")
+        raise _refuse(where, f"should be a whole number, not {value_kind(value)}")
     if not low <= value < bound:
         raise _refuse(where, f"is out of range ({low} to {bound - 1})")
 
@@ -73,18 +56,20 @@ def _whole(where: str, value: Any, bound: int, *, signed: bool = True) -> None:
 def check_state(state: Any) -> None:
     """Raise :class:`StateError` for the first entry of ``state`` no run writes."""
     if not isinstance(state, Mapping):
-        raise _refuse("", f"should be an object, not {_kind(state)}")
+        raise _refuse("", f"should be an object, not {value_kind(state)}")
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, Mapping):
-        raise _refuse("'bookmarks'", f"should be an object, not {_kind(bookmarks)}")
+        raise _refuse("'bookmarks'", f"should be an object, not {value_kind(bookmarks)}")
     for stream, entry in bookmarks.items():
         where = f"'bookmarks.{stream}'"
         if not isinstance(entry, Mapping):
-            raise _refuse(where, f"should be an object, not {_kind(entry)}")
+            raise _refuse(where, f"should be an object, not {value_kind(entry)}")
         if stream in MEMORY_STREAMS and "memory" in entry:
             memory = entry["memory"]
             if not isinstance(memory, Mapping):
-                raise _refuse(f"{where[:-1]}.memory'", f"should be an object, not {_kind(memory)}")
+                raise _refuse(
+                    f"{where[:-1]}.memory'", f"should be an object, not {value_kind(memory)}"
+                )
         _check_partitions(where, entry.get("partitions", []))
     messages = bookmarks.get("messages", {})
     _check_log(messages.get(ACCOUNT_LOG), "'bookmarks.messages.account_log'")
@@ -92,7 +77,7 @@ def check_state(state: Any) -> None:
     if cursor is not None:
         where = "'bookmarks.messages.bot_api'"
         if not isinstance(cursor, Mapping):
-            raise _refuse(where, f"should be an object, not {_kind(cursor)}")
+            raise _refuse(where, f"should be an object, not {value_kind(cursor)}")
         if cursor.get("update_id") is not None:
             _whole(f"{where[:-1]}.update_id'", cursor["update_id"], INT64, signed=False)
 
@@ -100,15 +85,17 @@ def check_state(state: Any) -> None:
 def _check_partitions(where: str, partitions: Any) -> None:
     """Each partition: an object with a ``context`` object, once per context."""
     if not isinstance(partitions, list):
-        raise _refuse(f"{where[:-1]}.partitions'", f"should be a list, not {_kind(partitions)}")
+        raise _refuse(
+            f"{where[:-1]}.partitions'", f"should be a list, not {value_kind(partitions)}"
+        )
     seen: set[str] = set()
     for index, part in enumerate(partitions):
         at = f"{where[:-1]}.partitions[{index}]'"
         if not isinstance(part, Mapping):
-            raise _refuse(at, f"should be an object, not {_kind(part)}")
+            raise _refuse(at, f"should be an object, not {value_kind(part)}")
         context = part.get("context")
         if not isinstance(context, Mapping):
-            raise _refuse(f"{at[:-1]}.context'", f"should be an object, not {_kind(context)}")
+            raise _refuse(f"{at[:-1]}.context'", f"should be an object, not {value_kind(context)}")
         chat_id = context.get("chat_id")
         if chat_id is not None:
             _whole(f"{at[:-1]}.context.chat_id'", chat_id, INT64)
@@ -137,7 +124,7 @@ def _check_log(log: Any, where: str) -> None:
     if log is None:
         return
     if not isinstance(log, Mapping):
-        raise _refuse(where, f"should be an object, not {_kind(log)}")
+        raise _refuse(where, f"should be an object, not {value_kind(log)}")
     for name in ("pts", "qts", "date", "seq"):
         if log.get(name) is not None:
             _whole(f"{where[:-1]}.{name}'", log[name], INT32)

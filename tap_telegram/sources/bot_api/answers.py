@@ -20,23 +20,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from tap_telegram.errors import ConfigError
+from tap_telegram.errors import ConfigError, value_kind
 from tap_telegram.sources.bot_api.mapping.messages import MESSAGE_UPDATES
 
 #: Update ids are 32-bit on Telegram; anything outside 64 bits is no id.
 MAX_UPDATE_ID = 2**63 - 1
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
 def unusable(method: str, url: str, what: str) -> ConfigError:
@@ -50,11 +38,11 @@ def unusable(method: str, url: str, what: str) -> ConfigError:
 def checked_object(result: Any, method: str, url: str, *keys: str) -> dict[str, Any]:
     """``result`` if it is an object with integer ``keys`` (``getMe``, ``getChat``)."""
     if not isinstance(result, dict):
-        raise unusable(method, url, f"{_kind(result)} instead of an object")
+        raise unusable(method, url, f"{value_kind(result)} instead of an object")
     for key in keys:
         value = result.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise unusable(method, url, f"an object whose '{key}' is {_kind(value)}")
+            raise unusable(method, url, f"an object whose '{key}' is {value_kind(value)}")
     return result
 
 
@@ -67,7 +55,7 @@ def checked_updates(
     repeat (Telegram deletes what an offset confirmed) and is dropped with a warning.
     """
     if not isinstance(answer, list):
-        raise unusable("getUpdates", url, f"{_kind(answer)} instead of a list of updates")
+        raise unusable("getUpdates", url, f"{value_kind(answer)} instead of a list of updates")
     by_id: dict[int, dict[str, Any]] = {}
     for index, update in enumerate(answer):
         update_id = update.get("update_id") if isinstance(update, dict) else None
@@ -106,5 +94,5 @@ def message_problem(update: Mapping[str, Any]) -> str | None:
     """Why an update's message field cannot be read (it is not an object), or None."""
     for key in MESSAGE_UPDATES:
         if key in update and not isinstance(update[key], dict):
-            return f"its '{key}' is {_kind(update[key])}, not a message object"
+            return f"its '{key}' is {value_kind(update[key])}, not a message object"
     return None
