@@ -164,6 +164,11 @@ MESSAGE_SCHEMA = th.PropertiesList(
     th.Property(
         "comment_channel_id", th.IntegerType, description="Marked id of that post's channel."
     ),
+    th.Property(
+        "link",
+        th.StringType,
+        description="t.me link (channels and supergroups; null in private chats, basic groups).",
+    ),
 ).to_dict()
 
 CHAT_SCHEMA = th.PropertiesList(
@@ -184,6 +189,7 @@ CHAT_SCHEMA = th.PropertiesList(
     ),
     th.Property("created", th.DateTimeType, description="Creation (or join) date when known."),
     th.Property("source", th.StringType, description="mtproto, export or bot_api."),
+    th.Property("link", th.StringType, description="https://t.me/<username>, when public."),
 ).to_dict()
 
 USER_SCHEMA = th.PropertiesList(
