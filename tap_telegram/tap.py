@@ -35,6 +35,7 @@ from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
 from tap_telegram.singer.streams import (
     ChatsStream,
+    ContactsStream,
     MessagesStream,
     ParticipantsStream,
     TelegramStream,
@@ -160,7 +161,7 @@ class TapTelegram(SdkTap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """Chats (they define the partitions), messages, topics, members, users seen."""
+        """Chats (they define the partitions), messages, topics, members, users seen, contacts."""
         run, new_messages_stream = self._run
         return [
             ChatsStream(self, run),
@@ -168,6 +169,7 @@ class TapTelegram(SdkTap):
             TopicsStream(self, run),
             ParticipantsStream(self, run),
             UsersStream(self, run),
+            ContactsStream(self, run),
         ]
 
     @functools.cached_property

@@ -54,6 +54,9 @@ class UserRecord:
     verified: bool = False
     is_self: bool = False
     about: str | None = None
+    #: In the account's contact list; ``mutual``: the user has the account as a contact too.
+    contact: bool = False
+    mutual: bool = False
 
     @property
     def name(self) -> str:

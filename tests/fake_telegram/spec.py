@@ -51,7 +51,7 @@ from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
-               "verified", "about")  # fmt: skip
+               "verified", "about", "contact", "mutual")  # fmt: skip
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
                 "verified", "linked", "participants", "interval", "invite_hash", "archived",
                 "pinned", "unread")  # fmt: skip
