@@ -190,6 +190,11 @@ CHAT_SCHEMA = th.PropertiesList(
     th.Property("created", th.DateTimeType, description="Creation (or join) date when known."),
     th.Property("source", th.StringType, description="mtproto, export or bot_api."),
     th.Property("link", th.StringType, description="https://t.me/<username>, when public."),
+    th.Property(
+        "folders",
+        th.ArrayType(th.StringType),
+        description="Titles of the chat folders it is in (MTProto; null unless chats names one).",
+    ),
 ).to_dict()
 
 USER_SCHEMA = th.PropertiesList(

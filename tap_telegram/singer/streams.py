@@ -210,9 +210,11 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         """One chat's pages from the source; STATE after each page, at the end and on failure.
 
         A chat that fails (ChatError) is recorded and skipped unless
-        ``on_chat_error`` is ``fail``; its progress up to the failure is kept.
+        ``on_chat_error`` is ``fail``; its progress up to the failure is kept. With no
+        chat selected at all the SDK asks once without a partition: nothing to read.
         """
-        assert context is not None
+        if context is None:
+            return
         chat_id = int(context["chat_id"])
         if self.config.get("stream_per_chat"):
             self.enter_chat_stream(chat_id)

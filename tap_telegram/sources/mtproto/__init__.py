@@ -17,6 +17,7 @@ below it:
 * :mod:`.members` -- forum topics and chat participants.
 * :mod:`.takeout` -- takeout (data export) sessions with lower flood limits.
 * :mod:`.chats` -- the ``chats`` setting turned into resolved entities.
+* :mod:`.folders` -- chat folders (``folder:Work``) resolved against the dialogs.
 * :mod:`.dialogs` -- the dialogs pass: every dialog, its newest message id, upgrades.
 * :mod:`.refresh` -- what is remembered in STATE between runs, and when it is due.
 * :mod:`.mapping` -- Telethon objects to records (messages, media, members, contacts).

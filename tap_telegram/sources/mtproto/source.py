@@ -210,7 +210,8 @@ class MTProtoSource(HistorySource):
         """``chats`` records (with full info: about, members, linked chat)."""
         if self._chat_records is None:
             self._chat_records = [
-                map_chat(chat.entity, chat.full) for chat in self.resolved_chats()
+                {**map_chat(chat.entity, chat.full), "folders": chat.folders}
+                for chat in self.resolved_chats()
             ]
         return self._chat_records
 
