@@ -32,6 +32,7 @@ import os
 import secrets
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,20 @@ def _new_token(server: Server, *, migration: bool = False) -> tuple[bytes, Token
     return token, record
 
 
+def _usable(
+    server: Server, token: bytes, *, migration: bool, taken: Callable[[Token], bool]
+) -> Token:
+    """The token's record, or Telegram's error: unknown (or the wrong kind), taken, expired."""
+    record = _state(server).tokens.get(token)
+    if record is None or record.migration != migration:
+        raise FakeRpcError("AUTH_TOKEN_INVALID")
+    if taken(record):
+        raise FakeRpcError("AUTH_TOKEN_ALREADY_ACCEPTED")
+    if time.time() > record.expires:
+        raise FakeRpcError("AUTH_TOKEN_EXPIRED")
+    return record
+
+
 def _finish(server: Server) -> Any:
     """The login of an accepted token: success, or the 2FA step."""
     if server.fake.auth.password is not None:
@@ -123,13 +138,7 @@ def export_login_token(server: Server, request: Any, status: str) -> Any:
 @handles("ImportLoginTokenRequest")
 def import_login_token(server: Server, request: Any, status: str) -> Any:
     """``auth.importLoginToken``: the migration token, on the data center moved to."""
-    record = _state(server).tokens.get(request.token)
-    if record is None or not record.migration:
-        raise FakeRpcError("AUTH_TOKEN_INVALID")
-    if record.used:
-        raise FakeRpcError("AUTH_TOKEN_ALREADY_ACCEPTED")
-    if time.time() > record.expires:
-        raise FakeRpcError("AUTH_TOKEN_EXPIRED")
+    record = _usable(server, request.token, migration=True, taken=lambda r: r.used)
     record.used = True
     return _finish(server)
 
@@ -156,13 +165,7 @@ def accept_login_token(server: Server, request: Any, status: str) -> Any:
 
 def accept(server: Server, token: bytes) -> None:
     """Accept a token as the phone does, and push ``updateLoginToken`` to the waiting client."""
-    record = _state(server).tokens.get(token)
-    if record is None or record.migration:
-        raise FakeRpcError("AUTH_TOKEN_INVALID")
-    if record.accepted:
-        raise FakeRpcError("AUTH_TOKEN_ALREADY_ACCEPTED")
-    if time.time() > record.expires:
-        raise FakeRpcError("AUTH_TOKEN_EXPIRED")
+    record = _usable(server, token, migration=False, taken=lambda r: r.accepted)
     record.accepted = True
     update = types.UpdateShort(
         update=types.UpdateLoginToken(), date=dt.datetime.now(dt.timezone.utc)
