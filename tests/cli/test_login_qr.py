@@ -88,15 +88,21 @@ def test_scanning_the_code_logs_in_and_the_session_syncs():
     synced(fake, out.strip())
 
 
-def test_the_code_drawn_decodes_to_the_link():
-    """The QR modules printed are those of the link (qrcode's matrix, two rows a line)."""
+def test_the_code_drawn_is_the_links_qr_matrix():
+    """Each character is two modules of the link's QR matrix (quiet zone included):
+    top and bottom, in half blocks, dark modules light on a dark terminal (no-break spaces)."""
     link = "tg://login?token=AbC-_123"
     code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)
     code.add_data(link)
     matrix = code.get_matrix()
-    lines = qr_text(link).splitlines()
-    assert len(lines) == (len(matrix) + 1) // 2
-    assert all(len(line) == len(matrix[0]) for line in lines)
+    if len(matrix) % 2:
+        matrix.append([True] * len(matrix[0]))  # below the code: blank on the terminal
+    glyphs = {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): "\xa0"}
+    expected = [
+        "".join(glyphs[(top, bottom)] for top, bottom in zip(matrix[r], matrix[r + 1], strict=True))
+        for r in range(0, len(matrix), 2)
+    ]
+    assert qr_text(link).splitlines() == expected
 
 
 def test_an_expired_code_is_replaced_and_the_new_one_works():
