@@ -64,7 +64,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Chats",
         description=(
             "Chats to extract: numeric ids (marked, e.g. -1001234567890, as a number or a "
-            "string), @usernames or t.me links (exports: ids or exact names). Absent: every "
+            "string), @usernames, t.me links or chat folders as folder:<name or id> (MTProto) "
+            "(exports: ids or exact names). Absent: every "
             "chat (every dialog of the account), filtered by chat_types, and the run says so "
             "with a warning. An empty list is an error."
         ),

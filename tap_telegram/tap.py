@@ -36,6 +36,7 @@ from tap_telegram.singer.sdk_private import SdkTap
 from tap_telegram.singer.state_check import check_state
 from tap_telegram.singer.streams import (
     ChatsStream,
+    ContactsStream,
     MessagesStream,
     ParticipantsStream,
     TelegramStream,
@@ -167,7 +168,7 @@ class TapTelegram(SdkTap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """Chats (they define the partitions), messages, topics, members, users seen."""
+        """Chats (they define the partitions), messages, topics, members, users seen, contacts."""
         run, new_messages_stream = self._run
         return [
             ChatsStream(self, run),
@@ -175,6 +176,7 @@ class TapTelegram(SdkTap):
             TopicsStream(self, run),
             ParticipantsStream(self, run),
             UsersStream(self, run),
+            ContactsStream(self, run),
         ]
 
     @functools.cached_property

@@ -35,6 +35,7 @@ from typing_extensions import override
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
 from tap_telegram.records.schemas import (
     CHAT_SCHEMA,
+    CONTACT_SCHEMA,
     MESSAGE_SCHEMA,
     PARTICIPANT_SCHEMA,
     TOPIC_SCHEMA,
@@ -210,7 +211,8 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
         """One chat's pages from the source; STATE after each page, at the end and on failure.
 
         A chat that fails (ChatError) is recorded and skipped unless
-        ``on_chat_error`` is ``fail``; its progress up to the failure is kept.
+        ``on_chat_error`` is ``fail``; its progress up to the failure is kept. With no
+        chat selected at all the SDK asks once without a partition: nothing to read.
         """
         if context is None:
             # No partition: no chat was selected. The source said why (a settings
@@ -443,3 +445,20 @@ class UsersStream(TelegramStream[Source]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The source's registry of users seen while reading messages."""
         yield from self.source.users.records()
+
+
+class ContactsStream(TelegramStream[Source]):
+    """The account's contact list (MTProto). Not selected by default: select it to get it.
+
+    So a run that does not ask for contacts sends no ``contacts.getContacts``.
+    """
+
+    name = "contacts"
+    primary_keys: ClassVar[list[str]] = ["user_id"]
+    schema = CONTACT_SCHEMA
+    selected_by_default = False
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The source's contacts (none when the list did not change since the last run)."""
+        yield from self.source.contacts()

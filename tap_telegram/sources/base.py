@@ -250,6 +250,13 @@ class Source(abc.ABC):
         """``participants`` records of a chat. Default: the source has none."""
         return iter(())
 
+    def contacts(self) -> Iterator[Record]:
+        """``contacts`` records: the account's contact list. Default: the source has none.
+
+        Asked only when the ``contacts`` stream is selected (it is not by default).
+        """
+        return iter(())
+
     def chat_label(self, chat_id: int) -> str:
         """A human name for log lines and errors: ``@username``, title, or the id."""
         for chat in self.chats():

@@ -84,6 +84,7 @@ class FakeTelegram:
         """Replace ``client._sender`` by a fake sender (before ``connect``)."""
         sender = FakeSender(self, client.session.auth_key, client._auth_key_callback)
         client._sender = sender
+        sender.updates_queue = client._updates_queue
         self.senders.append(sender)
         return client
 

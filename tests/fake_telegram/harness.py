@@ -190,15 +190,33 @@ class _Stdout:
         """Nothing to flush: the bytes stay in :attr:`buffer`."""
 
 
+def catalog_selecting(config: Mapping[str, Any], *streams: str) -> dict[str, Any]:
+    """The discovered catalog (no network) with ``streams`` selected too, every property.
+
+    For streams that are not selected by default (``contacts``).
+    """
+    from tap_telegram.tap import TapTelegram
+
+    catalog = TapTelegram(config=dict(config)).catalog_dict
+    for entry in catalog["streams"]:
+        if entry["tap_stream_id"] in streams:
+            for item in entry["metadata"]:
+                item["metadata"]["selected"] = True
+    return catalog
+
+
 def run_in_process(
-    fake: FakeTelegram, config: Mapping[str, Any], state: Mapping[str, Any] | None = None
+    fake: FakeTelegram,
+    config: Mapping[str, Any],
+    state: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
 ) -> TapRun:
     """One sync in this process against ``fake`` (its world, faults and clock as they are).
 
     Much faster than :func:`run_fake_tap` for tests that run the tap many times; the
     fake's statistics start from zero and cover this run only; ``stderr`` is empty (the
     SDK's log handlers are bound to the real one); ``states`` holds the last STATE
-    only. A user error gives its exit code.
+    only. A user error gives its exit code. ``catalog``: the ``--catalog`` (stream selection).
     """
     from tap_telegram.errors import TapTelegramError
     from tap_telegram.tap import TapTelegram
@@ -213,7 +231,11 @@ def run_in_process(
     real = sys.stdout
     sys.stdout = out
     try:
-        tap = FakeTap(config=dict(config), state=copy.deepcopy(dict(state or {})))
+        tap = FakeTap(
+            config=dict(config),
+            state=copy.deepcopy(dict(state or {})),
+            catalog=copy.deepcopy(dict(catalog)) if catalog is not None else None,
+        )
         tap.sync_all()
     except TapTelegramError as error:
         returncode = error.exit_code

@@ -28,6 +28,8 @@ def user_tl(user: UserRecord, *, bot_session: bool = False) -> types.User:
         deleted=user.deleted or None,
         premium=user.premium or None,
         verified=user.verified or None,
+        contact=user.contact or None,
+        mutual_contact=user.mutual or None,
         status=None if (user.deleted or is_bot) else types.UserStatusRecently(),
     )
 

@@ -54,6 +54,9 @@ class UserRecord:
     verified: bool = False
     is_self: bool = False
     about: str | None = None
+    #: In the account's contact list; ``mutual``: the user has the account as a contact too.
+    contact: bool = False
+    mutual: bool = False
 
     @property
     def name(self) -> str:
@@ -61,6 +64,24 @@ class UserRecord:
         if self.deleted:
             return "Deleted Account"
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+@dataclasses.dataclass
+class FolderRecord:
+    """A chat folder (``dialogFilter``) or a shared one (``dialogFilterChatlist``).
+
+    Peers are chat keys; ``flags`` are the dynamic ones of ``dialogFilter`` (``contacts``,
+    ``non_contacts``, ``groups``, ``broadcasts``, ``bots``, ``exclude_muted``,
+    ``exclude_read``, ``exclude_archived``). A chat list has no flags and no excluded peers.
+    """
+
+    id: int
+    title: str
+    include: list[str] = dataclasses.field(default_factory=list)
+    pinned: list[str] = dataclasses.field(default_factory=list)
+    exclude: list[str] = dataclasses.field(default_factory=list)
+    flags: list[str] = dataclasses.field(default_factory=list)
+    chatlist: bool = False
 
 
 @dataclasses.dataclass
@@ -121,6 +142,8 @@ class ChatRecord:
     pinned: int = 0
     #: Unread incoming messages: the newest ones (``Dialog.unread_count``).
     unread: int = 0
+    #: Notifications muted for good (``Dialog.notify_settings.mute_until``).
+    muted: bool = False
     #: A basic group upgraded to a supergroup: the supergroup's key (``Chat.migrated_to``).
     migrated_to: str | None = None
 

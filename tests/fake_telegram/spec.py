@@ -46,15 +46,15 @@ from telethon.tl.tlobject import TLObject
 from tests.fake_telegram.fake import CrashMode, FakeTelegram
 from tests.fake_telegram.faults import Fault, RateLimit
 from tests.fake_telegram.handlers_auth import AuthSettings
-from tests.fake_telegram.records import ChatRecord, Edit, TopicRecord, UserRecord
+from tests.fake_telegram.records import ChatRecord, Edit, FolderRecord, TopicRecord, UserRecord
 from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
-               "verified", "about")  # fmt: skip
+               "verified", "about", "contact", "mutual")  # fmt: skip
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
                 "verified", "linked", "participants", "interval", "invite_hash", "archived",
-                "pinned", "unread")  # fmt: skip
+                "pinned", "unread", "muted")  # fmt: skip
 BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter", "update_log")
 #: Environment variables of the launcher: the spec path, and where to write stats.
 WORLD_ENV = "FAKE_TELEGRAM_WORLD"
@@ -140,6 +140,7 @@ def world_to_spec(world: World) -> dict[str, Any]:
         "chats": [_chat_spec(c) for c in world.chats.values()],
         "expired_invites": sorted(world.expired_invites),
         "account_log": world.account_log.to_list(),
+        "folders": [dataclasses.asdict(folder) for folder in world.folders],
     }
 
 
@@ -164,6 +165,8 @@ def world_from_spec(spec: dict[str, Any]) -> World:
         _add_chat(world, dict(chat_spec))
     for invite in spec.get("expired_invites", []):
         world.expire_invite(invite)
+    for folder in spec.get("folders", []):
+        world.folders.append(FolderRecord(**folder))
     if "account_log" in spec:
         world.account_log.replay(spec["account_log"])
     return world

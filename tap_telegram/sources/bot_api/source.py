@@ -326,6 +326,12 @@ class BotApiSource(UpdateLogSource):
 def _refs(config: Mapping[str, Any], setting: str) -> list[ChatRef]:
     """``chats`` or ``exclude_chats`` parsed; invite links are an error (a bot cannot use them)."""
     refs = parse_chat_refs(config.get(setting), setting)
+    folders = [str(ref) for ref in refs if ref.kind == "folder"]
+    if folders:
+        raise ConfigError(
+            f"setting '{setting}': chat folders ({', '.join(folders)}) belong to a user account "
+            "(source mtproto); a bot has none: list the chats by id or @username"
+        )
     invites = [str(ref) for ref in refs if ref.kind == "invite"]
     if invites:
         raise ConfigError(

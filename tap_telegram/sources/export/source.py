@@ -46,7 +46,7 @@ from typing import Any
 from tap_telegram.errors import ChatError, ConfigError, ExportChatError, ExportFormatError
 from tap_telegram.records.topics import general_topic, topic_from_message
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
-from tap_telegram.sources.chatrefs import parse_chat_ref
+from tap_telegram.sources.chatrefs import FOLDER_PREFIX, parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
 from tap_telegram.sources.export.mapping.dates import ZONE_SETTING
 from tap_telegram.sources.export.mapping.messages import (
@@ -227,11 +227,16 @@ class ExportSource(HistorySource):
             found = [plan.record["id"] for plan in plans if _matches(entry, plan)]
             if not found:
                 known = ", ".join(repr(plan.record["title"]) for plan in plans[:5])
+                what = (
+                    "exports have no chat folders (only source mtproto reads them)"
+                    if entry.lower().startswith(FOLDER_PREFIX)
+                    else "exports have no @usernames"
+                )
                 self.chat_failed(
                     ChatError(
                         entry,
                         f"not in the export at {self._export_path()} (its chats: {known}"
-                        f"{', ...' if len(plans) > 5 else ''}); exports have no @usernames: use "
+                        f"{', ...' if len(plans) > 5 else ''}); {what}: use "
                         "the chat's id or its exact name",
                     )
                 )

@@ -44,6 +44,7 @@ from tap_telegram.sources.mtproto.client import (
 )
 from tap_telegram.sources.mtproto.comments import add_discussion_groups
 from tap_telegram.sources.mtproto.connection import DEFAULT_MAX_SECONDS, Connection
+from tap_telegram.sources.mtproto.contacts import HASH_KEY, fetch_contacts
 from tap_telegram.sources.mtproto.download import MediaDownloader, settings_of
 from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto.history import HistoryReader
@@ -211,7 +212,8 @@ class MTProtoSource(HistorySource):
         """``chats`` records (with full info: about, members, linked chat)."""
         if self._chat_records is None:
             self._chat_records = [
-                map_chat(chat.entity, chat.full) for chat in self.resolved_chats()
+                {**map_chat(chat.entity, chat.full), "folders": chat.folders}
+                for chat in self.resolved_chats()
             ]
         return self._chat_records
 
@@ -377,6 +379,22 @@ class MTProtoSource(HistorySource):
             chat_id, listed.count, listed.hashes, top=top, listable=listed.listable
         )
         yield from listed.records
+
+    def contacts(self) -> Iterator[Record]:
+        """The contact list (see :mod:`.contacts`): nothing when it did not change.
+
+        Its hash goes into the stream's memory once the last record is written.
+        """
+        runner = self._run
+        assert self._caller is not None
+        assert self._client is not None
+        memory = (self._recalled or {}).get("contacts", {})
+        records, list_hash = runner.run(fetch_contacts(self._client, self._caller, memory))
+        if list_hash is None:
+            self.logger.info("contacts: unchanged since the last run (contactsNotModified)")
+            return
+        yield from records
+        memory[HASH_KEY] = list_hash
 
     @functools.cached_property
     def _members_due(self) -> set[int]:

@@ -107,6 +107,11 @@ def synthetic_chat_id(export_type: str, name: str | None, first_id: int | None, 
     return -(SYNTHETIC_BASE + digest)
 
 
+def is_synthetic(chat_id: int) -> bool:
+    """Whether a marked chat id is one :func:`synthetic_chat_id` made (no Telegram id)."""
+    return chat_id <= -SYNTHETIC_BASE
+
+
 def parse_peer(value: Any, key: str, *, modern: bool = False) -> tuple[int, str]:
     """A sender or peer field of any era → ``(marked id, user|chat|channel)``.
 
