@@ -31,6 +31,7 @@ from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.memory import source_memory
+from tap_telegram.singer.moderation import AdminLogStream
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
 from tap_telegram.singer.streams import (
@@ -160,7 +161,10 @@ class TapTelegram(SdkTap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """Chats (they define the partitions), messages, topics, members, users seen."""
+        """Chats (they define the partitions), messages, topics, members, users seen.
+
+        Then the streams for admins (admin log), not selected unless a catalog selects them.
+        """
         run, new_messages_stream = self._run
         return [
             ChatsStream(self, run),
@@ -168,6 +172,7 @@ class TapTelegram(SdkTap):
             TopicsStream(self, run),
             ParticipantsStream(self, run),
             UsersStream(self, run),
+            AdminLogStream(self, run),
         ]
 
     @functools.cached_property

@@ -250,6 +250,16 @@ class Source(abc.ABC):
         """``participants`` records of a chat. Default: the source has none."""
         return iter(())
 
+    def admin_log_pages(self, chat_id: int, after_id: int) -> Iterator[list[Record]] | None:
+        """``admin_log`` records of a chat with event ids above ``after_id``, oldest first.
+
+        Pages, each a unit of progress like a history page (the stream writes STATE
+        after each); ids strictly ascend across pages. ``None``: the account may not
+        read this chat's log (the source logged the one line that says why). Default:
+        the source has no admin logs.
+        """
+        return None
+
     def chat_label(self, chat_id: int) -> str:
         """A human name for log lines and errors: ``@username``, title, or the id."""
         for chat in self.chats():

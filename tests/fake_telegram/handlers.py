@@ -313,4 +313,9 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
 
 
 # Handlers kept in their own modules register themselves on import.
-from tests.fake_telegram import handlers_auth, handlers_rich, updates  # noqa: E402, F401
+from tests.fake_telegram import (  # noqa: E402, F401
+    handlers_admin,
+    handlers_auth,
+    handlers_rich,
+    updates,
+)

@@ -190,15 +190,35 @@ class _Stdout:
         """Nothing to flush: the bytes stay in :attr:`buffer`."""
 
 
+def catalog_selecting(*streams: str) -> dict[str, Any]:
+    """The tap's discovered catalog with exactly ``streams`` selected (all their properties).
+
+    Discovery needs no config and no network; streams not named are deselected.
+    """
+    from tap_telegram.tap import TapTelegram
+
+    catalog = copy.deepcopy(TapTelegram(config=None).catalog_dict)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
 def run_in_process(
-    fake: FakeTelegram, config: Mapping[str, Any], state: Mapping[str, Any] | None = None
+    fake: FakeTelegram,
+    config: Mapping[str, Any],
+    state: Mapping[str, Any] | None = None,
+    *,
+    catalog: Mapping[str, Any] | None = None,
 ) -> TapRun:
     """One sync in this process against ``fake`` (its world, faults and clock as they are).
 
     Much faster than :func:`run_fake_tap` for tests that run the tap many times; the
     fake's statistics start from zero and cover this run only; ``stderr`` is empty (the
     SDK's log handlers are bound to the real one); ``states`` holds the last STATE
-    only. A user error gives its exit code.
+    only. A user error gives its exit code. ``catalog`` selects streams (see
+    :func:`catalog_selecting`); without one the SDK's defaults apply.
     """
     from tap_telegram.errors import TapTelegramError
     from tap_telegram.tap import TapTelegram
@@ -213,7 +233,11 @@ def run_in_process(
     real = sys.stdout
     sys.stdout = out
     try:
-        tap = FakeTap(config=dict(config), state=copy.deepcopy(dict(state or {})))
+        tap = FakeTap(
+            config=dict(config),
+            state=copy.deepcopy(dict(state or {})),
+            catalog=copy.deepcopy(dict(catalog)) if catalog is not None else None,
+        )
         tap.sync_all()
     except TapTelegramError as error:
         returncode = error.exit_code

@@ -90,7 +90,21 @@ def chat_tl(world: World, chat: ChatRecord) -> Any:
         left=not chat.member or None,
         has_link=linked_chat(world, chat) is not None or None,
         participants_count=participants_count(world, chat),
+        creator=chat.admin == "creator" or None,
+        admin_rights=ADMIN_RIGHTS if chat.admin else None,
     )
+
+
+#: The rights the fake gives the account where it is an admin (or the creator).
+ADMIN_RIGHTS = types.ChatAdminRights(
+    change_info=True,
+    post_messages=True,
+    edit_messages=True,
+    delete_messages=True,
+    ban_users=True,
+    invite_users=True,
+    pin_messages=True,
+)
 
 
 def linked_chat(world: World, chat: ChatRecord) -> ChatRecord | None:

@@ -82,6 +82,18 @@ class Edit:
 
 
 @dataclasses.dataclass
+class AdminEvent:
+    """One event of a channel's admin log (``channelAdminLogEvent``; see :mod:`.admin_log`)."""
+
+    id: int
+    date: dt.datetime
+    #: Key of the user who did it (an admin, or the member who joined or left).
+    user_key: str
+    #: A ``ChannelAdminLogEventAction*`` TL object.
+    action: Any
+
+
+@dataclasses.dataclass
 class ChatRecord:
     """One dialog of the account (or a public chat it could open) and its history."""
 
@@ -123,6 +135,11 @@ class ChatRecord:
     unread: int = 0
     #: A basic group upgraded to a supergroup: the supergroup's key (``Chat.migrated_to``).
     migrated_to: str | None = None
+    #: The account's role: ``"creator"``, ``"admin"`` or ``None`` (``Channel.creator`` /
+    #: ``Channel.admin_rights``); only admins may read the admin log and statistics.
+    admin: str | None = None
+    #: The channel's admin log, oldest first (:mod:`.admin_log`).
+    admin_log: list[AdminEvent] = dataclasses.field(default_factory=list, repr=False)
 
     # -- kind ----------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ from tap_telegram.sources.base import (
     Record,
     SourceContext,
 )
-from tap_telegram.sources.mtproto import probes
+from tap_telegram.sources.mtproto import admin_log, probes
+from tap_telegram.sources.mtproto.admin_log import admin_only_skip, read_admin_log
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.changes import ChangeReader
 from tap_telegram.sources.mtproto.chats import (
@@ -391,6 +392,24 @@ class MTProtoSource(HistorySource):
             for chat in self.resolved_chats()
             if not isinstance(chat.entity, types.User)
         )
+
+    # -- admin log -------------------------------------------------------------------
+
+    def admin_log_pages(self, chat_id: int, after_id: int) -> Iterator[list[Record]] | None:
+        """A chat's admin-log events after a bookmark (see :mod:`.admin_log`).
+
+        No request for a chat where the account is not an admin (one log line, ``None``).
+        """
+        chat = self.chat(chat_id)
+        if admin_only_skip(chat, "admin_log", self.logger):
+            return None
+        assert self._caller is not None
+        records = self._run.run(
+            read_admin_log(
+                self._caller, chat, after_id, self.users, self.logger, self_id=self.history.self_id
+            )
+        )
+        return None if records is None else admin_log.pages(records)
 
     def _list_members(self, chat: ResolvedChat, known: MemberList) -> MemberList:
         """One chat's members (through the takeout when there is one)."""
