@@ -34,6 +34,7 @@ from tap_telegram.singer.memory import source_memory
 from tap_telegram.singer.moderation import AdminLogStream
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
+from tap_telegram.singer.statistics import ChannelStatsStream, GroupStatsStream, StatsGraphsStream
 from tap_telegram.singer.streams import (
     ChatsStream,
     MessagesStream,
@@ -163,7 +164,8 @@ class TapTelegram(SdkTap):
     def discover_streams(self) -> list[Stream]:
         """Chats (they define the partitions), messages, topics, members, users seen.
 
-        Then the streams for admins (admin log), not selected unless a catalog selects them.
+        Then the streams for admins (admin log, statistics), not selected unless a catalog
+        selects them.
         """
         run, new_messages_stream = self._run
         return [
@@ -173,6 +175,9 @@ class TapTelegram(SdkTap):
             ParticipantsStream(self, run),
             UsersStream(self, run),
             AdminLogStream(self, run),
+            ChannelStatsStream(self, run),
+            GroupStatsStream(self, run),
+            StatsGraphsStream(self, run),
         ]
 
     @functools.cached_property

@@ -16,7 +16,7 @@ from tests.fake_telegram.harness import catalog_selecting
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Streams that send requests only admins may send: never read unless asked for.
-ADMIN_STREAMS = {"admin_log"}
+ADMIN_STREAMS = {"admin_log", "channel_stats", "group_stats", "stats_graphs"}
 
 
 def test_admin_streams_are_not_selected_by_default() -> None:

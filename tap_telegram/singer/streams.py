@@ -173,10 +173,11 @@ def parse_start_date(start: object) -> dt.datetime:
 
 
 class ChatPartitioned(TelegramStream[SourceT]):
-    """A stream with one STATE partition per selected chat and an integer bookmark in each.
+    """A stream with one STATE partition per selected chat and a bookmark in each.
 
-    ``messages`` (message ids) and ``admin_log`` (event ids) share it. ``is_sorted``: an
-    interrupted sync resumes (SDK FAQ); the records of one chat come in ascending ids.
+    ``messages`` (message ids), ``admin_log`` (event ids) and ``stats_graphs`` (dates)
+    share it. ``is_sorted``: an interrupted sync resumes (SDK FAQ); the records of one
+    chat come in ascending order of the key.
     """
 
     replication_key = "id"
@@ -194,8 +195,13 @@ class ChatPartitioned(TelegramStream[SourceT]):
 
     @override
     def compare_start_date(self, value: str, start_date_value: str) -> str:
-        """A bookmark (an id) always wins over ``start_date``: ids and dates don't compare."""
-        return value
+        """An id bookmark always wins over ``start_date`` (ids and dates don't compare).
+
+        A date bookmark (``stats_graphs``) is compared the SDK's way.
+        """
+        if self.replication_key == "id":
+            return value
+        return super().compare_start_date(value, start_date_value)
 
 
 class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistorySource]):

@@ -178,6 +178,17 @@ class LogChanges:
         return int(self.account_fallback) + sum(c.fallback for c in self.chats.values())
 
 
+@dataclasses.dataclass
+class ChatStatistics:
+    """A chat's statistics as read today: a dated snapshot and every graph point as a row."""
+
+    #: ``channel`` (a ``channel_stats`` snapshot) or ``group`` (``group_stats``).
+    kind: str
+    snapshot: Record
+    #: ``stats_graphs`` records, by ascending date.
+    graph_rows: list[Record]
+
+
 class Source(abc.ABC):
     """What both kinds of source offer: chats, per-chat lists, users, failures, lifecycle.
 
@@ -257,6 +268,14 @@ class Source(abc.ABC):
         after each); ids strictly ascend across pages. ``None``: the account may not
         read this chat's log (the source logged the one line that says why). Default:
         the source has no admin logs.
+        """
+        return None
+
+    def statistics(self, chat_id: int) -> ChatStatistics | None:
+        """A chat's statistics, read at most once a day (asked by three streams, read once).
+
+        ``None``: none today (not an admin, too small, already read today: the source
+        logged the one line that says why). Default: the source has no statistics.
         """
         return None
 

@@ -41,14 +41,15 @@ def handles(name: str) -> Callable[[Handler], Handler]:
 
 @handles("GetConfigRequest")
 def get_config(server: Server, request: Any, status: str) -> Any:
-    """``help.getConfig``: the fake's only DC is 2 at 127.0.0.1:443."""
+    """``help.getConfig``: DC 2 is home; 1-5 are listed (statistics DCs, :mod:`.stats`)."""
     now = server.now()
     return types.Config(
         date=now,
         expires=now + dt.timedelta(hours=1),
         test_mode=False,
         this_dc=2,
-        dc_options=[types.DcOption(id=2, ip_address="127.0.0.1", port=443)],
+        # Telegram lists its five DCs; the fake serves them all on one address.
+        dc_options=[types.DcOption(id=dc, ip_address="127.0.0.1", port=443) for dc in range(1, 6)],
         dc_txt_domain_name="fake.invalid",
         chat_size_max=200,
         megagroup_size_max=200_000,

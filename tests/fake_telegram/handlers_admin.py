@@ -1,4 +1,4 @@
-"""Handlers for what only admins may read: ``channels.getAdminLog`` (and statistics, later).
+"""Handlers for what only admins may read: ``channels.getAdminLog`` and statistics.
 
 Registered with :func:`.handlers.handles` when :mod:`.handlers` imports this module.
 Semantics (core.telegram.org/method/channels.getAdminLog, /api/recent-actions,
@@ -10,6 +10,10 @@ Semantics (core.telegram.org/method/channels.getAdminLog, /api/recent-actions,
 * ``min_id`` / ``max_id`` bound the event ids exclusively (0: no bound), like every
   id-paged method; ``admins`` keeps only those users' events. ``q`` and
   ``events_filter`` are not modelled: a request using them fails loudly.
+
+Statistics (``stats.getBroadcastStats``, ``stats.getMegagroupStats``,
+``stats.loadAsyncGraph``, ``stats.getMessageStats``) and the DC hop they need
+(``auth.exportAuthorization`` / ``auth.importAuthorization``): see :mod:`.stats`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from telethon.tl import types
 
-from tests.fake_telegram import peers
+from tests.fake_telegram import peers, stats
 from tests.fake_telegram.admin_log import visible_events
 from tests.fake_telegram.faults import FakeRpcError
 from tests.fake_telegram.handlers import handles
 from tests.fake_telegram.history import with_entities
 
 if TYPE_CHECKING:
+    from tests.fake_telegram.records import ChatRecord
     from tests.fake_telegram.server import Server
 
 #: Most events one ``channels.getAdminLog`` answers (tdlib: "up to 100").
@@ -109,3 +114,63 @@ def _unique(entities: list[Any]) -> list[Any]:
             seen.add(key)
             out.append(entity)
     return out
+
+
+# -- statistics ----------------------------------------------------------------------------
+
+
+def _stats_chat(server: Server, channel: Any, *, broadcast: bool) -> ChatRecord:
+    """The chat whose statistics are asked for, checked like Telegram (see :mod:`.stats`)."""
+    chat = server.channel(channel, read=True)
+    if broadcast and not chat.is_broadcast:
+        raise FakeRpcError("BROADCAST_REQUIRED")
+    if not broadcast and chat.kind not in {"supergroup", "forum"}:
+        raise FakeRpcError("MEGAGROUP_REQUIRED")
+    if not chat.admin or chat.stats is None:
+        raise FakeRpcError("CHAT_ADMIN_REQUIRED", 403)
+    if server.dc != chat.stats.dc:
+        raise FakeRpcError(f"STATS_MIGRATE_{chat.stats.dc}", 303)
+    return chat
+
+
+@handles("GetBroadcastStatsRequest")
+def get_broadcast_stats(server: Server, request: Any, status: str) -> Any:
+    """``stats.getBroadcastStats``: a channel's statistics, on its statistics DC."""
+    chat = _stats_chat(server, request.channel, broadcast=True)
+    return stats.broadcast_stats(server.world, chat, server.now())
+
+
+@handles("GetMegagroupStatsRequest")
+def get_megagroup_stats(server: Server, request: Any, status: str) -> Any:
+    """``stats.getMegagroupStats``: a supergroup's statistics, on its statistics DC."""
+    chat = _stats_chat(server, request.channel, broadcast=False)
+    return stats.megagroup_stats(server.world, chat, server.now())
+
+
+@handles("LoadAsyncGraphRequest")
+def load_async_graph(server: Server, request: Any, status: str) -> Any:
+    """``stats.loadAsyncGraph``: the graph behind a token (GRAPH_INVALID_RELOAD if unknown)."""
+    parts = request.token.split(stats.TOKEN_SEPARATOR)
+    chat = server.world.chats.get(parts[0]) if len(parts) == 3 else None
+    if chat is None or chat.stats is None or parts[1] not in stats.graphs_of(chat):
+        raise FakeRpcError("GRAPH_INVALID_RELOAD")
+    if server.dc != chat.stats.dc:
+        raise FakeRpcError(f"STATS_MIGRATE_{chat.stats.dc}", 303)
+    return stats.loaded_graph(chat, parts[1], server.now())
+
+
+@handles("ExportAuthorizationRequest")
+def export_authorization(server: Server, request: Any, status: str) -> Any:
+    """``auth.exportAuthorization``: a one-time key for another DC (DC_ID_INVALID outside 1-5)."""
+    if not 1 <= request.dc_id <= 5 or request.dc_id == server.dc:
+        raise FakeRpcError("DC_ID_INVALID")
+    return types.auth.ExportedAuthorization(id=server.world.self_user.id, bytes=b"fake-export")
+
+
+@handles("ImportAuthorizationRequest")
+def import_authorization(server: Server, request: Any, status: str) -> Any:
+    """``auth.importAuthorization``: the borrowed sender is now the account on that DC."""
+    user = server.world.self_user
+    if request.id != user.id or request.bytes != b"fake-export":
+        raise FakeRpcError("AUTH_BYTES_INVALID")
+    return types.auth.Authorization(user=peers.user_tl(user))

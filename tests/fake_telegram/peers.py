@@ -180,6 +180,8 @@ def full_chat(world: World, chat: ChatRecord) -> types.messages.ChatFull:
         available_min_id=None,
         migrated_from_chat_id=before.id if before is not None else None,
         migrated_from_max_id=world.last_id(before) if before is not None else None,
+        can_view_stats=bool(chat.admin and chat.stats) or None,
+        stats_dc=chat.stats.dc if chat.admin and chat.stats else None,
     )
     peers = [world.marked_id(chat)] + ([world.marked_id(linked)] if linked is not None else [])
     if before is not None:

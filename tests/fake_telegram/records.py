@@ -94,6 +94,20 @@ class AdminEvent:
 
 
 @dataclasses.dataclass
+class StatsSetup:
+    """A channel's or supergroup's statistics (see :mod:`.stats`); ``None`` on a chat: too small."""
+
+    #: The statistics DC (``ChannelFull.stats_dc``); requests elsewhere get STATS_MIGRATE_X.
+    dc: int = 2
+    #: Days the period covers (one graph point per day).
+    days: int = 30
+    #: Graphs served as ``statsGraphAsync`` (a token for ``stats.loadAsyncGraph``).
+    async_graphs: tuple[str, ...] = ()
+    #: Graphs served as ``statsGraphError``.
+    error_graphs: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
 class ChatRecord:
     """One dialog of the account (or a public chat it could open) and its history."""
 
@@ -140,6 +154,8 @@ class ChatRecord:
     admin: str | None = None
     #: The channel's admin log, oldest first (:mod:`.admin_log`).
     admin_log: list[AdminEvent] = dataclasses.field(default_factory=list, repr=False)
+    #: Statistics an admin may read (:mod:`.stats`); ``None``: too small for statistics.
+    stats: StatsSetup | None = None
 
     # -- kind ----------------------------------------------------------------------
 

@@ -46,7 +46,14 @@ from telethon.tl.tlobject import TLObject
 from tests.fake_telegram.fake import CrashMode, FakeTelegram
 from tests.fake_telegram.faults import Fault, RateLimit
 from tests.fake_telegram.handlers_auth import AuthSettings
-from tests.fake_telegram.records import AdminEvent, ChatRecord, Edit, TopicRecord, UserRecord
+from tests.fake_telegram.records import (
+    AdminEvent,
+    ChatRecord,
+    Edit,
+    StatsSetup,
+    TopicRecord,
+    UserRecord,
+)
 from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
@@ -128,6 +135,8 @@ def _chat_spec(chat: ChatRecord) -> dict[str, Any]:
         data["log"] = chat.log.to_list()
     if chat.admin_log:
         data["admin_log"] = [_event_spec(event) for event in chat.admin_log]
+    if chat.stats is not None:
+        data["stats"] = dataclasses.asdict(chat.stats)
     return data
 
 
@@ -180,6 +189,7 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     log = data.pop("log", None)
     migrated_to = data.pop("migrated_to", None)
     events = data.pop("admin_log", [])
+    stats = data.pop("stats", None)
     topics = [
         TopicRecord(**t) if isinstance(t, dict) else TopicRecord(str(t))
         for t in data.pop("topics", None) or []
@@ -204,6 +214,13 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     if log is not None:
         chat.log.replay(log)
     chat.admin_log = [_event_from_spec(event) for event in events]
+    if stats is not None:
+        chat.stats = StatsSetup(
+            dc=int(stats["dc"]),
+            days=int(stats["days"]),
+            async_graphs=tuple(stats["async_graphs"]),
+            error_graphs=tuple(stats["error_graphs"]),
+        )
 
 
 def _event_spec(event: AdminEvent) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from telethon.tl import types
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
 from tap_telegram.sources.base import (
+    ChatStatistics,
     HistorySource,
     LogChanges,
     MessageQuery,
@@ -54,7 +55,11 @@ from tap_telegram.sources.mtproto.members import MemberList, fetch_participants,
 from tap_telegram.sources.mtproto.rate import RateBudget
 from tap_telegram.sources.mtproto.refresh import FullInfo, Memory, SourceMemory, utc_now
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
+from tap_telegram.sources.mtproto.statistics import StatisticsReader, StatsMemory
 from tap_telegram.sources.mtproto.takeout import Takeout
+
+#: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
+STATS_MEMORY = "stats_graphs"
 
 
 class MTProtoSource(HistorySource):
@@ -85,6 +90,8 @@ class MTProtoSource(HistorySource):
         self._joins: dict[int, int] = {}
         #: The run's update-log reader (``track_changes``), once :meth:`changes` ran.
         self._changes: ChangeReader | None = None
+        #: The run's statistics, read at most once per chat (:mod:`.statistics`).
+        self._stats: StatisticsReader | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -410,6 +417,19 @@ class MTProtoSource(HistorySource):
             )
         )
         return None if records is None else admin_log.pages(records)
+
+    # -- statistics ------------------------------------------------------------------
+
+    def statistics(self, chat_id: int) -> ChatStatistics | None:
+        """A chat's statistics, at most once a day, from its statistics DC (:mod:`.statistics`)."""
+        if self._stats is None:
+            assert self._caller is not None
+            assert self._client is not None
+            memory = StatsMemory((self._recalled or {}).get(STATS_MEMORY, {}))
+            today = self._clock().astimezone(dt.timezone.utc).date()
+            self._stats = StatisticsReader(self._client, self._caller, memory, self.logger, today)
+        chat = self.chat(chat_id)
+        return self._run.run(self._stats.read(chat))
 
     def _list_members(self, chat: ResolvedChat, known: MemberList) -> MemberList:
         """One chat's members (through the takeout when there is one)."""

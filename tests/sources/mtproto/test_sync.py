@@ -168,7 +168,10 @@ def test_discover_and_about_need_no_config():
         check=True,
     )
     streams = {s["tap_stream_id"]: s for s in json.loads(out.stdout)["streams"]}
-    assert set(streams) == {"chats", "messages", "topics", "participants", "users", "admin_log"}
+    assert set(streams) == {
+        *("chats", "messages", "topics", "participants", "users"),
+        *("admin_log", "channel_stats", "group_stats", "stats_graphs"),
+    }
     assert streams["messages"]["key_properties"] == ["chat_id", "id"]
     about = subprocess.run(
         [sys.executable, "-m", "tap_telegram", "--about", "--format=markdown"],
