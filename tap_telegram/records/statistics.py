@@ -8,8 +8,10 @@ Three streams, because the answers have three shapes:
   counters;
 * ``group_stats``: one snapshot per supergroup and day: members, messages, viewers,
   posters (now and previous), and the top posters, admins and inviters;
-* ``stats_graphs``: every point of every graph as a row (key ``[chat_id, graph, x,
-  series]``): ``graph`` is the graph's name (``growth``, ``followers``, ``languages``,
+* ``stats_graphs``: every point of every graph as a row (key ``[chat_id, message_id,
+  graph, x, series]``; ``message_id`` 0 for the chat's graphs, the post's id for the
+  ``views`` / ``reactions_by_emotion`` graphs of its newest posts with ``stats_posts``):
+  ``graph`` is the graph's name (``growth``, ``followers``, ``languages``,
   ``top_hours``, ...), ``x`` the point's x value (UTC midnight in milliseconds for the
   daily graphs), ``date`` that instant, ``series`` Telegram's column (``y0``, ``y1``...),
   ``series_name`` its label (``Joined``, ``English``...), ``value`` the number.
@@ -92,6 +94,12 @@ GROUP_STATS_SCHEMA = _snapshot(
 
 STATS_GRAPH_SCHEMA = th.PropertiesList(
     th.Property("chat_id", th.IntegerType, required=True, description="Marked chat id."),
+    th.Property(
+        "message_id",
+        th.IntegerType,
+        required=True,
+        description="The post of a post's graph (stats_posts); 0 for the chat's graphs.",
+    ),
     th.Property("graph", th.StringType, required=True, description="growth, followers, ..."),
     th.Property("x", th.IntegerType, required=True, description="The point's x value."),
     th.Property("series", th.StringType, required=True, description="Telegram's column: y0, y1."),

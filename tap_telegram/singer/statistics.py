@@ -77,7 +77,7 @@ class StatsGraphsStream(ChatPartitioned[Source]):
     """Every point of every statistics graph, incremental by date, one partition per chat."""
 
     name = "stats_graphs"
-    primary_keys: ClassVar[list[str]] = ["chat_id", "graph", "x", "series"]
+    primary_keys: ClassVar[list[str]] = ["chat_id", "message_id", "graph", "x", "series"]
     schema = STATS_GRAPH_SCHEMA
     replication_key = "date"
     selected_by_default = False

@@ -147,6 +147,15 @@ def get_megagroup_stats(server: Server, request: Any, status: str) -> Any:
     return stats.megagroup_stats(server.world, chat, server.now())
 
 
+@handles("GetMessageStatsRequest")
+def get_message_stats(server: Server, request: Any, status: str) -> Any:
+    """``stats.getMessageStats``: one channel post's graphs (MSG_ID_INVALID if it is gone)."""
+    chat = _stats_chat(server, request.channel, broadcast=True)
+    if chat.n_of(request.msg_id) is None:
+        raise FakeRpcError("MSG_ID_INVALID")
+    return stats.message_stats(chat, request.msg_id, server.now())
+
+
 @handles("LoadAsyncGraphRequest")
 def load_async_graph(server: Server, request: Any, status: str) -> Any:
     """``stats.loadAsyncGraph``: the graph behind a token (GRAPH_INVALID_RELOAD if unknown)."""

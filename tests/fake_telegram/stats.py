@@ -26,8 +26,10 @@ Modelled here: ``chat.stats`` (:class:`~.records.StatsSetup`, set with
 errors; every number is computed from the chat's salt and the day, so two fetches on one
 day agree and the next day adds a point. The borrowed sender is a
 :class:`~.sender.FakeSender` that tells the server which DC it talks to
-(:func:`install_borrowing`). Assumed (not documented): ``loadAsyncGraph`` on a DC other
-than the statistics DC also answers STATS_MIGRATE.
+(:func:`install_borrowing`). ``stats.getMessageStats`` (a post's views and reactions graphs) answers like
+``getBroadcastStats`` (channels only, the statistics DC; MSG_ID_INVALID for a post that
+does not exist). Assumed (not documented): ``loadAsyncGraph`` on a DC other than the
+statistics DC also answers STATS_MIGRATE.
 """
 
 from __future__ import annotations
@@ -104,11 +106,17 @@ def value(chat: ChatRecord, graph: str, series: int, day: dt.datetime) -> int:
     return mix(chat.salt, len(graph), series, day.toordinal()) % 1000
 
 
-def graph_json(chat: ChatRecord, graph: str, now: dt.datetime) -> dict[str, Any]:
+def graph_json(
+    chat: ChatRecord,
+    graph: str,
+    now: dt.datetime,
+    *,
+    series: tuple[tuple[str, str], ...] | None = None,
+) -> dict[str, Any]:
     """The graph's JSON as Telegram sends it (one point per day of the period)."""
     start, end = period(chat, now)
     days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
-    series = graphs_of(chat)[graph]
+    series = series if series is not None else graphs_of(chat)[graph]
     columns: list[list[Any]] = [["x", *(int(day.timestamp()) * 1000 for day in days)]]
     types_: dict[str, str] = {"x": "x"}
     names: dict[str, str] = {}
@@ -137,6 +145,34 @@ def loaded_graph(chat: ChatRecord, graph: str, now: dt.datetime) -> Any:
     """A ``statsGraph`` with its JSON."""
     data = json.dumps(graph_json(chat, graph, now), ensure_ascii=False)
     return types.StatsGraph(json=types.DataJSON(data=data), zoom_token=f"zoom/{graph}")
+
+
+#: Graphs of one post (``stats.messageStats``).
+POST_GRAPHS: dict[str, tuple[tuple[str, str], ...]] = {
+    "views": (("Views", "line"), ("Shares", "line")),
+    "reactions_by_emotion": (("👍", "bar"),),
+}
+
+
+def post_graph_json(chat: ChatRecord, msg_id: int, graph: str, now: dt.datetime) -> dict[str, Any]:
+    """A post's graph: the channel's graph format, its own values (``post<id>_<graph>``)."""
+    data = graph_json(chat, graph, now, series=POST_GRAPHS[graph])
+    for column in data["columns"][1:]:
+        index = int(column[0][1:])
+        days = [dt.datetime.fromtimestamp(x / 1000, UTC) for x in data["columns"][0][1:]]
+        column[1:] = [value(chat, f"post{msg_id}_{graph}", index, day) for day in days]
+    return data
+
+
+def message_stats(chat: ChatRecord, msg_id: int, now: dt.datetime) -> Any:
+    """``stats.messageStats`` of one channel post."""
+    graphs = {
+        f"{name}_graph": types.StatsGraph(
+            json=types.DataJSON(data=json.dumps(post_graph_json(chat, msg_id, name, now)))
+        )
+        for name in POST_GRAPHS
+    }
+    return types.stats.MessageStats(**graphs)
 
 
 def counters(chat: ChatRecord, name: str) -> types.StatsAbsValueAndPrev:

@@ -427,7 +427,14 @@ class MTProtoSource(HistorySource):
             assert self._client is not None
             memory = StatsMemory((self._recalled or {}).get(STATS_MEMORY, {}))
             today = self._clock().astimezone(dt.timezone.utc).date()
-            self._stats = StatisticsReader(self._client, self._caller, memory, self.logger, today)
+            self._stats = StatisticsReader(
+                self._client,
+                self._caller,
+                memory,
+                self.logger,
+                today,
+                post_count=int(self.config.get("stats_posts") or 0),
+            )
         chat = self.chat(chat_id)
         return self._run.run(self._stats.read(chat))
 

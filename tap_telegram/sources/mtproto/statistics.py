@@ -44,11 +44,12 @@ REFUSALS = (
     errors.BroadcastRequiredError,
     errors.MegagroupRequiredError,
 )
-#: Answers of ``loadAsyncGraph`` that mean "this graph is gone": skipped until tomorrow.
+#: Answers that mean "this graph (or post) is gone": skipped until tomorrow.
 GRAPH_GONE = (
     errors.GraphExpiredReloadError,
     errors.GraphInvalidReloadError,
     errors.GraphOutdatedReloadError,
+    errors.MessageIdInvalidError,
 )
 
 
@@ -87,6 +88,8 @@ class StatsAnswer:
     stats: Any | None
     dc: int | None
     refusal: str | None = None
+    #: ``stats.messageStats`` of the newest posts, by message id (``stats_posts``).
+    posts: dict[int, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -96,6 +99,53 @@ class _Moved:
     dc: int
 
 
+@dataclasses.dataclass
+class _Link:
+    """Where a chat's statistics requests go: the home DC (``dc`` None) or a borrowed sender."""
+
+    client: TelegramClient
+    caller: Caller
+    chat: ResolvedChat
+    logger: logging.Logger
+    dc: int | None = None
+
+    async def send(self, request: Any) -> Any:
+        """``request`` under the caller's policy; a move or a refusal as a value, not an error."""
+        client = self.client
+
+        async def attempt() -> Any:
+            try:
+                if self.dc is None:
+                    return await client(request)
+                sender = await client._borrow_exported_sender(self.dc)
+                try:
+                    return await sender.send(request)
+                finally:
+                    await client._return_exported_sender(sender)
+            except errors.StatsMigrateError as moved:
+                return _Moved(int(moved.dc))
+            except REFUSALS as refused:
+                return f"Telegram has no statistics for the account here ({refused.message})"
+            except GRAPH_GONE as gone:
+                return f"not loaded ({gone.message})"
+
+        return await self.caller.call(attempt, chat=self.chat.label, what=type(request).__name__)
+
+    async def load_graphs(self, answer: Any, label: str) -> None:
+        """Replace each async graph of ``answer`` by the loaded one (``None`` when it is gone)."""
+        for name in [key for key in answer.to_dict() if key.endswith("_graph")]:
+            graph = getattr(answer, name)
+            if isinstance(graph, types.StatsGraphAsync):
+                loaded = await self.send(functions.stats.LoadAsyncGraphRequest(token=graph.token))
+                if isinstance(loaded, str):
+                    self.logger.info("chat %s: statistics graph %s: %s", label, name, loaded)
+                keep = isinstance(loaded, types.StatsGraph | types.StatsGraphError)
+                graph = loaded if keep else None
+                setattr(answer, name, graph)
+            if isinstance(graph, types.StatsGraphError):
+                self.logger.info("chat %s: statistics graph %s: %s", label, name, graph.error)
+
+
 async def read_statistics(
     client: TelegramClient,
     caller: Caller,
@@ -103,8 +153,13 @@ async def read_statistics(
     logger: logging.Logger,
     *,
     dc: int | None,
+    post_count: int = 0,
 ) -> StatsAnswer:
-    """A chat's statistics with every async graph loaded, from its statistics DC."""
+    """A chat's statistics with every async graph loaded, from its statistics DC.
+
+    With ``post_count``, also the statistics of the channel's newest posts (the ones the
+    answer lists as recent), one ``stats.getMessageStats`` each.
+    """
     entity = chat.entity
     channel = types.InputChannel(entity.id, entity.access_hash or 0)
     request: Any = (
@@ -113,56 +168,27 @@ async def read_statistics(
         else functions.stats.GetMegagroupStatsRequest(channel=channel)
     )
     home = client.session.dc_id
-    target = None if dc == home else dc
-    answer = await _send(client, caller, chat, request, target)
+    link = _Link(client, caller, chat, logger, None if dc == home else dc)
+    answer = await link.send(request)
     if isinstance(answer, _Moved):
-        target = answer.dc
-        answer = await _send(client, caller, chat, request, target)
+        link.dc = answer.dc
+        answer = await link.send(request)
     if isinstance(answer, _Moved):
         return StatsAnswer(None, None, f"Telegram moved them twice (STATS_MIGRATE_{answer.dc})")
     if isinstance(answer, str):
-        return StatsAnswer(None, target, answer)
-    for name in [key for key in answer.to_dict() if key.endswith("_graph")]:
-        graph = getattr(answer, name)
-        if isinstance(graph, types.StatsGraphAsync):
-            loaded = await _send(
-                client,
-                caller,
-                chat,
-                functions.stats.LoadAsyncGraphRequest(token=graph.token),
-                target,
-            )
-            if isinstance(loaded, str):
-                logger.info("chat %s: statistics graph %s: %s", chat.label, name, loaded)
-            graph = loaded if isinstance(loaded, types.StatsGraph | types.StatsGraphError) else None
-            setattr(answer, name, graph)
-        if isinstance(graph, types.StatsGraphError):
-            logger.info("chat %s: statistics graph %s: %s", chat.label, name, graph.error)
-    return StatsAnswer(answer, target if target is not None else home)
-
-
-async def _send(
-    client: TelegramClient, caller: Caller, chat: ResolvedChat, request: Any, dc: int | None
-) -> Any:
-    """``request`` on the home DC (``dc`` None) or a borrowed sender; refusals as text."""
-
-    async def attempt() -> Any:
-        try:
-            if dc is None:
-                return await client(request)
-            sender = await client._borrow_exported_sender(dc)
-            try:
-                return await sender.send(request)
-            finally:
-                await client._return_exported_sender(sender)
-        except errors.StatsMigrateError as moved:
-            return _Moved(int(moved.dc))
-        except REFUSALS as refused:
-            return f"Telegram has no statistics for the account here ({refused.message})"
-        except GRAPH_GONE as gone:
-            return f"graph not loaded ({gone.message})"
-
-    return await caller.call(attempt, chat=chat.label, what=type(request).__name__)
+        return StatsAnswer(None, link.dc, answer)
+    await link.load_graphs(answer, chat.label)
+    posts: dict[int, Any] = {}
+    recent = getattr(answer, "recent_posts_interactions", None) or []
+    newest = sorted((getattr(p, "msg_id", 0) for p in recent), reverse=True)
+    for msg_id in [i for i in newest if i][:post_count]:
+        post = await link.send(functions.stats.GetMessageStatsRequest(channel, msg_id))
+        if isinstance(post, str):
+            logger.info("chat %s: statistics of post %d skipped: %s", chat.label, msg_id, post)
+            continue
+        await link.load_graphs(post, f"{chat.label} post {msg_id}")
+        posts[msg_id] = post
+    return StatsAnswer(answer, link.dc if link.dc is not None else home, posts=posts)
 
 
 class StatisticsReader:
@@ -175,7 +201,10 @@ class StatisticsReader:
         memory: StatsMemory,
         logger: logging.Logger,
         today: dt.date,
+        *,
+        post_count: int = 0,
     ) -> None:
+        self.post_count = post_count
         self.client = client
         self.caller = caller
         self.memory = memory
@@ -208,28 +237,34 @@ class StatisticsReader:
         if self.skip(chat):
             return None
         answer = await read_statistics(
-            self.client, self.caller, chat, self.logger, dc=self.memory.dc(chat.chat_id)
+            self.client,
+            self.caller,
+            chat,
+            self.logger,
+            dc=self.memory.dc(chat.chat_id),
+            post_count=self.post_count,
         )
         self.memory.remember(chat.chat_id, self.today, answer.dc)
         if answer.stats is None:
             self.logger.info("chat %s: statistics skipped: %s", chat.label, answer.refusal)
             return None
-        result = records_of(chat.chat_id, answer.stats)
+        result = records_of(chat.chat_id, answer.stats, answer.posts)
         self._read[chat.chat_id] = result
         return result
 
 
-def records_of(chat_id: int, stats: Any) -> ChatStatistics:
-    """A statistics answer as a snapshot and graph rows (by date, graph, series)."""
+def records_of(chat_id: int, stats: Any, posts: dict[int, Any]) -> ChatStatistics:
+    """A statistics answer (and its posts') as a snapshot and graph rows (by date, graph...)."""
     broadcast = isinstance(stats, types.stats.BroadcastStats)
     snapshot = channel_snapshot(chat_id, stats) if broadcast else group_snapshot(chat_id, stats)
     rows = [
         row
-        for name in graph_names(stats)
-        for row in graph_rows(chat_id, name, getattr(stats, f"{name}_graph"))
+        for message_id, answer in [(0, stats), *sorted(posts.items())]
+        for name in graph_names(answer)
+        for row in graph_rows(chat_id, name, getattr(answer, f"{name}_graph"), message_id)
     ]
     for row in rows:
         if row["date"] is None:  # a graph whose x is no time: dated by the snapshot
             row["date"] = snapshot["date"]
-    rows.sort(key=lambda r: (r["date"], r["graph"], r["x"], r["series"]))
+    rows.sort(key=lambda r: (r["date"], r["message_id"], r["graph"], r["x"], r["series"]))
     return ChatStatistics("channel" if broadcast else "group", snapshot, rows)

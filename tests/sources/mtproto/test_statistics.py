@@ -13,9 +13,11 @@ from tests.fake_telegram.harness import catalog_selecting
 from tests.fake_telegram.stats import (
     BROADCAST_GRAPHS,
     MEGAGROUP_GRAPHS,
+    POST_GRAPHS,
     counters,
     enable_stats,
     graph_json,
+    post_graph_json,
 )
 
 STATS = catalog_selecting("channel_stats", "group_stats", "stats_graphs")
@@ -214,3 +216,27 @@ def test_crash_in_chat_two_keeps_chat_one_and_no_bookmark_runs_ahead(world: Worl
     fake.faults.clear()
     resumed = run_fake_tap(fake, config(fake), run.states[-1], catalog).check()
     assert {r["chat_id"] for r in resumed.records["stats_graphs"]} == {world.marked_id("group")}
+
+
+def test_post_statistics_for_the_newest_posts_when_asked(world: World) -> None:
+    fake = FakeTelegram(world, now=NOW)
+    config = fake.tap_config(chats=["@fake_posts"], stats_posts=2)
+    run = run_in_process(fake, config, catalog=catalog_selecting("stats_graphs")).check()
+    assert counts(run).requests["GetMessageStatsRequest"] == 2
+    posts = {r["message_id"] for r in run.records["stats_graphs"]} - {0}
+    assert posts == {20, 19}, "the two newest posts"
+    chat = world.chats["posts"]
+    got = {
+        (r["graph"], r["x"], r["series"], r["value"])
+        for r in run.records["stats_graphs"]
+        if r["message_id"] == 20
+    }
+    want = set()
+    for graph in POST_GRAPHS:
+        data = post_graph_json(chat, 20, graph, NOW)
+        for column in data["columns"][1:]:
+            for x, value in zip(data["columns"][0][1:], column[1:], strict=True):
+                want.add((graph, x, column[0], value))
+    assert got == want
+    off = run_in_process(fake, fake.tap_config(chats=["@fake_posts"]), catalog=STATS).check()
+    assert counts(off).requests["GetMessageStatsRequest"] == 0

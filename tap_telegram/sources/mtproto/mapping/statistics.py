@@ -37,8 +37,11 @@ def graph_names(stats: Any) -> list[str]:
     return [key.removesuffix("_graph") for key in stats.to_dict() if key.endswith("_graph")]
 
 
-def graph_rows(chat_id: int, name: str, graph: Any) -> list[dict[str, Any]]:
-    """One row per point of a loaded graph (``[]`` for an async or error graph)."""
+def graph_rows(chat_id: int, name: str, graph: Any, message_id: int = 0) -> list[dict[str, Any]]:
+    """One row per point of a loaded graph (``[]`` for an async or error graph).
+
+    ``message_id``: the post a post's graph belongs to; 0 for the chat's own graphs.
+    """
     if not isinstance(graph, types.StatsGraph):
         return []
     data = json.loads(graph.json.data)
@@ -54,7 +57,9 @@ def graph_rows(chat_id: int, name: str, graph: Any) -> list[dict[str, Any]]:
         if label == "x" or kinds.get(label) == "x":
             continue
         for x, value in zip(xs, column[1:], strict=False):
-            row = empty_record(STATS_GRAPH_SCHEMA, chat_id=chat_id, graph=name)
+            row = empty_record(
+                STATS_GRAPH_SCHEMA, chat_id=chat_id, message_id=message_id, graph=name
+            )
             row.update(
                 x=int(x),
                 series=label,
