@@ -250,6 +250,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "stats_posts",
+        th.IntegerType(minimum=0, maximum=100),
+        default=0,
+        title="Statistics of the newest posts",
+        description=(
+            "MTProto, with stats_graphs selected: also read the views and reactions graphs of "
+            "each channel's newest N posts (stats.getMessageStats, N requests per channel a "
+            "day). 0: off."
+        ),
+    ),
+    th.Property(
         "dc_id",
         th.IntegerType(minimum=1, maximum=5),
         title="DC id",
@@ -398,6 +409,7 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
             "media_max_size",
             "chat_refresh_hours",
             "participants_refresh_hours",
+            "stats_posts",
             "max_reconnect_seconds",
             "proxy",
         ),

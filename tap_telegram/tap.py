@@ -31,9 +31,11 @@ from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.memory import source_memory
+from tap_telegram.singer.moderation import AdminLogStream
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
 from tap_telegram.singer.state_check import check_state
+from tap_telegram.singer.statistics import ChannelStatsStream, GroupStatsStream, StatsGraphsStream
 from tap_telegram.singer.streams import (
     ChatsStream,
     ContactsStream,
@@ -168,7 +170,11 @@ class TapTelegram(SdkTap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """Chats (they define the partitions), messages, topics, members, users seen, contacts."""
+        """Chats (they define the partitions), messages, topics, members, users seen.
+
+        Then the streams not selected unless a catalog selects them: contacts, and the
+        streams for admins (admin log, statistics).
+        """
         run, new_messages_stream = self._run
         return [
             ChatsStream(self, run),
@@ -177,6 +183,10 @@ class TapTelegram(SdkTap):
             ParticipantsStream(self, run),
             UsersStream(self, run),
             ContactsStream(self, run),
+            AdminLogStream(self, run),
+            ChannelStatsStream(self, run),
+            GroupStatsStream(self, run),
+            StatsGraphsStream(self, run),
         ]
 
     @functools.cached_property

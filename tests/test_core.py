@@ -5,7 +5,9 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_telegram.tap import TapTelegram
 from tests.fake_telegram import FakeTelegram, three_chats_world
+from tests.fake_telegram.admin_log import rename_with_log
 from tests.fake_telegram.harness import catalog_selecting
+from tests.fake_telegram.stats import enable_stats
 
 # Exports carry no chat creation date: the SDK's datetime check then has nothing to
 # look at and says so with a UserWarning, which this suite would turn into an error.
@@ -14,6 +16,11 @@ pytestmark = pytest.mark.filterwarnings("ignore:No records were available to tes
 WORLD = three_chats_world(seed=5)
 WORLD.add_chat("forum", "forum", username="fake_forum", messages=40, topics=["Bugs", "Ideas"])
 WORLD.add_user("pal", first_name="Pal", username="fake_pal", contact=True)
+# The account administers the channel and the supergroup: the admin streams have records.
+for key, role in (("channel", "creator"), ("supergroup", "admin")):
+    WORLD.chats[key].admin = role
+    enable_stats(WORLD, key)
+    rename_with_log(WORLD, key, f"{WORLD.chats[key].title} (renamed)")
 FAKE = FakeTelegram(WORLD)
 
 
@@ -21,18 +28,31 @@ class FakeTap(TapTelegram):
     client_factory = staticmethod(FAKE.client_factory)  # type: ignore[assignment]
 
 
-CONFIG = FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"])
+#: Every stream selected: the streams for admins are not selected by default.
+EVERY_STREAM = catalog_selecting(
+    *("chats", "messages", "topics", "participants", "users", "contacts"),
+    *("admin_log", "channel_stats", "group_stats", "stats_graphs"),
+)
 
 TestTapTelegram = get_tap_test_class(
     tap_class=FakeTap,
-    config=CONFIG,
-    # ``contacts`` is not selected by default: the suite reads every stream.
-    catalog=catalog_selecting(CONFIG, "contacts"),
+    config=FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"]),
+    catalog=EVERY_STREAM,
 )
 
 TestTapTelegramExport = get_tap_test_class(
     tap_class=TapTelegram,
     config={"source": "export", "export_path": "examples/telegram-export"},
-    # Exports have no member lists, and the tap reads no contact list from them.
-    suite_config=SuiteConfig(ignore_no_records_for_streams=["participants", "contacts"]),
+    catalog=EVERY_STREAM,
+    # Exports have no member lists, admin logs or statistics.
+    suite_config=SuiteConfig(
+        ignore_no_records_for_streams=[
+            "participants",
+            "contacts",
+            "admin_log",
+            "channel_stats",
+            "group_stats",
+            "stats_graphs",
+        ]
+    ),
 )

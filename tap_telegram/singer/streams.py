@@ -174,24 +174,18 @@ def parse_start_date(start: object) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
-class MessagesStream(MessagesStreamBase[HistorySource]):
-    """Messages of every selected chat, oldest first, one partition per chat."""
+class ChatPartitioned(TelegramStream[SourceT]):
+    """A stream with one STATE partition per selected chat and a bookmark in each.
+
+    ``messages`` (message ids), ``admin_log`` (event ids) and ``stats_graphs`` (dates)
+    share it. ``is_sorted``: an interrupted sync resumes (SDK FAQ); the records of one
+    chat come in ascending order of the key.
+    """
 
     replication_key = "id"
     is_sorted = True
 
     _partitions: list[dict[str, Any]] | None = None
-    _planned = False
-    #: Set by :meth:`_plan`: one ``now`` for every chat's lookback window, and the
-    #: window starts probed up front (chat id -> id the re-read starts after).
-    _lookback_now: dt.datetime | None = None
-    _lookback_starts: dict[int, int] | None = None
-    #: Whether the chat being synced has a lookback (its records may be re-read rows).
-    _rereading = False
-    #: The run's change capture (``track_changes``), set by :meth:`_plan`.
-    _capture: ChangeCapture | None = None
-    #: Chat id -> chat ``type`` (change capture treats the account's log apart).
-    _types: dict[int, str | None] | None = None
 
     @property
     @override
@@ -203,8 +197,29 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
 
     @override
     def compare_start_date(self, value: str, start_date_value: str) -> str:
-        """A bookmark (an id) always wins over ``start_date``: ids and dates don't compare."""
-        return value
+        """An id bookmark always wins over ``start_date`` (ids and dates don't compare).
+
+        A date bookmark (``stats_graphs``) is compared the SDK's way.
+        """
+        if self.replication_key == "id":
+            return value
+        return super().compare_start_date(value, start_date_value)
+
+
+class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistorySource]):
+    """Messages of every selected chat, oldest first, one partition per chat."""
+
+    _planned = False
+    #: Set by :meth:`_plan`: one ``now`` for every chat's lookback window, and the
+    #: window starts probed up front (chat id -> id the re-read starts after).
+    _lookback_now: dt.datetime | None = None
+    _lookback_starts: dict[int, int] | None = None
+    #: Whether the chat being synced has a lookback (its records may be re-read rows).
+    _rereading = False
+    #: The run's change capture (``track_changes``), set by :meth:`_plan`.
+    _capture: ChangeCapture | None = None
+    #: Chat id -> chat ``type`` (change capture treats the account's log apart).
+    _types: dict[int, str | None] | None = None
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:

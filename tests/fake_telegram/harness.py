@@ -190,18 +190,22 @@ class _Stdout:
         """Nothing to flush: the bytes stay in :attr:`buffer`."""
 
 
-def catalog_selecting(config: Mapping[str, Any], *streams: str) -> dict[str, Any]:
-    """The discovered catalog (no network) with ``streams`` selected too, every property.
+#: The streams a run reads when no catalog says otherwise (selected by default).
+DEFAULT_STREAMS = ("chats", "messages", "topics", "participants", "users")
 
-    For streams that are not selected by default (``contacts``).
+
+def catalog_selecting(*streams: str) -> dict[str, Any]:
+    """The tap's discovered catalog with exactly ``streams`` selected (all their properties).
+
+    Discovery needs no config and no network; streams not named are deselected.
     """
     from tap_telegram.tap import TapTelegram
 
-    catalog = TapTelegram(config=dict(config)).catalog_dict
+    catalog = copy.deepcopy(TapTelegram(config=None).catalog_dict)
     for entry in catalog["streams"]:
-        if entry["tap_stream_id"] in streams:
-            for item in entry["metadata"]:
-                item["metadata"]["selected"] = True
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
 
 
@@ -209,6 +213,7 @@ def run_in_process(
     fake: FakeTelegram,
     config: Mapping[str, Any],
     state: Mapping[str, Any] | None = None,
+    *,
     catalog: Mapping[str, Any] | None = None,
 ) -> TapRun:
     """One sync in this process against ``fake`` (its world, faults and clock as they are).
@@ -216,7 +221,8 @@ def run_in_process(
     Much faster than :func:`run_fake_tap` for tests that run the tap many times; the
     fake's statistics start from zero and cover this run only; ``stderr`` is empty (the
     SDK's log handlers are bound to the real one); ``states`` holds the last STATE
-    only. A user error gives its exit code. ``catalog``: the ``--catalog`` (stream selection).
+    only. A user error gives its exit code. ``catalog`` selects streams (see
+    :func:`catalog_selecting`); without one the SDK's defaults apply.
     """
     from tap_telegram.errors import TapTelegramError
     from tap_telegram.tap import TapTelegram

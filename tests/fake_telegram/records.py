@@ -103,6 +103,32 @@ class Edit:
 
 
 @dataclasses.dataclass
+class AdminEvent:
+    """One event of a channel's admin log (``channelAdminLogEvent``; see :mod:`.admin_log`)."""
+
+    id: int
+    date: dt.datetime
+    #: Key of the user who did it (an admin, or the member who joined or left).
+    user_key: str
+    #: A ``ChannelAdminLogEventAction*`` TL object.
+    action: Any
+
+
+@dataclasses.dataclass
+class StatsSetup:
+    """A channel's or supergroup's statistics (see :mod:`.stats`); ``None`` on a chat: too small."""
+
+    #: The statistics DC (``ChannelFull.stats_dc``); requests elsewhere get STATS_MIGRATE_X.
+    dc: int = 2
+    #: Days the period covers (one graph point per day).
+    days: int = 30
+    #: Graphs served as ``statsGraphAsync`` (a token for ``stats.loadAsyncGraph``).
+    async_graphs: tuple[str, ...] = ()
+    #: Graphs served as ``statsGraphError``.
+    error_graphs: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
 class ChatRecord:
     """One dialog of the account (or a public chat it could open) and its history."""
 
@@ -146,6 +172,13 @@ class ChatRecord:
     muted: bool = False
     #: A basic group upgraded to a supergroup: the supergroup's key (``Chat.migrated_to``).
     migrated_to: str | None = None
+    #: The account's role: ``"creator"``, ``"admin"`` or ``None`` (``Channel.creator`` /
+    #: ``Channel.admin_rights``); only admins may read the admin log and statistics.
+    admin: str | None = None
+    #: The channel's admin log, oldest first (:mod:`.admin_log`).
+    admin_log: list[AdminEvent] = dataclasses.field(default_factory=list, repr=False)
+    #: Statistics an admin may read (:mod:`.stats`); ``None``: too small for statistics.
+    stats: StatsSetup | None = None
 
     # -- kind ----------------------------------------------------------------------
 

@@ -140,6 +140,7 @@ class World:
         pinned: int = 0,
         unread: int = 0,
         muted: bool = False,
+        admin: str | None = None,
     ) -> ChatRecord:
         """Add a chat. ``private`` chats need a ``user`` key (created if missing).
 
@@ -147,6 +148,7 @@ class World:
         remove; ``topics`` (forums only) are topic titles. ``archived`` puts the dialog
         in the archive (folder 1), ``pinned`` pins it (1 = top), ``unread`` marks the
         newest messages unread, ``muted`` mutes its notifications for good.
+        ``admin`` (``"creator"`` or ``"admin"``, channels only) makes the account one.
         """
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {kind!r}; use one of {CHAT_KINDS}")
@@ -216,6 +218,7 @@ class World:
             unread=unread,
             muted=muted,
             log=UpdateLog() if kind in CHANNEL_KINDS else self.account_log,
+            admin=admin,
         )
         chat.log.new(key, 1, messages)
         self.chats[key] = chat

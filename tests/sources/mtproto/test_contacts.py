@@ -14,7 +14,7 @@ from telethon.tl import types
 
 from tap_telegram.sources.mtproto.contacts import contacts_hash
 from tests.fake_telegram import FakeTelegram, World
-from tests.fake_telegram.harness import catalog_selecting, run_in_process
+from tests.fake_telegram.harness import DEFAULT_STREAMS, catalog_selecting, run_in_process
 
 GET_CONTACTS = "GetContactsRequest"
 
@@ -30,7 +30,7 @@ def world() -> World:
 
 def with_contacts(config: dict[str, Any]) -> dict[str, Any]:
     """The discovered catalog, with ``contacts`` selected as well."""
-    return catalog_selecting(config, "contacts")
+    return catalog_selecting(*DEFAULT_STREAMS, "contacts")
 
 
 def test_not_selected_by_default_so_never_asked():
