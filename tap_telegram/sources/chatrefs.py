@@ -86,6 +86,16 @@ def parse_chat_ref(text: str | int, setting: str = "chats") -> ChatRef:
     )
 
 
+def _chat_id(digits: str, setting: str) -> int:
+    """A numeric entry as an id, refused when no chat can have it (0, or too many digits)."""
+    if len(digits) > 20 or not 0 < abs(int(digits)) <= MAX_CHAT_ID:
+        raise ConfigError(
+            f"setting '{setting}': {digits[:24]!r} is no chat id (ids are not 0 and have at "
+            "most 16 digits); copy the id again, or use an @username or a t.me link"
+        )
+    return int(digits)
+
+
 def _folder_ref(raw: str, setting: str) -> ChatRef:
     """``folder:<name>`` or ``folder:<id>``, in ``chats`` only: a folder selects, never excludes."""
     name = raw[len(FOLDER_PREFIX) :].strip()
