@@ -12,13 +12,7 @@ from typing import Any
 
 from singer_sdk.helpers.types import TapState
 
-from tap_telegram.singer.statistics import StatsGraphsStream
-from tap_telegram.singer.streams import (
-    ChatsStream,
-    ContactsStream,
-    ParticipantsStream,
-    TopicsStream,
-)
+from tap_telegram.singer.state_check import MEMORY_STREAMS
 
 #: Key of the source's memory in a stream's STATE (``bookmarks.<stream>.memory``).
 MEMORY_KEY = "memory"
@@ -36,12 +30,5 @@ def source_memory(tap_state: TapState) -> dict[str, dict[str, Any]]:
     """
     bookmarks = tap_state.setdefault("bookmarks", {})
     return {
-        stream.name: bookmarks.setdefault(stream.name, {}).setdefault(MEMORY_KEY, {})
-        for stream in (
-            ChatsStream,
-            ParticipantsStream,
-            TopicsStream,
-            ContactsStream,
-            StatsGraphsStream,
-        )
+        name: bookmarks.setdefault(name, {}).setdefault(MEMORY_KEY, {}) for name in MEMORY_STREAMS
     }

@@ -16,6 +16,7 @@ as a negative ``pts``, restarts tracking from now with a log line, see :mod:`.ch
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Mapping
@@ -28,8 +29,10 @@ INT64 = 1 << 63
 INT32 = 1 << 31
 #: STATE keys of the ``messages`` stream and its partitions the tap reads.
 ACCOUNT_LOG, BOT_CURSOR = "account_log", "bot_api"
-#: Streams whose STATE carries the source's memory (:mod:`.memory`).
-MEMORY_STREAMS = ("chats", "participants", "topics")
+#: Streams whose STATE carries the source's memory (:mod:`.memory` reads this list).
+MEMORY_STREAMS = ("chats", "participants", "topics", "contacts", "stats_graphs")
+#: Replication keys whose bookmarks are ISO dates (``stats_graphs``); the others are ids.
+DATE_KEYS = frozenset({"date"})
 
 
 def _refuse(where: str, problem: str) -> StateError:
@@ -51,6 +54,16 @@ def _whole(where: str, value: Any, bound: int, *, signed: bool = True) -> None:
         raise _refuse(where, f"should be a whole number, not {value_kind(value)}")
     if not low <= value < bound:
         raise _refuse(where, f"is out of range ({low} to {bound - 1})")
+
+
+def _date(where: str, value: Any) -> None:
+    """A date bookmark: an ISO 8601 string, as the SDK writes it."""
+    try:
+        dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise _refuse(where, "should be an ISO 8601 date") from None
+    if not isinstance(value, str):
+        raise _refuse(where, f"should be an ISO 8601 date, not {value_kind(value)}")
 
 
 def check_state(state: Any) -> None:
@@ -105,8 +118,11 @@ def _check_partitions(where: str, partitions: Any) -> None:
                 at, "repeats the context of an earlier partition (two bookmarks for one chat)"
             )
         seen.add(key)
-        if part.get("replication_key_value") is not None:
-            _whole(f"{at[:-1]}.replication_key_value'", part["replication_key_value"], INT64)
+        value = part.get("replication_key_value")
+        if value is not None and part.get("replication_key") in DATE_KEYS:
+            _date(f"{at[:-1]}.replication_key_value'", value)
+        elif value is not None:
+            _whole(f"{at[:-1]}.replication_key_value'", value, INT64)
         for name in ("pts", "first_id"):
             if part.get(name) is not None:
                 # Signed: a value Telegram refuses (PERSISTENT_TIMESTAMP_*) restarts

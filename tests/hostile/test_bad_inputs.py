@@ -126,6 +126,26 @@ BAD_STATES = {
         messages_state(partition(replication_key_value=3, delivered_ids=[1])),
         "'bookmarks.messages.partitions[0].delivered_ids' should be a list of strings",
     ),
+    "date bookmark not a date": (
+        {
+            "bookmarks": {
+                "stats_graphs": {
+                    "partitions": [
+                        {
+                            "context": {"chat_id": CHAT},
+                            "replication_key": "date",
+                            "replication_key_value": "yesterday",
+                        }
+                    ]
+                }
+            }
+        },
+        "'bookmarks.stats_graphs.partitions[0].replication_key_value' should be an ISO 8601 date",
+    ),
+    "contacts memory a list": (
+        {"bookmarks": {"contacts": {"memory": [1]}}},
+        "'bookmarks.contacts.memory' should be an object, not a list",
+    ),
     "account log pts": (
         messages_state(account_log={"pts": 2**31, "qts": 0, "date": 0}),
         "'bookmarks.messages.account_log.pts' is out of range",

@@ -300,7 +300,12 @@ def announce_selection(
     read (how many of which types).
     """
     report_unmatched(logger, exclusions.unmatched)
-    refuse_empty(config, "among the account's dialogs", None, len(chats), failed=failed)
+    # A chat folder's rules may match nothing for a while (one that leaves out read chats,
+    # when all are read): its own warning said so, and the run is not a settings mistake.
+    named_folder = any(ref.kind == "folder" for ref in parse_chat_refs(config.get("chats")))
+    refuse_empty(
+        config, "among the account's dialogs", None, len(chats), failed=failed or named_folder
+    )
     if not config.get("chats"):
         types = [chat_type(chat.entity) for chat in chats]
         announce_every_chat(logger, "of the account (its dialogs)", types)
