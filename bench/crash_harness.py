@@ -3,6 +3,7 @@
     .venv/bin/python bench/crash_harness.py --trials 10 --seed 7
     .venv/bin/python bench/crash_harness.py --trials 3 --signals SIGKILL --meltano-trials 1
     .venv/bin/python bench/crash_harness.py --trials 0 --meltano-trials 0 --change-trials 6
+    .venv/bin/python bench/crash_harness.py --trials 0 --meltano-trials 0 --chain-trials 3
 
 Per signal (SIGKILL, SIGTERM): ``--trials`` trials of a multi-chat sync (five chats,
 ``--messages`` messages, default 20,000) from the fake Telegram into a throwaway
@@ -56,10 +57,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="trials with edits and deletions, killed among the change records",
     )
+    parser.add_argument(
+        "--chain-trials",
+        type=int,
+        default=0,
+        help="chains: SIGTERM between a page's records and its STATE, then SIGKILL mid-line, "
+        "then the rerun (kill points read from the stream)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep work files and schemas")
     parser.add_argument("--json-out", type=Path, help="also write the JSON summary here")
     args = parser.parse_args(argv)
-    if min(args.trials, args.meltano_trials, args.change_trials) < 0 or args.messages < 100:
+    if min(args.trials, args.meltano_trials, args.change_trials, args.chain_trials) < 0 or (
+        args.messages < 100
+    ):
         parser.error("--trials/--meltano-trials/--change-trials must be >= 0, --messages >= 100")
     return args
 
@@ -72,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         ChangeTrialResult,
         ChangeTrials,
         CrashRig,
+        Stage,
         crash_world_spec,
         format_table,
         kill_points,
@@ -79,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         summary,
     )
     from tests.e2e.meltano_project import MeltanoProject  # noqa: PLC0415
+    from tests.e2e.pipeline import KillPoint  # noqa: PLC0415
     from tests.e2e.postgres import PostgresServer  # noqa: PLC0415
 
     signals = [s.strip().upper() for s in args.signals.split(",") if s.strip()]
@@ -116,6 +128,21 @@ def main(argv: list[str] | None = None) -> int:
                 result = meltano_trial(rig, ws, index, mode, rng.uniform(0.15, 0.75))
                 results.append(result)
                 _report(result)
+        pages = max(2, rig.total // 100)  # about one STATE per page of 100
+        chains = random.Random(f"{args.seed}-chains")
+        for index in range(args.chain_trials):
+            first = chains.randint(1, pages // 3)
+            stages = [
+                Stage("SIGTERM", KillPoint(states=first, records=chains.randint(1, 99))),
+                Stage(
+                    "SIGKILL",
+                    KillPoint(states=chains.randint(1, pages // 3), records=50, pause=0.5),
+                ),
+            ]
+            result = rig.chain(index, stages, target_settings={"batch_size_rows": 500})
+            results.append(result)
+            _report(result)
+            print(f"    {result.kill}; resumed {result.resumed}", flush=True)
         if args.change_trials:
             trials = ChangeTrials(rig, args.seed)
             for index in range(args.change_trials):

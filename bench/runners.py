@@ -9,9 +9,12 @@ Contenders:
 * ``tap`` — the real CLI (``tests/fake_telegram/launcher``) with default settings;
 * ``tap-1`` — the same with ``max_concurrent_requests=1, concurrent_chats=1``.
 
-Output goes to ``/dev/null`` (a null sink); records are counted from each program's
-own stderr line. Peak RSS comes from ``wait4`` (the child's ``ru_maxrss``); the tap
-can also be sampled over time (``/proc/<pid>/status``).
+The tap's stdout is read by a thread of this process that passes every line through the
+stream checker (:mod:`tests.stream_check`, with the scenario's world) and counts the
+records there, instead of trusting the tap's own log line; the other contenders' output
+goes to ``/dev/null`` and their records are counted from their own stderr line. Peak
+RSS comes from ``wait4`` (the child's ``ru_maxrss``); the tap can also be sampled over
+time (``/proc/<pid>/status``).
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bench.scenarios import Scenario
+from tests.fake_telegram.checked import checker_for
 from tests.fake_telegram.fake import API_HASH, API_ID
 from tests.fake_telegram.sessions import session_string
+from tests.fake_telegram.spec import fake_from_spec
+from tests.stream_check import StreamChecker
 
 ROOT = Path(__file__).resolve().parents[1]
 TAP_DONE = re.compile(r"chat .*?: (\d+) new messages in ([\d.]+) s")
@@ -90,9 +97,16 @@ class Process:
 
 
 def run_process(
-    args: list[str], env: dict[str, str] | None = None, *, sample_every: float = 0.0
+    args: list[str],
+    env: dict[str, str] | None = None,
+    *,
+    sample_every: float = 0.0,
+    checker: StreamChecker | None = None,
 ) -> Process:
-    """Run ``args`` with stdout to /dev/null; ``wait4`` gives the child's own peak RSS."""
+    """Run ``args``; ``wait4`` gives the child's own peak RSS.
+
+    Its stdout goes to /dev/null, or with ``checker`` line by line into it (a thread).
+    """
     run_env = dict(os.environ)
     run_env["PYTHONPATH"] = str(ROOT) + os.pathsep + run_env.get("PYTHONPATH", "")
     run_env.update(env or {})
@@ -100,8 +114,13 @@ def run_process(
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as errors:
         started = time.monotonic()
         proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=errors, cwd=ROOT, env=run_env
+            args,
+            stdout=subprocess.PIPE if checker else subprocess.DEVNULL,
+            stderr=errors,
+            cwd=ROOT,
+            env=run_env,
         )
+        reader = _feed(proc.stdout, checker) if checker and proc.stdout else None
         next_sample = started
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -113,10 +132,25 @@ def run_process(
                 next_sample = now + sample_every
             time.sleep(0.02)
         seconds = time.monotonic() - started
+        if reader is not None:
+            reader.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         stderr = errors.read()
     return Process(proc.returncode, seconds, stderr, usage.ru_maxrss / 1024, samples)
+
+
+def _feed(stream: IO[bytes], checker: StreamChecker) -> threading.Thread:
+    """A thread that passes every line of ``stream`` to ``checker`` until its end."""
+
+    def read() -> None:
+        with stream:
+            for line in stream:
+                checker.feed(line)
+
+    thread = threading.Thread(target=read, name="stdout-checker", daemon=True)
+    thread.start()
+    return thread
 
 
 def _rss_mb(pid: int) -> float:
@@ -188,11 +222,15 @@ def run_tap(scenario: Scenario, folder: Path, *, single: bool = False) -> Result
     ))  # fmt: skip
     stats_path = folder / f"{scenario.key}-{runner}.stats.json"
     launcher = [sys.executable, "-m", "tests.fake_telegram.launcher", "--world", spec]
+    settings = json.loads(Path(config).read_text(encoding="utf-8"))
+    checker = checker_for(fake_from_spec(scenario.spec()), settings, None)
     done = run_process(
         [*launcher, "--", "--config", config],
         {"FAKE_TELEGRAM_STATS": str(stats_path)},
         sample_every=1.0 if scenario.rss_curve else 0.0,
+        checker=checker,
     )
+    report = checker.close()  # raises at the first line that breaks the stream's promises
     matches = TAP_DONE.findall(done.stderr)
     stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
     history = sum(stats.get("history", {}).values())
@@ -207,10 +245,11 @@ def run_tap(scenario: Scenario, folder: Path, *, single: bool = False) -> Result
         extra["rss_curve_mb"] = _thin(done.samples)
     if done.returncode:
         extra["stderr_tail"] = done.stderr[-2000:]
+    extra["tap_log_messages"] = sum(int(count) for count, _ in matches)
     return Result(
         scenario.key,
         runner,
-        sum(int(count) for count, _ in matches),
+        report.records.get("messages", 0),
         done.seconds,
         done.peak_rss_mb,
         done.returncode,

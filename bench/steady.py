@@ -51,6 +51,7 @@ from telethon.tl import types
 
 from tests.fake_telegram import FakeTelegram, World, dialogs_world, run_in_process
 from tests.fake_telegram.admin_log import add_admin_event
+from tests.fake_telegram.checked import checker_for
 from tests.fake_telegram.fake import API_HASH, API_ID
 from tests.fake_telegram.harness import catalog_selecting
 from tests.fake_telegram.sessions import session_string
@@ -160,9 +161,11 @@ def run_cli(
     """The CLI against ``fake`` (its world, clock and limits); the last STATE it wrote.
 
     Output is read line by line and only the last STATE kept: each STATE holds every
-    chat's bookmark, gigabytes over a first run of thousands of chats. ``on_record``
-    sees every RECORD line (as bytes) when given.
+    chat's bookmark, gigabytes over a first run of thousands of chats. Every line of
+    this tree's tap passes the stream checker, which counts the records (a baseline
+    ``tree`` is only counted). ``on_record`` sees every RECORD line (as bytes) when given.
     """
+    checker = checker_for(fake, config, state) if tree is None else None
     paths = {name: folder / f"{name}.json" for name in ("world", "config", "state", "stats")}
     paths["world"].write_text(json.dumps(fake_to_spec(fake), ensure_ascii=False), "utf-8")
     paths["config"].write_text(json.dumps(config), "utf-8")
@@ -185,6 +188,8 @@ def run_cli(
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
+            if checker is not None:
+                checker.feed(line)
             if line.startswith(b'{"type":"STATE"'):
                 last_state = line
             elif line.startswith(b'{"type":"RECORD"'):
@@ -192,6 +197,8 @@ def run_cli(
                 if on_record is not None:
                     on_record(line)
     seconds = time.monotonic() - started
+    if checker is not None:
+        records = checker.close().total
     stats = json.loads(paths["stats"].read_text("utf-8")) if paths["stats"].exists() else {}
     step = Step(0, "", "", dict(stats.get("requests", {})), seconds, records, proc.returncode)
     return step, json.loads(last_state)["value"] if last_state else None

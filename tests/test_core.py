@@ -1,4 +1,10 @@
-"""singer-sdk's standard tap tests, run in-process against the fake Telegram."""
+"""singer-sdk's standard tap tests, run in-process against the fake Telegram.
+
+The SDK's runner syncs once per class; its messages also pass the stream checker.
+"""
+
+import json
+from typing import Any
 
 import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
@@ -6,6 +12,7 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_telegram.tap import TapTelegram
 from tests.fake_telegram import FakeTelegram, three_chats_world
 from tests.fake_telegram.admin_log import rename_with_log
+from tests.fake_telegram.checked import check_run
 from tests.fake_telegram.harness import catalog_selecting
 from tests.fake_telegram.stats import enable_stats
 
@@ -28,31 +35,50 @@ class FakeTap(TapTelegram):
     client_factory = staticmethod(FAKE.client_factory)  # type: ignore[assignment]
 
 
-#: Every stream selected: the streams for admins are not selected by default.
+#: Every stream selected: contacts and the streams for admins are not selected by default.
 EVERY_STREAM = catalog_selecting(
     *("chats", "messages", "topics", "participants", "users", "contacts"),
     *("admin_log", "channel_stats", "group_stats", "stats_graphs"),
 )
+CONFIG = FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"])
+EXPORT_CONFIG = {"source": "export", "export_path": "examples/telegram-export"}
 
-TestTapTelegram = get_tap_test_class(
-    tap_class=FakeTap,
-    config=FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"]),
-    catalog=EVERY_STREAM,
-)
 
-TestTapTelegramExport = get_tap_test_class(
-    tap_class=TapTelegram,
-    config={"source": "export", "export_path": "examples/telegram-export"},
-    catalog=EVERY_STREAM,
-    # Exports have no member lists, admin logs or statistics.
-    suite_config=SuiteConfig(
-        ignore_no_records_for_streams=[
-            "participants",
-            "contacts",
-            "admin_log",
-            "channel_stats",
-            "group_stats",
-            "stats_graphs",
-        ]
-    ),
-)
+def _lines(runner: Any) -> list[str]:
+    """The SDK runner's parsed messages as the lines the tap wrote."""
+    return [json.dumps(message) for message in runner.raw_messages]
+
+
+class TestTapTelegram(
+    get_tap_test_class(tap_class=FakeTap, config=CONFIG, catalog=EVERY_STREAM)  # type: ignore[misc]
+):
+    """The standard tests, and the stream checker over the runner's sync."""
+
+    def test_stream_checker(self, runner: Any) -> None:
+        report = check_run(_lines(runner), FAKE, CONFIG, None)
+        assert report.records.get("messages")
+
+
+class TestTapTelegramExport(
+    get_tap_test_class(  # type: ignore[misc]
+        tap_class=TapTelegram,
+        config=EXPORT_CONFIG,
+        catalog=EVERY_STREAM,
+        # Exports have no member lists, contacts, admin logs or statistics.
+        suite_config=SuiteConfig(
+            ignore_no_records_for_streams=[
+                "participants",
+                "contacts",
+                "admin_log",
+                "channel_stats",
+                "group_stats",
+                "stats_graphs",
+            ]
+        ),
+    )
+):
+    """The standard tests, and the stream checker over the runner's sync."""
+
+    def test_stream_checker(self, runner: Any) -> None:
+        report = check_run(_lines(runner), None, EXPORT_CONFIG, None)
+        assert report.records.get("messages")

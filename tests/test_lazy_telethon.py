@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.stream_check import check_text
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Runs ``tap-telegram --config CONFIG`` and writes the loaded module names to REPORT.
@@ -55,6 +57,7 @@ def test_an_export_sync_does_not_load_telethon(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    check_text(done.stdout)
     assert '"type":"RECORD","stream":"messages"' in done.stdout.replace(" ", "")
     loaded = set(json.loads(report.read_text(encoding="utf-8")))
     assert "tap_telegram.sources.export.source" in loaded

@@ -28,6 +28,7 @@ from tap_telegram.sources import SOURCES
 from tap_telegram.tap import TapTelegram
 from tests.every_setting import every_setting
 from tests.fake_telegram import API_HASH, API_ID, FakeTelegram, three_chats_world
+from tests.stream_check import check_text
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORT = {"source": "export", "export_path": str(ROOT / "examples" / "telegram-export")}
@@ -39,7 +40,7 @@ def run_cli(config: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProce
     """The tap's command line on ``config``; stdout holds the Singer messages."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "tap_telegram", "--config", str(path)],
         capture_output=True,
         text=True,
@@ -47,6 +48,8 @@ def run_cli(config: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProce
         timeout=120,
         check=False,
     )
+    check_text(done.stdout)
+    return done
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -48,7 +48,7 @@ from tests.e2e.meltano_project import (
     build_meltano_yml,
     state_id,
 )
-from tests.e2e.pipeline import PipelineRun, run_pipeline
+from tests.e2e.pipeline import KillPoint, PipelineRun, run_pipeline
 from tests.e2e.postgres import PostgresServer
 from tests.fake_telegram import (
     FakeTelegram,
@@ -58,6 +58,8 @@ from tests.fake_telegram import (
     world_from_spec,
     world_to_spec,
 )
+from tests.fake_telegram.checked import check_run, checker_for
+from tests.fake_telegram.spec import fake_from_spec, load_spec
 
 #: The crash world's chats: key, kind, share of the messages, options.
 CRASH_CHATS: tuple[tuple[str, str, float, dict[str, Any]], ...] = (
@@ -145,6 +147,16 @@ class TrialResult:
     #: (``meltano run``; the exit codes are Meltano's, the target's is -1, resent -1).
     via: str = "pipe"
     note: str = ""
+    #: Where the signal went (a :class:`KillPoint`, read from the stream), the STATE
+    #: messages the target emitted before the crash, and the records the rerun sent.
+    kill: str = ""
+    crash_states: int = -1
+    rerun_records: int = -1
+
+    @property
+    def resumed(self) -> bool:
+        """The crash left a STATE with bookmarks and the rerun started from it (sent less)."""
+        return bool(self.crash_bookmarks) and 0 <= self.rerun_records < self.expected
 
     @property
     def ok(self) -> bool:
@@ -242,22 +254,28 @@ class CrashRig:
         *,
         label: str,
         signal_at: int | None = None,
+        kill_at: KillPoint | None = None,
         signal_number: int = signal.SIGKILL,
         world: Path | None = None,
         tap_settings: Mapping[str, Any] | None = None,
         target_settings: Mapping[str, Any] | None = None,
     ) -> PipelineRun:
-        """One ``tap | target-postgres`` run (``world``: another spec than the rig's)."""
+        """One ``tap | target-postgres`` run (``world``: another spec than the rig's),
+        its stdout through the stream checker (the world's update logs, the input state)."""
         folder.mkdir(parents=True, exist_ok=True)
+        fake = fake_from_spec(load_spec(world)) if world is not None else self.fake
+        config = {**self.tap_config, **dict(tap_settings or {})}
         return run_pipeline(
             self.tap_command(folder, state, world=world, settings=tap_settings),
             self.target_command(folder, schema, target_settings),
             folder,
             env=self.env,
             signal_at=signal_at,
+            kill_at=kill_at,
             signal_number=signal_number,
             label=label,
             timeout=600,
+            checker=checker_for(fake, config, state),
         )
 
     def rows(self, schema: str) -> collections.Counter[Key]:
@@ -291,26 +309,119 @@ class CrashRig:
             )
         return missing
 
-    def trial(self, index: int, mode: str, kill_at: int, *, keep: bool = False) -> TrialResult:
-        """Run one crash trial (see the module docstring)."""
+    def chain(
+        self,
+        index: int,
+        stages: list[Stage],
+        *,
+        target_settings: Mapping[str, Any] | None = None,
+    ) -> TrialResult:
+        """Interrupted runs one after the other, then a rerun to the end.
+
+        Each run starts from the state the store holds (Meltano's rule: the target's
+        last STATE, else the one before: target-postgres emits STATE only at the end of
+        its input, so a stream cut in a line leaves none); the rerun must start from a
+        non-empty one and send less than a full run.
+        """
+        started = time.monotonic()
+        schema = f"chain_{index:02d}"
+        folder = self.workdir / schema
+        self.drop(schema)
+        state: dict[str, Any] | None = None
+        for number, stage in enumerate(stages):
+            stage.run = self.run(
+                folder,
+                schema,
+                state,
+                label=f"crash{number}",
+                kill_at=stage.kill,
+                signal_number=MODES[stage.mode],
+                target_settings=target_settings,
+            )
+            state = stage.run.state or state
+            stage.state = state
+            stage.behind = self.behind(self.rows(schema), bookmarks(state))
+        last = stages[-1].run
+        assert last is not None
+        after_crash = self.rows(schema)
+        rerun = self.run(folder, schema, state, label="rerun", target_settings=target_settings)
+        final = self.rows(schema)
+        present = set(final)
+        result = TrialResult(
+            trial=index,
+            mode="+".join(stage.mode for stage in stages),
+            kill_at=last.message_records,
+            delivered=all(stage.run and stage.run.signal_delivered for stage in stages),
+            crash_tap_exit=last.tap_returncode,
+            crash_target_exit=last.target_returncode,
+            partial_line=last.partial_last_line,
+            crash_rows=sum(after_crash.values()),
+            crash_bookmarks=bookmarks(state),
+            behind=sum(stage.behind for stage in stages),
+            rerun_tap_exit=rerun.tap_returncode,
+            rerun_target_exit=rerun.target_returncode,
+            resent=-1,
+            rows=sum(final.values()),
+            expected=len(self.expected),
+            lost=len(self.expected - present),
+            duplicated=sum(n - 1 for n in final.values() if n > 1),
+            extra=len(present - self.expected),
+            bookmarks_ok=bookmarks(rerun.state) == self.last_ids,
+            seconds=time.monotonic() - started,
+            kill="; ".join(stage.line() for stage in stages),
+            crash_states=sum(stage.run.target_states for stage in stages if stage.run),
+            rerun_records=rerun.message_records,
+        )
+        if not result.ok or not result.resumed:
+            result.note = f"crash: {last.describe()}; rerun: {rerun.describe()}"
+        if result.ok:
+            self.drop(schema)
+        return result
+
+    def trial(
+        self,
+        index: int,
+        mode: str,
+        kill_at: int | KillPoint,
+        *,
+        keep: bool = False,
+        target_settings: Mapping[str, Any] | None = None,
+    ) -> TrialResult:
+        """Run one crash trial (see the module docstring).
+
+        ``kill_at``: after that many message records, or at a :class:`KillPoint`.
+        ``target_settings``: e.g. a small ``batch_size_rows``, so that the target
+        commits and emits STATE during the crash run (else it does at its end only).
+        """
         started = time.monotonic()
         schema = f"crash_{mode.lower()}_{index:02d}"
         folder = self.workdir / schema
         self.drop(schema)
+        point = kill_at if isinstance(kill_at, KillPoint) else None
+        count = kill_at if isinstance(kill_at, int) else None
         crash = self.run(
-            folder, schema, None, label="crash", signal_at=kill_at, signal_number=MODES[mode]
+            folder,
+            schema,
+            None,
+            label="crash",
+            signal_at=count,
+            kill_at=point,
+            signal_number=MODES[mode],
+            target_settings=target_settings,
         )
         after_crash = self.rows(schema)
         crash_marks = bookmarks(crash.state)
         behind = self.behind(after_crash, crash_marks)
-        rerun = self.run(folder, schema, crash.state, label="rerun")
+        rerun = self.run(
+            folder, schema, crash.state, label="rerun", target_settings=target_settings
+        )
         final = self.rows(schema)
         present = set(final)
         still_missing_before = len(self.expected - set(after_crash))
         result = TrialResult(
             trial=index,
             mode=mode,
-            kill_at=kill_at,
+            kill_at=crash.message_records if count is None else count,
             delivered=crash.signal_delivered,
             crash_tap_exit=crash.tap_returncode,
             crash_target_exit=crash.target_returncode,
@@ -328,12 +439,36 @@ class CrashRig:
             extra=len(present - self.expected),
             bookmarks_ok=bookmarks(rerun.state) == self.last_ids,
             seconds=time.monotonic() - started,
+            kill=point.describe() if point else f"record {kill_at}",
+            crash_states=crash.target_states,
+            rerun_records=rerun.message_records,
         )
-        if not result.ok:
+        if not result.ok or not result.resumed:
             result.note = f"crash: {crash.describe()}; rerun: {rerun.describe()}"
         if not keep and result.ok:
             self.drop(schema)
         return result
+
+
+@dataclasses.dataclass
+class Stage:
+    """One interrupted run of a :meth:`CrashRig.chain`: its signal, its kill point, what happened."""
+
+    mode: str
+    kill: KillPoint
+    run: PipelineRun | None = None
+    #: The state the store holds after it (the target's last, else the one before).
+    state: dict[str, Any] | None = None
+    behind: int = 0
+
+    def line(self) -> str:
+        """For reports."""
+        assert self.run is not None
+        return (
+            f"{self.mode} at {self.kill.describe()}: {self.run.message_records} records, "
+            f"cut line {self.run.partial_last_line}, {self.run.target_states} target states, "
+            f"{len(bookmarks(self.state))} chats in the stored state, behind {self.behind}"
+        )
 
 
 def find_tap_process(root_pid: int, timeout: float = 120) -> psutil.Process:
@@ -372,20 +507,29 @@ def _written(process: psutil.Process) -> int:
 
 
 def meltano_trial(
-    rig: CrashRig, ws: Workspace, index: int, mode: str, fraction: float
+    rig: CrashRig,
+    ws: Workspace,
+    index: int,
+    mode: str,
+    fraction: float,
+    *,
+    target_settings: Mapping[str, Any] | None = None,
 ) -> TrialResult:
     """A crash trial through ``meltano run tap-telegram target-postgres``.
 
     The signal goes to the *tap* process (a child of Meltano, found by command line),
     once it has written about ``fraction`` of its expected output. Meltano keeps the
-    state the target emitted; the rerun is a plain ``meltano run``.
+    state the target emitted; the rerun is a plain ``meltano run``, whose input STATE
+    (copied by :mod:`tests.fake_telegram.tee`) must be the one Meltano kept.
     """
     started = time.monotonic()
     schema = f"meltano_{mode.lower()}_{index:02d}"
     rig.drop(schema)
     ws.use_world(rig.spec_path)
     ws.set_config(FAKE_EXTRACTOR, **rig.tap_config)
-    ws.use_postgres({**rig.target_base, "default_target_schema": schema})
+    ws.use_postgres(
+        {**rig.target_base, **dict(target_settings or {}), "default_target_schema": schema}
+    )
     sid = state_id(FAKE_EXTRACTOR, "target-postgres")
     process, log = ws.popen("run", FAKE_EXTRACTOR, "target-postgres")
     delivered = False
@@ -404,10 +548,16 @@ def meltano_trial(
                 os.killpg(process.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
+    # The tap was killed on purpose: its copied stdout may end in a cut line.
+    ws.check_tap_runs(cut_ok=mode == "SIGKILL")
     after_crash = rig.rows(schema)
-    crash_marks = bookmarks(ws.state(sid))
+    crash_state = ws.state(sid)
+    crash_marks = bookmarks(crash_state)
     behind = rig.behind(after_crash, crash_marks)
     rerun = ws.run(FAKE_EXTRACTOR, "target-postgres")
+    rerun_report = ws.checked[-1]
+    singer = (crash_state or {}).get("singer_state", crash_state)
+    started_from_crash = rerun_report.input_state == singer
     final = rig.rows(schema)
     present = set(final)
     result = TrialResult(
@@ -432,6 +582,9 @@ def meltano_trial(
         bookmarks_ok=bookmarks(ws.state(sid)) == rig.last_ids,
         seconds=time.monotonic() - started,
         via="meltano",
+        kill=f"{fraction:.0%} of the output written",
+        crash_states=int(bool(crash_state)),
+        rerun_records=rerun_report.records.get("messages", 0) if started_from_crash else -1,
     )
     if not result.ok:
         result.note = f"logs: {log}; rerun: {rerun.output[-2000:]}"
@@ -675,6 +828,13 @@ class ChangeTrialResult:
     positions_ok: bool
     seconds: float
     note: str = ""
+    #: The crash run's stream ended in a cut line.
+    partial_line: bool = False
+    #: The target emitted a STATE past the first one before the crash, and the rerun
+    #: (started from it) sent fewer message records than the uninterrupted run.
+    resumed: bool = False
+    #: The state the store holds after the crash (the rerun's input) has bookmarks.
+    stored: bool = False
 
     @property
     def ok(self) -> bool:
@@ -704,7 +864,8 @@ class ChangeTrialResult:
             f"undead {self.undead}, edits {self.edits_ok}/{self.edits}, tombstones "
             f"{self.tombstones_ok}/{self.tombstones}, differs {self.differs}, bookmarks "
             f"{'ok' if self.bookmarks_ok else 'BAD'}, positions "
-            f"{'ok' if self.positions_ok else 'BAD'} ({self.seconds:.1f} s)"
+            f"{'ok' if self.positions_ok else 'BAD'}, cut line {self.partial_line}, resumed "
+            f"{self.resumed} ({self.seconds:.1f} s)"
         )
 
 
@@ -754,9 +915,9 @@ class ChangeTrials:
     ) -> None:
         self.rig = rig
         self.seed = seed
-        #: The second runs' target commits (and emits STATE) every ``batch_size_rows``
-        #: records: a run of ~1,100 records otherwise commits only at its end, and a
-        #: crash state would never hold a moved position.
+        #: The second runs' target commits every ``batch_size_rows`` records (it emits
+        #: STATE only at the end of its input or every 5 minutes: singer-sdk's
+        #: ``drain_all``; a full sink is drained without one).
         self.target_settings = {"batch_size_rows": batch_size_rows}
         #: One chat at a time: the next chat's history is asked for only once the
         #: previous chat's last STATE is out (see :meth:`kill_point`).
@@ -889,6 +1050,8 @@ class ChangeTrials:
             )
         if tap.returncode:
             raise AssertionError(f"the uninterrupted run failed; log: {folder / 'tap.log'}")
+        config = {**rig.tap_config, **self.tap_settings}
+        check_run(output.read_bytes().splitlines(), changes.world, config, self.first_state)
         self.copy_base(schema)
         with output.open("rb") as source, (folder / "target.log").open("wb") as err:
             target = subprocess.run(
@@ -961,6 +1124,34 @@ class ChangeTrials:
         ]
         return rng.choice(ends)
 
+    def change_kill_point(
+        self, index: int, *, account: bool, within: int = 3, pause: float = 0.5
+    ) -> KillPoint:
+        """A point read from the stream: the ``within``-th change record of a seeded
+        chat's block of edits and tombstones (a channel's, or with ``account`` a private
+        chat's or basic group's; never the run's last chat).
+
+        With ``pause`` the relay stops reading there: the tap is writing that chat's
+        change records, which are more than a pipe holds, so it blocks in the middle
+        of one, before the STATE that moves the chat's ``pts``; the signal lands
+        there (SIGKILL: the stream ends in a cut line; SIGTERM: the tap finishes the
+        write, then writes the STATE in memory, which must not have moved the position).
+        """
+        rng = random.Random(f"{self.seed}-stream-{index}")
+        blocks = [
+            block
+            for block in self.blocks()[:-1]
+            if (self.changes.kinds[block[0]] in ACCOUNT_KINDS) == account
+        ]
+        _, first, last = rng.choice(blocks)
+        before = sum(1 for _, kind in self.sequence[: first - 1] if kind != "new")
+        return KillPoint(
+            changes=True,
+            records=before + min(within, last - first + 1),
+            pause=pause,
+            input_state=self.first_state,
+        )
+
     def where(self, position: int) -> str:
         """Which record of the reference output is at ``position`` (from 1)."""
         if not 0 < position <= len(self.sequence):
@@ -1022,9 +1213,10 @@ class ChangeTrials:
         return bookmarks(state) == {world.marked_id(k): world.last_id(k) for k in world.chats}
 
     def trial(
-        self, index: int, mode: str, kill_at: int, *, keep: bool = False
+        self, index: int, mode: str, kill_at: int | KillPoint, *, keep: bool = False
     ) -> ChangeTrialResult:
-        """Run one change trial (see the class docstring)."""
+        """Run one change trial (see the class docstring); ``kill_at``: after that many
+        message records, or at a :class:`KillPoint` read from the stream."""
         started = time.monotonic()
         rig, changes = self.rig, self.changes
         schema = f"changes_{mode.lower()}_{index:02d}"
@@ -1035,7 +1227,8 @@ class ChangeTrials:
             schema,
             self.first_state,
             label="crash",
-            signal_at=kill_at,
+            signal_at=kill_at if isinstance(kill_at, int) else None,
+            kill_at=kill_at if isinstance(kill_at, KillPoint) else None,
             signal_number=MODES[mode],
             world=changes.path,
             tap_settings=self.tap_settings,
@@ -1071,8 +1264,8 @@ class ChangeTrials:
         result = ChangeTrialResult(
             trial=index,
             mode=mode,
-            kill_at=kill_at,
-            aimed_at=self.where(kill_at),
+            kill_at=kill_at if isinstance(kill_at, int) else crash.message_records,
+            aimed_at=self.where(kill_at) if isinstance(kill_at, int) else kill_at.describe(),
             cut=crash.message_records,
             cut_at=self.where(crash.message_records),
             delivered=crash.signal_delivered,
@@ -1101,6 +1294,11 @@ class ChangeTrials:
             bookmarks_ok=self.bookmarks_ok(rerun.state),
             positions_ok=self.positions_ok(rerun.state),
             seconds=time.monotonic() - started,
+            partial_line=crash.partial_last_line,
+            resumed=crash.state is not None
+            and crash.state != self.first_state
+            and rerun.message_records < len(self.sequence),
+            stored=bool(bookmarks(crash_state)),
         )
         if not result.ok:
             samples = {

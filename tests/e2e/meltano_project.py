@@ -7,8 +7,12 @@ a project of their own whose ``meltano.yml`` is derived from the repository's:
   groups) with no ``pip_url`` -- Meltano then does not install it and runs its
   ``executable``, here the fake-Telegram launcher ``tests/fake_telegram/bin/tap-telegram-fake``
   (the world comes from ``FAKE_TELEGRAM_WORLD``);
-* extractor ``tap-telegram-export``: inherits from it and runs the real ``tap-telegram``
-  console script of this virtualenv (``source: export``);
+* extractor ``tap-telegram-export``: inherits from it and runs the real tap CLI
+  (``tap_telegram.cli.main:main``, what the ``tap-telegram`` console script runs) through
+  ``tests/fake_telegram/bin/tap-telegram-teed`` (``source: export``);
+* both copy their stdout for the stream checker (:mod:`tests.fake_telegram.tee`): each
+  workspace sets ``TAP_TELEGRAM_TEE_DIR`` and checks every run after it ends
+  (:meth:`Workspace.check_tap_runs`), since under ``meltano run`` the stdout goes to the target;
 * loaders: the repo's ``pip_url`` and ``config`` of target-csv, target-jsonl and
   target-postgres, declared as custom plugins (``namespace``, ``executable``, settings)
   so that nothing needs Meltano Hub, which is not reachable here;
@@ -45,9 +49,14 @@ from typing import Any
 
 import yaml
 
+from tests.fake_telegram.checked import check_teed
+from tests.fake_telegram.tee import TEE_ENV
+from tests.stream_check import StreamReport
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPO_MELTANO_YML = REPO_ROOT / "meltano.yml"
 FAKE_TAP = REPO_ROOT / "tests" / "fake_telegram" / "bin" / "tap-telegram-fake"
+TEED_TAP = REPO_ROOT / "tests" / "fake_telegram" / "bin" / "tap-telegram-teed"
 VENV_BIN = Path(sys.executable).parent
 ENV_NAME = "dev"
 FAKE_EXTRACTOR = "tap-telegram"
@@ -118,17 +127,6 @@ def meltano_executable() -> str:
     return found
 
 
-def real_tap_executable() -> str:
-    """The ``tap-telegram`` console script of this virtualenv."""
-    candidate = VENV_BIN / "tap-telegram"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("tap-telegram")
-    if not found:
-        raise MeltanoError("tap-telegram is not installed in this environment; run `make venv`")
-    return found
-
-
 def repo_meltano_yml() -> Path:
     """The repository's meltano.yml (``TAP_TELEGRAM_E2E_MELTANO_YML``: try another one)."""
     return Path(os.environ.get("TAP_TELEGRAM_E2E_MELTANO_YML") or REPO_MELTANO_YML)
@@ -159,7 +157,7 @@ def build_meltano_yml(repo: Mapping[str, Any] | None = None) -> dict[str, Any]:
     export_tap = {
         "name": EXPORT_EXTRACTOR,
         "inherit_from": "tap-telegram",
-        "executable": real_tap_executable(),
+        "executable": str(TEED_TAP),
     }
     shards = [
         {"name": name, "inherit_from": "tap-telegram", "config": {"chats": chats}}
@@ -396,6 +394,11 @@ class Workspace:
         self.set_config("target-csv", output_path=str(self.csv_dir))
         self.set_config("target-jsonl", destination_path=str(self.jsonl_dir))
         self.runs = 0
+        #: Where the tap executables copy their stdout (:mod:`tests.fake_telegram.tee`).
+        self.tee_dir = folder / "tap-stdout"
+        self.env[TEE_ENV] = str(self.tee_dir)
+        #: What the stream checker saw of each tap run so far.
+        self.checked: list[StreamReport] = []
 
     def set_config(self, plugin: str, **settings: Any) -> None:
         """Set plugin settings (as ``<PLUGIN>_<SETTING>`` variables); ``None`` unsets."""
@@ -449,12 +452,23 @@ class Workspace:
                 timeout=timeout,
                 check=False,
             )
+        self.check_tap_runs()
         return CommandResult(
             args=list(args),
             returncode=done.returncode,
             output=log.read_text(encoding="utf-8", errors="replace"),
             seconds=time.monotonic() - started,
         )
+
+    def check_tap_runs(self, *, cut_ok: bool = False) -> list[StreamReport]:
+        """Pass the tap runs that ended since the last call through the stream checker.
+
+        Called after every :meth:`meltano` command; after :meth:`popen` the caller calls it
+        once the process ended, with ``cut_ok`` when it killed the tap on purpose.
+        """
+        reports = check_teed(self.tee_dir, cut_ok=cut_ok)
+        self.checked += reports
+        return reports
 
     def popen(self, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
         """Start ``meltano ARGS`` without waiting (crash tests); output goes to a log."""

@@ -4,8 +4,11 @@ Meltano reads the tap's stdout line by line and writes it to the target's stdin;
 STATE messages the *target* prints (after it has committed the records before them)
 are what Meltano stores, and the next run gets the last one with ``--state``. This
 module does the same, in-process, so a crash loop needs no Meltano start-up per run,
-and it can send a signal to the tap at an exact point: after the N-th ``messages``
-RECORD line has been relayed. Lines the tap had already written into the pipe before
+and it can send a signal to the tap at a point chosen from the stream itself: after the
+N-th ``messages`` RECORD line has been relayed, or at a :class:`KillPoint` (the k-th
+record after the n-th STATE, counting only change records if asked, optionally after the
+relay stopped reading so that the tap blocks in the middle of a line). Every line the
+tap wrote goes through the stream checker (:class:`tests.stream_check.StreamChecker`). Lines the tap had already written into the pipe before
 it died are still relayed, as a real pipe would deliver them, partial last line
 included (the tap's stdout is block-buffered, as under Meltano).
 """
@@ -24,9 +27,65 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from tests.stream_check import StreamChecker, StreamReport
+
 #: The start of a RECORD line of the messages stream (msgspec and json writers).
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
 _MESSAGES_MARKERS = (b'"stream":"messages', b'"stream": "messages')
+
+
+@dataclasses.dataclass
+class KillPoint:
+    """Where to signal the tap, read from its stream.
+
+    After the ``records``-th ``messages`` RECORD that follows the ``states``-th STATE
+    line (``records=0``: right after that STATE). With ``changes`` only change records
+    count: tombstones and records of ids at or below their chat's bookmark in
+    ``input_state`` (edits and lookback rows). ``pause``: the relay stops reading for
+    that long before the signal, so the tap fills the pipe and blocks in the middle of
+    a write: the stream then ends in a cut line.
+    """
+
+    states: int = 0
+    records: int = 0
+    changes: bool = False
+    pause: float = 0.0
+    input_state: Mapping[str, Any] | None = None
+    #: What was counted so far.
+    seen_states: int = 0
+    seen_records: int = 0
+
+    def __post_init__(self) -> None:
+        singer = dict(self.input_state or {})
+        singer = singer.get("singer_state", singer)
+        parts = singer.get("bookmarks", {}).get("messages", {}).get("partitions", [])
+        self._marks = {
+            int(p["context"]["chat_id"]): int(p.get("replication_key_value") or 0) for p in parts
+        }
+
+    def reached(self, line: bytes) -> bool:
+        """Whether the signal is due after this line."""
+        if line.startswith(b'{"type":"STATE"'):
+            self.seen_states += 1
+            return self.records == 0 and self.seen_states == self.states
+        if self.seen_states < self.states or not _is_message_record(line):
+            return False
+        if self.changes:
+            try:
+                record = json.loads(line)["record"]
+            except (ValueError, KeyError):
+                return False
+            mark = self._marks.get(int(record.get("chat_id", 0)))
+            if not (record.get("deleted") or (mark is not None and record["id"] <= mark)):
+                return False
+        self.seen_records += 1
+        return self.seen_records == self.records
+
+    def describe(self) -> str:
+        """For reports."""
+        what = "change record" if self.changes else "record"
+        where = f"{what} {self.records} after STATE {self.states}"
+        return where + (f", relay paused {self.pause} s" if self.pause else "")
 
 
 class PipelineError(AssertionError):
@@ -53,6 +112,8 @@ class PipelineRun:
     #: The tap's own last STATE line (for diagnostics only).
     tap_state: dict[str, Any] | None
     partial_last_line: bool
+    #: What the stream checker saw of the tap's stdout (cut last line allowed after a signal).
+    checked: StreamReport | None
     seconds: float
     tap_log: Path
     target_log: Path
@@ -117,15 +178,20 @@ def run_pipeline(
     *,
     env: Mapping[str, str] | None = None,
     signal_at: int | None = None,
+    kill_at: KillPoint | None = None,
     signal_number: int = signal.SIGKILL,
     timeout: float = 600,
     label: str = "run",
+    checker: StreamChecker | None = None,
 ) -> PipelineRun:
-    """Run ``tap | target``; with ``signal_at``, signal the tap after that many message records.
+    """Run ``tap | target``; with ``signal_at``, signal the tap after that many message
+    records, with ``kill_at`` at that point of the stream.
 
     ``tap_command`` carries ``--config``/``--state`` already. Logs go to
-    ``workdir/<label>.tap.log`` and ``workdir/<label>.target.log``.
+    ``workdir/<label>.tap.log`` and ``workdir/<label>.target.log``. Every line of the
+    tap goes through ``checker`` (default: one without a world or input state).
     """
+    checker = checker if checker is not None else StreamChecker()
     workdir.mkdir(parents=True, exist_ok=True)
     tap_log = workdir / f"{label}.tap.log"
     target_log = workdir / f"{label}.target.log"
@@ -169,6 +235,7 @@ def run_pipeline(
         try:
             for line in tap.stdout:
                 partial = not line.endswith(b"\n")
+                checker.feed(line)
                 if _is_record(line):
                     records += 1
                     if _is_message_record(line):
@@ -182,7 +249,11 @@ def run_pipeline(
                     # The target died: nothing reads the tap any more; stop it too.
                     _kill_all(tap)
                     break
-                if signal_at is not None and sent is None and message_records >= signal_at:
+                due = signal_at is not None and message_records >= signal_at
+                if kill_at is not None and sent is None and kill_at.reached(line):
+                    due = True
+                    time.sleep(kill_at.pause)  # not reading: the tap fills the pipe
+                if due and sent is None:
                     sent = signal_number
                     delivered = tap.poll() is None
                     if delivered:
@@ -207,6 +278,9 @@ def run_pipeline(
                     pipe.close()
     if time.monotonic() > deadline:
         raise PipelineError(f"pipeline {label} timed out after {timeout} s (killed)")
+    # A run the test killed (SIGKILL) may end in a cut line; every line before it is checked.
+    # SIGTERM never cuts one: the tap finishes the write under way first.
+    report = checker.close(cut_ok=sent == signal.SIGKILL)
     return PipelineRun(
         tap_returncode=tap_code,
         target_returncode=target_code,
@@ -219,6 +293,7 @@ def run_pipeline(
         state=reader.state,
         tap_state=tap_state,
         partial_last_line=partial,
+        checked=report,
         seconds=time.monotonic() - started,
         tap_log=tap_log,
         target_log=target_log,

@@ -1,18 +1,25 @@
 """Crash safety, small version (the long one: ``bench/crash_harness.py --trials 10``).
 
-A five-chat, 20,000-message sync into PostgreSQL; the tap gets SIGKILL or SIGTERM at
-a seeded random point; the rerun gets the state the target emitted; then the table
-must equal the fake's ground truth: 0 missing, 0 duplicated, bookmarks = max id per
-chat, and the crash run's bookmarks never ahead of its rows. Three trials through
-``tap | target-postgres`` (as Meltano pipes them) and one SIGKILL through ``meltano run``
-(SIGTERM through Meltano is in the long harness: ``--meltano-trials``).
+Every trial really resumes mid-run: the kill point is read from the tap's stream
+(:class:`~tests.e2e.pipeline.KillPoint`: the k-th record, or change record, after the
+n-th STATE; a pause of the relay makes the kill cut a line), the target commits often
+(``batch_size_rows``) so the crash run leaves a STATE in it, and each trial asserts that
+it did and that the rerun, started from that STATE, sent less than a full run. Then the
+table must equal the fake's ground truth: 0 missing, 0 invented, 0 duplicated, bookmarks
+= max id per chat, and the crash run's bookmarks never ahead of its rows. Every run's
+stdout, the crash run's up to its cut, passes the stream checker.
 
-With change capture (``crash.ChangeTrials``, README "Change capture"): after a complete
-first run the world gets edits, deletions and new messages in every chat; the second run
-is killed after a channel's change records, after a private chat's or basic group's, and
-inside a chat's; the rerun must leave every edit's text, every tombstone, no other row,
-and the update-log positions at the fake's; the crash state's positions never ahead of
-the changes in the table.
+* MTProto, five chats of every kind, change capture on, ``tap | target-postgres`` (as
+  Meltano pipes them): SIGKILL between a page's records and its STATE; SIGKILL with the
+  tap blocked in the middle of a line; one SIGKILL through ``meltano run``.
+* With edits, deletions and new messages (``crash.ChangeTrials``, README "Change
+  capture"): SIGKILL in the middle of a channel's change records (before the STATE that
+  moves its ``pts``, cutting a line); SIGTERM there in a private chat's or basic group's
+  (the STATE the tap writes then must not move ``account_log``); SIGKILL after a
+  channel's last change record (its STATE moved ``pts``: the rerun must not redo it).
+  The rerun must leave every edit's text, every tombstone, no other row, and the
+  update-log positions at the fake's.
+* The export source: SIGKILL in the middle of a page of 500 records.
 """
 
 from __future__ import annotations
@@ -31,26 +38,23 @@ from tests.e2e.crash import (
     ChangeTrialResult,
     ChangeTrials,
     CrashRig,
+    Stage,
     TrialResult,
     crash_world_spec,
     format_table,
-    kill_points,
     meltano_trial,
 )
+from tests.e2e.export_crash import export_trial
 from tests.e2e.meltano_project import FAKE_TAP, MeltanoProject, Workspace, base_env, bookmarks
-from tests.e2e.pipeline import run_pipeline
+from tests.e2e.pipeline import KillPoint, run_pipeline
 from tests.e2e.postgres import PostgresServer
 from tests.e2e.worlds import WorldFile, three_chat_spec
 
 pytestmark = pytest.mark.e2e
 #: Seed of the kill points (override: TAP_TELEGRAM_CRASH_SEED).
 SEED = int(os.environ.get("TAP_TELEGRAM_CRASH_SEED", "20240229"))
-#: (mode, trial index) of the direct trials; points from kill_points(SEED, 3, ...).
-DIRECT_TRIALS = [("SIGKILL", 0), ("SIGKILL", 1), ("SIGTERM", 2)]
-#: (mode, trial index) of the trials with edits and deletions (ChangeTrials.kill_point):
-#: killed after a channel's change records, after a private chat's or basic group's,
-#: and inside a chat's.
-CHANGE_TRIALS = [("SIGKILL", 0), ("SIGKILL", 1), ("SIGTERM", 2)]
+#: The target commits every this many rows (it emits STATE only at the end of its input).
+TARGET_SETTINGS = {"batch_size_rows": 500}
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +83,10 @@ def _explain(result: TrialResult | ChangeTrialResult) -> str:
     return f"seed {SEED}\n{format_table([result])}\n{result.note}"
 
 
-@pytest.mark.parametrize(("mode", "index"), DIRECT_TRIALS, ids=str)
-def test_signal_the_tap_then_rerun(rig: CrashRig, mode: str, index: int) -> None:
-    point = kill_points(SEED, len(DIRECT_TRIALS), rig.total)[index]
-    result = rig.trial(index, mode, point)
+def _assert_resumed(result: TrialResult) -> None:
     assert result.delivered, f"the tap had finished before the signal: {_explain(result)}"
+    assert result.crash_states > 0, f"the target emitted no STATE: {_explain(result)}"
+    assert result.resumed, f"the rerun did not start from the crash state: {_explain(result)}"
     assert result.behind == 0, f"a bookmark got ahead of the data: {_explain(result)}"
     assert result.lost == 0, _explain(result)
     assert result.duplicated == 0, _explain(result)
@@ -94,22 +97,38 @@ def test_signal_the_tap_then_rerun(rig: CrashRig, mode: str, index: int) -> None
     assert result.crash_rows < result.expected, "the crash run loaded everything: no crash"
 
 
-@pytest.mark.parametrize("mode", ["SIGKILL"])
+def test_kill_the_tap_mid_page_then_mid_line_then_resume(rig: CrashRig) -> None:
+    """SIGTERM 37 records into the page after the 40th STATE (between the page's records and
+    its STATE: the tap writes the state in memory, the stream ends whole, the target stores
+    it); from there, SIGKILL with the tap blocked in the middle of a line (the relay stops
+    reading 55 records after the 60th STATE): the target rejects the cut line and emits no
+    STATE, so the store keeps the first one; the rerun starts from it."""
+    page = Stage("SIGTERM", KillPoint(states=40, records=37))
+    line = Stage("SIGKILL", KillPoint(states=60, records=55, pause=0.5))
+    result = rig.chain(0, [page, line], target_settings=TARGET_SETTINGS)
+    print(f"{result.kill}\n{format_table([result])}")
+    assert page.run is not None
+    assert line.run is not None
+    assert not page.run.partial_last_line, result.kill
+    assert page.run.target_states > 0, result.kill
+    assert bookmarks(page.state), result.kill
+    assert page.run.tap_returncode == 128 + signal.SIGTERM, page.run.describe()
+    assert line.run.partial_last_line, f"the kill did not cut a line: {result.kill}"
+    assert line.state == page.state, "the target stored a STATE of a stream it rejected"
+    _assert_resumed(result)
+
+
+@pytest.mark.parametrize("mode", ["SIGTERM"])
 def test_signal_the_tap_under_meltano_run(
     rig: CrashRig, meltano_project: MeltanoProject, tmp_path: Path, mode: str
 ) -> None:
     ws: Workspace = meltano_project.workspace(tmp_path / "workspace")
     fraction = random.Random(f"{SEED}-{mode}").uniform(0.15, 0.7)
-    result = meltano_trial(rig, ws, 0, mode, fraction)
-    assert result.delivered, f"the tap had finished before the signal: {_explain(result)}"
+    result = meltano_trial(rig, ws, 0, mode, fraction, target_settings=TARGET_SETTINGS)
+    print(format_table([result]))
     if mode == "SIGKILL":
         assert result.crash_tap_exit != 0, "meltano run reported success after the tap was killed"
-    assert result.behind == 0, f"a bookmark got ahead of the data: {_explain(result)}"
-    assert result.lost == 0, _explain(result)
-    assert result.duplicated == 0, _explain(result)
-    assert result.extra == 0, _explain(result)
-    assert result.bookmarks_ok, _explain(result)
-    assert result.rerun_tap_exit == 0, _explain(result)
+    _assert_resumed(result)
 
 
 def test_changes_without_a_crash_match_the_ground_truth(change_trials: ChangeTrials) -> None:
@@ -137,14 +156,36 @@ def test_changes_without_a_crash_match_the_ground_truth(change_trials: ChangeTri
     assert ahead == len(changes.edited) + len(changes.deleted)
 
 
-@pytest.mark.parametrize(("mode", "index"), CHANGE_TRIALS, ids=str)
-def test_signal_the_tap_among_changes_then_rerun(
-    change_trials: ChangeTrials, mode: str, index: int
-) -> None:
-    """Killed among a chat's edits and tombstones: nothing lost, nothing invented."""
-    result = change_trials.trial(index, mode, change_trials.kill_point(index))
+#: The change trials: ``(signal, where)``; see ChangeTrials.change_kill_point/kill_point.
+CHANGE_TRIALS = {
+    "channel-changes": ("SIGKILL", 0),  # mid-line among a channel's edits and tombstones
+    "account-changes": ("SIGTERM", 1),  # among a private chat's or basic group's
+    "after-channel": ("SIGKILL", 2),  # after a channel's last change record and its STATE
+}
+
+
+@pytest.mark.parametrize("where", CHANGE_TRIALS)
+def test_signal_the_tap_among_changes_then_rerun(change_trials: ChangeTrials, where: str) -> None:
+    """Signalled among a chat's edits and tombstones: nothing lost, nothing invented.
+
+    The rerun starts from the state the store holds: the target's last STATE, or the
+    first run's when the stream was cut (target-postgres emits STATE only at the end of
+    its input); it moved past the first run's when the stream ended whole.
+    """
+    mode, index = CHANGE_TRIALS[where]
+    kill: int | KillPoint
+    if where == "after-channel":
+        kill = change_trials.kill_point(0)  # the last change record of a channel
+    else:
+        kill = change_trials.change_kill_point(index, account=where == "account-changes")
+    result = change_trials.trial(index, mode, kill)
     print(result.line())
     assert result.delivered, f"the tap had finished before the signal: {_explain(result)}"
+    assert result.stored, f"the store holds no state after the crash: {_explain(result)}"
+    if where == "channel-changes":
+        assert result.partial_line, f"the kill did not cut a line: {_explain(result)}"
+    else:
+        assert result.resumed, f"the rerun did not start mid-run: {_explain(result)}"
     assert result.ahead == 0, f"a position got ahead of the changes written: {_explain(result)}"
     assert result.behind == 0, f"a bookmark got ahead of the data: {_explain(result)}"
     assert result.missing == result.extra == result.duplicated == 0, _explain(result)
@@ -157,6 +198,26 @@ def test_signal_the_tap_among_changes_then_rerun(
     assert result.rerun_tap_exit == 0, _explain(result)
     assert result.rerun_target_exit == 0, _explain(result)
     assert result.ok, _explain(result)
+
+
+def test_kill_an_export_run_mid_page_then_resume(rig: CrashRig, tmp_path: Path) -> None:
+    """The export source (pages of 500): SIGTERM 137 records into the 5th page, then from
+    there SIGKILL with the tap blocked in the middle of a line of its 4th page."""
+    stages = [
+        (signal.SIGTERM, KillPoint(states=4, records=137)),
+        (signal.SIGKILL, KillPoint(states=3, records=211, pause=0.5)),
+    ]
+    trial = export_trial(rig, tmp_path, stages)
+    print(trial.line())
+    first, second = trial.crashes
+    assert first.signal_delivered, trial.line()
+    assert second.signal_delivered, trial.line()
+    assert not first.partial_last_line, trial.line()
+    assert first.target_states > 0, trial.line()
+    assert second.partial_last_line, f"the kill did not cut a line: {trial.line()}"
+    assert trial.resumed, f"the rerun did not start mid-run: {trial.line()}"
+    assert trial.behind == trial.lost == trial.duplicated == trial.extra == 0, trial.line()
+    assert trial.rerun.tap_returncode == trial.rerun.target_returncode == 0, trial.line()
 
 
 def test_sigterm_while_waiting_for_telegram_exits_cleanly(tmp_path: Path) -> None:

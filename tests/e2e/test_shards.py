@@ -99,6 +99,7 @@ def run_in_parallel(ws: Workspace) -> dict[str, CommandResult]:
             output=log.read_text(encoding="utf-8", errors="replace"),
             seconds=ended[extractor] - began,
         )
+    ws.check_tap_runs()  # every shard's tap stdout through the stream checker
     last_start = max(began for _, _, began, _ in started.values())
     assert last_start < min(ended.values()), "the runs did not overlap"
     return results

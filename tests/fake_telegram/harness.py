@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.fake_telegram.checked import ProbingWriter, check_run, checker_for, is_sync
 from tests.fake_telegram.fake import FakeTelegram
 from tests.fake_telegram.faults import Stats
-from tests.fake_telegram.spec import STATS_ENV, dump_spec
+from tests.fake_telegram.spec import STATS_ENV, dump_spec, fake_from_spec
 from tests.fake_telegram.world import World
+from tests.stream_check import StreamChecker, StreamReport
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO_ROOT / "tests" / "fake_telegram" / "bin" / "tap-telegram-fake"
@@ -36,6 +39,8 @@ class TapRun:
     states: list[dict[str, Any]]
     noise: list[str]
     stats: Stats | None
+    #: What the stream checker saw (``None``: not a sync run, nothing to check).
+    checked: StreamReport | None = None
 
     @property
     def state(self) -> dict[str, Any] | None:
@@ -80,11 +85,14 @@ def run_fake_tap(
     env: Mapping[str, str] | None = None,
     *,
     timeout: float = 300,
+    cut_ok: bool = False,
 ) -> TapRun:
     """Run ``tap-telegram-fake --config ... [--state ...] [--catalog ...] *extra_args``.
 
     ``spec`` may be a JSON spec, a :class:`World` or a :class:`FakeTelegram` (its
-    faults and latency included). ``config=None`` passes no ``--config``.
+    faults and latency included). ``config=None`` passes no ``--config``. A sync run's
+    stdout goes through the stream checker (:mod:`.checked`); ``cut_ok`` when the test
+    kills the run on purpose, so its last line may be cut (the lines before are checked).
     """
     with tempfile.TemporaryDirectory(prefix="fake-tap-") as tmp:
         folder = Path(tmp)
@@ -117,7 +125,11 @@ def run_fake_tap(
             if stats_path.exists()
             else None
         )
-    return tap_run(args, done.returncode, done.stdout, done.stderr, stats)
+    run = tap_run(args, done.returncode, done.stdout, done.stderr, stats)
+    if config is not None and is_sync(extra_args):
+        fake = fake_from_spec(dict(spec)) if isinstance(spec, Mapping) else spec
+        run.checked = check_run(done.stdout, fake, config, state, cut_ok=cut_ok)
+    return run
 
 
 def tap_run(
@@ -151,14 +163,17 @@ def tap_run(
 
 
 class _Lines:
-    """A binary stdout that keeps every line but STATE, and of STATE only the last one.
+    """A binary stdout that feeds every line to the stream checker and keeps them.
 
     Each STATE holds every chat's bookmark: over thousands of chats, the STATE lines
-    are most of the output (gigabytes for a first run of 2,000 chats), and tests want
-    the last one.
+    are most of the output (gigabytes for a first run of 2,000 chats). Past
+    :attr:`KEEP` bytes kept, STATE lines are only checked, and the last one is kept.
     """
 
-    def __init__(self) -> None:
+    KEEP = 16 * 1024 * 1024
+
+    def __init__(self, checker: StreamChecker) -> None:
+        self.checker = checker
         self.kept = bytearray()
         self.state = b""
         self._partial = b""
@@ -167,11 +182,18 @@ class _Lines:
         lines = (self._partial + bytes(data)).split(b"\n")
         self._partial = lines.pop()
         for line in lines:
-            if line.startswith(b'{"type":"STATE"'):
+            self.checker.feed(line)
+            if len(self.kept) > self.KEEP and line.startswith(b'{"type":"STATE"'):
                 self.state = line
             else:
                 self.kept += line + b"\n"
         return len(data)
+
+    def close(self) -> StreamReport:
+        """The checker's report (raises its first violation)."""
+        if self._partial:
+            self.checker.feed(self._partial)
+        return self.checker.close()
 
     def text(self) -> str:
         return (bytes(self.kept) + self._partial + b"\n" + self.state).decode("utf-8")
@@ -180,8 +202,8 @@ class _Lines:
 class _Stdout:
     """What the tap's writer needs of ``sys.stdout``: a binary ``buffer`` and ``flush``."""
 
-    def __init__(self) -> None:
-        self.buffer = _Lines()
+    def __init__(self, checker: StreamChecker) -> None:
+        self.buffer = _Lines(checker)
 
     def write(self, text: str) -> int:
         return self.buffer.write(text.encode("utf-8"))
@@ -219,9 +241,11 @@ def run_in_process(
     """One sync in this process against ``fake`` (its world, faults and clock as they are).
 
     Much faster than :func:`run_fake_tap` for tests that run the tap many times; the
-    fake's statistics start from zero and cover this run only; ``stderr`` is empty (the
-    SDK's log handlers are bound to the real one); ``states`` holds the last STATE
-    only. A user error gives its exit code. ``catalog`` selects streams (see
+    fake's statistics start from zero and cover this run only; ``stderr`` holds the log
+    lines that reach the root logger; ``states`` holds every STATE (past
+    :attr:`_Lines.KEEP` bytes, the last one). Every line goes through the stream checker
+    as it is written (:mod:`.checked`); its first violation is raised after the run. A
+    user error gives its exit code. ``catalog`` selects streams (see
     :func:`catalog_selecting`); without one the SDK's defaults apply.
     """
     from tap_telegram.errors import TapTelegramError
@@ -230,21 +254,56 @@ def run_in_process(
     class FakeTap(TapTelegram):
         client_factory = staticmethod(fake.client_factory)  # type: ignore[assignment]
         clock = staticmethod(fake.clock)
+        message_writer_class = ProbingWriter
 
     fake.reset_stats()
-    out = _Stdout()
+    checker = checker_for(fake, config, state)
+    out = _Stdout(checker)
     returncode = 0
     real = sys.stdout
+    logs = _Logs()
     sys.stdout = out
     try:
-        tap = FakeTap(
-            config=dict(config),
-            state=copy.deepcopy(dict(state or {})),
-            catalog=copy.deepcopy(dict(catalog)) if catalog is not None else None,
-        )
-        tap.sync_all()
+        with logs:
+            tap = FakeTap(
+                config=dict(config),
+                state=copy.deepcopy(dict(state or {})),
+                catalog=copy.deepcopy(dict(catalog)) if catalog is not None else None,
+            )
+            writer = tap.message_writer
+            assert isinstance(writer, ProbingWriter)
+            writer.checker, writer.tap_state = checker, tap.state
+            tap.sync_all()
     except TapTelegramError as error:
         returncode = error.exit_code
+    except BaseException:
+        sys.stdout = real
+        out.buffer.close()  # a crash fault: the lines before it are checked (a violation wins)
+        raise
     finally:
         sys.stdout = real
-    return tap_run(["in-process"], returncode, out.buffer.text(), "", fake.stats)
+    report = out.buffer.close()
+    run = tap_run(["in-process"], returncode, out.buffer.text(), logs.text(), fake.stats)
+    run.checked = report
+    return run
+
+
+class _Logs(logging.Handler):
+    """The run's log lines (what the tap prints on stderr), while it is active."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def __enter__(self) -> None:
+        logging.getLogger().addHandler(self)
+
+    def __exit__(self, *_: object) -> None:
+        logging.getLogger().removeHandler(self)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)

@@ -17,6 +17,7 @@ import os
 import sys
 from pathlib import Path
 
+from tests.fake_telegram import tee
 from tests.fake_telegram.fake import FakeTelegram
 from tests.fake_telegram.spec import STATS_ENV, WORLD_ENV, fake_from_spec, load_spec
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     """Build the world, then hand over to ``tap_telegram.cli.main.main`` with a FakeTap."""
     spec_path, tap_args = split_args(sys.argv[1:] if argv is None else argv)
     fake = build_fake(spec_path, tap_args)
+    tee.install(tap_args, spec_path)  # TAP_TELEGRAM_TEE_DIR: stdout copied for the checker
     stats_path = os.environ.get(STATS_ENV)
     if stats_path:
         atexit.register(

@@ -25,6 +25,7 @@ from tests.fake_telegram.worlds import three_chats_spec
 from tests.sources.bot_api.harness import cfg, cursor, push_mixed, run_tap, write_args
 from tests.sources.export.support import ACCOUNT_SAMPLE
 from tests.sources.mtproto.helpers import bookmarks
+from tests.stream_check import check_text
 
 Key = tuple[int, int]
 Message = dict[str, Any]
@@ -173,6 +174,7 @@ class ExportSetup(Setup):
             args, capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=False
         )
         assert done.returncode == 0, done.stderr[-3000:]
+        check_text(done.stdout, input_state=state)
         return parse_singer(done.stdout)[0]
 
     def config(self) -> dict[str, Any]:

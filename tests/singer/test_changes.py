@@ -307,6 +307,33 @@ def test_a_crash_after_the_log_was_read_loses_no_change_and_invents_none(world: 
     assert rerun.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts  # type: ignore[index]
 
 
+def test_a_private_chat_that_fails_keeps_the_account_log_where_it_was(world: World) -> None:
+    """The account's position covers every private chat and basic group: while one of
+    them failed before its changes were out, it must not move (else its edit is lost)."""
+    fake = FakeTelegram(world)
+    cfg = config(fake, world)
+    first = run_in_process(fake, cfg).check()
+    account_before = first.state["bookmarks"]["messages"]["account_log"]  # type: ignore[index]
+    bob, fam = world.marked_id("bob"), world.marked_id("fam")
+    edited = text_ids(world, "bob")[3]
+    world.edit_message("bob", edited, "bob edit")
+    new = world.append_messages("bob", 1)  # so that bob's history is read (and fails)
+    world.edit_message("fam", text_ids(world, "fam")[2], "fam edit")
+    fake.add_fault("GetHistoryRequest", "FLOOD_WAIT_100000", chat="bob", times=None)
+    failed = run_in_process(fake, cfg, first.state)
+    assert failed.state is not None
+    assert [r["id"] for r in messages(failed) if r["chat_id"] == bob] == []
+    assert [r["text"] for r in messages(failed) if r["chat_id"] == fam] == ["fam edit"]
+    assert failed.state["bookmarks"]["messages"]["account_log"] == account_before
+    fake.faults.clear()
+    rerun = run_in_process(fake, cfg, failed.state).check()
+    assert [(r["id"], r["text"]) for r in messages(rerun) if r["chat_id"] == bob] == [
+        (new[0], world.message("bob", new[0]).message),
+        (edited, "bob edit"),
+    ]
+    assert rerun.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts  # type: ignore[index]
+
+
 def test_track_changes_off_sends_no_update_request_of_its_own(world: World) -> None:
     fake = FakeTelegram(world)
     cfg = config(fake, world, track_changes=False)

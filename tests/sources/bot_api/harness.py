@@ -18,6 +18,7 @@ from pytest_httpserver import HTTPServer
 
 from tests.fake_bot_api import CHANNEL, GROUP, TOKEN, FakeBotApi, message
 from tests.fake_telegram.harness import REPO_ROOT, TapRun, parse_singer
+from tests.stream_check import check_text
 
 
 def new_fake(server: HTTPServer) -> FakeBotApi:
@@ -45,7 +46,17 @@ def write_args(folder: Path, config: dict, state: dict | None, extra: list[str])
     return args + extra
 
 
-def tap_result(args: list[str], returncode: int, stdout: str, stderr: str) -> TapRun:
+def tap_result(
+    args: list[str],
+    returncode: int,
+    stdout: str,
+    stderr: str,
+    *,
+    state: dict | None = None,
+    cut_ok: bool = False,
+) -> TapRun:
+    """The run's output parsed, its stdout through the stream checker (``cut_ok``: killed)."""
+    checked = check_text(stdout, input_state=state, cut_ok=cut_ok)
     assert TOKEN not in stdout, "bot token in the tap's stdout"
     assert TOKEN not in stderr, "bot token in the tap's stderr"
     messages, noise = parse_singer(stdout)
@@ -59,7 +70,9 @@ def tap_result(args: list[str], returncode: int, stdout: str, stderr: str) -> Ta
             schemas[msg["stream"]] = msg["schema"]
         elif msg["type"] == "STATE":
             states.append(msg["value"])
-    return TapRun(args, returncode, stdout, stderr, messages, records, schemas, states, noise, None)
+    return TapRun(
+        args, returncode, stdout, stderr, messages, records, schemas, states, noise, None, checked
+    )
 
 
 def run_tap(config: dict, state: dict | None = None, extra: list[str] | None = None) -> TapRun:
@@ -68,7 +81,7 @@ def run_tap(config: dict, state: dict | None = None, extra: list[str] | None = N
         done = subprocess.run(
             args, capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=False
         )
-    return tap_result(args, done.returncode, done.stdout, done.stderr)
+    return tap_result(args, done.returncode, done.stdout, done.stderr, state=state)
 
 
 def keys(run: TapRun) -> list[tuple[int, int]]:

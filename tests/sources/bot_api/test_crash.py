@@ -125,7 +125,8 @@ def test_kill_mid_page_re_emits_only_what_followed_the_last_state(fake):
             proc.kill()
             lines += proc.stdout.read().splitlines(keepends=True)
             proc.wait(timeout=30)
-    crashed = tap_result(args, proc.returncode, "".join(lines), "")
+    # Killed while writing page 2: the last line may be cut (the lines before are checked).
+    crashed = tap_result(args, proc.returncode, "".join(lines), "", cut_ok=True)
     emitted = keys(crashed)
     assert cursors(crashed) == [pushed[99][0]]  # page 2's STATE was never written
     assert expected[:100] == emitted[:100]

@@ -19,6 +19,7 @@ from typing import Any
 
 from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.export.source import ExportSource
+from tests.stream_check import check_text
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT_SAMPLE = ROOT / "examples" / "telegram-export" / "result.json"
@@ -171,6 +172,7 @@ def run_tap(folder: Path, config: dict[str, Any], state: dict[str, Any] | None =
         state_path.write_text(json.dumps(state), encoding="utf-8")
         args += ["--state", str(state_path)]
     done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    check_text(done.stdout, input_state=state)
     records: dict[str, list[dict[str, Any]]] = {}
     states = []
     for line in done.stdout.splitlines():

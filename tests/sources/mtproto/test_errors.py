@@ -203,6 +203,7 @@ def test_sync_never_prompts_without_a_session(world, tmp_path):
     from telethon.sessions import StringSession
 
     from tests.fake_telegram import dump_spec
+    from tests.fake_telegram.checked import check_run
     from tests.fake_telegram.harness import LAUNCHER, REPO_ROOT
     from tests.fake_telegram.sessions import DEFAULT_DC, fresh_key
 
@@ -232,6 +233,7 @@ def test_sync_never_prompts_without_a_session(world, tmp_path):
             assert child.stdin is not None
             child.stdin.close()
     out, err = out_path.read_text(), err_path.read_text()
+    check_run(out, fake, config, None)
     assert child.returncode == 3, err[-2000:]
     assert "run `tap-telegram login`" in err
     assert "phone" not in (out + err).lower()

@@ -35,6 +35,7 @@ from tests.fake_telegram import API_HASH, API_ID, FakeTelegram, three_chats_worl
 from tests.fake_telegram.harness import REPO_ROOT, parse_singer
 from tests.fake_telegram.socks5 import Socks5Proxy
 from tests.fake_telegram.tcp import TcpFront
+from tests.stream_check import check_text
 
 PASSWORD = "pr0xy-Pa55word!"
 SECRET = "dd" + "0123456789abcdef" * 2
@@ -138,7 +139,7 @@ def run_tap(config: dict, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """The plain tap (no fake sender: real sockets), at DEBUG level."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config), encoding="utf-8")
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "tap_telegram", "--config", str(path)],
         capture_output=True,
         text=True,
@@ -147,6 +148,8 @@ def run_tap(config: dict, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+    check_text(done.stdout)
+    return done
 
 
 def test_a_sync_through_a_socks5_proxy_reads_everything(world, tmp_path):

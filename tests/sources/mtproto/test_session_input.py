@@ -28,9 +28,11 @@ from tap_telegram.errors import ConfigError, SessionError
 from tap_telegram.sources.mtproto import session_input
 from tap_telegram.sources.mtproto.session_input import STRING_PROBLEMS, string_session
 from tests.fake_telegram import FakeTelegram, run_fake_tap, three_chats_world
+from tests.fake_telegram.checked import check_run
 from tests.fake_telegram.harness import REPO_ROOT
 from tests.fake_telegram.sessions import write_session_file
 from tests.sources.mtproto.test_errors import assert_one_clear_line
+from tests.stream_check import check_text
 
 
 @pytest.fixture(scope="module")
@@ -340,6 +342,7 @@ def test_cli_unreadable_session_file(tmp_path, good):
         preexec_fn=_without_root_file_override if os.geteuid() == 0 else None,
     )
     assert done.returncode == 2, done.stderr[-2000:]
+    check_text(done.stdout)
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "| ERROR" in line]
     assert len(errors) == 1, done.stderr[-2000:]
@@ -432,6 +435,7 @@ def test_cli_two_overlapping_runs_on_one_session_file(world, tmp_path, good):
         if first.poll() is None:
             first.kill()
             first.wait()
+    check_run((tmp_path / "first.out").read_text(), slow, config, None)
     first_ids = [
         json.loads(line)["record"]["id"]
         for line in (tmp_path / "first.out").read_text().splitlines()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_telegram import FakeTelegram, three_chats_world
+from tests.fake_telegram.checked import check_run
 from tests.fake_telegram.harness import REPO_ROOT, parse_singer
 from tests.fake_telegram.tcp import TcpFront
 from tests.sources.mtproto.helpers import bookmarks
@@ -46,6 +47,7 @@ def sync(fake: FakeTelegram, tmp_path: Path, **settings) -> tuple[int, str, list
             timeout=180,
             check=False,
         )
+    check_run(done.stdout, fake, config, None)
     messages, _ = parse_singer(done.stdout)
     return done.returncode, done.stderr, messages
 
