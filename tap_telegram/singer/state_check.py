@@ -77,7 +77,7 @@ def check_state(state: Any) -> None:
         where = f"'bookmarks.{stream}'"
         if not isinstance(entry, Mapping):
             raise _refuse(where, f"should be an object, not {value_kind(entry)}")
-        if stream in MEMORY_STREAMS and "memory" in entry:
+        if "memory" in entry:
             memory = entry["memory"]
             if not isinstance(memory, Mapping):
                 raise _refuse(
@@ -109,9 +109,9 @@ def _check_partitions(where: str, partitions: Any) -> None:
         context = part.get("context")
         if not isinstance(context, Mapping):
             raise _refuse(f"{at[:-1]}.context'", f"should be an object, not {value_kind(context)}")
-        chat_id = context.get("chat_id")
-        if chat_id is not None:
-            _whole(f"{at[:-1]}.context.chat_id'", chat_id, INT64)
+        # Every partition of this tap is one chat's: a context without its id is no STATE
+        # any run wrote (and would make a bookmark of no chat).
+        _whole(f"{at[:-1]}.context.chat_id'", context.get("chat_id"), INT64)
         key = repr(sorted((str(k), repr(v)) for k, v in context.items()))
         if key in seen:
             raise _refuse(
