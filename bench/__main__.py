@@ -240,11 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     summary = goals(results, chosen) if chosen else {}
     steps: list[steady.Step] = []
     day: dict[str, Any] | None = None
+    admin: dict[str, Any] | None = None
     if keys is None or "steady" in keys:
         sizes = [max(20, int(int(n) * scale)) for n in args.steady_sizes.split(",")]
         with tempfile.TemporaryDirectory(prefix="tap-telegram-steady-") as tmp:
             steps, day = steady.run_steady(sizes, max(20, int(args.steady_day * scale)), Path(tmp))
         summary.update(steady.goals(steps, day))
+        admin = steady.admin_day(max(4, int(20 * scale)), print)
+        summary.update(steady.admin_goals(admin))
     change_runs: list[changes.Run] = []
     setup: changes.Setup | None = None
     mutations: changes.Mutations | None = None
@@ -275,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": [r.as_dict() for r in results],
             "steady": [s.as_dict() for s in steps],
             "steady_day": day,
+            "steady_admin": admin,
             "changes_setup": setup.as_dict() if setup else None,
             "changes": [r.as_dict() for r in change_runs],
         }

@@ -14,6 +14,12 @@ dialogs pass came in (the parent of the commit that added
 ``PYTHONPATH``; the fake Telegram is this tree's for both. Without git, ``before``
 falls back to the figures measured in issue 18 (requests only).
 
+**A day of an admin** (issue 30, :func:`admin_day`): 20 chats the account administers
+(channels on statistics DC 4 with two async graphs, supergroups on the home DC), the
+``admin_log`` and statistics streams selected, a first run, then 24 hourly quiet runs
+(the clock crosses midnight once): requests by class per run; a quiet run may cost one
+``getAdminLog`` per chat, and statistics once per chat and UTC day.
+
 Then **a day under flood limits**: N dialogs, a first run, then 24 hourly quiet runs
 (in this process, the fake's clock an hour on each time) against a fake that answers
 FLOOD_WAIT like a strict Telegram (:data:`tests.fake_telegram.faults.FLOOD_LIMITS`),
@@ -41,11 +47,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from telethon.tl import types
+
 from tests.fake_telegram import FakeTelegram, World, dialogs_world, run_in_process
+from tests.fake_telegram.admin_log import add_admin_event
 from tests.fake_telegram.checked import checker_for
 from tests.fake_telegram.fake import API_HASH, API_ID
+from tests.fake_telegram.harness import catalog_selecting
 from tests.fake_telegram.sessions import session_string
 from tests.fake_telegram.spec import fake_to_spec
+from tests.fake_telegram.stats import enable_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2024, 6, 3, 9, 30, tzinfo=dt.timezone.utc)
@@ -266,6 +277,74 @@ def flood_day(dialogs: int, log: Any, hours: int = 24) -> dict[str, Any]:
         "refreshes_per_run_mean": round(sum(refreshes) / hours, 1),
         "requests_per_run_max": max(requests),
         "seconds_per_run_max": round(max(seconds), 2),
+    }
+
+
+ADMIN_STREAMS = ("admin_log", "channel_stats", "group_stats", "stats_graphs")
+STATS_SUMMARIES = ("GetBroadcastStatsRequest", "GetMegagroupStatsRequest")
+
+
+def admin_day(chats: int, log: Any, hours: int = 24) -> dict[str, Any]:
+    """A first run, then ``hours`` quiet hourly runs of the admin streams over ``chats`` chats."""
+    world = World(seed=30)
+    world.add_generated_users(8)
+    for index in range(chats):
+        key, broadcast = f"a{index}", index % 2 == 0
+        world.add_chat(key, "channel" if broadcast else "supergroup", messages=MESSAGES,
+                       admin="admin", username=f"admin_chat_{index}")  # fmt: skip
+        if broadcast:  # on statistics DC 4, two graphs loaded asynchronously
+            enable_stats(world, key, dc=4, async_graphs=("languages", "followers"))
+        else:
+            enable_stats(world, key)
+        add_admin_event(world, key, _toggle(True), date=NOW - dt.timedelta(hours=1))
+    fake = FakeTelegram(world, now=NOW)
+    config = config_for(world.seed, chats=[f"@admin_chat_{i}" for i in range(chats)])
+    catalog = catalog_selecting(*ADMIN_STREAMS)
+    runs: list[dict[str, int]] = []
+    state: dict[str, Any] | None = None
+    for hour in range(hours + 1):
+        if hour:
+            fake.next_hour()
+        with quiet_logs():
+            run = run_in_process(fake, config, state, catalog=catalog).check()
+        state = run.state
+        assert run.stats is not None
+        runs.append(dict(run.stats.requests))
+        log(f"bench: admin day, {chats} chats, run {hour}: {sum(runs[-1].values())} requests")
+    quiet = runs[1:]
+    return {
+        "chats": chats,
+        "hours": hours,
+        "first": runs[0],
+        "admin_log_per_quiet_run_max": max(r.get("GetAdminLogRequest", 0) for r in quiet),
+        "stats_summaries_per_day": sum(r.get(n, 0) for r in quiet for n in STATS_SUMMARIES),
+        "stats_requests_per_day": sum(
+            r.get(n, 0) for r in quiet for n in (*STATS_SUMMARIES, "LoadAsyncGraphRequest")
+        ),
+        "quiet_runs_with_stats": sum(any(r.get(n) for n in STATS_SUMMARIES) for r in quiet),
+        "requests_per_quiet_run_max": max(sum(r.values()) for r in quiet),
+        "requests_per_quiet_run_min": min(sum(r.values()) for r in quiet),
+    }
+
+
+def _toggle(value: bool) -> Any:
+    """An admin-log action: invites toggled."""
+    return types.ChannelAdminLogEventActionToggleInvites(new_value=value)
+
+
+def admin_goals(day: dict[str, Any]) -> dict[str, Any]:
+    """Issue 30: one ``getAdminLog`` per chat per quiet run; statistics once per chat a day."""
+    chats, prefix = day["chats"], f"admin_day_{day['chats']}"
+    return {
+        f"{prefix}_admin_log_per_quiet_run_max": day["admin_log_per_quiet_run_max"],
+        f"{prefix}_stats_summaries_per_day": day["stats_summaries_per_day"],
+        f"{prefix}_stats_requests_per_day": day["stats_requests_per_day"],
+        f"{prefix}_requests_per_quiet_run": (
+            f"{day['requests_per_quiet_run_min']}-{day['requests_per_quiet_run_max']}"
+        ),
+        f"{prefix}_goal_admin_log": day["admin_log_per_quiet_run_max"] <= chats,
+        f"{prefix}_goal_stats_daily": day["stats_summaries_per_day"] <= chats
+        and day["quiet_runs_with_stats"] <= 1,
     }
 
 

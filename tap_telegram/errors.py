@@ -9,6 +9,33 @@ traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+
+def value_kind(value: Any) -> str:
+    """What a JSON value is (``a list``, ``null``, ...), never the value itself.
+
+    Errors about inputs (config, STATE, server answers) say this instead of quoting
+    the value: it may be a secret, or megabytes long.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, float | Decimal):
+        return "a fraction"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
 
 class TapTelegramError(Exception):
     """Base class: an error whose message is shown to the user as it is."""
@@ -22,6 +49,15 @@ class TapTelegramError(Exception):
 
 class ConfigError(TapTelegramError):
     """A setting is missing or invalid. The message names the setting."""
+
+    exit_code = 2
+
+
+class StateError(TapTelegramError):
+    """The STATE given with ``--state`` is damaged or hand-edited into a shape no run wrote.
+
+    Exit 2 like a bad setting: it is an input the user (or the orchestrator) passed.
+    """
 
     exit_code = 2
 

@@ -27,7 +27,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "api_id",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=2**31 - 1),
         title="API id",
         description="MTProto: your app's api_id from https://my.telegram.org (API tools).",
     ),
@@ -64,7 +64,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Chats",
         description=(
             "Chats to extract: numeric ids (marked, e.g. -1001234567890, as a number or a "
-            "string), @usernames or t.me links (exports: ids or exact names). Absent: every "
+            "string), @usernames, t.me links or chat folders as folder:<name or id> (MTProto) "
+            "(exports: ids or exact names). Absent: every "
             "chat (every dialog of the account), filtered by chat_types, and the run says so "
             "with a warning. An empty list is an error."
         ),
@@ -95,7 +96,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "start_message_id",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=2**31 - 1),
         title="Start message id",
         description="First run only: only messages with an id above this one.",
     ),
@@ -111,7 +112,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_flood_wait",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=86_400),
         default=300,
         title="Max flood wait",
         description=(
@@ -121,7 +122,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_reconnect_seconds",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=86_400),
         default=90,
         title="Max reconnect seconds",
         description=(
@@ -207,7 +208,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "lookback_days",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=36_500),
         default=0,
         title="Lookback days",
         description=(
@@ -227,7 +228,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "chat_refresh_hours",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=87_600),
         default=24,
         title="Chat refresh hours",
         description=(
@@ -239,13 +240,24 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "participants_refresh_hours",
-        th.NumberType(minimum=0),
+        th.NumberType(minimum=0, maximum=87_600),
         default=24,
         title="Participants refresh hours",
         description=(
             "MTProto: list a chat's members again at least this often, and sooner when its "
             "member count changes or join/leave messages arrive; in between the chat has no "
             "participants records. 0: every run."
+        ),
+    ),
+    th.Property(
+        "stats_posts",
+        th.IntegerType(minimum=0, maximum=100),
+        default=0,
+        title="Statistics of the newest posts",
+        description=(
+            "MTProto, with stats_graphs selected: also read the views and reactions graphs of "
+            "each channel's newest N posts (stats.getMessageStats, N requests per channel a "
+            "day). 0: off."
         ),
     ),
     th.Property(
@@ -299,7 +311,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "media_max_size",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=2**63 - 1),
         title="Media max size",
         description="With media_dir: skip files larger than this many bytes (default: no limit).",
     ),
@@ -397,6 +409,7 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
             "media_max_size",
             "chat_refresh_hours",
             "participants_refresh_hours",
+            "stats_posts",
             "max_reconnect_seconds",
             "proxy",
         ),

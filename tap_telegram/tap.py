@@ -19,7 +19,7 @@ import functools
 import logging
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from singer_sdk import Stream
 from typing_extensions import override
@@ -31,10 +31,14 @@ from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.memory import source_memory
+from tap_telegram.singer.moderation import AdminLogStream
 from tap_telegram.singer.output import PageFlushWriter
 from tap_telegram.singer.sdk_private import SdkTap
+from tap_telegram.singer.state_check import check_state
+from tap_telegram.singer.statistics import ChannelStatsStream, GroupStatsStream, StatsGraphsStream
 from tap_telegram.singer.streams import (
     ChatsStream,
+    ContactsStream,
     MessagesStream,
     ParticipantsStream,
     TelegramStream,
@@ -159,8 +163,18 @@ class TapTelegram(SdkTap):
         return problems
 
     @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Refuse a damaged STATE with one line naming the entry, then load it (SDK)."""
+        check_state(state)
+        super().load_state(state)
+
+    @override
     def discover_streams(self) -> list[Stream]:
-        """Chats (they define the partitions), messages, topics, members, users seen."""
+        """Chats (they define the partitions), messages, topics, members, users seen.
+
+        Then the streams not selected unless a catalog selects them: contacts, and the
+        streams for admins (admin log, statistics).
+        """
         run, new_messages_stream = self._run
         return [
             ChatsStream(self, run),
@@ -168,6 +182,11 @@ class TapTelegram(SdkTap):
             TopicsStream(self, run),
             ParticipantsStream(self, run),
             UsersStream(self, run),
+            ContactsStream(self, run),
+            AdminLogStream(self, run),
+            ChannelStatsStream(self, run),
+            GroupStatsStream(self, run),
+            StatsGraphsStream(self, run),
         ]
 
     @functools.cached_property

@@ -52,6 +52,7 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "max_reconnect_seconds": 60,
         "proxy": "socks5://127.0.0.1:9",
         "participants_refresh_hours": 12,
+        "stats_posts": 2,
         "bot_token": TOKEN,
         "bot_api_url": "http://127.0.0.1:9",
         "allowed_updates": ["message", "channel_post"],

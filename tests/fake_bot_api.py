@@ -11,9 +11,12 @@ It keeps Telegram's ``getUpdates`` semantics, which the tap's checkpointing reli
   updates created after the call (already queued ones are still delivered); an
   absent or empty list keeps the previous setting;
 * ``getMe``, ``getChat`` (by id or @username), ``deleteWebhook``, ``setWebhook``;
-* faults: a queued list of ``(method, status, body)`` answers served before the
-  real one (401, 409, 429 with ``retry_after``, 5xx). Network errors are real ones:
-  point ``bot_api_url`` at a closed port.
+* faults: a queued list of ``(method, status, body, headers)`` answers served before
+  the real one (401, 409, 429 with ``retry_after``, 5xx). A 429 may carry a
+  ``Retry-After`` header as well as the body's ``parameters.retry_after`` (RFC 6585
+  section 4 gives 429 that header; issue 27 saw Telegram's server send both), so
+  :meth:`FakeBotApi.fail` takes headers. Network errors are real ones: point
+  ``bot_api_url`` at a closed port.
 
 Every request is recorded (method, params, token) so tests can assert on offsets.
 """
@@ -54,7 +57,7 @@ class FakeBotApi:
         self.chats: dict[int, dict[str, Any]] = {}
         self.webhook: str | None = None
         self.allowed: list[str] = list(DEFAULT_TYPES)
-        self.faults: list[tuple[str, int, Any]] = []
+        self.faults: list[tuple[str, int, Any, dict[str, str]]] = []
         self.calls: list[Call] = []
         self.confirmed_up_to = 0
         self.lock = threading.Condition()
@@ -85,9 +88,11 @@ class FakeBotApi:
             self.lock.notify_all()
             return self.next_update_id
 
-    def fail(self, method: str, status: int, body: Any = None) -> None:
-        """Answer the next call of ``method`` (``*`` any) with ``status``/``body``."""
-        self.faults.append((method, status, body))
+    def fail(
+        self, method: str, status: int, body: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Answer the next call of ``method`` (``*`` any) with ``status``/``body``/``headers``."""
+        self.faults.append((method, status, body, dict(headers or {})))
 
     def expire(self) -> None:
         """Drop every queued update, as Telegram does after 24 hours."""
@@ -131,11 +136,16 @@ class FakeBotApi:
         if request.data:
             params.update(json.loads(request.data))
         self.calls.append(Call(method, params, token))
-        for index, (fault_method, status, body) in enumerate(self.faults):
+        for index, (fault_method, status, body, headers) in enumerate(self.faults):
             if fault_method in (method, "*"):
                 del self.faults[index]
                 payload = body or {"ok": False, "error_code": status, "description": "fault"}
-                return _json(payload, status)
+                if isinstance(payload, str):  # raw JSON text, e.g. numbers json.dumps cannot write
+                    answer = Response(payload, status=status, content_type="application/json")
+                else:
+                    answer = _json(payload, status)
+                answer.headers.update(headers)
+                return answer
         if token != self.token:
             return _error(401, "Unauthorized")
         handler = getattr(self, f"api_{method}", None)

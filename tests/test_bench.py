@@ -166,3 +166,14 @@ def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):
     assert goals["changes_old_edits_lookback"] == 0
     assert goals["changes_0ms_requests_lookback_vs_track_changes"] > 1
     assert "| 100 ms | lookback |" in printed
+
+
+def test_admin_day_costs_one_admin_log_request_per_chat_and_stats_once_a_day():
+    day = steady.admin_day(4, log=lambda *_: None, hours=16)  # 09:30 + 15 h crosses midnight
+    goals = steady.admin_goals(day)
+    assert goals["admin_day_4_goal_admin_log"] is True
+    assert goals["admin_day_4_goal_stats_daily"] is True
+    assert day["admin_log_per_quiet_run_max"] == 4
+    assert day["quiet_runs_with_stats"] == 1
+    # Next day: the remembered DC is asked directly: one summary per chat.
+    assert day["stats_summaries_per_day"] == 4

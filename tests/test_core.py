@@ -11,7 +11,10 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_telegram.tap import TapTelegram
 from tests.fake_telegram import FakeTelegram, three_chats_world
+from tests.fake_telegram.admin_log import rename_with_log
 from tests.fake_telegram.checked import check_run
+from tests.fake_telegram.harness import catalog_selecting
+from tests.fake_telegram.stats import enable_stats
 
 # Exports carry no chat creation date: the SDK's datetime check then has nothing to
 # look at and says so with a UserWarning, which this suite would turn into an error.
@@ -19,6 +22,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:No records were available to tes
 
 WORLD = three_chats_world(seed=5)
 WORLD.add_chat("forum", "forum", username="fake_forum", messages=40, topics=["Bugs", "Ideas"])
+WORLD.add_user("pal", first_name="Pal", username="fake_pal", contact=True)
+# The account administers the channel and the supergroup: the admin streams have records.
+for key, role in (("channel", "creator"), ("supergroup", "admin")):
+    WORLD.chats[key].admin = role
+    enable_stats(WORLD, key)
+    rename_with_log(WORLD, key, f"{WORLD.chats[key].title} (renamed)")
 FAKE = FakeTelegram(WORLD)
 
 
@@ -26,6 +35,11 @@ class FakeTap(TapTelegram):
     client_factory = staticmethod(FAKE.client_factory)  # type: ignore[assignment]
 
 
+#: Every stream selected: contacts and the streams for admins are not selected by default.
+EVERY_STREAM = catalog_selecting(
+    *("chats", "messages", "topics", "participants", "users", "contacts"),
+    *("admin_log", "channel_stats", "group_stats", "stats_graphs"),
+)
 CONFIG = FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"])
 EXPORT_CONFIG = {"source": "export", "export_path": "examples/telegram-export"}
 
@@ -35,7 +49,9 @@ def _lines(runner: Any) -> list[str]:
     return [json.dumps(message) for message in runner.raw_messages]
 
 
-class TestTapTelegram(get_tap_test_class(tap_class=FakeTap, config=CONFIG)):  # type: ignore[misc]
+class TestTapTelegram(
+    get_tap_test_class(tap_class=FakeTap, config=CONFIG, catalog=EVERY_STREAM)  # type: ignore[misc]
+):
     """The standard tests, and the stream checker over the runner's sync."""
 
     def test_stream_checker(self, runner: Any) -> None:
@@ -47,8 +63,18 @@ class TestTapTelegramExport(
     get_tap_test_class(  # type: ignore[misc]
         tap_class=TapTelegram,
         config=EXPORT_CONFIG,
-        # Exports have no member lists.
-        suite_config=SuiteConfig(ignore_no_records_for_streams=["participants"]),
+        catalog=EVERY_STREAM,
+        # Exports have no member lists, contacts, admin logs or statistics.
+        suite_config=SuiteConfig(
+            ignore_no_records_for_streams=[
+                "participants",
+                "contacts",
+                "admin_log",
+                "channel_stats",
+                "group_stats",
+                "stats_graphs",
+            ]
+        ),
     )
 ):
     """The standard tests, and the stream checker over the runner's sync."""

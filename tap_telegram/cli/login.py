@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
-import io
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,15 +29,14 @@ from telethon import TelegramClient, errors
 from telethon.sessions import SQLiteSession, StringSession
 
 from tap_telegram.cli import config_errors
+from tap_telegram.cli.qr_login import qr_login
+from tap_telegram.cli.terminal import Prompter, Screen, terminal_prompt, terminal_screen
 from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
 from tap_telegram.sources.mtproto.client import ClientFactory, ClientSettings, build_client
 from tap_telegram.sources.mtproto.connection import DROPS
 from tap_telegram.sources.mtproto.proxy import parse_proxy
 from tap_telegram.sources.mtproto.rpc_errors import protocol_mismatch
 from tap_telegram.tap import TapTelegram
-
-#: ``prompt(text, secret)`` returns what the user typed; secret input is not echoed.
-Prompter = Callable[[str, bool], str]
 
 #: Telegram's test data center (https://core.telegram.org/api/datacenter#testing-redirects).
 TEST_DC = (2, "149.154.167.40", 443)
@@ -49,9 +46,10 @@ ATTEMPTS = 3
 DESCRIPTION = """\
 Log in to Telegram once and print a session string for the `session_string` setting
 (or write a session file for `session_file`). Asks for api_id, api_hash, the phone
-number, the code Telegram sends to your other Telegram apps, and the two-step
-verification password if the account has one; secrets are read with hidden input and
-never echoed. api_id and api_hash may also come from --config (a tap config file) or
+number, the code Telegram sends to your other Telegram apps (or, with --qr, shows a QR
+code to scan with Telegram on your phone instead), and the two-step verification
+password if the account has one; secrets are read with hidden input and never echoed.
+api_id and api_hash may also come from --config (a tap config file) or
 the TAP_TELEGRAM_API_ID / TAP_TELEGRAM_API_HASH environment variables; a proxy from
 the config's `proxy` setting or TAP_TELEGRAM_PROXY (socks5://user:pass@host:port, an
 MTProxy link, ...).
@@ -64,37 +62,6 @@ e.g. 9996621234) with the code XXXXX (the DC id five times, e.g. 22222).
 
 class LoginFailedError(SessionError):
     """The login did not complete (wrong code or password, unknown phone, ...)."""
-
-
-def terminal_prompt(stream: TextIO | None = None) -> Prompter:
-    """Prompts on the terminal itself (``/dev/tty``), secrets hidden.
-
-    Not on stdout, which carries only the session string, and not on stderr:
-    ``meltano invoke`` reads a plugin's stderr line by line, so a prompt without a
-    newline would never show. Without a terminal: prompts on stderr, answers on stdin.
-    """
-    fallback = stream or sys.stderr
-
-    def ask(text: str, secret: bool) -> str:
-        if secret:
-            return getpass.getpass(text)  # /dev/tty when there is one
-        try:
-            # As getpass does it: an unbuffered read-write file (a tty cannot seek).
-            tty = io.TextIOWrapper(io.FileIO(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY), "w+"))
-        except OSError:
-            fallback.write(text)
-            fallback.flush()
-            line = sys.stdin.readline()
-        else:
-            with tty:
-                tty.write(text)
-                tty.flush()
-                line = tty.readline()
-        if not line:
-            raise EOFError
-        return line.rstrip("\r\n")
-
-    return ask
 
 
 def login_argv(argv: list[str]) -> list[str] | None:
@@ -133,6 +100,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", help="a tap config file to read api_id, api_hash, dc from")
+    parser.add_argument(
+        "--qr",
+        action="store_true",
+        help="log in by scanning a QR code with Telegram on your phone (no phone number or code)",
+    )
     parser.add_argument("--api-id", type=int, help="your app's api_id (my.telegram.org)")
     parser.add_argument(
         "--session-file",
@@ -226,6 +198,8 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
         # From the config or the environment only: a password on the command line
         # would show in `ps` and in shell history.
         proxy=parse_proxy(config.get("proxy") or os.environ.get("TAP_TELEGRAM_PROXY")),
+        # A QR login waits for Telegram's push that the code was scanned.
+        receive_updates=bool(args.qr),
     )
 
 
@@ -268,9 +242,16 @@ async def _ask_password(client: TelegramClient, ask: Prompter, err: TextIO) -> N
 
 
 async def login(
-    settings: ClientSettings, factory: ClientFactory, ask: Prompter, err: TextIO
+    settings: ClientSettings,
+    factory: ClientFactory,
+    ask: Prompter,
+    err: TextIO,
+    show: Screen | None = None,
 ) -> str:
-    """Log in interactively; returns the session string (empty for a session file)."""
+    """Log in interactively; returns the session string (empty for a session file).
+
+    With ``show`` by QR code (:mod:`.qr_login`), else by phone number and code.
+    """
     client = factory(settings)
     via = "" if settings.proxy is None else f" through the {settings.proxy.describe()}"
     try:
@@ -283,7 +264,7 @@ async def login(
                 "network and --dc-id/--server-address/--server-port"
             ) from None
         try:
-            return await _login(client, ask, err)
+            return await _login(client, ask, err, show)
         except errors.RPCError as exc:
             raise _login_error(exc) from None
         except DROPS as exc:
@@ -297,10 +278,16 @@ async def login(
         await client.disconnect()
 
 
-async def _login(client: TelegramClient, ask: Prompter, err: TextIO) -> str:
-    phone = ask("Phone number, international format, e.g. +14155550123 (input hidden): ", True)
-    await client.send_code_request(phone)
-    await _ask_code(client, phone, ask, err)
+async def _login(client: TelegramClient, ask: Prompter, err: TextIO, show: Screen | None) -> str:
+    if show is not None:
+        try:
+            await qr_login(client, show)
+        except errors.SessionPasswordNeededError:
+            await _ask_password(client, ask, err)
+    else:
+        phone = ask("Phone number, international format, e.g. +14155550123 (input hidden): ", True)
+        await client.send_code_request(phone)
+        await _ask_code(client, phone, ask, err)
     me = await client.get_me()
     if me is None:
         raise LoginFailedError("Telegram did not confirm the login; run `tap-telegram login` again")
@@ -348,6 +335,7 @@ def main(
     prompt: Prompter | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    screen: Screen | None = None,
 ) -> int:
     """Run the login; returns the exit code (0, 2 config, 3 login failed, 130 aborted)."""
     out = out or sys.stdout
@@ -359,7 +347,8 @@ def main(
         settings = _settings(args, _read_config(args.config), ask)
         if isinstance(settings.session, SQLiteSession):
             session_path = Path(settings.session.filename)
-        session = asyncio.run(login(settings, client_factory, ask, err))
+        show = (screen or terminal_screen(err)) if args.qr else None
+        session = asyncio.run(login(settings, client_factory, ask, err, show))
     except (KeyboardInterrupt, EOFError):
         err.write("\ntap-telegram login: aborted, nothing was saved\n")
         _discard(session_path)

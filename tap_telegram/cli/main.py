@@ -13,6 +13,7 @@ import sys
 import click
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_telegram.cli.input_files import check_input_files
 from tap_telegram.errors import TapTelegramError
 from tap_telegram.tap import TapTelegram
 
@@ -48,6 +49,7 @@ def main(tap_class: type[TapTelegram] = TapTelegram) -> None:
             )
     command = tap_class.cli
     try:
+        check_input_files(sys.argv[1:])
         code = command.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         code = exc.exit_code

@@ -6,7 +6,8 @@
 * :mod:`.ids`: marked ids from ``(kind, bare id)``;
 * :mod:`.builders` and :mod:`.media`: the nested objects of a message (entities,
   reactions, forwards, actions; one builder per media kind);
-* :mod:`.topics`: ``topics`` records derived from messages, for exports.
+* :mod:`.topics`: ``topics`` records derived from messages, for exports;
+* :mod:`.links`: ``t.me`` links of messages and chats.
 
 Sources import from here and never the other way; nothing here imports Telethon.
 """

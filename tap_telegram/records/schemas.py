@@ -164,6 +164,11 @@ MESSAGE_SCHEMA = th.PropertiesList(
     th.Property(
         "comment_channel_id", th.IntegerType, description="Marked id of that post's channel."
     ),
+    th.Property(
+        "link",
+        th.StringType,
+        description="t.me link (channels and supergroups; null in private chats, basic groups).",
+    ),
 ).to_dict()
 
 CHAT_SCHEMA = th.PropertiesList(
@@ -184,6 +189,12 @@ CHAT_SCHEMA = th.PropertiesList(
     ),
     th.Property("created", th.DateTimeType, description="Creation (or join) date when known."),
     th.Property("source", th.StringType, description="mtproto, export or bot_api."),
+    th.Property("link", th.StringType, description="https://t.me/<username>, when public."),
+    th.Property(
+        "folders",
+        th.ArrayType(th.StringType),
+        description="Titles of the chat folders it is in (MTProto; null unless chats names one).",
+    ),
 ).to_dict()
 
 USER_SCHEMA = th.PropertiesList(
@@ -226,12 +237,24 @@ PARTICIPANT_SCHEMA = th.PropertiesList(
     th.Property("source", th.StringType, description="mtproto or export."),
 ).to_dict()
 
+CONTACT_SCHEMA = th.PropertiesList(
+    th.Property("user_id", th.IntegerType, required=True, description="The contact's user id."),
+    th.Property("mutual", th.BooleanType, description="The user has the account as a contact too."),
+    th.Property("first_name", th.StringType, description="As saved in the contact list."),
+    th.Property("last_name", th.StringType, description="As saved in the contact list."),
+    th.Property("username", th.StringType),
+    th.Property("is_bot", th.BooleanType),
+    th.Property("is_deleted", th.BooleanType),
+    th.Property("link", th.StringType, description="https://t.me/<username>, when public."),
+).to_dict()
+
 MESSAGE_KEYS: tuple[str, ...] = tuple(MESSAGE_SCHEMA["properties"])
 CHAT_KEYS: tuple[str, ...] = tuple(CHAT_SCHEMA["properties"])
 USER_KEYS: tuple[str, ...] = tuple(USER_SCHEMA["properties"])
 MEDIA_KEYS: tuple[str, ...] = tuple(MESSAGE_SCHEMA["properties"]["media"]["properties"])
 TOPIC_KEYS: tuple[str, ...] = tuple(TOPIC_SCHEMA["properties"])
 PARTICIPANT_KEYS: tuple[str, ...] = tuple(PARTICIPANT_SCHEMA["properties"])
+CONTACT_KEYS: tuple[str, ...] = tuple(CONTACT_SCHEMA["properties"])
 
 
 def empty_message(chat_id: int, message_id: int) -> dict:

@@ -29,12 +29,17 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
+from tap_telegram.errors import StateError
+
 #: Ids per packed chunk.
 CHUNK = 10_000
 #: Newest ids a chat keeps (whole chunks): older deletions cannot be attributed.
 HORIZON = 200_000
 #: Prefix of a packed chunk; anything else is ignored (an empty chunk).
 PACK_VERSION = "i1:"
+#: Most bytes a chunk inflates to: CHUNK varints of at most 10 bytes (64-bit deltas).
+#: STATE is input: a chunk that inflates further (a zlib bomb) is refused, not inflated.
+MAX_PACKED = CHUNK * 10
 
 
 def pack_ids(ids: list[int]) -> str:
@@ -51,13 +56,25 @@ def pack_ids(ids: list[int]) -> str:
 
 
 def unpack_ids(text: Any) -> list[int]:
-    """Inverse of :func:`pack_ids`; anything unreadable is no ids (never a wrong one)."""
+    """Inverse of :func:`pack_ids`; anything unreadable is no ids (never a wrong one).
+
+    Raises :class:`StateError` (one line, exit 2) for a chunk that inflates past
+    :data:`MAX_PACKED` bytes; it is inflated no further than that.
+    """
     if not isinstance(text, str) or not text.startswith(PACK_VERSION):
         return []
     try:
-        raw = zlib.decompress(base64.b64decode(text[len(PACK_VERSION) :], validate=True))
+        inflate = zlib.decompressobj()
+        packed = base64.b64decode(text[len(PACK_VERSION) :], validate=True)
+        raw = inflate.decompress(packed, MAX_PACKED + 1)
     except (ValueError, zlib.error):
         return []
+    if len(raw) > MAX_PACKED:
+        raise StateError(
+            f"STATE 'delivered_ids' holds a chunk that inflates to more than {MAX_PACKED} "
+            "bytes, which no run writes (a zlib bomb?); remove 'delivered_ids' from the "
+            "partitions (deletions of older messages are then not attributed)"
+        )
     out: list[int] = []
     total = delta = shift = 0
     for byte in raw:

@@ -35,6 +35,7 @@ from typing_extensions import override
 from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
 from tap_telegram.records.schemas import (
     CHAT_SCHEMA,
+    CONTACT_SCHEMA,
     MESSAGE_SCHEMA,
     PARTICIPANT_SCHEMA,
     TOPIC_SCHEMA,
@@ -51,6 +52,7 @@ from tap_telegram.singer.lookback import (
 )
 from tap_telegram.singer.output import datetime_conformer
 from tap_telegram.singer.sdk_private import SdkStream
+from tap_telegram.singer.state_check import report_unselected
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, Source
 
 #: The kind of source a stream reads.
@@ -172,13 +174,41 @@ def parse_start_date(start: object) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
-class MessagesStream(MessagesStreamBase[HistorySource]):
-    """Messages of every selected chat, oldest first, one partition per chat."""
+class ChatPartitioned(TelegramStream[SourceT]):
+    """A stream with one STATE partition per selected chat and a bookmark in each.
+
+    ``messages`` (message ids), ``admin_log`` (event ids) and ``stats_graphs`` (dates)
+    share it. ``is_sorted``: an interrupted sync resumes (SDK FAQ); the records of one
+    chat come in ascending order of the key.
+    """
 
     replication_key = "id"
     is_sorted = True
 
     _partitions: list[dict[str, Any]] | None = None
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, Any]] | None:
+        """``[{"chat_id": id}, ...]``; resolved once (the SDK reads this more than once)."""
+        if self._partitions is None:
+            self._partitions = [{"chat_id": chat["id"]} for chat in self.source.chats()]
+        return self._partitions
+
+    @override
+    def compare_start_date(self, value: str, start_date_value: str) -> str:
+        """An id bookmark always wins over ``start_date`` (ids and dates don't compare).
+
+        A date bookmark (``stats_graphs``) is compared the SDK's way.
+        """
+        if self.replication_key == "id":
+            return value
+        return super().compare_start_date(value, start_date_value)
+
+
+class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistorySource]):
+    """Messages of every selected chat, oldest first, one partition per chat."""
+
     _planned = False
     #: Set by :meth:`_plan`: one ``now`` for every chat's lookback window, and the
     #: window starts probed up front (chat id -> id the re-read starts after).
@@ -191,27 +221,18 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
     #: Chat id -> chat ``type`` (change capture treats the account's log apart).
     _types: dict[int, str | None] | None = None
 
-    @property
-    @override
-    def partitions(self) -> list[dict[str, Any]] | None:
-        """``[{"chat_id": id}, ...]``; resolved once (the SDK reads this more than once)."""
-        if self._partitions is None:
-            self._partitions = [{"chat_id": chat["id"]} for chat in self.source.chats()]
-        return self._partitions
-
-    @override
-    def compare_start_date(self, value: str, start_date_value: str) -> str:
-        """A bookmark (an id) always wins over ``start_date``: ids and dates don't compare."""
-        return value
-
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """One chat's pages from the source; STATE after each page, at the end and on failure.
 
         A chat that fails (ChatError) is recorded and skipped unless
-        ``on_chat_error`` is ``fail``; its progress up to the failure is kept.
+        ``on_chat_error`` is ``fail``; its progress up to the failure is kept. With no
+        chat selected at all the SDK asks once without a partition: nothing to read.
         """
-        assert context is not None
+        if context is None:
+            # No partition: no chat was selected. The source said why (a settings
+            # error, exit 2) or its failures end the run (summary, exit 5).
+            return
         chat_id = int(context["chat_id"])
         if self.config.get("stream_per_chat"):
             self.enter_chat_stream(chat_id)
@@ -346,6 +367,7 @@ class MessagesStream(MessagesStreamBase[HistorySource]):
             queries.append(MessageQuery(chat_id, after_id=after_id, since=start.since))
         # The update logs before any history: a change made while it is read is next run's.
         self._types = {chat["id"]: chat.get("type") for chat in self.source.chats()}
+        report_unselected(self.stream_state, set(self._types), self.logger)
         self._capture = start_capture(
             self.source,
             self.config,
@@ -438,3 +460,20 @@ class UsersStream(TelegramStream[Source]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The source's registry of users seen while reading messages."""
         yield from self.source.users.records()
+
+
+class ContactsStream(TelegramStream[Source]):
+    """The account's contact list (MTProto). Not selected by default: select it to get it.
+
+    So a run that does not ask for contacts sends no ``contacts.getContacts``.
+    """
+
+    name = "contacts"
+    primary_keys: ClassVar[list[str]] = ["user_id"]
+    schema = CONTACT_SCHEMA
+    selected_by_default = False
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The source's contacts (none when the list did not change since the last run)."""
+        yield from self.source.contacts()

@@ -178,6 +178,17 @@ class LogChanges:
         return int(self.account_fallback) + sum(c.fallback for c in self.chats.values())
 
 
+@dataclasses.dataclass
+class ChatStatistics:
+    """A chat's statistics as read today: a dated snapshot and every graph point as a row."""
+
+    #: ``channel`` (a ``channel_stats`` snapshot) or ``group`` (``group_stats``).
+    kind: str
+    snapshot: Record
+    #: ``stats_graphs`` records, by ascending date.
+    graph_rows: list[Record]
+
+
 class Source(abc.ABC):
     """What both kinds of source offer: chats, per-chat lists, users, failures, lifecycle.
 
@@ -249,6 +260,31 @@ class Source(abc.ABC):
     def participants(self, chat_id: int) -> Iterator[Record]:
         """``participants`` records of a chat. Default: the source has none."""
         return iter(())
+
+    def contacts(self) -> Iterator[Record]:
+        """``contacts`` records: the account's contact list. Default: the source has none.
+
+        Asked only when the ``contacts`` stream is selected (it is not by default).
+        """
+        return iter(())
+
+    def admin_log_pages(self, chat_id: int, after_id: int) -> Iterator[list[Record]] | None:
+        """``admin_log`` records of a chat with event ids above ``after_id``, oldest first.
+
+        Pages, each a unit of progress like a history page (the stream writes STATE
+        after each); ids strictly ascend across pages. ``None``: the account may not
+        read this chat's log (the source logged the one line that says why). Default:
+        the source has no admin logs.
+        """
+        return None
+
+    def statistics(self, chat_id: int) -> ChatStatistics | None:
+        """A chat's statistics, read at most once a day (asked by three streams, read once).
+
+        ``None``: none today (not an admin, too small, already read today: the source
+        logged the one line that says why). Default: the source has no statistics.
+        """
+        return None
 
     def chat_label(self, chat_id: int) -> str:
         """A human name for log lines and errors: ``@username``, title, or the id."""

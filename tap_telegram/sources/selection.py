@@ -63,6 +63,35 @@ def announce_every_chat(logger: logging.Logger, where: str, types: Iterable[str]
     logger.warning("tap-telegram: no `chats` setting, so extracting %s; %s", what, NARROW)
 
 
+def refuse_empty(
+    config: Mapping[str, Any], where: str, found: int | None, kept: int, *, failed: bool
+) -> None:
+    """Stop with one line naming the filter when the selection left no chat.
+
+    ``found`` chats were there before the filters (``None``: unknown), ``kept`` after
+    them. Chats that failed to resolve (``failed``) are reported by the run's failure
+    summary instead (exit 5, or a warning with ``on_chat_error: skip``). A selection
+    that is empty because of ``chats``, ``chat_types`` or ``exclude_chats`` is a
+    settings mistake (exit 2): a scheduled run that extracts nothing must not pass as
+    a success.
+    """
+    if kept or failed:
+        return
+    listed = bool(config.get("chats"))
+    filters = [
+        f"'{name}'"
+        for name in ("chats", "chat_types", "exclude_chats")
+        if config.get(name) and not (name == "chat_types" and listed)
+    ]
+    before = "" if found is None else f" ({found} found {where})"
+    if not filters:
+        raise ConfigError(f"no chat to extract: there is no chat {where}{before}")
+    raise ConfigError(
+        f"no chat to extract: setting {' then '.join(filters)} left none of the chats{before}; "
+        "check those settings (`chat_types`: user, group, supergroup, channel)"
+    )
+
+
 def without_excluded(
     chats: Sequence[ChatT],
     entries: Sequence[EntryT],

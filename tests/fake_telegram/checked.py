@@ -46,7 +46,10 @@ def selection_of(world: World, config: Mapping[str, Any]) -> set[int]:
     (comments) and the group it was upgraded from or to.
     """
     refs = config.get("chats")
-    if refs:
+    if any(str(ref).strip().lower().startswith("folder:") for ref in refs or ()):
+        # A chat folder's rules (tests/fake_telegram/folders.py) may take any chat.
+        chosen = list(world.chats.values())
+    elif refs:
         chosen = [
             chat for chat in world.chats.values() if any(_named(world, chat, r) for r in refs)
         ]
@@ -102,7 +105,7 @@ def checker_for(
     state: Mapping[str, Any] | None,
 ) -> StreamChecker:
     """A :class:`StreamChecker` for one run against ``fake`` (fed as the run writes)."""
-    world, settings = _world(fake)
+    world, settings = _world(fake, config)
     return StreamChecker(
         input_state=state,
         selection=selection_of(world, config or {}) if world is not None else None,
@@ -120,7 +123,7 @@ def check_run(
     cut_ok: bool = False,
 ) -> StreamReport:
     """Check a finished run's stdout (a string or its lines); see the module docstring."""
-    world, settings = _world(fake)
+    world, settings = _world(fake, config)
     lines = stdout.splitlines() if isinstance(stdout, str) else stdout
     return check_stream(
         (line for line in lines if line.strip()),
@@ -149,7 +152,12 @@ def check_teed(folder: Path, *, cut_ok: bool = False) -> list[StreamReport]:
     return reports
 
 
-def _world(fake: FakeTelegram | World | None) -> tuple[World | None, UpdateLogSettings | None]:
+def _world(
+    fake: FakeTelegram | World | None, config: Mapping[str, Any] | None = None
+) -> tuple[World | None, UpdateLogSettings | None]:
+    """The world and update-log settings the run reads; none when it reads another source."""
+    if (config or {}).get("source", "mtproto") != "mtproto":
+        return None, None  # an export or the Bot API: the fake's world is not what it reads
     if isinstance(fake, FakeTelegram):
         return fake.world, fake.update_log
     return fake, None

@@ -20,7 +20,7 @@
   algorithm (:func:`.hashing.vector_hash`).
 * **Dialog fields.** ``top_message``, ``read_inbox_max_id`` and ``unread_count`` (the
   chat's newest ``unread`` messages), ``pts`` for channels and supergroups,
-  ``pinned``, ``folder_id``.
+  ``pinned``, ``folder_id``, ``notify_settings.mute_until`` (``muted``: for good).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from tests.fake_telegram.records import ChatRecord
 from tests.fake_telegram.world import World
 
 ARCHIVE = 1
+#: ``mute_until`` of a chat muted for good: the largest date Telegram's apps send.
+MUTED_FOR_GOOD = dt.datetime(2038, 1, 19, 3, 14, 7, tzinfo=dt.timezone.utc)
 
 
 def dialog_key(world: World, chat: ChatRecord) -> tuple[int, int, int]:
@@ -140,7 +142,7 @@ def dialog_tl(world: World, chat: ChatRecord) -> types.Dialog:
         unread_mentions_count=0,
         unread_reactions_count=0,
         unread_poll_votes_count=0,
-        notify_settings=types.PeerNotifySettings(),
+        notify_settings=types.PeerNotifySettings(mute_until=MUTED_FOR_GOOD if chat.muted else None),
         pinned=bool(chat.pinned) or None,
         pts=chat.pts if chat.is_channel else None,
         folder_id=ARCHIVE if chat.archived else None,

@@ -23,6 +23,7 @@ from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender
 from tests.fake_telegram.server import Server
 from tests.fake_telegram.sessions import session_string
+from tests.fake_telegram.stats import install_borrowing
 from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import ChatRef, World
 
@@ -84,7 +85,9 @@ class FakeTelegram:
         """Replace ``client._sender`` by a fake sender (before ``connect``)."""
         sender = FakeSender(self, client.session.auth_key, client._auth_key_callback)
         client._sender = sender
+        sender.updates_queue = client._updates_queue
         self.senders.append(sender)
+        install_borrowing(self, client)  # other DCs (statistics) on the same fake network
         return client
 
     def client(self, status: str = "ok", *, name: str = "main", **settings: Any) -> TelegramClient:

@@ -41,14 +41,16 @@ def handles(name: str) -> Callable[[Handler], Handler]:
 
 @handles("GetConfigRequest")
 def get_config(server: Server, request: Any, status: str) -> Any:
-    """``help.getConfig``: the fake's only DC is 2 at 127.0.0.1:443."""
+    """``help.getConfig``: DC 2 is home; 1-5 are listed (QR login, statistics DCs)."""
     now = server.now()
     return types.Config(
         date=now,
         expires=now + dt.timedelta(hours=1),
         test_mode=False,
         this_dc=2,
-        dc_options=[types.DcOption(id=2, ip_address="127.0.0.1", port=443)],
+        # Telegram lists its five DCs; the fake serves them all on one address (a QR
+        # login may move to another, :mod:`.handlers_qr`; statistics live on one, :mod:`.stats`).
+        dc_options=[types.DcOption(id=dc, ip_address="127.0.0.1", port=443) for dc in range(1, 6)],
         dc_txt_domain_name="fake.invalid",
         chat_size_max=200,
         megagroup_size_max=200_000,
@@ -313,4 +315,11 @@ def get_forum_topics(server: Server, request: Any, status: str) -> Any:
 
 
 # Handlers kept in their own modules register themselves on import.
-from tests.fake_telegram import handlers_auth, handlers_rich, updates  # noqa: E402, F401
+from tests.fake_telegram import (  # noqa: E402, F401
+    handlers_account,
+    handlers_admin,
+    handlers_auth,
+    handlers_qr,
+    handlers_rich,
+    updates,
+)

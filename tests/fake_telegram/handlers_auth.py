@@ -45,8 +45,9 @@ SRP_G = 3
 SIZE = 256
 #: Requests these handlers answer for a session that is not logged in yet.
 LOGIN_REQUESTS = frozenset(
-    {"SendCodeRequest", "SignInRequest", "GetPasswordRequest", "CheckPasswordRequest"}
-)
+    {"SendCodeRequest", "SignInRequest", "GetPasswordRequest", "CheckPasswordRequest",
+     "ExportLoginTokenRequest", "ImportLoginTokenRequest"}  # QR login: handlers_qr.py
+)  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -59,6 +60,10 @@ class AuthSettings:
     password: str | None = None
     #: Hint shown by Telegram apps next to the password prompt.
     hint: str | None = None
+    #: Seconds a QR login token lives (Telegram: "usually 30 seconds"; handlers_qr.py).
+    qr_ttl: int = 30
+    #: The account's data center when it is not the fake's (2): a QR login migrates there.
+    qr_dc: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the JSON spec."""
@@ -135,7 +140,7 @@ def sign_in(server: Server, request: Any, status: str) -> Any:
         # The session is half logged in: only the password can finish it.
         server.rekey = "password_needed"
         raise FakeRpcError("SESSION_PASSWORD_NEEDED", 401)
-    return _logged_in(server)
+    return logged_in(server)
 
 
 @handles("GetPasswordRequest")
@@ -200,10 +205,10 @@ def check_password(server: Server, request: Any, status: str) -> Any:
     )
     if not secrets.compare_digest(m1, check.M1):
         raise FakeRpcError("PASSWORD_HASH_INVALID")
-    return _logged_in(server)
+    return logged_in(server)
 
 
-def _logged_in(server: Server) -> Any:
+def logged_in(server: Server) -> Any:
     """The authorization; the session is re-keyed as logged in."""
     server.rekey = "ok"
     return types.auth.Authorization(user=peers.user_tl(server.world.self_user))

@@ -212,8 +212,31 @@ class _Stdout:
         """Nothing to flush: the bytes stay in :attr:`buffer`."""
 
 
+#: The streams a run reads when no catalog says otherwise (selected by default).
+DEFAULT_STREAMS = ("chats", "messages", "topics", "participants", "users")
+
+
+def catalog_selecting(*streams: str) -> dict[str, Any]:
+    """The tap's discovered catalog with exactly ``streams`` selected (all their properties).
+
+    Discovery needs no config and no network; streams not named are deselected.
+    """
+    from tap_telegram.tap import TapTelegram
+
+    catalog = copy.deepcopy(TapTelegram(config=None).catalog_dict)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
 def run_in_process(
-    fake: FakeTelegram, config: Mapping[str, Any], state: Mapping[str, Any] | None = None
+    fake: FakeTelegram,
+    config: Mapping[str, Any],
+    state: Mapping[str, Any] | None = None,
+    *,
+    catalog: Mapping[str, Any] | None = None,
 ) -> TapRun:
     """One sync in this process against ``fake`` (its world, faults and clock as they are).
 
@@ -222,7 +245,8 @@ def run_in_process(
     lines that reach the root logger; ``states`` holds every STATE (past
     :attr:`_Lines.KEEP` bytes, the last one). Every line goes through the stream checker
     as it is written (:mod:`.checked`); its first violation is raised after the run. A
-    user error gives its exit code.
+    user error gives its exit code. ``catalog`` selects streams (see
+    :func:`catalog_selecting`); without one the SDK's defaults apply.
     """
     from tap_telegram.errors import TapTelegramError
     from tap_telegram.tap import TapTelegram
@@ -241,7 +265,11 @@ def run_in_process(
     sys.stdout = out
     try:
         with logs:
-            tap = FakeTap(config=dict(config), state=copy.deepcopy(dict(state or {})))
+            tap = FakeTap(
+                config=dict(config),
+                state=copy.deepcopy(dict(state or {})),
+                catalog=copy.deepcopy(dict(catalog)) if catalog is not None else None,
+            )
             writer = tap.message_writer
             assert isinstance(writer, ProbingWriter)
             writer.checker, writer.tap_state = checker, tap.state

@@ -28,6 +28,8 @@ def user_tl(user: UserRecord, *, bot_session: bool = False) -> types.User:
         deleted=user.deleted or None,
         premium=user.premium or None,
         verified=user.verified or None,
+        contact=user.contact or None,
+        mutual_contact=user.mutual or None,
         status=None if (user.deleted or is_bot) else types.UserStatusRecently(),
     )
 
@@ -90,7 +92,21 @@ def chat_tl(world: World, chat: ChatRecord) -> Any:
         left=not chat.member or None,
         has_link=linked_chat(world, chat) is not None or None,
         participants_count=participants_count(world, chat),
+        creator=chat.admin == "creator" or None,
+        admin_rights=ADMIN_RIGHTS if chat.admin else None,
     )
+
+
+#: The rights the fake gives the account where it is an admin (or the creator).
+ADMIN_RIGHTS = types.ChatAdminRights(
+    change_info=True,
+    post_messages=True,
+    edit_messages=True,
+    delete_messages=True,
+    ban_users=True,
+    invite_users=True,
+    pin_messages=True,
+)
 
 
 def linked_chat(world: World, chat: ChatRecord) -> ChatRecord | None:
@@ -166,6 +182,8 @@ def full_chat(world: World, chat: ChatRecord) -> types.messages.ChatFull:
         available_min_id=None,
         migrated_from_chat_id=before.id if before is not None else None,
         migrated_from_max_id=world.last_id(before) if before is not None else None,
+        can_view_stats=bool(chat.admin and chat.stats) or None,
+        stats_dc=chat.stats.dc if chat.admin and chat.stats else None,
     )
     peers = [world.marked_id(chat)] + ([world.marked_id(linked)] if linked is not None else [])
     if before is not None:

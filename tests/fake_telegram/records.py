@@ -54,6 +54,9 @@ class UserRecord:
     verified: bool = False
     is_self: bool = False
     about: str | None = None
+    #: In the account's contact list; ``mutual``: the user has the account as a contact too.
+    contact: bool = False
+    mutual: bool = False
 
     @property
     def name(self) -> str:
@@ -61,6 +64,24 @@ class UserRecord:
         if self.deleted:
             return "Deleted Account"
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+@dataclasses.dataclass
+class FolderRecord:
+    """A chat folder (``dialogFilter``) or a shared one (``dialogFilterChatlist``).
+
+    Peers are chat keys; ``flags`` are the dynamic ones of ``dialogFilter`` (``contacts``,
+    ``non_contacts``, ``groups``, ``broadcasts``, ``bots``, ``exclude_muted``,
+    ``exclude_read``, ``exclude_archived``). A chat list has no flags and no excluded peers.
+    """
+
+    id: int
+    title: str
+    include: list[str] = dataclasses.field(default_factory=list)
+    pinned: list[str] = dataclasses.field(default_factory=list)
+    exclude: list[str] = dataclasses.field(default_factory=list)
+    flags: list[str] = dataclasses.field(default_factory=list)
+    chatlist: bool = False
 
 
 @dataclasses.dataclass
@@ -79,6 +100,32 @@ class Edit:
 
     text: str
     date: dt.datetime | None = None
+
+
+@dataclasses.dataclass
+class AdminEvent:
+    """One event of a channel's admin log (``channelAdminLogEvent``; see :mod:`.admin_log`)."""
+
+    id: int
+    date: dt.datetime
+    #: Key of the user who did it (an admin, or the member who joined or left).
+    user_key: str
+    #: A ``ChannelAdminLogEventAction*`` TL object.
+    action: Any
+
+
+@dataclasses.dataclass
+class StatsSetup:
+    """A channel's or supergroup's statistics (see :mod:`.stats`); ``None`` on a chat: too small."""
+
+    #: The statistics DC (``ChannelFull.stats_dc``); requests elsewhere get STATS_MIGRATE_X.
+    dc: int = 2
+    #: Days the period covers (one graph point per day).
+    days: int = 30
+    #: Graphs served as ``statsGraphAsync`` (a token for ``stats.loadAsyncGraph``).
+    async_graphs: tuple[str, ...] = ()
+    #: Graphs served as ``statsGraphError``.
+    error_graphs: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -121,8 +168,17 @@ class ChatRecord:
     pinned: int = 0
     #: Unread incoming messages: the newest ones (``Dialog.unread_count``).
     unread: int = 0
+    #: Notifications muted for good (``Dialog.notify_settings.mute_until``).
+    muted: bool = False
     #: A basic group upgraded to a supergroup: the supergroup's key (``Chat.migrated_to``).
     migrated_to: str | None = None
+    #: The account's role: ``"creator"``, ``"admin"`` or ``None`` (``Channel.creator`` /
+    #: ``Channel.admin_rights``); only admins may read the admin log and statistics.
+    admin: str | None = None
+    #: The channel's admin log, oldest first (:mod:`.admin_log`).
+    admin_log: list[AdminEvent] = dataclasses.field(default_factory=list, repr=False)
+    #: Statistics an admin may read (:mod:`.stats`); ``None``: too small for statistics.
+    stats: StatsSetup | None = None
 
     # -- kind ----------------------------------------------------------------------
 

@@ -65,6 +65,8 @@ class FakeSender:
         self._status: tuple[bytes | None, str] | None = None
         self._ping: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The client's queue of pushed updates (``TelegramClient._updates_queue``).
+        self.updates_queue: asyncio.Queue[Any] | None = None
 
     # -- MTProtoSender interface ---------------------------------------------------
 
@@ -107,6 +109,11 @@ class FakeSender:
             self._disconnected_future = asyncio.get_running_loop().create_future()
             self._disconnected_future.set_result(None)
         return asyncio.shield(self._disconnected_future)
+
+    def push(self, update: Any) -> None:
+        """Push an update to the client, as Telegram does on a connection it serves."""
+        if self._user_connected and self.updates_queue is not None:
+            self.updates_queue.put_nowait(update)
 
     def _keepalive_ping(self, rnd_id: int) -> None:
         self.fake.stats.pings += 1

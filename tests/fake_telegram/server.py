@@ -61,6 +61,10 @@ def receive(request: Any) -> Any:
     return BinaryReader(bytes(request)).tgread_object()
 
 
+#: The DC every client of the fake connects to first (``help.getConfig``'s ``this_dc``).
+HOME_DC = 2
+
+
 class Server:
     """Dispatches requests to :mod:`.handlers`; owns takeout sessions."""
 
@@ -74,6 +78,8 @@ class Server:
         self.handlers: dict[str, Callable[[Server, Any, str], Any]] = dict(handlers.HANDLERS)
         #: Set by a firing ``disconnect`` fault: refuses connections until it ends.
         self.outage: Outage | None = None
+        #: The DC the request being handled was sent to (a borrowed sender's, see :mod:`.stats`).
+        self.dc = HOME_DC
 
     @property
     def world(self) -> Any:

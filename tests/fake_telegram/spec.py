@@ -46,15 +46,23 @@ from telethon.tl.tlobject import TLObject
 from tests.fake_telegram.fake import CrashMode, FakeTelegram
 from tests.fake_telegram.faults import Fault, RateLimit
 from tests.fake_telegram.handlers_auth import AuthSettings
-from tests.fake_telegram.records import ChatRecord, Edit, TopicRecord, UserRecord
+from tests.fake_telegram.records import (
+    AdminEvent,
+    ChatRecord,
+    Edit,
+    FolderRecord,
+    StatsSetup,
+    TopicRecord,
+    UserRecord,
+)
 from tests.fake_telegram.updatelog import UpdateLogSettings
 from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
 
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
-               "verified", "about")  # fmt: skip
+               "verified", "about", "contact", "mutual")  # fmt: skip
 CHAT_OPTIONS = ("title", "username", "about", "members", "member", "banned", "signatures",
                 "verified", "linked", "participants", "interval", "invite_hash", "archived",
-                "pinned", "unread")  # fmt: skip
+                "pinned", "unread", "muted", "admin")  # fmt: skip
 BEHAVIOUR_KEYS = ("faults", "rate_limits", "latency", "now", "jitter", "update_log")
 #: Environment variables of the launcher: the spec path, and where to write stats.
 WORLD_ENV = "FAKE_TELEGRAM_WORLD"
@@ -126,6 +134,10 @@ def _chat_spec(chat: ChatRecord) -> dict[str, Any]:
         }
     if chat.is_channel:
         data["log"] = chat.log.to_list()
+    if chat.admin_log:
+        data["admin_log"] = [_event_spec(event) for event in chat.admin_log]
+    if chat.stats is not None:
+        data["stats"] = dataclasses.asdict(chat.stats)
     return data
 
 
@@ -140,6 +152,7 @@ def world_to_spec(world: World) -> dict[str, Any]:
         "chats": [_chat_spec(c) for c in world.chats.values()],
         "expired_invites": sorted(world.expired_invites),
         "account_log": world.account_log.to_list(),
+        "folders": [dataclasses.asdict(folder) for folder in world.folders],
     }
 
 
@@ -164,6 +177,8 @@ def world_from_spec(spec: dict[str, Any]) -> World:
         _add_chat(world, dict(chat_spec))
     for invite in spec.get("expired_invites", []):
         world.expire_invite(invite)
+    for folder in spec.get("folders", []):
+        world.folders.append(FolderRecord(**folder))
     if "account_log" in spec:
         world.account_log.replay(spec["account_log"])
     return world
@@ -177,6 +192,8 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
     data.pop("version", None)  # specs written before the update logs
     log = data.pop("log", None)
     migrated_to = data.pop("migrated_to", None)
+    events = data.pop("admin_log", [])
+    stats = data.pop("stats", None)
     topics = [
         TopicRecord(**t) if isinstance(t, dict) else TopicRecord(str(t))
         for t in data.pop("topics", None) or []
@@ -200,6 +217,34 @@ def _add_chat(world: World, data: dict[str, Any]) -> None:
             chat.reactions[n] = [(r, int(c)) for r, c in pairs]
     if log is not None:
         chat.log.replay(log)
+    chat.admin_log = [_event_from_spec(event) for event in events]
+    if stats is not None:
+        chat.stats = StatsSetup(
+            dc=int(stats["dc"]),
+            days=int(stats["days"]),
+            async_graphs=tuple(stats["async_graphs"]),
+            error_graphs=tuple(stats["error_graphs"]),
+        )
+
+
+def _event_spec(event: AdminEvent) -> dict[str, Any]:
+    """An admin-log event as JSON (its action as TL bytes)."""
+    return {
+        "id": event.id,
+        "date": event.date.isoformat(),
+        "user": event.user_key,
+        "action": encode_value(event.action),
+    }
+
+
+def _event_from_spec(data: dict[str, Any]) -> AdminEvent:
+    """Inverse of :func:`_event_spec`."""
+    return AdminEvent(
+        id=int(data["id"]),
+        date=dt.datetime.fromisoformat(data["date"]),
+        user_key=str(data["user"]),
+        action=decode_value(data["action"]),
+    )
 
 
 # -- fake (world + behaviour) ----------------------------------------------------------

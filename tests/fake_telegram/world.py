@@ -25,6 +25,7 @@ from tests.fake_telegram.records import (
     ChatKind,
     ChatRecord,
     Edit,
+    FolderRecord,
     Reaction,
     TopicRecord,
     UserRecord,
@@ -60,6 +61,8 @@ class World:
         self.users_by_id: dict[int, UserRecord] = {}
         self.chats: dict[str, ChatRecord] = {}
         self.expired_invites: set[str] = set()
+        #: The account's chat folders, in the order its apps show them.
+        self.folders: list[FolderRecord] = []
         #: The account's common message box: events of private chats and basic groups.
         self.account_log = UpdateLog()
         self.epoch = 0
@@ -136,13 +139,16 @@ class World:
         archived: bool = False,
         pinned: int = 0,
         unread: int = 0,
+        muted: bool = False,
+        admin: str | None = None,
     ) -> ChatRecord:
         """Add a chat. ``private`` chats need a ``user`` key (created if missing).
 
         ``messages`` is how many messages exist; ``deleted`` lists message ids to
         remove; ``topics`` (forums only) are topic titles. ``archived`` puts the dialog
         in the archive (folder 1), ``pinned`` pins it (1 = top), ``unread`` marks the
-        newest messages unread.
+        newest messages unread, ``muted`` mutes its notifications for good.
+        ``admin`` (``"creator"`` or ``"admin"``, channels only) makes the account one.
         """
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {kind!r}; use one of {CHAT_KINDS}")
@@ -210,7 +216,9 @@ class World:
             archived=archived,
             pinned=pinned,
             unread=unread,
+            muted=muted,
             log=UpdateLog() if kind in CHANNEL_KINDS else self.account_log,
+            admin=admin,
         )
         chat.log.new(key, 1, messages)
         self.chats[key] = chat

@@ -48,6 +48,7 @@ COMPARED = (
     "media",
     "is_service",
     "action",
+    "link",
 )
 CASES = {"text": text_message(), **media_messages()}
 

@@ -13,17 +13,23 @@ at WARNING). So:
 Retries: 5xx answers and connection errors are retried by urllib3's ``Retry`` on the
 session's adapter (exponential backoff). getUpdates may be repeated safely: updates
 stay on Telegram's side until a *later* call confirms them with its ``offset``. A 429
-carries ``parameters.retry_after`` in the JSON body (not a header urllib3 would read),
-so the client waits that long itself, up to ``max_flood_wait`` a time and at most
-:data:`FLOOD_ATTEMPTS` times in a row for one call: a bot that is answered 429 again and
-again (another program flooding the same token) must end the run with a clear line, not
-keep it waiting forever.
+carries ``parameters.retry_after`` in the JSON body, and may carry a ``Retry-After``
+header too: urllib3 is told to ignore that header (``respect_retry_after_header=False``),
+or it would sleep it out silently, up to 5 times, before the tap saw the 429. The client
+waits itself, whatever the source of the wait (body first, then header), up to
+``max_flood_wait`` a time and at most :data:`FLOOD_ATTEMPTS` times in a row for one call,
+each wait logged and counted (``flood_waits``/``flood_seconds`` of the run summary): a
+bot that is answered 429 again and again (another program flooding the same token) must
+end the run with a clear line, not keep it waiting forever. A wait that is no number
+(``"abc"``), negative or not finite is read as unknown: :data:`UNKNOWN_WAIT` seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,6 +43,8 @@ DEFAULT_URL = "https://api.telegram.org"
 REDACTED = "<bot_token>"
 #: Answers of 429 in a row one call accepts (waiting each out) before it gives up.
 FLOOD_ATTEMPTS = 5
+#: Seconds waited after a 429 whose wait is missing or unreadable.
+UNKNOWN_WAIT = 1
 
 #: Loggers that may print a request URL (urllib3 at DEBUG and on retries).
 URL_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.util.retry", "requests")
@@ -89,6 +97,9 @@ class BotApiClient:
     ) -> None:
         self._token = token
         self.base_url = base_url.rstrip("/")
+        #: ``bot_api_url`` as errors show it: without a ``user:password@`` part.
+        self.shown_url, self._secrets = _without_credentials(self.base_url)
+        self._secrets.append(token)
         self.logger = logger
         self.max_flood_wait = max_flood_wait
         self.flood_attempts = max(1, flood_attempts)
@@ -106,15 +117,22 @@ class BotApiClient:
             status_forcelist=(500, 502, 503, 504),
             allowed_methods=None,  # POST too: see the module docstring
             raise_on_status=False,  # the last 5xx answer is turned into a clear error
+            respect_retry_after_header=False,  # 429 waits are the client's (docstring)
         )
         self.session = requests.Session()
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.requests = 0
+        #: 429 answers waited out, and the seconds waited (the run summary's flood waits).
+        self.flood_waits = 0
+        self.flood_seconds = 0.0
 
     def redact(self, text: str) -> str:
-        """``text`` with the token replaced (tokens end up in URLs)."""
-        return text.replace(self._token, REDACTED) if self._token else text
+        """``text`` with the token (it is in URLs) and ``bot_api_url``'s credentials replaced."""
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, REDACTED)
+        return text
 
     def close(self) -> None:
         """Close the connection pool and remove the logging filter (idempotent)."""
@@ -130,7 +148,7 @@ class BotApiClient:
         network failures after the retries and after ``flood_attempts`` 429s in a row.
         """
         url = f"{self.base_url}/bot{self._token}/{method}"
-        waited = 0
+        waited = 0.0
         description = ""
         for attempt in range(1, self.flood_attempts + 1):
             self.requests += 1
@@ -146,13 +164,13 @@ class BotApiClient:
             if failure is not None:
                 # Built here, not in the except block: no __context__ carries the URL.
                 raise BotApiError(
-                    f"Bot API {method} at {self.base_url} failed after retries "
+                    f"Bot API {method} at {self.shown_url} failed after retries "
                     f"({self.redact(failure)}); check the network and bot_api_url"
                 )
             body = _json(response)
             if body.get("ok") is True:
                 return body.get("result")
-            wait = self._check(method, response.status_code, body)
+            wait = self._check(method, response.status_code, body, response.headers)
             description = self.redact(str(body.get("description") or ""))
             if attempt == self.flood_attempts:
                 break
@@ -165,24 +183,33 @@ class BotApiClient:
             )
             self._sleep(wait)
             waited += wait
+            self.flood_waits += 1
+            self.flood_seconds += wait
         raise BotApiError(
             f"Bot API kept answering 429 (Too Many Requests) on {method}: gave up after "
-            f"{self.flood_attempts} attempts in a row ({waited} s waited); is another "
+            f"{self.flood_attempts} attempts in a row ({waited:g} s waited); is another "
             "program using this bot_token? run again later",
             429,
             description,
         )
 
-    def _check(self, method: str, status: int, body: Mapping[str, Any]) -> int:
+    def _check(
+        self, method: str, status: int, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> float:
         """Seconds to wait for a 429 within ``max_flood_wait``; raise for anything else."""
         code = body.get("error_code", status)
         description = self.redact(str(body.get("description") or f"HTTP {status}"))
         if code == 429:
-            wait = int((body.get("parameters") or {}).get("retry_after") or 1)
+            parameters = body.get("parameters")
+            wait = flood_wait(
+                parameters.get("retry_after") if isinstance(parameters, Mapping) else None,
+                headers.get("Retry-After"),
+            )
             if wait <= self.max_flood_wait:
                 return wait
+            shown = "an unbounded time" if wait == math.inf else f"{wait} s"
             raise BotApiError(
-                f"Bot API asked to wait {wait} s (429) on {method}, more than "
+                f"Bot API asked to wait {shown} (429) on {method}, more than "
                 f"max_flood_wait={self.max_flood_wait:g} s; run again later or raise "
                 "max_flood_wait",
                 code,
@@ -213,6 +240,42 @@ class BotApiClient:
                 description,
             )
         raise BotApiError(f"Bot API {method} failed ({code} {description})", code, description)
+
+
+def _without_credentials(url: str) -> tuple[str, list[str]]:
+    """``url`` without its ``user:password@`` part, and those secrets (to redact)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return "bot_api_url", []
+    if user is None and password is None:
+        return url, []
+    host = parts.netloc.rsplit("@", 1)[-1]
+    secrets = [value for value in (password, user) if value]
+    secrets += [urllib.parse.quote(value, safe="") for value in secrets]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{host}")), secrets
+
+
+def flood_wait(*sources: Any) -> float:
+    """Seconds of a 429's wait: the first readable of ``sources`` (body, then header).
+
+    A whole number of seconds, rounded up; ``math.inf`` when a source says more than
+    any cap (``1e400``); :data:`UNKNOWN_WAIT` when none is readable (``"abc"``, ``-5``,
+    missing). Never raises: the value comes from the server.
+    """
+    for source in sources:
+        value = source
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                continue
+        if isinstance(value, int | float) and not math.isnan(value) and value >= 0:
+            return math.inf if math.isinf(value) else max(math.ceil(value), UNKNOWN_WAIT)
+    return UNKNOWN_WAIT
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

@@ -37,6 +37,12 @@ from tap_telegram.sources.base import (
     UpdatePage,
     label_for,
 )
+from tap_telegram.sources.bot_api.answers import (
+    checked_object,
+    checked_updates,
+    message_problem,
+    unmapped,
+)
 from tap_telegram.sources.bot_api.http import DEFAULT_URL, BotApiClient, BotApiError
 from tap_telegram.sources.bot_api.mapping.messages import (
     BOT_API_CHAT_TYPES,
@@ -112,7 +118,7 @@ class BotApiSource(UpdateLogSource):
             logger=self.logger,
             max_flood_wait=float(self.config.get("max_flood_wait", 300)),
         )
-        me = self.client.call("getMe")
+        me = checked_object(self.client.call("getMe"), "getMe", self.client.shown_url, "id")
         self.logger.info(
             "bot @%s (%s): reading updates %s",
             me.get("username"),
@@ -121,7 +127,12 @@ class BotApiSource(UpdateLogSource):
         )
         for ref in self._refs:
             try:
-                chat = self.client.call("getChat", chat_id=_chat_id(ref))
+                chat = checked_object(
+                    self.client.call("getChat", chat_id=_chat_id(ref)),
+                    "getChat",
+                    self.client.shown_url,
+                    "id",
+                )
             except BotApiError as error:
                 self.chat_failed(ChatError(str(ref), str(error)))
                 continue
@@ -150,7 +161,9 @@ class BotApiSource(UpdateLogSource):
         """
         for ref in self._excluded:
             try:
-                chat = client.call("getChat", chat_id=_chat_id(ref))
+                chat = checked_object(
+                    client.call("getChat", chat_id=_chat_id(ref)), "getChat", client.shown_url, "id"
+                )
             except BotApiError:
                 self.logger.warning(
                     "tap-telegram: setting 'exclude_chats': '%s' matches no chat this bot "
@@ -165,7 +178,12 @@ class BotApiSource(UpdateLogSource):
         """Requests of the run (for the summary line); none per chat: one cursor for all."""
         if chat_id is not None or self.client is None:
             return {}
-        return {"requests": self.client.requests}
+        client = self.client
+        return {
+            "requests": client.requests,
+            "flood_waits": client.flood_waits,
+            "flood_seconds": client.flood_seconds,
+        }
 
     def close(self) -> None:
         """Close the HTTP session (idempotent)."""
@@ -206,21 +224,28 @@ class BotApiSource(UpdateLogSource):
         assert self.client is not None, "open() first"
         offset: int | None = None  # the first call confirms nothing
         first = True
+        emitted: int | None = None  # the highest update_id of this run's pages
         totals = {"updates": 0, "messages": 0, "edits": 0, "skipped": 0}
         last_log = time.monotonic()
         while True:
             limit = MAX_LIMIT if first else self.page_size
-            answer = self.client.call(
-                "getUpdates",
-                offset=offset,
-                limit=limit,
-                timeout=self.poll_timeout,
-                allowed_updates=self.allowed_updates,
+            answer = checked_updates(
+                self.client.call(
+                    "getUpdates",
+                    offset=offset,
+                    limit=limit,
+                    timeout=self.poll_timeout,
+                    allowed_updates=self.allowed_updates,
+                ),
+                self.client.shown_url,
+                emitted,
+                self.logger,
             )
             updates = self._undelivered(answer, after) if first else answer
             first = False
             page = updates[: self.page_size]
             if page:
+                emitted = int(page[-1]["update_id"])
                 yield self._page(page, totals)
             # More may be pending: this answer was full, or only part of it was used.
             if not answer or (len(answer) < limit and len(page) == len(updates) and page):
@@ -270,17 +295,29 @@ class BotApiSource(UpdateLogSource):
             totals["updates"] += 1
             found = update_message(update)
             if found is None:
+                problem = message_problem(update)
+                if problem is not None:
+                    unmapped(update, problem, self.logger)
                 continue
             message, is_edit = found
-            if not self._selected(message["chat"]):
-                totals["skipped"] += 1
+            try:
+                if not self._selected(message["chat"]):
+                    totals["skipped"] += 1
+                    continue
+                record = map_message(message)
+                chat = map_chat(message["chat"])
+                users = [map_user(user) for user in message_users(message)]
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+                unmapped(
+                    update, f"its message cannot be read ({type(error).__name__})", self.logger
+                )
                 continue
-            records.append(map_message(message))
+            records.append(record)
             totals["messages"] += 1
             totals["edits"] += is_edit
-            self._chats.setdefault(int(message["chat"]["id"]), map_chat(message["chat"]))
-            for user in message_users(message):
-                self.users.add(map_user(user))
+            self._chats.setdefault(record["chat_id"], chat)
+            for user in users:
+                self.users.add(user)
         return UpdatePage(
             records=records, last_update_id=int(updates[-1]["update_id"]), updates=len(updates)
         )
@@ -289,6 +326,12 @@ class BotApiSource(UpdateLogSource):
 def _refs(config: Mapping[str, Any], setting: str) -> list[ChatRef]:
     """``chats`` or ``exclude_chats`` parsed; invite links are an error (a bot cannot use them)."""
     refs = parse_chat_refs(config.get(setting), setting)
+    folders = [str(ref) for ref in refs if ref.kind == "folder"]
+    if folders:
+        raise ConfigError(
+            f"setting '{setting}': chat folders ({', '.join(folders)}) belong to a user account "
+            "(source mtproto); a bot has none: list the chats by id or @username"
+        )
     invites = [str(ref) for ref in refs if ref.kind == "invite"]
     if invites:
         raise ConfigError(

@@ -24,6 +24,8 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from tap_telegram.sources.export.reader import LinearReader
+
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
@@ -119,9 +121,9 @@ def open_export(path: Path) -> BinaryIO:
     except OSError:
         handle.close()
         raise
-    if encoding in ("utf-8", "utf-8-sig"):
-        return handle
-    return Utf8Reader(handle, encoding)  # type: ignore[return-value]
+    stream = handle if encoding in ("utf-8", "utf-8-sig") else Utf8Reader(handle, encoding)
+    # Long strings in linear time, too long ones refused (tap_telegram.sources.export.reader).
+    return LinearReader(stream, str(path))  # type: ignore[arg-type,return-value]
 
 
 def encoding_note(path: Path) -> str:

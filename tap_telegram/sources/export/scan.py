@@ -42,6 +42,11 @@ from tap_telegram.sources.export.spans import (
 CHAT_LISTS = ("chats", "left_chats")
 #: Marker on the key stack for "inside an array".
 ITEM = 0
+#: Deepest nesting of objects and lists a file may have. tdesktop writes at most about
+#: 8 levels (account → chats → list → chat → messages → message → text → entity); a
+#: deeper file is refused at once: ijson's memory grows with depth times events, so
+#: 160 KB of brackets used to exhaust the machine (issue 27).
+MAX_DEPTH = 64
 #: Keys of a message the scan looks at (the rest is skipped unread).
 WATCHED = frozenset({"id", "action", "date", "date_unixtime", "from_id", "actor_id"})
 
@@ -116,6 +121,19 @@ class _Scanner:
             problem = f"invalid JSON ({first.strip()}); the file is damaged"
         return self._mark(export_error(self.export.path, where, problem))
 
+    def too_deep(self) -> ExportFormatError:
+        """The file nests deeper than :data:`MAX_DEPTH`: refused before it costs memory."""
+        context = self._where()
+        return self.shape_error(
+            context or f"near message #{self.export_position()}",
+            f"objects and lists are nested more than {MAX_DEPTH} deep, which no Telegram "
+            "Desktop export is; the file is damaged or not an export",
+        )
+
+    def export_position(self) -> int:
+        """How many messages the file listed before this point."""
+        return sum(self.listed.values())
+
     def shape_error(self, where: str, problem: str) -> ExportFormatError:
         """An ExportFormatError for valid JSON of the wrong shape."""
         return self._mark(export_error(self.export.path, where, problem))
@@ -141,6 +159,8 @@ class _Scanner:
                 if event == "start_array" and self._is_messages():
                     self._messages(events)
                     continue
+                if len(stack) >= MAX_DEPTH:
+                    raise self.too_deep()
                 if not stack and event == "start_map":
                     self._open_chat(0, "messages.item")
                 elif event == "start_map" and self._is_chat_item():
@@ -257,6 +277,8 @@ class _Scanner:
                     current = date = None
                     stamped = event == "start_array"  # a list is no message: no date check
                 depth += 1
+                if depth + len(self.stack) > MAX_DEPTH:
+                    raise self.too_deep()
             elif event in {"end_map", "end_array"}:
                 if not depth:
                     break

@@ -37,6 +37,7 @@ import dataclasses
 import datetime as dt
 import re
 import time
+import unicodedata
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
@@ -45,7 +46,7 @@ from typing import Any
 from tap_telegram.errors import ChatError, ConfigError, ExportChatError, ExportFormatError
 from tap_telegram.records.topics import general_topic, topic_from_message
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
-from tap_telegram.sources.chatrefs import parse_chat_ref
+from tap_telegram.sources.chatrefs import FOLDER_PREFIX, parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
 from tap_telegram.sources.export.mapping.dates import ZONE_SETTING
 from tap_telegram.sources.export.mapping.messages import (
@@ -59,6 +60,7 @@ from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messa
 from tap_telegram.sources.export.spans import MIN_ID, ChatSpan, ExportFile, export_error
 from tap_telegram.sources.selection import (
     announce_every_chat,
+    refuse_empty,
     report_unmatched,
     wanted_types,
     without_excluded,
@@ -205,6 +207,14 @@ class ExportSource(HistorySource):
             selected = [plan for plan in plans if plan.record["type"] in kinds]
         selected, unmatched = without_excluded(selected, excluded, _matches)
         report_unmatched(self.logger, unmatched)
+        if not plans:
+            raise ExportFormatError(
+                f"export_path {self._export_path()}: no chat of a type this tap reads (see the "
+                "warnings above); export again with a current Telegram Desktop"
+            )
+        refuse_empty(
+            self.config, "in the export", len(plans), len(selected), failed=bool(self.failures)
+        )
         if not entries:
             types = [plan.record["type"] for plan in selected]
             announce_every_chat(self.logger, "in the export", types)
@@ -217,11 +227,16 @@ class ExportSource(HistorySource):
             found = [plan.record["id"] for plan in plans if _matches(entry, plan)]
             if not found:
                 known = ", ".join(repr(plan.record["title"]) for plan in plans[:5])
+                what = (
+                    "exports have no chat folders (only source mtproto reads them)"
+                    if entry.lower().startswith(FOLDER_PREFIX)
+                    else "exports have no @usernames"
+                )
                 self.chat_failed(
                     ChatError(
                         entry,
                         f"not in the export at {self._export_path()} (its chats: {known}"
-                        f"{', ...' if len(plans) > 5 else ''}); exports have no @usernames: use "
+                        f"{', ...' if len(plans) > 5 else ''}); {what}: use "
                         "the chat's id or its exact name",
                     )
                 )
@@ -393,5 +408,10 @@ def _matches(entry: str, plan: ChatPlan) -> bool:
         ref = None
     if ref is not None and ref.kind == "id":
         return bool(ref.value == record["id"])
-    title = (record["title"] or "").casefold()
-    return bool(title) and title in (entry.casefold(), entry.removeprefix("@").casefold())
+    title = _folded(record["title"] or "")
+    return bool(title) and title in (_folded(entry), _folded(entry.removeprefix("@")))
+
+
+def _folded(text: str) -> str:
+    """A title as compared: NFC (macOS file names and some keyboards give NFD), casefolded."""
+    return unicodedata.normalize("NFC", text).casefold()

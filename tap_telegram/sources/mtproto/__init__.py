@@ -13,12 +13,17 @@ below it:
 * :mod:`.history` -- the history primitive: ``getHistory`` pages, mapped and enriched.
 * :mod:`.comments` -- discussion groups, their comments tied to the channel's posts.
 * :mod:`.download` -- optional media files (``media_dir``), never downloaded twice.
+* :mod:`.contacts` -- the account's contact list: one cheap request when it did not change.
+* :mod:`.statistics` -- channel and group statistics, from their DC, at most once a day.
+* :mod:`.admin_log` -- admin logs of the chats the account administers (48 hours kept).
 * :mod:`.members` -- forum topics and chat participants.
 * :mod:`.takeout` -- takeout (data export) sessions with lower flood limits.
 * :mod:`.chats` -- the ``chats`` setting turned into resolved entities.
+* :mod:`.folders` -- chat folders (``folder:Work``) resolved against the dialogs.
 * :mod:`.dialogs` -- the dialogs pass: every dialog, its newest message id, upgrades.
 * :mod:`.refresh` -- what is remembered in STATE between runs, and when it is due.
-* :mod:`.mapping` -- Telethon objects to records (messages, media, members).
+* :mod:`.mapping` -- Telethon objects to records (messages, media, members, contacts, admin
+  log, statistics).
 * :mod:`.client` -- config to Telethon client: the seam the fake Telegram plugs into.
 * :mod:`.session_input` -- session strings and files checked: one line for anything unusable.
 * :mod:`.proxy` -- the ``proxy`` setting: SOCKS5/SOCKS4/HTTP URLs and MTProxy links.

@@ -6,9 +6,11 @@ usernames and links of dialogs need no request of their own (a ``StringSession``
 keeps no entity cache between runs). Invite links resolve once and are remembered
 (:mod:`.refresh`); a public channel read without joining (not a dialog) is resolved
 by username once, then fetched back with the access hash Telegram gave this session,
-all such channels in one request. Full info (``GetFull*``) is fetched only when
-due (:mod:`.refresh`); otherwise the chat carries what was remembered. Every failure
-names the entry as the user wrote it and says what to do.
+all such channels in one request. A chat folder (``folder:Work``) is one
+``messages.getDialogFilters`` for the run, resolved against the dialogs (:mod:`.folders`).
+Full info (``GetFull*``) is fetched only when due (:mod:`.refresh`); otherwise the chat
+carries what was remembered. Every failure names the entry as the user wrote it and
+says what to do.
 """
 
 from __future__ import annotations
@@ -33,10 +35,18 @@ from tap_telegram.sources.mtproto.dialogs import (
     follow_upgrades,
     load_dialogs,
 )
+from tap_telegram.sources.mtproto.folders import (
+    Folder,
+    find_folder,
+    folder_chats,
+    folder_titles,
+    load_folders,
+)
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
 from tap_telegram.sources.mtproto.refresh import FullInfo, SourceMemory
 from tap_telegram.sources.selection import (
     announce_every_chat,
+    refuse_empty,
     report_unmatched,
     wanted_types,
     without_excluded,
@@ -58,6 +68,8 @@ class ResolvedChat:
     #: The channel's update-log position when the dialogs say it (``Dialog.pts``):
     #: change capture asks for a difference only when it moved.
     pts: int | None = None
+    #: Titles of the chat folders it is in; ``None``: not known (no folder in ``chats``).
+    folders: list[str] | None = None
 
 
 def chat_label(entity: Any) -> str:
@@ -75,6 +87,9 @@ class _Resolver:
         self.index = Dialogs([])
         #: Public channels that are not dialogs, fetched back from memory, by username.
         self.outside: dict[str, Any] = {}
+        #: The account's chat folders, when ``chats`` names one (else not asked for).
+        self.folders: list[Folder] | None = None
+        self.logger = logging.getLogger(__name__)
 
     async def load(self, refs: list[ChatRef]) -> None:
         """The dialogs pass (it fills Telethon's entity cache), then remembered channels."""
@@ -85,13 +100,18 @@ class _Resolver:
             if ref.kind == "username" and self.index.by_username(str(ref.value)) is None
         ]
         self.outside = await fetch_channels(self.caller, self.memory.remembered_channels(names))
+        if any(ref.kind == "folder" for ref in refs):
+            self.folders = await load_folders(self.caller, self.index)
 
     def dialogs(self) -> list[Any]:
         """Every dialog's entity, in Telegram's order."""
         return [dialog.entity for dialog in self.index]
 
     async def resolve(self, ref: ChatRef) -> Any:
-        """The entity behind ``ref``, or a ChatError naming the entry as written."""
+        """The entity behind ``ref`` (a list of them for a folder), or a ChatError."""
+        if ref.kind == "folder":
+            folder = find_folder(ref, self.folders or [])
+            return folder_chats(folder, self.index, self.memory.now, self.logger)
         dialog = self._dialog_of(ref)
         if dialog is not None:
             return dialog.entity
@@ -199,6 +219,7 @@ async def resolve_chats(
     kinds = wanted_types(config)  # validated even when chats are listed
     memory = memory or SourceMemory(None, config)
     resolver = _Resolver(client, caller, memory)
+    resolver.logger = logger
     await resolver.load(refs)
     if refs:
         entities = await _configured(resolver, refs, on_failure)
@@ -206,6 +227,9 @@ async def resolve_chats(
         entities = await _all_dialogs(resolver, kinds)
     entities = await follow_upgrades(caller, resolver.index, entities, logger)
     chats = exclusions.apply(_distinct(entities, resolver.index))
+    if resolver.folders is not None:
+        for chat in chats:
+            chat.folders = folder_titles(chat.chat_id, resolver.index, resolver.folders, memory.now)
     await _full_infos(resolver, chats, logger)
     return chats
 
@@ -267,6 +291,8 @@ def announce_selection(
     chats: list[ResolvedChat],
     exclusions: Exclusions,
     logger: logging.Logger,
+    *,
+    failed: bool = False,
 ) -> None:
     """Say what the run is about to read, before it reads any message.
 
@@ -274,6 +300,12 @@ def announce_selection(
     read (how many of which types).
     """
     report_unmatched(logger, exclusions.unmatched)
+    # A chat folder's rules may match nothing for a while (one that leaves out read chats,
+    # when all are read): its own warning said so, and the run is not a settings mistake.
+    named_folder = any(ref.kind == "folder" for ref in parse_chat_refs(config.get("chats")))
+    refuse_empty(
+        config, "among the account's dialogs", None, len(chats), failed=failed or named_folder
+    )
     if not config.get("chats"):
         types = [chat_type(chat.entity) for chat in chats]
         announce_every_chat(logger, "of the account (its dialogs)", types)
@@ -317,6 +349,8 @@ async def _configured(
     for outcome in outcomes:
         if isinstance(outcome, ChatError):
             on_failure(outcome)
+        elif isinstance(outcome, list):  # a folder's chats
+            entities.extend(outcome)
         else:
             entities.append(outcome)
     return entities

@@ -46,6 +46,8 @@ class ClientSettings:
     timeout: int = 10
     #: The ``proxy`` setting (``None``: connect directly); see :mod:`.proxy`.
     proxy: Proxy | None = None
+    #: Receive pushed updates: only a QR login (it waits for ``updateLoginToken``).
+    receive_updates: bool = False
 
 
 #: Builds a (not yet connected) client. Called inside the tap's event loop thread.
@@ -116,7 +118,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
       out up to ``max_flood_wait`` with a log line naming the chat (Telethon would
       sleep silently).
     * ``receive_updates=False``: a sync reads history; it must not build an update
-      state or receive pushes.
+      state or receive pushes (a QR login turns it on: it waits for one push).
     * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
       timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
       so the tap can name the chat and the error in one line.
@@ -145,7 +147,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
         request_retries=settings.request_retries,
         connection_retries=settings.connection_retries,
         timeout=settings.timeout,
-        receive_updates=False,
+        receive_updates=settings.receive_updates,
         raise_last_call_error=True,
         device_model="tap-telegram",
         app_version="tap-telegram",

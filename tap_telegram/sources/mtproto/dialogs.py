@@ -20,6 +20,7 @@ do: Telegram does not document which ids a dialogs hash folds, and a page that w
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 import logging
 from collections.abc import Iterator, Mapping
@@ -50,6 +51,11 @@ class Dialog:
     folder_id: int | None = None
     unread_count: int = 0
     pinned: bool = False
+    #: Marked unread by hand, and unread mentions: a folder's "exclude read" keeps these.
+    unread_mark: bool = False
+    unread_mentions: int = 0
+    #: Notifications muted until then (``None``: not muted).
+    mute_until: dt.datetime | None = None
 
     @property
     def chat_id(self) -> int:
@@ -200,6 +206,9 @@ def _page(answer: Any) -> tuple[list[Dialog], tuple[Any, int, Any] | None]:
                 folder_id=item.folder_id,
                 unread_count=item.unread_count,
                 pinned=bool(item.pinned),
+                unread_mark=bool(item.unread_mark),
+                unread_mentions=item.unread_mentions_count or 0,
+                mute_until=getattr(item.notify_settings, "mute_until", None),
             )
         )
     if not dialogs:

@@ -14,6 +14,12 @@ size (``media_max_size``).
   reference, and the download retried once.
 * A file that still cannot be downloaded is logged and its record kept without a
   path: a missing file never loses a message.
+* **Symbolic links** planted in ``media_dir`` are never followed: the ``.part`` file
+  is created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (a stale one, or a link in its
+  place, is removed first, never written through); a final name that is a link (or
+  not a regular file) is not reused: the download's rename replaces the link itself;
+  and a file whose folder resolves outside ``media_dir`` (a linked chat folder) is
+  not written, logged like a failed download.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ import functools
 import hashlib
 import logging
 import mimetypes
+import os
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from telethon import TelegramClient, errors, functions
 from telethon.tl import types
@@ -70,6 +78,22 @@ def relative_path(chat_id: int, media: Mapping[str, Any]) -> str:
     ext = "".join(c for c in ext if c.isalnum() or c == ".")[:12] or ".bin"
     unsigned = int(media["id"]) & 0xFFFF_FFFF_FFFF_FFFF
     return f"{abs(chat_id)}/{media['kind']}/{unsigned}{ext}"
+
+
+def _regular_size(path: Path) -> int | None:
+    """Size of ``path`` if it is a regular file itself (not a link to one), else None."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _create_new(part: Path) -> BinaryIO:
+    """``part`` created anew for writing, never through a link (module docstring)."""
+    part.unlink(missing_ok=True)  # a stale .part, or a link planted there: the entry goes
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(part, flags, 0o644), "w+b")
 
 
 def sha256_of(path: Path) -> str:
@@ -144,11 +168,12 @@ class MediaDownloader:
         self, chat: ResolvedChat, message: Any, media: dict[str, Any], relative: str, target: Path
     ) -> None:
         size = media.get("size")
-        if target.is_file() and (size is None or target.stat().st_size == size):
+        present = _regular_size(target)
+        if present is not None and (size is None or present == size):
             self.reused += 1
         else:
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                self._folder_inside(target)
                 await self._download(chat, message, target)
             except (errors.RPCError, OSError, ValueError) as exc:
                 self.failed += 1
@@ -158,7 +183,7 @@ class MediaDownloader:
                     chat.label,
                     message.id,
                     media["kind"],
-                    type(exc).__name__,
+                    str(exc) if type(exc) is OSError and exc.errno is None else type(exc).__name__,
                 )
                 return
             self.downloaded += 1
@@ -166,13 +191,21 @@ class MediaDownloader:
         media["path"] = relative
         media["sha256"] = sha256_of(target)
 
+    def _folder_inside(self, target: Path) -> None:
+        """Create the target's folder; raise OSError if it resolves outside ``media_dir``."""
+        # Resolved before mkdir: mkdir would create folders through a link.
+        if not target.parent.resolve().is_relative_to(self.root.resolve()):
+            msg = f"{target.parent} leads out of media_dir (a symbolic link)"
+            raise OSError(msg)
+        target.parent.mkdir(parents=True, exist_ok=True)
+
     async def _download(self, chat: ResolvedChat, message: Any, target: Path) -> None:
         part = target.with_name(target.name + ".part")
         media = message.media
         try:
             for attempt in (1, 2):
                 try:
-                    with part.open("wb") as handle:
+                    with _create_new(part) as handle:
                         await self.caller.call(
                             functools.partial(self._fetch, media, handle),
                             chat=chat.label,

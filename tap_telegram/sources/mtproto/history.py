@@ -202,6 +202,9 @@ class HistoryReader:
     ) -> list[Record]:
         """Map one response; keep ids in ``(after_id, up_to_id]`` (dates from ``since``)."""
         peers = PeerIndex.from_response(response.users, response.chats, self.self_id)
+        # The chat itself, when a response leaves it out: its username and forum flag
+        # make each record's ``link`` and ``topic_id``.
+        peers.entities.setdefault(chat.chat_id, chat.entity)
         records = []
         for message in response.messages:
             if message.id <= after_id or (up_to_id is not None and message.id > up_to_id):

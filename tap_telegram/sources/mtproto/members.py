@@ -172,7 +172,7 @@ async def _channel_members(
             hash=previous,
         )
         response = await caller.call(
-            functools.partial(_admin_optional, client, request),
+            functools.partial(admin_optional, client, request),
             chat=chat.label,
             what="GetParticipantsRequest",
         )
@@ -201,7 +201,7 @@ async def _channel_members(
     return listed
 
 
-async def _admin_optional(client: TelegramClient, request: Any) -> Any:
+async def admin_optional(client: TelegramClient, request: Any) -> Any:
     """Send ``request``; ``None`` when Telegram answers CHAT_ADMIN_REQUIRED."""
     try:
         return await client(request)

@@ -92,7 +92,12 @@ def parse_proxy(value: Any) -> Proxy | None:
     text = value.strip()
     if _MTPROXY_LINK.match(text):
         return _mtproxy(urllib.parse.parse_qs(text.split("?", 1)[1]))
-    url = urllib.parse.urlsplit(text)
+    try:
+        url = urllib.parse.urlsplit(text)
+    except ValueError:  # "Invalid IPv6 URL": a bracket left open; the text is never quoted
+        url = None
+    if url is None:
+        raise ConfigError(f"setting 'proxy' is no URL (an IPv6 host needs [ and ]); {FORMS}")
     scheme = url.scheme.lower()
     if scheme == "socks5h":
         scheme = "socks5"  # curl's spelling; Telethon resolves names on the proxy anyway

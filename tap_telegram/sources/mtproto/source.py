@@ -20,13 +20,15 @@ from telethon.tl import types
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
 from tap_telegram.sources.base import (
+    ChatStatistics,
     HistorySource,
     LogChanges,
     MessageQuery,
     Record,
     SourceContext,
 )
-from tap_telegram.sources.mtproto import probes
+from tap_telegram.sources.mtproto import admin_log, probes
+from tap_telegram.sources.mtproto.admin_log import admin_only_skip, read_admin_log
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.changes import ChangeReader
 from tap_telegram.sources.mtproto.chats import (
@@ -44,6 +46,7 @@ from tap_telegram.sources.mtproto.client import (
 )
 from tap_telegram.sources.mtproto.comments import add_discussion_groups
 from tap_telegram.sources.mtproto.connection import DEFAULT_MAX_SECONDS, Connection
+from tap_telegram.sources.mtproto.contacts import HASH_KEY, fetch_contacts
 from tap_telegram.sources.mtproto.download import MediaDownloader, settings_of
 from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto.history import HistoryReader
@@ -53,7 +56,11 @@ from tap_telegram.sources.mtproto.members import MemberList, fetch_participants,
 from tap_telegram.sources.mtproto.rate import RateBudget
 from tap_telegram.sources.mtproto.refresh import FullInfo, Memory, SourceMemory, utc_now
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
+from tap_telegram.sources.mtproto.statistics import StatisticsReader, StatsMemory
 from tap_telegram.sources.mtproto.takeout import Takeout
+
+#: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
+STATS_MEMORY = "stats_graphs"
 
 
 class MTProtoSource(HistorySource):
@@ -84,6 +91,8 @@ class MTProtoSource(HistorySource):
         self._joins: dict[int, int] = {}
         #: The run's update-log reader (``track_changes``), once :meth:`changes` ran.
         self._changes: ChangeReader | None = None
+        #: The run's statistics, read at most once per chat (:mod:`.statistics`).
+        self._stats: StatisticsReader | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -200,7 +209,9 @@ class MTProtoSource(HistorySource):
                     )
                 )
                 chats = exclusions.apply(chats)  # exclude_chats has the last word
-            announce_selection(self.config, chats, exclusions, self.logger)
+            announce_selection(
+                self.config, chats, exclusions, self.logger, failed=bool(self.failures)
+            )
             self._chats = chats
             self.memory.keep_only(chat.chat_id for chat in self._chats)
         return self._chats
@@ -209,7 +220,8 @@ class MTProtoSource(HistorySource):
         """``chats`` records (with full info: about, members, linked chat)."""
         if self._chat_records is None:
             self._chat_records = [
-                map_chat(chat.entity, chat.full) for chat in self.resolved_chats()
+                {**map_chat(chat.entity, chat.full), "folders": chat.folders}
+                for chat in self.resolved_chats()
             ]
         return self._chat_records
 
@@ -376,6 +388,22 @@ class MTProtoSource(HistorySource):
         )
         yield from listed.records
 
+    def contacts(self) -> Iterator[Record]:
+        """The contact list (see :mod:`.contacts`): nothing when it did not change.
+
+        Its hash goes into the stream's memory once the last record is written.
+        """
+        runner = self._run
+        assert self._caller is not None
+        assert self._client is not None
+        memory = (self._recalled or {}).get("contacts", {})
+        records, list_hash = runner.run(fetch_contacts(self._client, self._caller, memory))
+        if list_hash is None:
+            self.logger.info("contacts: unchanged since the last run (contactsNotModified)")
+            return
+        yield from records
+        memory[HASH_KEY] = list_hash
+
     @functools.cached_property
     def _members_due(self) -> set[int]:
         """The chats whose members are listed in this run, decided at the first of them.
@@ -391,6 +419,44 @@ class MTProtoSource(HistorySource):
             for chat in self.resolved_chats()
             if not isinstance(chat.entity, types.User)
         )
+
+    # -- admin log -------------------------------------------------------------------
+
+    def admin_log_pages(self, chat_id: int, after_id: int) -> Iterator[list[Record]] | None:
+        """A chat's admin-log events after a bookmark (see :mod:`.admin_log`).
+
+        No request for a chat where the account is not an admin (one log line, ``None``).
+        """
+        chat = self.chat(chat_id)
+        if admin_only_skip(chat, "admin_log", self.logger):
+            return None
+        assert self._caller is not None
+        records = self._run.run(
+            read_admin_log(
+                self._caller, chat, after_id, self.users, self.logger, self_id=self.history.self_id
+            )
+        )
+        return None if records is None else admin_log.pages(records)
+
+    # -- statistics ------------------------------------------------------------------
+
+    def statistics(self, chat_id: int) -> ChatStatistics | None:
+        """A chat's statistics, at most once a day, from its statistics DC (:mod:`.statistics`)."""
+        if self._stats is None:
+            assert self._caller is not None
+            assert self._client is not None
+            memory = StatsMemory((self._recalled or {}).get(STATS_MEMORY, {}))
+            today = self._clock().astimezone(dt.timezone.utc).date()
+            self._stats = StatisticsReader(
+                self._client,
+                self._caller,
+                memory,
+                self.logger,
+                today,
+                post_count=int(self.config.get("stats_posts") or 0),
+            )
+        chat = self.chat(chat_id)
+        return self._run.run(self._stats.read(chat))
 
     def _list_members(self, chat: ResolvedChat, known: MemberList) -> MemberList:
         """One chat's members (through the takeout when there is one)."""

@@ -168,8 +168,19 @@ def test_discover_and_about_need_no_config():
         check=True,
     )
     streams = {s["tap_stream_id"]: s for s in json.loads(out.stdout)["streams"]}
-    assert set(streams) == {"chats", "messages", "topics", "participants", "users"}
+    assert set(streams) == {
+        *("chats", "messages", "topics", "participants", "users", "contacts"),
+        *("admin_log", "channel_stats", "group_stats", "stats_graphs"),
+    }
     assert streams["messages"]["key_properties"] == ["chat_id", "id"]
+    # Opt-in: a catalog from discovery leaves the contact list alone unless selected.
+    selected = {
+        name: next(m["metadata"].get("selected") for m in s["metadata"] if m["breadcrumb"] == [])
+        for name, s in streams.items()
+    }
+    assert sorted(name for name, on in selected.items() if not on) == [
+        *("admin_log", "channel_stats", "contacts", "group_stats", "stats_graphs")
+    ]
     about = subprocess.run(
         [sys.executable, "-m", "tap_telegram", "--about", "--format=markdown"],
         capture_output=True,

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from tap_telegram.records import builders, ids
+from tap_telegram.records import builders, ids, links
 from tap_telegram.records.constants import CHAT_PEER_TYPES, UTC
 from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
 from tap_telegram.sources.bot_api.mapping.media import map_media
@@ -235,6 +235,10 @@ def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
         record["pinned"] = False
         if action["type"] == "pin_message":
             record["reply_to_msg_id"] = action["details"]["message_id"]
+    topic = message.get("message_thread_id") if message.get("is_topic_message") else None
+    record["link"] = links.message_link(
+        record["chat_id"], record["id"], username=chat.get("username"), topic_id=topic
+    )
     return record
 
 
@@ -263,6 +267,7 @@ def map_chat(chat: Mapping[str, Any]) -> dict[str, Any]:
         about=chat.get("description") or chat.get("bio") or None,
         linked_chat_id=chat.get("linked_chat_id"),
         source="bot_api",
+        link=links.chat_link(chat.get("username")),
     )
     return record
 

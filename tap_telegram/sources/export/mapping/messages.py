@@ -36,7 +36,7 @@ from array import array
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tap_telegram.records import builders
+from tap_telegram.records import builders, links
 from tap_telegram.records.constants import GENERAL_TOPIC_ID
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_chat, empty_message, empty_user
 from tap_telegram.sources.export.mapping.dates import edit_date, message_date, unixtime
@@ -53,6 +53,7 @@ from tap_telegram.sources.export.mapping.parts import (
 )
 from tap_telegram.sources.export.mapping.peers import (
     EXPORT_CHAT_TYPES,
+    is_synthetic,
     marked_chat_id,
     parse_peer,
 )
@@ -205,7 +206,9 @@ def map_forward(message: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     from_id = from_type = None
     if message.get("forwarded_from_id") is not None:
-        from_id, from_type = parse_peer(message["forwarded_from_id"], "forwarded_from_id")
+        from_id, from_type = parse_peer(
+            message["forwarded_from_id"], "forwarded_from_id", modern="date_unixtime" in message
+        )
     return builders.forward(
         from_id=from_id, from_type=from_type, from_name=opt_str(message, "forwarded_from")
     )
@@ -265,7 +268,7 @@ def _sender(message: Mapping[str, Any], service: bool) -> tuple[int | None, str 
     name = opt_str(message, "actor" if service else "from")
     if raw is None:
         return None, None, name
-    sender_id, kind = parse_peer(raw, key)
+    sender_id, kind = parse_peer(raw, key, modern="date_unixtime" in message)
     return sender_id, kind, name
 
 
@@ -313,6 +316,8 @@ def map_message(
         if forum:
             created = service and message.get("action") == "topic_created"
             record["topic_id"] = message_id if created else (top_id or GENERAL_TOPIC_ID)
+        if not is_synthetic(chat_id):  # an export names no username: the t.me/c/ form
+            record["link"] = links.message_link(chat_id, message_id, topic_id=record["topic_id"])
         if service:
             record["action"] = map_action(message)
             record["reply_to_msg_id"] = service_reply_to(message)

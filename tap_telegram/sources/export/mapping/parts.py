@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tap_telegram.errors import value_kind
 from tap_telegram.records import builders
 from tap_telegram.records import media as build
 
@@ -107,20 +108,16 @@ class MessageShapeError(ValueError):
 
 
 def describe(value: object) -> str:
-    """A short name of a JSON value's type, for error messages."""
-    if value is None:
-        return "null"
+    """A short name of a JSON value's type, for error messages (an export's numbers shown).
+
+    Export content is no secret, so a number is quoted; otherwise like
+    :func:`tap_telegram.errors.value_kind`.
+    """
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    return value_kind(value)
 
 
 def show(value: object) -> str:

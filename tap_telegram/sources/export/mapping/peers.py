@@ -107,14 +107,27 @@ def synthetic_chat_id(export_type: str, name: str | None, first_id: int | None, 
     return -(SYNTHETIC_BASE + digest)
 
 
-def parse_peer(value: Any, key: str) -> tuple[int, str]:
+def is_synthetic(chat_id: int) -> bool:
+    """Whether a marked chat id is one :func:`synthetic_chat_id` made (no Telegram id)."""
+    return chat_id <= -SYNTHETIC_BASE
+
+
+def parse_peer(value: Any, key: str, *, modern: bool = False) -> tuple[int, str]:
     """A sender or peer field of any era → ``(marked id, user|chat|channel)``.
 
     Strings (April 2021 on): ``"user123"`` → ``(123, "user")``, ``"chat5"`` →
     ``(-5, "chat")``, ``"channel7"`` → ``(-1000000000007, "channel")``. Integers
     (2018-2021): below ``1<<32`` a bare user id, ``1<<32 | id`` a user, ``2<<32 | id``
-    a channel (see the module docstring).
+    a channel (see the module docstring). A ``modern`` message (it has
+    ``date_unixtime``: June 2022 on) never has an integer here: one is refused, not
+    guessed to be a user (it may be a channel or a group, whose id a bare number
+    cannot tell).
     """
+    if modern and type(value) is int:
+        raise MessageShapeError(
+            f"'{key}' is a bare number in a message of June 2022 or later, where Telegram "
+            "Desktop writes user123, chat123 or channel123 (the file was edited?)"
+        )
     if type(value) is str:
         for prefix in ("user", "channel", "chat"):  # the peer kinds; "channel" before "chat"
             if value.startswith(prefix):

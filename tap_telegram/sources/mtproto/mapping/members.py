@@ -1,8 +1,9 @@
-"""Pure functions from Telethon forum topics and chat participants to records.
+"""Pure functions from Telethon forum topics, chat participants and contacts to records.
 
 Split from :mod:`tap_telegram.sources.mtproto.mapping.messages` (messages) because these come from
 other requests (``messages.getForumTopics``, ``channels.getParticipants``,
-``messages.getFullChat``) and feed other streams (``topics``, ``participants``).
+``messages.getFullChat``, ``contacts.getContacts``) and feed other streams (``topics``,
+``participants``, ``contacts``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Any
 
 from telethon.tl import types
 
-from tap_telegram.records.schemas import PARTICIPANT_KEYS, TOPIC_KEYS
-from tap_telegram.sources.mtproto.mapping.messages import marked_id, utc
+from tap_telegram.records import links
+from tap_telegram.records.schemas import CONTACT_KEYS, PARTICIPANT_KEYS, TOPIC_KEYS
+from tap_telegram.sources.mtproto.mapping.messages import marked_id, username_of, utc
 
 
 def map_topic(topic: Any, chat_id: int) -> dict[str, Any] | None:
@@ -79,4 +81,23 @@ def map_participant(participant: Any, chat_id: int) -> dict[str, Any]:
         rank=getattr(participant, "rank", None) or None,
         source="mtproto",
     )
+    return record
+
+
+def map_contact(contact: Any, user: Any | None) -> dict[str, Any]:
+    """A ``contacts`` record from a ``Contact`` and its ``User`` (names as saved by the account).
+
+    The phone number is deliberately not mapped, as in ``users``.
+    """
+    record: dict[str, Any] = dict.fromkeys(CONTACT_KEYS)
+    record.update(user_id=contact.user_id, mutual=bool(contact.mutual))
+    if isinstance(user, types.User):
+        record.update(
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=username_of(user),
+            is_bot=bool(user.bot),
+            is_deleted=bool(user.deleted),
+            link=links.chat_link(username_of(user)),
+        )
     return record

@@ -18,7 +18,7 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
-from tap_telegram.records import builders, ids
+from tap_telegram.records import builders, ids, links
 from tap_telegram.records.constants import GENERAL_TOPIC_ID, UTC
 from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
 from tap_telegram.sources.mtproto.mapping.media import map_media, snake_case, tl_to_json
@@ -259,7 +259,11 @@ def map_message(message: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any] 
     if isinstance(reply, types.MessageReplyHeader):
         record["reply_to_msg_id"] = reply.reply_to_msg_id
         record["reply_to_top_id"] = reply.reply_to_top_id
-    record["topic_id"] = topic_id(message, peers.get(chat_id))
+    chat = peers.get(chat_id)
+    record["topic_id"] = topic_id(message, chat)
+    record["link"] = links.message_link(
+        chat_id, message.id, username=username_of(chat), topic_id=record["topic_id"]
+    )
     record["silent"] = bool(message.silent)
     record["reactions"] = map_reactions(message.reactions)
     if isinstance(message, types.MessageService):
@@ -315,6 +319,7 @@ def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
         participants_count=getattr(entity, "participants_count", None),
         created=utc(getattr(entity, "date", None)),
         source="mtproto",
+        link=links.chat_link(username_of(entity)),
     )
     successor = getattr(entity, "migrated_to", None)
     if isinstance(successor, types.InputChannel):
