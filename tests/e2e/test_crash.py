@@ -7,7 +7,7 @@ chat, and the crash run's bookmarks never ahead of its rows. Three trials throug
 ``tap | target-postgres`` (as Meltano pipes them) and one SIGKILL through ``meltano run``
 (SIGTERM through Meltano is in the long harness: ``--meltano-trials``).
 
-With change capture (``crash.ChangeTrials``, README "Change capture"): after a complete
+With change capture (``crash.ChangeTrials``, docs/changes.md, "Change capture"): after a complete
 first run the world gets edits, deletions and new messages in every chat; the second run
 is killed after a channel's change records, after a private chat's or basic group's, and
 inside a chat's; the rerun must leave every edit's text, every tombstone, no other row,
