@@ -25,13 +25,20 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "output" / "try-mtproto"
+#: Where everything is written (``TRY_MTPROTO_OUTPUT``: elsewhere, e.g. for the test).
+OUTPUT = Path(os.environ.get("TRY_MTPROTO_OUTPUT") or ROOT / "output" / "try-mtproto")
 LAUNCHER = ROOT / "tests" / "fake_telegram" / "bin" / "tap-telegram-fake"
 #: What logging in to the fake takes: its account's phone and the code it "sends".
 PHONE = "+15550000000"
 CODE = "24680"
 #: How many messages are shown in full.
 SHOWN = 3
+
+
+def shown(path: Path | str) -> str:
+    """A path as the user types it: relative to the clone when inside it."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def fake_tap(world: Path, *args: str, answers: str = "") -> subprocess.CompletedProcess[str]:
@@ -72,7 +79,7 @@ def login(world: Path, config: dict[str, Any]) -> str:
     done = fake_tap(world, "login", "--config", str(app), answers=f"{PHONE}\n{CODE}\n")
     if done.returncode:
         sys.exit(f"try-mtproto: the login failed:\n{done.stderr}")
-    print(f"$ tap-telegram login --config {app.relative_to(ROOT)}")
+    print(f"$ tap-telegram login --config {shown(app)}")
     for line in done.stderr.splitlines():
         if "echo" not in line.lower() and "fallback_getpass" not in line:  # no terminal here
             print(f"  {line}")
@@ -89,9 +96,8 @@ def sync(world: Path, config: Path, state: Path | None, run: int) -> list[dict[s
     (OUTPUT / f"tap-{run}.log").write_text(done.stderr, encoding="utf-8")
     if done.returncode:
         sys.exit(f"try-mtproto: the sync failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    shown = " ".join(["tap-telegram", *(str(Path(a).relative_to(ROOT)) if "/" in a else a
-                                        for a in args)])  # fmt: skip
-    print(f"\n$ {shown} > {out.relative_to(ROOT)}")
+    command = " ".join(["tap-telegram", *(shown(a) if "/" in a else a for a in args)])
+    print(f"\n$ {command} > {shown(out)}")
     for line in done.stderr.splitlines():
         if "WARNING" in line or "run summary" in line:
             print(f"  {line.split(' | ')[-1]}")
@@ -128,7 +134,7 @@ def main() -> None:
     }
     print(f"  STATE bookmarks (chat id: last message id): {bookmarks}")
     summarise(sync(world, config, state_file, 2))
-    print(f"\nEverything is in {OUTPUT.relative_to(ROOT)}/ (records, logs, the world, the STATE).")
+    print(f"\nEverything is in {shown(OUTPUT)}/ (records, logs, the world, the STATE).")
     print("The same against Telegram: docs/credentials.md (an app id, `tap-telegram login`).")
 
 
