@@ -138,3 +138,20 @@ if __name__ == "__main__" and "--write" in sys.argv:
     head = HUB_FILE.read_text(encoding="utf-8").split("\nname:")[0]
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     HUB_FILE.write_text(f"{head}\n{body}", encoding="utf-8")
+
+
+def test_install_docs_block_is_the_projects_extractor():
+    """docs/install.md's ready ``plugins.extractors`` block is meltano.yml's extractor,
+    with the repository as pip_url (a user pastes it into their own project)."""
+    import re
+
+    text = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    match = re.search(
+        r"<!-- extractor:start -->\n```yaml\n(.*?)```\n<!-- extractor:end -->", text, re.S
+    )
+    assert match, "docs/install.md has no extractor block"
+    (shown,) = yaml.safe_load(match.group(1))["plugins"]["extractors"]
+    extractor = repo_extractor()
+    assert shown.pop("pip_url") == hub()["pip_url"]
+    extractor.pop("pip_url")
+    assert shown == extractor
