@@ -9,7 +9,7 @@ LOCK := constraints/dev.txt
 # that builds the editable install is pinned too.
 PIP := PIP_CONSTRAINT=$(CURDIR)/$(LOCK) $(BIN)/python -m pip
 
-.PHONY: venv lock test test-lowest lint typecheck wheel-check pytest postgres e2e crash mutants demo demo-reset bench clean
+.PHONY: venv lock test test-lowest lint typecheck wheel-check pytest postgres e2e crash mutants demo demo-reset try-mtproto docs bench clean
 
 venv: $(STAMP)
 
@@ -59,7 +59,7 @@ pytest: venv postgres
 wheel-check: venv
 	PYTHON=$(BIN)/python bash scripts/check_wheel.sh
 
-test: lint typecheck wheel-check pytest
+test: lint typecheck wheel-check docs pytest
 
 # The dependency floors are true: the suite (without e2e) on the lowest allowed versions.
 test-lowest: venv
@@ -79,6 +79,15 @@ crash: venv postgres
 demo: venv
 	$(BIN)/python examples/demo.py
 
+# MTProto without an account: login and two syncs against the fake Telegram of the tests
+# (tests/fake_telegram), through the real command line; output in output/try-mtproto/.
+try-mtproto: venv
+	$(BIN)/python examples/try_mtproto.py
+
+# The documentation site (docs/, mkdocs.yml), built strictly: a broken link or anchor fails.
+docs: venv
+	$(BIN)/mkdocs build --strict --quiet
+
 demo-reset: venv
 	-$(BIN)/meltano --log-level=warning state clear --force dev:tap-telegram-to-target-csv
 	rm -rf output/csv
@@ -87,4 +96,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .venv-lowest .lock-venv .meltano output dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest .lock-venv .meltano output dist site .mypy_cache .pytest_cache .ruff_cache

@@ -184,7 +184,7 @@ def request_goals(results: list[Result]) -> dict[str, Any]:
 
 
 def table(results: list[Result], titles: dict[str, str]) -> str:
-    """A Markdown table (it goes into the README as is)."""
+    """A Markdown table (it goes into docs/performance.md as is)."""
     lines = [
         "| scenario | contender | messages | seconds | msgs/s | msgs/s net of fake "
         "| history requests | peak RSS MB |",

@@ -78,6 +78,29 @@ def chat_titles() -> dict[str, str]:
     return titles
 
 
+def csv_files(folder: Path = OUTPUT) -> set[Path]:
+    """The CSV files target-csv has written so far."""
+    return set(folder.glob("*.csv"))
+
+
+def drop_header_only(before: set[Path], folder: Path = OUTPUT) -> list[Path]:
+    """Remove this run's CSV files that hold only the header line.
+
+    target-csv opens a file for every stream it gets a SCHEMA for, records or not: a
+    rerun's ``messages`` (nothing new) and an export's ``participants`` (exports list no
+    members) would leave a header-only file per run. Files of earlier runs are kept.
+    """
+    removed = []
+    for path in sorted(csv_files(folder) - before):
+        with path.open(encoding="utf-8") as handle:
+            handle.readline()  # the header
+            if not handle.readline():
+                removed.append(path)
+    for path in removed:
+        path.unlink()
+    return removed
+
+
 def meltano(*args: str, pinned: bool = False) -> None:
     """Run one Meltano command in the project, failing the demo if it fails.
 
@@ -95,6 +118,7 @@ def meltano(*args: str, pinned: bool = False) -> None:
 def main() -> None:
     """Install the two plugins (first time only), run the pipeline, summarise."""
     before = count_messages()
+    files = csv_files()
     if not (ROOT / ".meltano" / "loaders" / "target-csv" / "venv").exists():
         print("demo: installing tap-telegram and target-csv into .meltano/ (first run only) ...")
         # The tap with the pinned development versions; the loader is pinned in meltano.yml
@@ -103,6 +127,7 @@ def main() -> None:
         meltano("install", "target-csv")
     print("demo: meltano run tap-telegram target-csv  (source: export, examples/telegram-export)")
     meltano("run", "tap-telegram", "target-csv")
+    empty = drop_header_only(files)
     after = count_messages()
     titles = chat_titles()
     print()
@@ -117,6 +142,9 @@ def main() -> None:
         f"CSV files: {OUTPUT}/ (one file per stream and run: messages, chats, users, "
         "topics, participants)"
     )
+    if empty:
+        names = ", ".join(path.name.split("-")[0] for path in empty)
+        print(f"           (no file kept for streams without records this run: {names})")
     print(f"State:     .venv/bin/meltano state get {STATE_ID}")
     if new == 0:
         print("0 new messages: the bookmarks in STATE say everything was loaded already.")

@@ -1,7 +1,8 @@
 """The tap's settings as one JSON schema.
 
-It is the source of truth for ``--about``, the README table and ``meltano.yml``
-(tests/test_readme.py keeps them in agreement).
+It is the source of truth for ``--about``, the settings tables (docs/configuration.md, the
+README's summary), ``meltano.yml`` and the hub definition (tests/test_readme.py and
+tests/test_hub.py keep them in agreement).
 
 Kept apart from :mod:`tap_telegram.tap` because it is long and only declarative.
 """

@@ -43,3 +43,16 @@ def test_long_wide_titles_are_clipped_to_the_column(demo):
     assert row == "字" * 19 + "… " + " " + "        7" + " " + "     0"
     header = demo.table_row("chat", "messages", "new")
     assert header == "chat" + " " * 36 + " " + " messages" + " " + "   new"
+
+
+def test_header_only_files_of_this_run_are_removed(demo, tmp_path):
+    """A rerun with nothing new leaves no header-only CSV file behind (issue 28)."""
+    old_empty = tmp_path / "messages-old.csv"
+    old_empty.write_text("chat_id,id\n", encoding="utf-8")
+    before = demo.csv_files(tmp_path)
+    rows = tmp_path / "chats-new.csv"
+    rows.write_text("id,title\n-100,Fake\n", encoding="utf-8")
+    header_only = tmp_path / "messages-new.csv"
+    header_only.write_text("chat_id,id\n", encoding="utf-8")
+    assert demo.drop_header_only(before, tmp_path) == [header_only]
+    assert sorted(demo.csv_files(tmp_path)) == [rows, old_empty]

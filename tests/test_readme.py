@@ -1,7 +1,11 @@
-"""The README's settings table must match the tap's settings (as `--about` shows them),
-and its record schema tables the schemas in tap_telegram/records/schemas.py.
+"""The settings tables must match the tap's settings (as `--about` shows them), and the
+record schema tables the schemas in tap_telegram/records/schemas.py:
 
-Regenerate both with: .venv/bin/python tests/test_readme.py --write
+* docs/configuration.md: every setting with its full description (``settings`` block);
+* README.md: every setting in one line each, as meltano.yml describes it (``settings-summary``);
+* docs/schemas.md: a table per stream (``schemas`` block).
+
+Regenerate them with: .venv/bin/python tests/test_readme.py --write
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+#: Where the full settings table and the record schemas live.
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+SCHEMAS = ROOT / "docs" / "schemas.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
+SUMMARY_START, SUMMARY_END = "<!-- settings-summary:start -->", "<!-- settings-summary:end -->"
 SCHEMAS_START, SCHEMAS_END = "<!-- schemas:start -->", "<!-- schemas:end -->"
 
 
@@ -44,9 +52,30 @@ def render(settings: dict) -> str:
     return "\n".join(rows)
 
 
+def render_summary(settings: dict) -> str:
+    """One row per setting: its default and meltano.yml's short description."""
+    import yaml
+
+    from tap_telegram.settings import CONFIG_SCHEMA
+
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (extractor,) = project["plugins"]["extractors"]
+    short = {setting["name"]: setting["description"] for setting in extractor["settings"]}
+    rows = [SUMMARY_START, "| Setting | Default | What |", "|:--|:-:|:--|"]
+    for name in CONFIG_SCHEMA["properties"]:
+        spec = settings["properties"][name]
+        default = spec.get("default")
+        shown = "" if default is None else f"`{json.dumps(default)}`"
+        secret = " **Secret.**" if spec.get("secret") or spec.get("writeOnly") else ""
+        description = short[name].replace("|", "\\|")
+        rows.append(f"| `{name}` | {shown} | {description}{secret} |")
+    rows.append(SUMMARY_END)
+    return "\n".join(rows)
+
+
 def current_block(text: str, start: str = START, end: str = END) -> str:
     match = re.search(re.escape(start) + r".*?" + re.escape(end), text, re.S)
-    assert match, f"README has no {start} block"
+    assert match, f"no {start} block"
     return match.group(0)
 
 
@@ -90,18 +119,25 @@ def render_schemas() -> str:
     return "\n".join(out)
 
 
-def test_readme_settings_table_matches_about():
-    text = README.read_text(encoding="utf-8")
+def test_settings_table_matches_about():
+    text = CONFIGURATION.read_text(encoding="utf-8")
     expected = render(about()["settings"])
     assert current_block(text) == expected, (
-        "README settings table is stale: run .venv/bin/python tests/test_readme.py --write"
+        "docs settings table is stale: run .venv/bin/python tests/test_readme.py --write"
     )
 
 
-def test_readme_schema_tables_match_schemas():
+def test_readme_settings_summary_matches_about():
     text = README.read_text(encoding="utf-8")
+    assert current_block(text, SUMMARY_START, SUMMARY_END) == render_summary(about()["settings"]), (
+        "README settings summary is stale: run .venv/bin/python tests/test_readme.py --write"
+    )
+
+
+def test_schema_tables_match_schemas():
+    text = SCHEMAS.read_text(encoding="utf-8")
     assert current_block(text, SCHEMAS_START, SCHEMAS_END) == render_schemas(), (
-        "README record schemas are stale: run .venv/bin/python tests/test_readme.py --write"
+        "docs record schemas are stale: run .venv/bin/python tests/test_readme.py --write"
     )
 
 
@@ -132,7 +168,7 @@ def test_readme_shows_how_to_point_target_postgres_at_a_server():
     import yaml
 
     text = README.read_text(encoding="utf-8")
-    shown = set(re.findall(r"^meltano config target-postgres set (\w+) ", text, re.M))
+    shown = set(re.findall(r"^meltano config set target-postgres (\w+) ", text, re.M))
     assert {"host", "port", "user", "password", "database"} <= shown, shown
     project = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
     (loader,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres"]
@@ -141,8 +177,39 @@ def test_readme_shows_how_to_point_target_postgres_at_a_server():
     assert declared["password"].get("sensitive") is True
 
 
-if __name__ == "__main__" and "--write" in sys.argv:
+def slug(heading: str) -> str:
+    """A heading's anchor, as mkdocs (Python-Markdown's toc) makes it."""
+    text = re.sub(r"[^\w\s-]", "", heading.replace("`", "")).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def test_readme_links_resolve():
+    """The README is read on GitHub, outside mkdocs' strict build: its relative links
+    and their anchors are checked here."""
     text = README.read_text(encoding="utf-8")
-    text = text.replace(current_block(text), render(about()["settings"]))
-    text = text.replace(current_block(text, SCHEMAS_START, SCHEMAS_END), render_schemas())
-    README.write_text(text, encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    relative = [link for link in links if "://" not in link and not link.startswith("mailto:")]
+    assert relative
+    for link in relative:
+        path, _, anchor = link.partition("#")
+        target = ROOT / path if path else README
+        assert target.exists(), link
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.M)
+            assert anchor in {slug(h) for h in headings}, link
+
+
+def test_readme_stays_short():
+    """A page a newcomer reads in a few minutes: depth goes into docs/."""
+    assert len(README.read_bytes()) < 20_000
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    settings = about()["settings"]
+    for path, start, end, block in (
+        (CONFIGURATION, START, END, render(settings)),
+        (README, SUMMARY_START, SUMMARY_END, render_summary(settings)),
+        (SCHEMAS, SCHEMAS_START, SCHEMAS_END, render_schemas()),
+    ):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(current_block(text, start, end), block), encoding="utf-8")

@@ -368,7 +368,7 @@ def main(
     out.flush()
     err.write(
         "Above is your session string: a full login to your account, keep it secret. Store "
-        "it as the session_string setting, e.g. `meltano config tap-telegram set "
+        "it as the session_string setting, e.g. `meltano config set tap-telegram "
         "session_string '<the string>'` (Meltano keeps it in .env); use it in one place only.\n"
     )
     return 0

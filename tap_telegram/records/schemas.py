@@ -141,7 +141,7 @@ MESSAGE_SCHEMA = th.PropertiesList(
     th.Property("silent", th.BooleanType),
     th.Property("is_service", th.BooleanType, description="Joins, pins, title changes, ..."),
     th.Property("action", ACTION),
-    # -- lookback and comments (README "Edits, deletions and comments") --
+    # -- lookback and comments (docs/changes.md) --
     th.Property(
         "deleted",
         th.BooleanType,

@@ -16,7 +16,7 @@ a project of their own whose ``meltano.yml`` is derived from the repository's:
 * loaders: the repo's ``pip_url`` and ``config`` of target-csv, target-jsonl and
   target-postgres, declared as custom plugins (``namespace``, ``executable``, settings)
   so that nothing needs Meltano Hub, which is not reachable here;
-* the README's scale-out recipe (:data:`SHARDS`): per shard an extractor inheriting
+* the scale-out recipe of docs/scaling.md (:data:`SHARDS`): per shard an extractor inheriting
   ``tap-telegram`` with its own ``chats`` and a loader inheriting target-postgres with a
   schema of its own (they share their parents' venvs: nothing more to install).
 
@@ -61,7 +61,7 @@ VENV_BIN = Path(sys.executable).parent
 ENV_NAME = "dev"
 FAKE_EXTRACTOR = "tap-telegram"
 EXPORT_EXTRACTOR = "tap-telegram-export"
-#: The README's scale-out recipe (tests/e2e/test_shards.py): per shard an extractor that
+#: The scale-out recipe of docs/scaling.md (tests/e2e/test_shards.py): per shard an extractor that
 #: inherits the fake extractor's settings and differs in ``chats`` (usernames of
 #: ``worlds.shard_world_spec``), and a loader that inherits target-postgres and writes a
 #: schema of its own.

@@ -12,8 +12,8 @@ stdout, the crash run's up to its cut, passes the stream checker.
 * MTProto, five chats of every kind, change capture on, ``tap | target-postgres`` (as
   Meltano pipes them): SIGKILL between a page's records and its STATE; SIGKILL with the
   tap blocked in the middle of a line; one SIGKILL through ``meltano run``.
-* With edits, deletions and new messages (``crash.ChangeTrials``, README "Change
-  capture"): SIGKILL in the middle of a channel's change records (before the STATE that
+* With edits, deletions and new messages (``crash.ChangeTrials``, docs/changes.md,
+  "Change capture"): SIGKILL in the middle of a channel's change records (before the STATE that
   moves its ``pts``, cutting a line); SIGTERM there in a private chat's or basic group's
   (the STATE the tap writes then must not move ``account_log``); SIGKILL after a
   channel's last change record (its STATE moved ``pts``: the rerun must not redo it).

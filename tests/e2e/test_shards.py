@@ -1,4 +1,4 @@
-"""The README's scale-out recipe, proven: two shards run at the same time.
+"""The scale-out recipe of docs/scaling.md, proven: two shards run at the same time.
 
 Per shard (``meltano_project.SHARDS``) an extractor that ``inherit_from: tap-telegram``
 and differs in ``chats``, with its own session (one a ``session_file``, the other a
@@ -12,7 +12,7 @@ to the fake's ground truth, without a duplicate row.
 A schema per shard, because two target-postgres loads into one schema at the same moment
 race (0.8.1: both create the same table, "relation already exists"; both insert the same
 new user, "duplicate key ... users_pkey"; 5 of 20 simultaneous starts failed when tried),
-which the README says.
+which docs/scaling.md says.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def test_the_horizon_drops_whole_chunks_from_the_old_end() -> None:
 
 
 def test_size_in_state_per_million_messages() -> None:
-    """The README's figure: STATE bytes per million delivered ids, spread and dense.
+    """The figure in docs/changes.md: STATE bytes per million delivered ids, spread and dense.
 
     The horizon keeps 200,000 ids a chat, so a million messages are five chats' worth.
     """

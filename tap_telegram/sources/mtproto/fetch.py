@@ -61,7 +61,7 @@ _END = object()
 
 @dataclasses.dataclass(frozen=True)
 class FetchSettings:
-    """Concurrency settings (see the README settings table)."""
+    """Concurrency settings (see docs/configuration.md)."""
 
     requests: int = 12
     chats: int = 4

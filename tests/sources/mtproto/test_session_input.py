@@ -101,13 +101,13 @@ def test_bad_session_strings_are_named_without_echo(good, make, problem):
         assert text.strip() not in message
 
 
-def test_readme_troubleshooting_names_every_session_string_problem():
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Troubleshooting") :]
+def test_troubleshooting_names_every_session_string_problem():
+    docs = (REPO_ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## Troubleshooting") :]
     for key, template in STRING_PROBLEMS.items():
         reason = template.split(": ", 2)[-1].split(";")[0].split(" (")[0].split(", ")[0]
         if key != "other":
-            assert reason in table, f"README troubleshooting lacks {key}: {reason!r}"
+            assert reason in table, f"docs/errors.md troubleshooting lacks {key}: {reason!r}"
 
 
 def test_an_existing_folder_or_file_given_as_session_string(tmp_path):
