@@ -52,6 +52,9 @@ MESSAGE: dict[str, Any] = {
     "deleted_scope": None,
     "comment_post_id": None,
     "comment_channel_id": None,
+    # core.telegram.org/api/links: channels and supergroups only; an export names no
+    # username, so t.me/c/<id>/[<topic>/]<id> (plain in the General topic and a topic's root).
+    "link": None,
 }
 
 #: Every field of ``media``, unset.
@@ -102,6 +105,7 @@ BY_KIND: dict[str, dict[str, Any]] = {
     # A text of strings and entity objects: "🎂" is two UTF-16 units, so "Thank you"
     # starts at 32; the custom emoji "❤️" (U+2764 U+FE0F) at 32 + 9 + 17 = 58.
     "text with entities and reactions": message(
+        link="https://t.me/c/1987654321/27",
         chat_id=MARKET,
         id=27,
         date="2024-01-20T10:07:05+00:00",
@@ -308,6 +312,7 @@ BY_KIND: dict[str, dict[str, Any]] = {
     ),
     # A reply inside forum topic 13 (its root), sent via @gif (no bot id in the export).
     "animation": message(
+        link="https://t.me/c/1765432109/13/27",
         chat_id=DATAENG,
         id=27,
         date="2024-01-06T11:59:42+00:00",
@@ -346,6 +351,7 @@ BY_KIND: dict[str, dict[str, Any]] = {
         },
     ),
     "service: pin_message": message(
+        link="https://t.me/c/1765432109/10",
         chat_id=DATAENG,
         id=10,
         date="2024-01-06T08:10:39+00:00",
@@ -362,6 +368,7 @@ BY_KIND: dict[str, dict[str, Any]] = {
         },
     ),
     "service: topic_created": message(
+        link="https://t.me/c/1765432109/11",
         chat_id=DATAENG,
         id=11,
         date="2024-01-06T08:14:15+00:00",
