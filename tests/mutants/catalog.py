@@ -187,8 +187,11 @@ MUTANTS: list[Mutant] = [
         "tap_telegram/sources/bot_api/source.py",
         (
             (
-                "            if page:\n                yield self._page(page, totals)\n",
                 "            if page:\n"
+                '                emitted = int(page[-1]["update_id"])\n'
+                "                yield self._page(page, totals)\n",
+                "            if page:\n"
+                '                emitted = int(page[-1]["update_id"])\n'
                 "                self.client.call(\n"
                 '                    "getUpdates",\n'
                 '                    offset=int(page[-1]["update_id"]) + 1,\n'
