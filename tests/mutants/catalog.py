@@ -298,4 +298,24 @@ MUTANTS: list[Mutant] = [
             "test_the_mapper_gives_the_hand_written_record",
         ),
     ),
+    Mutant(
+        "admin-log-state-ahead",
+        "an admin-log page's STATE (bookmark = its last event id) is written before its records",
+        "tap_telegram/singer/moderation.py",
+        (
+            (
+                "                yield from page\n",
+                "                if page:\n"
+                '                    partition.update(replication_key="id")\n'
+                '                    partition["replication_key_value"] = page[-1]["id"]\n'
+                "                    self.mark_state_changed()\n"
+                "                    self.write_state_if_changed()\n"
+                "                yield from page\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_admin_log.py::"
+            "test_long_log_pages_down_to_the_bookmark_and_emits_oldest_first",
+        ),
+    ),
 ]
