@@ -11,13 +11,13 @@ Its settings list is regenerated (descriptions, labels, kinds, options, defaults
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.test_readme import about  # `tap-telegram --about --format json`, parsed
 
 ROOT = Path(__file__).resolve().parent.parent
 HUB_FILE = ROOT / "meltano-hub" / "tap-telegram--your-org.yml"
@@ -26,19 +26,6 @@ HUB_FILE = ROOT / "meltano-hub" / "tap-telegram--your-org.yml"
 #: cannot write it into the tap's config file (see meltano.yml).
 KINDS = {"integer": "integer", "number": "integer", "boolean": "boolean", "array": "array",
          "object": "object", "string": "string"}  # fmt: skip
-
-
-def about() -> dict[str, Any]:
-    """``tap-telegram --about --format json``, parsed."""
-    out = subprocess.run(
-        [sys.executable, "-m", "tap_telegram", "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
-    data: dict[str, Any] = json.loads(out)
-    return data
 
 
 def expected_kind(spec: dict[str, Any]) -> str:
