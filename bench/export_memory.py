@@ -6,7 +6,7 @@ Writes an N-message Telegram Desktop export (one supergroup, tdesktop's layout, 
 realistic mix: plain and formatted text with emoji, replies, edits, reactions,
 forwards, photos, files, service messages) into a temp dir, streaming it so the
 generator itself stays small. Then runs ExportSource over it like the tap does:
-``chats()`` (the scan) and every page of ``message_pages()``, counting records.
+``chats()`` (the scan) and every page of ``history_pages()``, counting records.
 
 Reports RSS (current and peak) before reading, after 100k messages and at the end,
 plus messages/s for the scan, the read and both together. Flat memory means the
@@ -155,7 +155,7 @@ def run(path: Path, count: int) -> dict[str, Any]:
     result["chats"] = len(chats)
     records = 0
     for chat in chats:
-        for page in source.message_pages(MessageQuery(chat_id=chat["id"])):
+        for page in source.history_pages(MessageQuery(chat_id=chat["id"])):
             before = records
             records += len(page)
             if before < CHECKPOINT <= records:
@@ -203,7 +203,7 @@ def main() -> None:
         ("RSS / peak at the end", f"{result['rss_end_mb']} / {result['peak_end_mb']} MB"),
         ("records yielded", f"{result['records']:,}"),
         ("scan (chats())", f"{result['scan_s']} s, {result['scan_msgs_per_s']:,} msg/s"),
-        ("read (message_pages)", f"{result['read_s']} s, {result['read_msgs_per_s']:,} msg/s"),
+        ("read (history_pages)", f"{result['read_s']} s, {result['read_msgs_per_s']:,} msg/s"),
         ("scan + read", f"{result['total_msgs_per_s']:,} msg/s"),
     ]
     width = max(len(label) for label, _ in rows)

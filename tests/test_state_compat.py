@@ -106,14 +106,14 @@ def test_mtproto_resumes_from_the_0_1_0_state() -> None:
 
 
 def _tail_ids(packed: str) -> set[int]:
-    from tap_telegram.singer.fingerprints import unpack
+    from tap_telegram.sources.fingerprints import unpack
 
     return set(unpack(packed))
 
 
 def test_the_0_1_0_lookback_memory_decodes_to_its_ids() -> None:
     """The packed ``v1:`` memory itself: the ids and hashes the 0.1.0 run stored."""
-    from tap_telegram.singer.fingerprints import unpack
+    from tap_telegram.sources.fingerprints import unpack
 
     devs = partitions(fixture("mtproto-0.1.0.json"))[-1001500000005]
     memory = unpack(devs["lookback_tail"])

@@ -26,6 +26,10 @@ GENERAL_TOPIC_ID = 1
 #: Kinds of chat (``chats.type``). ``user`` is a private (one-to-one) chat.
 CHAT_TYPES = ("user", "group", "supergroup", "channel")
 
+#: ``deleted_scope`` of a tombstone: gone for everyone (channels, supergroups) or gone
+#: from this account's view (private chats, basic groups: Telegram does not say which).
+SCOPE_CHAT, SCOPE_ACCOUNT = "chat", "account"
+
 #: Kinds of peer (``sender_type``, ``fwd_from.from_type``): how its marked id is made.
 PEER_TYPES = ("user", "chat", "channel")
 

@@ -11,7 +11,7 @@ Limits (also in the README, *Limits*): bookmarks are 64-bit integers; ``pts``, `
 and dates of the update log 32-bit (Telegram's ``int``; a value Telegram refuses, such
 as a negative ``pts``, restarts tracking from now with a log line, see :mod:`.changes`);
 ``delivered_ids`` a list of strings, each inflating to at most
-:data:`~tap_telegram.singer.id_index.MAX_PACKED` bytes (checked where it is unpacked).
+:data:`~tap_telegram.sources.mtproto.id_index.MAX_PACKED` bytes (checked where it is unpacked).
 """
 
 from __future__ import annotations

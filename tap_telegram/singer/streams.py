@@ -1,4 +1,4 @@
-"""The SDK streams: thin, they ask the run's source for records and checkpoint.
+"""The SDK streams: they plan the run's reads, write the source's records and checkpoint.
 
 Every stream reaches the run through a :class:`~tap_telegram.singer.host.StreamHost`
 (never the tap class) and uses public SDK hooks plus the fenced ones of
@@ -6,7 +6,12 @@ Every stream reaches the run through a :class:`~tap_telegram.singer.host.StreamH
 
 ``messages`` of a history source (:class:`MessagesStream`) has one state partition per
 chat, ``id`` as replication key and ``is_sorted = True`` so that an interrupted sync
-resumes (SDK FAQ). STATE is written after every page and at the end of every chat: a
+resumes (SDK FAQ). It builds every chat's query once, from the incoming STATE, and
+hands them all to the source before the first chat (the source may read ahead, probe
+or read what changed); then, chat by chat, it writes each page's records, applies the
+page's commit (what the source keeps in STATE, :mod:`tap_telegram.sources.pages`)
+and writes STATE. It knows which pages may move the bookmark, never why.
+STATE is written after every page and at the end of every chat: a
 crash loses at most the page being written, and a finished chat's bookmark never
 depends on a later chat succeeding (the SDK alone writes STATE only every 10,000
 records, SDK issue #2879). In a batch run (``batch_config``) STATE instead follows
@@ -19,11 +24,10 @@ share :class:`MessagesStreamBase`.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import datetime as dt
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pendulum
@@ -41,19 +45,13 @@ from tap_telegram.records.schemas import (
     TOPIC_SCHEMA,
     USER_SCHEMA,
 )
-from tap_telegram.singer.changes import ChangeCapture, start_capture
 from tap_telegram.singer.counters import ChatProgress, emit_metrics
 from tap_telegram.singer.host import StreamHost
-from tap_telegram.singer.lookback import (
-    ChatLookback,
-    advances_bookmark,
-    plan_lookback,
-    start_lookback,
-)
 from tap_telegram.singer.output import datetime_conformer
 from tap_telegram.singer.sdk_private import SdkStream
 from tap_telegram.singer.state_check import report_unselected
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, Source
+from tap_telegram.sources.pages import ChatState, Page, PageKind
 
 #: The kind of source a stream reads.
 SourceT = TypeVar("SourceT", bound=Source)
@@ -209,17 +207,10 @@ class ChatPartitioned(TelegramStream[SourceT]):
 class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistorySource]):
     """Messages of every selected chat, oldest first, one partition per chat."""
 
-    _planned = False
-    #: Set by :meth:`_plan`: one ``now`` for every chat's lookback window, and the
-    #: window starts probed up front (chat id -> id the re-read starts after).
-    _lookback_now: dt.datetime | None = None
-    _lookback_starts: dict[int, int] | None = None
-    #: Whether the chat being synced has a lookback (its records may be re-read rows).
-    _rereading = False
-    #: The run's change capture (``track_changes``), set by :meth:`_plan`.
-    _capture: ChangeCapture | None = None
-    #: Chat id -> chat ``type`` (change capture treats the account's log apart).
-    _types: dict[int, str | None] | None = None
+    #: Every chat's query, built once from the incoming STATE (see :meth:`_plan`).
+    _queries: dict[int, MessageQuery] | None = None
+    #: The kind of the page being written (whether its records move the bookmark).
+    _kind: PageKind = PageKind.NEW
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -237,32 +228,29 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         if self.config.get("stream_per_chat"):
             self.enter_chat_stream(chat_id)
             self.write_schema_now()
-        value = self.get_starting_replication_key_value(context)
-        query = self._query(chat_id, value)
+        query = self._query(chat_id)
         # Counters next to the bookmark (tap_telegram.singer.counters); the SDK keeps extra keys.
         progress = ChatProgress(self.get_context_state(context))
         try:
-            yield from self._read_chat(query, bookmark_of(value), progress)
-            yield from self._changes_of(chat_id, progress)
+            yield from self._write_pages(query, progress)
         except ChatError as error:
-            if self._capture is not None:
-                self._capture.chat_failed(chat_id)
             self.source.chat_failed(error)
         finally:
             self._end_chat(context, progress)
 
     @override
     def moves_bookmark(self, record: dict[str, Any], context: Context | None) -> bool:
-        """Re-read rows and tombstones (lookback) never move the bookmark."""
-        return not self._rereading or advances_bookmark(self.get_context_state(context), record)
+        """Records of re-read and change pages move it only from above, never as tombstones."""
+        return self._kind is PageKind.NEW or advances_bookmark(
+            self.get_context_state(context), record
+        )
 
-    def _query(self, chat_id: int, value: Any) -> MessageQuery:
-        """The chat's query from the SDK's starting value (the first chat plans them all)."""
-        start = starting_point(value, self.config)
-        query = MessageQuery(chat_id=chat_id, after_id=start.after_id, since=start.since)
-        if not self._planned:
+    def _query(self, chat_id: int) -> MessageQuery:
+        """The chat's planned query (the first chat plans them all)."""
+        if self._queries is None:
             # Every chat's starting point is known now: the source may read ahead.
-            self._plan()
+            self._queries = self._plan()
+        query = self._queries[chat_id]
         self.logger.info(
             "chat %s: reading messages after id %d%s",
             self.source.chat_label(chat_id),
@@ -271,62 +259,33 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         )
         return query
 
-    def _read_chat(
-        self, query: MessageQuery, bookmark: int | None, progress: ChatProgress
-    ) -> Iterator[Record]:
-        """The chat's records page by page, through its lookback if on; STATE between pages."""
-        lookback = self._lookback(query.chat_id, bookmark, progress.partition)
-        capture, kind = self._capture, (self._types or {}).get(query.chat_id)
-        if capture is not None:
-            capture.start_chat(query.chat_id, progress.partition)
-        if lookback is not None and bookmark is not None:
-            # A first run starts where start_message_id / start_date say.
-            query = dataclasses.replace(query, after_id=lookback.read_after)
-        pages = self.source.message_pages(query)
-        if lookback is not None:
-            pages = lookback.pages(pages)
-        for index, page in enumerate(pages):
-            if index:
-                # Every record of the previous page has been written and counted.
-                progress.save(self.source.call_stats(query.chat_id))
-                self.write_state_if_changed()
-            progress.run.messages += len(page)
-            yield from page
-            if capture is not None:
-                capture.delivered(kind, progress.partition, page)
-            if lookback is not None and lookback.save(progress.partition):
-                self.mark_state_changed()
-        if lookback is not None:
-            lookback.summary(self.source.chat_label(query.chat_id), self.logger)
+    def _write_pages(self, query: MessageQuery, progress: ChatProgress) -> Iterator[Record]:
+        """The chat's pages: records out, then the page's commit; STATE between history pages.
 
-    def _changes_of(self, chat_id: int, progress: ChatProgress) -> Iterator[Record]:
-        """The chat's edits and tombstones from the update log, after its history.
-
-        They never move the bookmark (ids at or below it, tombstones); the chat's new
-        log position is stored by the capture once they are written.
+        No STATE between the history and the change pages after it: the chat's end
+        writes it (a change page's positions are its commit).
         """
-        if self._capture is None:
-            return
-        self._rereading = True
-        kind = (self._types or {}).get(chat_id)
-        yield from self._capture.records(chat_id, kind, progress.partition, progress.run)
-        self.mark_state_changed()
+        assert query.state is not None
+        history = False
+        for page in self.source.message_pages(query):
+            if page.kind is PageKind.CHANGE:
+                progress.run.edits += sum(not r.get("deleted") for r in page.records)
+                progress.run.deletions += sum(bool(r.get("deleted")) for r in page.records)
+            else:
+                if history:
+                    # Every record of the previous page has been written and counted.
+                    progress.save(self.source.call_stats(query.chat_id))
+                    self.write_state_if_changed()
+                history = True
+                progress.run.messages += len(page.records)
+            yield from self._records_of(page)
+            if page.commit is not None and page.commit(query.state):
+                self.mark_state_changed()
 
-    def _lookback(
-        self, chat_id: int, bookmark: int | None, partition: dict[str, Any]
-    ) -> ChatLookback | None:
-        """The chat's lookback (None when off), at the run's one ``now`` and planned start."""
-        lookback = start_lookback(
-            self.source,
-            self.config,
-            partition,
-            chat_id,
-            bookmark,
-            now=self._lookback_now,
-            planned=(self._lookback_starts or {}).get(chat_id),
-        )
-        self._rereading = lookback is not None
-        return lookback
+    def _records_of(self, page: Page) -> Iterator[Record]:
+        """The page's records, each handed to the SDK under the page's kind."""
+        self._kind = page.kind
+        yield from page.records
 
     def _end_chat(self, context: Context, progress: ChatProgress) -> None:
         """Counters into STATE and metrics, the chat into the run summary, a last STATE.
@@ -345,47 +304,40 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         if progress.run.messages or progress.run.edits or progress.run.deletions:
             self.write_state_if_changed()
 
-    def _plan(self) -> None:
-        """Tell the source every chat's query, lookback re-reads included, before the first.
+    def _plan(self) -> dict[int, MessageQuery]:
+        """Every chat's query from the incoming STATE, handed to the source before the first.
 
-        The lookback windows are probed here for all chats at once, at one ``now``;
-        :meth:`get_records` then builds the same queries, so the source's read-ahead
-        is used, not thrown away.
+        The one place a query is built: the source reads ahead with these very queries.
         """
-        self._planned = True
-        self._lookback_now = dt.datetime.now(dt.timezone.utc)
+        chats = [int(part["chat_id"]) for part in self.partitions or []]
+        report_unselected(self.stream_state, set(chats), self.logger)
         bookmarks = self._bookmarks()
-        self._lookback_starts = plan_lookback(
-            self.source, self.config, bookmarks, self._lookback_now
-        )
-        queries = []
-        for part in self.partitions or []:
-            chat_id = int(part["chat_id"])
+        stream_state = self.stream_state
+        queries = {}
+        for chat_id in chats:
             bookmark = bookmarks.get(chat_id)
             start = starting_point(bookmark or self.config.get("start_date"), self.config)
-            after_id = self._lookback_starts.get(chat_id, start.after_id)
-            queries.append(MessageQuery(chat_id, after_id=after_id, since=start.since))
-        # The update logs before any history: a change made while it is read is next run's.
-        self._types = {chat["id"]: chat.get("type") for chat in self.source.chats()}
-        report_unselected(self.stream_state, set(self._types), self.logger)
-        self._capture = start_capture(
-            self.source,
-            self.config,
-            self.stream_state,
-            (
-                (chat_id, kind, self.get_context_state({"chat_id": chat_id}))
-                for chat_id, kind in self._types.items()
-            ),
-            self.logger,
-        )
-        if self._capture is not None:
-            self.host.run_summary.changes = self._capture.summary
-        self.source.plan(queries)
+            queries[chat_id] = MessageQuery(
+                chat_id,
+                after_id=start.after_id,
+                since=start.since,
+                bookmark=bookmark,
+                state=ChatState(self._partition_of(chat_id), stream_state),
+            )
+        summary = self.source.plan(list(queries.values()))
+        if summary is not None:
+            self.host.run_summary.changes = summary
+        return queries
+
+    def _partition_of(self, chat_id: int) -> Callable[[], dict[str, Any]]:
+        """The chat's STATE partition, fetched (so created) only when used."""
+        return lambda: self.get_context_state({"chat_id": chat_id})
 
     def _bookmarks(self) -> dict[int, int]:
         """Each chat's bookmark in the incoming STATE, read without touching it.
 
-        Same rule as the SDK's starting value; chats without one are left out.
+        The SDK's rule (``write_starting_replication_value``): a truthy value under the
+        stream's replication key; chats without one are left out.
         """
         bookmarks: dict[int, int] = {}
         state = self.tap_state.get("bookmarks", {}).get(self.name, {})
@@ -395,6 +347,14 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
             if part.get("replication_key") == "id" and "chat_id" in context and value:
                 bookmarks[int(context["chat_id"])] = value
         return bookmarks
+
+
+def advances_bookmark(partition_state: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Whether a record may move the chat's bookmark: only ids above it, never tombstones."""
+    if record.get("deleted"):
+        return False
+    current = partition_state.get("replication_key_value")
+    return not isinstance(current, int) or int(record["id"]) > current
 
 
 class PerChatStream(TelegramStream[Source]):

@@ -15,23 +15,19 @@ never import the Singer side (:mod:`tap_telegram.singer`): the streams call them
 
 Contract of :meth:`HistorySource.message_pages`, relied on by the STATE logic:
 
-* pages come oldest first and ids strictly ascend across all pages of one chat;
-* every record has ``id > query.after_id`` (any id when it is 0) and, when
-  ``query.since`` is set, ``date >= query.since``;
-* a page is a unit of progress: the stream writes STATE after each page, so a crash
-  loses at most the page being written.
+* pages (:class:`~tap_telegram.sources.pages.Page`) come oldest first; the ids of new
+  records strictly ascend across all pages of one chat, each ``> query.after_id``
+  (any id when it is 0) and, when ``query.since`` is set, dated ``>= query.since``;
+* a page is a unit of progress: the stream writes its records, applies its commit
+  (what the source keeps in the chat's STATE: a lookback memory, an update-log
+  position, delivered ids) and writes STATE after it, so a crash loses at most the
+  page being written and no STATE covers a record not yet written;
+* re-read and change pages (lookback, change capture) may hold ids at or below the
+  bookmark and tombstones: they never move it (:class:`~tap_telegram.sources.pages.PageKind`).
 
-Change capture (``track_changes``): before the first chat the stream hands
-:meth:`HistorySource.changes` every chat's stored update-log position and gets back
-what changed since (:class:`LogChanges`); new messages stay the history's (by id,
-after the bookmark), the stream emits the edits and deletions of ids it delivered
-(:mod:`tap_telegram.singer.changes`) and stores the new positions once they are out.
-
-Lookback (``lookback_messages`` / ``lookback_days``): the stream asks
-:meth:`HistorySource.lookback_starts` where a chat's window begins and then queries
-with ``after_id`` set to that id, *below* the bookmark; the contract above is
-unchanged (the stream, not the source, tells re-read rows from new ones, see
-:mod:`tap_telegram.singer.lookback`). A source that cannot re-read keeps the default.
+Which of those a source offers is its own business (MTProto: lookback and change
+capture, :mod:`tap_telegram.sources.mtproto.capture`; export: lookback,
+:mod:`tap_telegram.sources.lookback`): the stream only plans, writes and checkpoints.
 """
 
 from __future__ import annotations
@@ -44,13 +40,10 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
 from tap_telegram.errors import ChatError
+from tap_telegram.sources.pages import ChatState, Page
+from tap_telegram.sources.users import UserRegistry
 
 Record = dict[str, Any]
-
-#: Most messages a lookback window holds, whatever ``lookback_messages`` says: it
-#: bounds the probes of :meth:`HistorySource.lookback_starts` and the memory the stream
-#: keeps in STATE (:mod:`tap_telegram.singer.fingerprints`).
-MAX_WINDOW = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,39 +74,11 @@ class MessageQuery:
     chat_id: int
     after_id: int = 0
     since: dt.datetime | None = None
-
-
-class UserRegistry:
-    """Distinct users seen during a run, in first-seen order.
-
-    Sources register every sender (and every user mentioned in chat metadata) here
-    while they read messages; the ``users`` stream emits the registry at the end.
-    A later sighting only fills in fields the first one lacked, so records are
-    deduplicated within a run.
-    """
-
-    def __init__(self) -> None:
-        self._users: dict[int, Record] = {}
-
-    def add(self, record: Record) -> None:
-        """Remember ``record``; fill fields missing from an earlier sighting."""
-        known = self._users.get(record["id"])
-        if known is None:
-            self._users[record["id"]] = dict(record)
-            return
-        for key, value in record.items():
-            if known.get(key) is None and value is not None:
-                known[key] = value
-
-    def __len__(self) -> int:
-        return len(self._users)
-
-    def __contains__(self, user_id: object) -> bool:
-        return user_id in self._users
-
-    def records(self) -> list[Record]:
-        """All users seen so far."""
-        return list(self._users.values())
+    #: The chat's bookmark in STATE (then ``after_id``); ``None``: a first run.
+    bookmark: int | None = None
+    #: Where the chat's checkpoint lives (pages' commits write there); ``None``: pages
+    #: are only read (a test, a bench), so nothing a source keeps in STATE is used.
+    state: ChatState | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,57 +90,6 @@ class UpdatePage:
     last_update_id: int
     #: Updates the page covered (records are only the message updates of chosen chats).
     updates: int
-
-
-#: ``deleted_scope`` of a tombstone: gone for everyone (channels, supergroups) or gone
-#: from this account's view (private chats, basic groups: Telegram does not say which).
-SCOPE_CHAT, SCOPE_ACCOUNT = "chat", "account"
-
-
-@dataclasses.dataclass
-class ChatChanges:
-    """What a chat's update log says changed since its stored position."""
-
-    #: Ids of messages edited since (their records: :meth:`HistorySource.edited_records`).
-    edited: set[int] = dataclasses.field(default_factory=set)
-    #: Ids deleted since (never also in ``edited``).
-    deleted: set[int] = dataclasses.field(default_factory=set)
-    #: The chat's own log position to store once these are out (channels); ``None``:
-    #: the chat is in the account's log.
-    pts: int | None = None
-    #: The log was too long to read: only history and lookback catch up.
-    fallback: bool = False
-    #: Difference requests this chat cost.
-    requests: int = 0
-
-
-@dataclasses.dataclass
-class LogChanges:
-    """What the update logs say changed, for the selected chats (see the module docstring)."""
-
-    #: Per marked chat id; a chat missing here has nothing to emit.
-    chats: dict[int, ChatChanges] = dataclasses.field(default_factory=dict)
-    #: Deletions in the account's log: ids only, Telegram names no chat. The stream
-    #: attributes them through the ids it delivered (:mod:`tap_telegram.singer.id_index`).
-    account_deleted: set[int] = dataclasses.field(default_factory=set)
-    #: The account's log position to store (JSON-safe ints: pts, qts, date), ``None``: none.
-    account: dict[str, int] | None = None
-    #: ``account`` may be stored at once (taken before any history was read, nothing
-    #: to emit); otherwise only once every chat of the account's log is out.
-    account_is_start: bool = False
-    #: Difference requests of the account's log, and whether it was too long.
-    account_requests: int = 0
-    account_fallback: bool = False
-
-    @property
-    def requests(self) -> int:
-        """Every difference request of the run (channels and the account)."""
-        return self.account_requests + sum(chat.requests for chat in self.chats.values())
-
-    @property
-    def fallbacks(self) -> int:
-        """Logs that were too long to read (channels, and the account's)."""
-        return int(self.account_fallback) + sum(c.fallback for c in self.chats.values())
 
 
 @dataclasses.dataclass
@@ -298,56 +212,20 @@ class HistorySource(Source):
     """A source that reads each chat's history by message id (see the module docstring)."""
 
     @abc.abstractmethod
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
-        """Messages of one chat as pages, oldest first (see the module docstring)."""
+    def message_pages(self, query: MessageQuery) -> Iterator[Page]:
+        """Messages of one chat as pages, oldest first (see the module docstring).
 
-    def plan(self, queries: list[MessageQuery]) -> None:
-        """The chats ``message_pages`` will be asked for, in order: a source may read ahead.
-
-        Called once per run before the first chat. Default: nothing to do.
+        ``query`` is one of those given to :meth:`plan`.
         """
 
-    def lookback_starts(
-        self,
-        bookmarks: Mapping[int, int],
-        *,
-        messages: int,
-        since: dt.datetime | None,
-        skip_failed: bool = False,
-    ) -> dict[int, int]:
-        """Per chat id, the id after which its lookback window starts (it ends at the bookmark).
+    def plan(self, queries: list[MessageQuery]) -> Callable[[], str] | None:
+        """The chats ``message_pages`` will be asked for, in order, before the first.
 
-        ``bookmarks`` maps chat ids to their bookmarks. A window holds the newest
-        ``messages`` messages at or below the bookmark plus those dated ``since`` or
-        later, at most :data:`MAX_WINDOW`. Asked for all chats at once, before the
-        first is read, so that a source can probe them concurrently and read the
-        chats ahead from the right ids. With ``skip_failed`` a chat whose probe fails
-        (ChatError) is left out of the answer: it is asked again on its own when its
-        turn comes, and fails there, in its own context. Default: the bookmarks (no
-        re-reading).
-        """
-        return dict(bookmarks)
-
-    def changes(
-        self, positions: Mapping[int, int | None], account: Mapping[str, int] | None
-    ) -> LogChanges | None:
-        """What changed since the stored positions, read before any history (``track_changes``).
-
-        ``positions`` maps every selected chat to its stored log position (a channel's
-        pts; ``None``: none yet, or a chat in the account's log) and ``account`` is the
-        account's stored position. A chat without a position gets its current one,
-        taken now, before its history is read, so that nothing changed while it is
-        read is missed. Default: the source has no update log (``None``).
+        Called once per run: a source may read ahead, probe every chat at once or read
+        what changed since the last run here. Returns a line for the run summary
+        (what the planning cost), or ``None``. Default: nothing to do.
         """
         return None
-
-    def edited_records(self, chat_id: int, ids: set[int]) -> list[Record]:
-        """Records of edited messages (``ChatChanges.edited``), newest content, by id.
-
-        Asked when the chat's turn comes, after its history: mapped and enriched then,
-        like a page. Default: none.
-        """
-        return []
 
 
 class UpdateLogSource(Source):

@@ -25,8 +25,8 @@ class Mutant:
 
 
 STREAMS = "tap_telegram/singer/streams.py"
-CHANGES = "tap_telegram/singer/changes.py"
-LOOKBACK = "tap_telegram/singer/lookback.py"
+CHANGES = "tap_telegram/sources/mtproto/capture.py"
+LOOKBACK = "tap_telegram/sources/lookback.py"
 TOMBSTONE_TYPES = 'TOMBSTONE_TYPES = frozenset({"channel", "supergroup"})'
 TEST_SYNC = "tests/sources/mtproto/test_sync.py"
 TEST_CHANGES = "tests/singer/test_changes.py"
@@ -41,16 +41,17 @@ MUTANTS: list[Mutant] = [
         STREAMS,
         (
             (
-                "            progress.run.messages += len(page)\n            yield from page\n",
-                "            progress.run.messages += len(page)\n"
-                "            if page:\n"
+                "            yield from self._records_of(page)\n",
+                "            if page.records:\n"
                 '                held = progress.partition.get("replication_key_value")\n'
                 '                progress.partition["replication_key"] = "id"\n'
-                '                progress.partition["replication_key_value"] = max(r["id"] for r in page)\n'
+                '                progress.partition["replication_key_value"] = max(\n'
+                '                    r["id"] for r in page.records\n'
+                "                )\n"
                 "                self.mark_state_changed()\n"
                 "                self.write_state_if_changed()\n"
                 '                progress.partition["replication_key_value"] = held\n'
-                "            yield from page\n",
+                "            yield from self._records_of(page)\n",
             ),
         ),
         (f"{TEST_SYNC}::test_state_written_per_page_and_chat_order",),
@@ -235,7 +236,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "id-index-wrong-delta",
         "the delivered-id index packs each delta one too large",
-        "tap_telegram/singer/id_index.py",
+        "tap_telegram/sources/mtproto/id_index.py",
         (
             (
                 "delta, previous = message_id - previous, message_id\n",

@@ -5,8 +5,9 @@ a STATE that carries a new position while an edit or tombstone it covers is not 
 written loses that change for good when the run dies there (the next run reads the
 log from the new position). A kill between two history pages shows it through the
 STATE written after page 1; a SIGTERM between two change records (the SDK then writes
-the STATE it holds) is shown on :class:`ChangeCapture` itself, whose records the stream
-hands to the SDK one by one (each is written before the next is asked for).
+the STATE it holds) is shown on :class:`ChangeCapture` itself: the stream hands a
+change page's records to the SDK one by one and applies the page's commit after the
+last one.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any
 
 from tap_telegram.errors import ChatError
 from tap_telegram.records.builders import empty_message
-from tap_telegram.singer.changes import ACCOUNT_KEY, PTS_KEY, ChangeCapture
-from tap_telegram.singer.counters import ChatRun
-from tap_telegram.sources.base import ChatChanges, LogChanges, Record
+from tap_telegram.sources.mtproto.capture import ACCOUNT_KEY, PTS_KEY, ChangeCapture
+from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.pages import ChatState, Record
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process
 from tests.singer.test_changes import config, make_world, messages, text_ids
 
@@ -43,13 +44,27 @@ def _capture(
     changes: LogChanges, stream_state: dict[str, Any], source: _EditedRecords | None = None
 ) -> ChangeCapture:
     return ChangeCapture(
-        source or _EditedRecords(),  # type: ignore[arg-type]
+        source or _EditedRecords(),
         changes=changes,
         stream_state=stream_state,
         account_chats={BOB, FAM},
         config={},
         logger=logging.getLogger("test"),
     )
+
+
+def _write(
+    capture: ChangeCapture,
+    chat_id: int,
+    kind: str,
+    partition: dict[str, Any],
+    stream: dict[str, Any],
+) -> Iterator[Record]:
+    """The chat's change page as the stream writes it: each record, then the commit."""
+    page = capture.change_page(chat_id, kind)
+    yield from page.records
+    assert page.commit is not None
+    page.commit(ChatState(lambda: partition, stream))
 
 
 def _partition(chat_id: int, **extra: Any) -> dict[str, Any]:
@@ -68,7 +83,7 @@ def test_a_channel_pts_moves_only_after_its_last_change_record() -> None:
     partition = _partition(NEWS, pts=30)
     capture.start_chat(NEWS, partition)
     assert partition[PTS_KEY] == 30, "the old position holds while history is read"
-    out = capture.records(NEWS, "channel", partition, ChatRun())
+    out = _write(capture, NEWS, "channel", partition, {})
     seen = []
     for record in out:
         seen.append((record["id"], bool(record["deleted"])))
@@ -89,9 +104,7 @@ def test_the_account_log_moves_after_its_last_chat_and_never_past_a_failed_one()
     for chat_id in (BOB, FAM):
         partition = _partition(chat_id)
         capture.start_chat(chat_id, partition)
-        for _ in capture.records(
-            chat_id, "user" if chat_id == BOB else "group", partition, ChatRun()
-        ):
+        for _ in _write(capture, chat_id, "user" if chat_id == BOB else "group", partition, state):
             assert state[ACCOUNT_KEY] == old, "account_log moved before a change was written"
     assert state[ACCOUNT_KEY] == new
 
@@ -105,7 +118,7 @@ def test_the_account_log_moves_after_its_last_chat_and_never_past_a_failed_one()
     source.failures.append(ChatError("6001", "failed"))
     partition = _partition(FAM)
     capture.start_chat(FAM, partition)
-    assert len(list(capture.records(FAM, "group", partition, ChatRun()))) == 1
+    assert len(list(_write(capture, FAM, "group", partition, state))) == 1
     assert state[ACCOUNT_KEY] == old, "account_log moved past a chat whose changes were lost"
 
 

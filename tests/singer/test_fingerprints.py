@@ -1,4 +1,4 @@
-"""The lookback memory (tap_telegram.singer.fingerprints): pure, so tested directly."""
+"""The lookback memory (tap_telegram.sources.fingerprints): pure, so tested directly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import random
 from typing import Any
 
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_message
-from tap_telegram.singer.fingerprints import (
+from tap_telegram.singer.streams import advances_bookmark
+from tap_telegram.sources.fingerprints import (
     MAX_WINDOW,
     TailTracker,
     Window,
@@ -15,7 +16,7 @@ from tap_telegram.singer.fingerprints import (
     pack,
     unpack,
 )
-from tap_telegram.singer.lookback import advances_bookmark, lookback_window
+from tap_telegram.sources.lookback import lookback_window
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2025, 6, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from telethon.tl.types import MessageService
 
-from tap_telegram.singer.lookback import STATE_KEY
+from tap_telegram.sources.lookback import STATE_KEY
 from tests.fake_telegram import FakeTelegram, World, run_fake_tap
 
 UTC = dt.timezone.utc

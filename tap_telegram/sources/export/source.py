@@ -8,7 +8,7 @@ ijson, never loaded whole, so memory stays flat on multi-GB exports:
    message counts, ids, the file's era. Syntax errors (a truncated or damaged file)
    stop the run here, before any record is written, and so do local dates without
    ``export_timezone`` (:mod:`.mapping.dates`).
-2. ``message_pages()`` reads one chat's messages with ijson's C item builder
+2. ``history_pages()`` reads one chat's messages with ijson's C item builder
    (:mod:`.read`). Chats are synced in file order, so a whole-account export is
    read once more from start to end, each chat continuing where the previous ended.
    A chat whose ids are not in ascending order in the file is sorted first
@@ -39,7 +39,7 @@ import re
 import time
 import unicodedata
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from typing import Any
 
@@ -58,6 +58,8 @@ from tap_telegram.sources.export.mapping.messages import (
 from tap_telegram.sources.export.mapping.parts import MessageShapeError
 from tap_telegram.sources.export.read import CursorPool, merge_by_id, span_messages
 from tap_telegram.sources.export.spans import MIN_ID, ChatSpan, ExportFile, export_error
+from tap_telegram.sources.lookback import Lookback
+from tap_telegram.sources.pages import Page
 from tap_telegram.sources.selection import (
     announce_every_chat,
     refuse_empty,
@@ -98,6 +100,8 @@ class ExportSource(HistorySource):
         self._people: dict[int, dict[str, Any]] = {}
         self._registered: set[int] = set()
         self._zone = self._timezone()
+        #: Lookback re-reads nothing here (no probe): it only keeps each chat's memory.
+        self._lookback = Lookback(self)
 
     # -- settings ------------------------------------------------------------------
 
@@ -268,7 +272,16 @@ class ExportSource(HistorySource):
                 return plan
         raise ChatError(str(chat_id), "not among the chats selected from the export")
 
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+    def plan(self, queries: list[MessageQuery]) -> Callable[[], str] | None:
+        """One ``now`` for every chat's lookback window (nothing is read ahead)."""
+        self._lookback.plan(queries)
+        return None
+
+    def message_pages(self, query: MessageQuery) -> Iterator[Page]:
+        """The chat's pages (:meth:`history_pages`), through its lookback when on."""
+        return self._lookback.pages(query, self.history_pages)
+
+    def history_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """Messages of one chat, oldest first, in pages (see the module docstring).
 
         Any problem of the chat's messages is an :class:`ExportChatError` naming the chat
@@ -311,7 +324,7 @@ class ExportSource(HistorySource):
         if not self._plan(chat_id).forum:
             return
         yield general_topic(chat_id)
-        for page in self.message_pages(MessageQuery(chat_id=chat_id)):
+        for page in self.history_pages(MessageQuery(chat_id=chat_id)):
             for message in page:
                 topic = topic_from_message(message)
                 if topic is not None:

@@ -6,10 +6,13 @@ one concern a module, from the face down; a module imports only modules listed
 below it:
 
 * :mod:`.source` -- the face: connects, resolves the chats, answers the Source contract.
+* :mod:`.capture` -- change capture: a chat's edits and tombstones as pages that checkpoint.
 * :mod:`.fetch` -- reads chats ahead, channels as parallel lanes of pages, in order.
 * :mod:`.lanes` -- where parallel lanes read, learned from the density of pages read.
 * :mod:`.probes` -- one-message requests: a date's id, lookback window starts.
 * :mod:`.changes` -- the update logs: what was edited and deleted since the last run.
+* :mod:`.log_changes` -- what the update logs said changed (change capture's data).
+* :mod:`.id_index` -- the ids a private chat or basic group delivered, kept in STATE.
 * :mod:`.history` -- the history primitive: ``getHistory`` pages, mapped and enriched.
 * :mod:`.comments` -- discussion groups, their comments tied to the channel's posts.
 * :mod:`.download` -- optional media files (``media_dir``), never downloaded twice.

@@ -24,12 +24,13 @@ from typing import Any
 from telethon import functions
 from telethon.tl import types
 
-from tap_telegram.sources.base import Record, UserRegistry
+from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.admin_log import map_event
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_user
 from tap_telegram.sources.mtproto.members import admin_optional
+from tap_telegram.sources.users import UserRegistry
 
 #: Events per ``getAdminLog`` call (Telegram's most) and per page handed to the stream.
 PAGE = 100

@@ -4,7 +4,7 @@ The SDK syncs chats (partitions) one after another and writes each chat's bookma
 after every page, so pages must reach it oldest first with no gaps. Fetching,
 though, may run ahead and in parallel, as long as it is put back in order:
 
-* **Chats ahead.** When the stream announces its plan (:meth:`Fetcher.plan`: every
+* **Chats ahead.** When the source plans (:meth:`Fetcher.plan`: every
   chat with its starting point), up to ``concurrent_chats`` chats are read at once
   in the background, each into a bounded queue; the SDK drains the current chat's
   queue while the next chats fill theirs.
@@ -155,17 +155,8 @@ class Fetcher:
                 self.runner.run(feed.stop())
 
     def _feed_for(self, query: MessageQuery) -> _Feed:
-        """The chat's feed read ahead from the same point, or one started now."""
+        """The chat's feed read ahead (planned with this very query), or one started now."""
         feed = self._feeds.get(query.chat_id)
-        if feed is not None and feed.query != query:
-            self.logger.info(
-                "chat %s: read ahead from id %d, but the stream starts after id %d: reading again",
-                self.chat(query.chat_id).label,
-                feed.query.after_id,
-                query.after_id,
-            )
-            self.runner.run(feed.stop())
-            feed = None
         if feed is None:
             planned = (q for q in self._planned if q.chat_id != query.chat_id)
             self._planned = collections.deque(planned)

@@ -24,12 +24,13 @@ from typing import Any
 from telethon import functions
 from telethon.tl import types
 
-from tap_telegram.sources.base import Record, UserRegistry
+from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.comments import CommentLinker
 from tap_telegram.sources.mtproto.download import MediaDownloader
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message, map_user
+from tap_telegram.sources.users import UserRegistry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,11 +26,12 @@ from typing import Any
 from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
-from tap_telegram.sources.base import Record, UserRegistry
+from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.members import map_participant, map_topic
 from tap_telegram.sources.mtproto.mapping.messages import map_user
+from tap_telegram.sources.users import UserRegistry
 
 TOPICS_PAGE = 100
 PARTICIPANTS_PAGE = 200

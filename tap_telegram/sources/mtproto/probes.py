@@ -6,7 +6,7 @@ and then moves ``add_offset`` messages towards older ones
 is one request with ``add_offset = N - 1, limit = 1``, whatever the id gaps (private
 chats and basic groups share one id counter per account; channels have deletions).
 A date turns into an id with ``offset_date`` the same way. The stream then simply
-reads the chat from that id on (:mod:`tap_telegram.singer.lookback`). A chat's newest
+reads the chat from that id on (:mod:`tap_telegram.sources.lookback`). A chat's newest
 id needs no probe: the fetcher reads the newest page instead (:mod:`.fetch`).
 """
 
@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Sequence
 
-from tap_telegram.sources.base import MAX_WINDOW
+from tap_telegram.sources.fingerprints import MAX_WINDOW
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
 from tap_telegram.sources.mtproto.history import get_history
@@ -49,7 +49,7 @@ async def window_start(
     """Id after which the window starts.
 
     The window holds the newest ``messages`` messages at or below ``bookmark`` and
-    those dated ``since`` or later, at most :data:`~tap_telegram.sources.base.MAX_WINDOW`
+    those dated ``since`` or later, at most :data:`~tap_telegram.sources.fingerprints.MAX_WINDOW`
     of them.
     """
     starts = []

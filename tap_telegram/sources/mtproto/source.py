@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from telethon import TelegramClient, functions
 from telethon.tl import types
@@ -22,14 +22,15 @@ from tap_telegram.errors import ChatError, ConfigError, SessionError
 from tap_telegram.sources.base import (
     ChatStatistics,
     HistorySource,
-    LogChanges,
     MessageQuery,
     Record,
     SourceContext,
 )
+from tap_telegram.sources.lookback import Lookback
 from tap_telegram.sources.mtproto import admin_log, probes
 from tap_telegram.sources.mtproto.admin_log import admin_only_skip, read_admin_log
 from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.capture import ChangeCapture, start_capture
 from tap_telegram.sources.mtproto.changes import ChangeReader
 from tap_telegram.sources.mtproto.chats import (
     ResolvedChat,
@@ -50,6 +51,7 @@ from tap_telegram.sources.mtproto.contacts import HASH_KEY, fetch_contacts
 from tap_telegram.sources.mtproto.download import MediaDownloader, settings_of
 from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto.history import HistoryReader
+from tap_telegram.sources.mtproto.log_changes import LogChanges
 from tap_telegram.sources.mtproto.loop import LoopThread
 from tap_telegram.sources.mtproto.mapping.messages import map_chat
 from tap_telegram.sources.mtproto.members import MemberList, fetch_participants, fetch_topics
@@ -58,6 +60,7 @@ from tap_telegram.sources.mtproto.refresh import FullInfo, Memory, SourceMemory,
 from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
 from tap_telegram.sources.mtproto.statistics import StatisticsReader, StatsMemory
 from tap_telegram.sources.mtproto.takeout import Takeout
+from tap_telegram.sources.pages import Page
 
 #: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
 STATS_MEMORY = "stats_graphs"
@@ -91,6 +94,9 @@ class MTProtoSource(HistorySource):
         self._joins: dict[int, int] = {}
         #: The run's update-log reader (``track_changes``), once :meth:`changes` ran.
         self._changes: ChangeReader | None = None
+        #: The run's lookback and change capture, set up by :meth:`plan`.
+        self._lookback = Lookback(self, self.lookback_starts)
+        self._capture: ChangeCapture | None = None
         #: The run's statistics, read at most once per chat (:mod:`.statistics`).
         self._stats: StatisticsReader | None = None
 
@@ -245,12 +251,48 @@ class MTProtoSource(HistorySource):
 
     # -- history -------------------------------------------------------------------
 
-    def plan(self, queries: list[MessageQuery]) -> None:
-        """Start reading the planned chats ahead (see :mod:`.fetch`)."""
-        self._fetcher.plan(queries)
+    def plan(self, queries: list[MessageQuery]) -> Callable[[], str] | None:
+        """Probe the lookback windows, read the update logs, then start reading ahead.
 
-    def message_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        In that order, before any history: the windows say where each chat's read
+        starts (:mod:`tap_telegram.sources.lookback`), and a change made while the
+        history is read is the next run's (:mod:`.capture`). Returns the update logs'
+        line for the run summary.
+        """
+        reads = self._lookback.plan(queries)
+        kept = [(query.chat_id, query.state) for query in queries if query.state is not None]
+        if kept:
+            types = {chat["id"]: chat.get("type") for chat in self.chats()}
+            self._capture = start_capture(
+                self,
+                self.changes,
+                self.config,
+                kept[0][1].stream,
+                ((chat_id, types.get(chat_id), state.partition) for chat_id, state in kept),
+                logger=self.logger,
+            )
+        self._fetcher.plan(reads)
+        return None if self._capture is None else self._capture.summary
+
+    def message_pages(self, query: MessageQuery) -> Iterator[Page]:
         """Pages of one chat, oldest first, read ahead in the background while written.
+
+        Through its lookback and change capture when they are on (see :meth:`plan`).
+        A chat that fails keeps the account's log position where it was.
+        """
+        chat_type = next((c.get("type") for c in self.chats() if c["id"] == query.chat_id), None)
+        try:
+            pages = self._lookback.pages(query, self.history_pages)
+            if self._capture is not None and query.state is not None:
+                pages = self._capture.pages(query.chat_id, chat_type, pages)
+            yield from pages
+        except ChatError:
+            if self._capture is not None:
+                self._capture.chat_failed(query.chat_id)
+            raise
+
+    def history_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
+        """The chat's history after ``query.after_id`` as lists of records, in id order.
 
         Joins and leaves among them are noted: the chat's members are listed again.
         """
@@ -310,15 +352,16 @@ class MTProtoSource(HistorySource):
 
     def changes(
         self, positions: Mapping[int, int | None], account: Mapping[str, int] | None
-    ) -> LogChanges | None:
+    ) -> LogChanges:
         """What the update logs say changed since the stored positions (``track_changes``).
 
         See :mod:`.changes`: no request for a channel whose dialog pts did not move, one
         ``getDifference`` (or ``getState`` on a first run) for the private chats and
-        basic groups, and nothing at all when the setting is off.
+        basic groups. ``positions`` maps every selected chat to its stored position (a
+        channel's pts; ``None``: none yet, or a chat in the account's log), ``account``
+        is the account's; a chat without one gets its current one, taken now, before
+        its history is read, so that nothing changed while it is read is missed.
         """
-        if not self.config.get("track_changes", True):
-            return None
         chats = self.resolved_chats()
         assert self._caller is not None
         assert self._client is not None

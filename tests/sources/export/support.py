@@ -75,7 +75,7 @@ def source(export_path: Path | str, **config: Any) -> ExportSource:
 
 def pages(src: ExportSource, chat_id: int, **query: Any) -> list[list[dict[str, Any]]]:
     """Every page of one chat."""
-    return list(src.message_pages(MessageQuery(chat_id=chat_id, **query)))
+    return list(src.history_pages(MessageQuery(chat_id=chat_id, **query)))
 
 
 def messages(src: ExportSource, chat_id: int, **query: Any) -> list[dict[str, Any]]:

@@ -135,7 +135,7 @@ def collect_until_error(path) -> tuple[list[int], str]:
 
 
 def pages_lazy(src):
-    yield from src.message_pages(MessageQuery(chat_id=src.chats()[0]["id"]))
+    yield from src.history_pages(MessageQuery(chat_id=src.chats()[0]["id"]))
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ deleted keys, on the single-chat sample, a small whole-account export built from
 and the hand-made exports of older eras (tests/sources/export/eras: no ids, typed ids,
 integer senders, local dates, a migrated supergroup's negative ids). Some cases are
 written with a byte-order mark or as UTF-16/32, some read with ``export_timezone``.
-Whatever a case does, chats() and message_pages() either succeed or raise
+Whatever a case does, chats() and history_pages() either succeed or raise
 ExportFormatError, every record yielded before that is complete, ids ascend, and no
 custom emoji id is a file path.
 """
@@ -175,7 +175,7 @@ def run_case(path: Path, config: dict[str, Any]) -> None:
             chats = src.chats()
             for item in chats:
                 previous = None
-                for page in src.message_pages(MessageQuery(chat_id=item["id"])):
+                for page in src.history_pages(MessageQuery(chat_id=item["id"])):
                     for record in page:
                         previous = check_record(record, previous)
         except ExportFormatError as error:
@@ -191,7 +191,7 @@ def test_every_base_loads_before_it_is_mutated():
             assert chats, name
             for item in chats:
                 previous = None
-                for page in src.message_pages(MessageQuery(chat_id=item["id"])):
+                for page in src.history_pages(MessageQuery(chat_id=item["id"])):
                     for record in page:
                         previous = check_record(record, previous)
 

@@ -74,7 +74,7 @@ def first_run(folder: Path) -> tuple[list[dict[str, Any]], int | None]:
 def pages_of(src):
     chats = src.chats()
     if chats:
-        yield from src.message_pages(src_query(chats[0]["id"]))
+        yield from src.history_pages(src_query(chats[0]["id"]))
 
 
 def src_query(chat_id: int) -> MessageQuery:
@@ -162,7 +162,7 @@ def test_long_chats_are_sorted_in_runs_on_disk(tmp_path, monkeypatch):
         assert all(handle.closed for handle in opened)
         # a reader that stops early (a failing target, a crash) leaves no file open
         opened.clear()
-        next(iter(src.message_pages(src_query(CHAT))))
+        next(iter(src.history_pages(src_query(CHAT))))
         assert opened
         assert all(handle.closed for handle in opened)
 

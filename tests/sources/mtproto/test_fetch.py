@@ -39,7 +39,7 @@ def read_all(fake, chats, **settings):
     try:
         queries = [MessageQuery(chat["id"]) for chat in source.chats()]
         source.plan(queries)
-        pages = {q.chat_id: list(source.message_pages(q)) for q in queries}
+        pages = {q.chat_id: list(source.history_pages(q)) for q in queries}
     finally:
         source.close()
     return source, pages

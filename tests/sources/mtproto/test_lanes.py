@@ -79,7 +79,7 @@ def read_chat(fake, *, after=0, top_message=None, collect=None, **settings):
         source.chat(chat["id"]).top_message = top_message
         query = MessageQuery(chat["id"], after)
         source.plan([query])
-        for page in source.message_pages(query):
+        for page in source.history_pages(query):
             ids.extend(record["id"] for record in page)
     finally:
         source.close()

@@ -280,7 +280,7 @@ def test_export_source_lists_topics_and_topic_ids():
         assert titles[1] == "General"
         assert len(titles) >= 3
         for chat_id in forums:
-            for page in source.message_pages(MessageQuery(chat_id=chat_id)):
+            for page in source.history_pages(MessageQuery(chat_id=chat_id)):
                 for record in page:
                     assert record["topic_id"] in titles
                     if record["reply_to_top_id"] is not None:

@@ -41,12 +41,13 @@ from typing import Any
 import msgspec
 
 from tap_telegram.records.builders import tombstone
-from tap_telegram.sources.base import (  # MAX_WINDOW also keeps STATE under ~60 KB a chat
-    MAX_WINDOW,
-    SCOPE_CHAT,
-)
+from tap_telegram.records.constants import SCOPE_CHAT
 
 Record = dict[str, Any]
+
+#: Most messages a lookback window holds, whatever ``lookback_messages`` says: it
+#: bounds the window probes (MTProto) and the memory kept in STATE (~60 KB a chat).
+MAX_WINDOW = 10_000
 
 #: Fields whose change makes a re-read message worth emitting again.
 MUTABLE_FIELDS = ("edit_date", "reactions", "views", "forwards", "replies_count")

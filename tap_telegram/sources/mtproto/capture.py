@@ -1,10 +1,10 @@
-"""Change capture glue between the ``messages`` stream, its STATE and the source's update logs.
+"""Change capture: a chat's edits and deletions since the last run, as pages that checkpoint.
 
-With ``track_changes`` the stream asks the source, before the first chat, what the
-update logs say changed since the positions stored in STATE
-(:meth:`tap_telegram.sources.base.HistorySource.changes`). Each chat then reads its
-history as always (new messages, by id, move the bookmark) and, right after it, gets
-its edits and deletions from :meth:`ChangeCapture.records`:
+With ``track_changes`` the source reads, when it plans (before the first chat), what
+the update logs say changed since the positions stored in STATE (:mod:`.changes`).
+Each chat then reads its history as always (new messages, by id, move the bookmark)
+and, right after it, gets a ``CHANGE`` page of its edits and deletions
+(:meth:`ChangeCapture.pages`):
 
 * only ids the tap delivered in earlier runs: from the chat's first delivered id
   (``first_id``) up to its bookmark as the run started (this run's history, read
@@ -16,12 +16,14 @@ its edits and deletions from :meth:`ChangeCapture.records`:
 * neither moves the bookmark.
 
 **Positions in STATE** move only once every record they cover is written, exactly
-like bookmarks. A channel's ``pts`` sits in its partition and moves after the chat's
-changes are out; the account's position (``bookmarks.messages.account_log``) moves
-after the last chat of the account's log is out and none failed. A first position
-(taken before any history was read) is stored at once. A kill at any point leaves the
-old positions: the next run reads the same changes again (duplicates are removed by
-the primary key) and loses none. Partition of a private chat with change capture on::
+like bookmarks: they are the commits of the pages that cover them. A channel's
+``pts`` sits in its partition and moves after the chat's changes are out; the
+account's position (``bookmarks.messages.account_log``) moves after the last chat of
+the account's log is out and none failed. A first position (taken before any history
+was read) is stored at once, by an empty page before the history. A kill at any
+point leaves the old positions: the next run reads the same changes again
+(duplicates are removed by the primary key) and loses none. Partition of a private
+chat with change capture on::
 
     {"context": {"chat_id": 6100000008}, "replication_key": "id",
      "replication_key_value": 4480, "first_id": 72,
@@ -32,20 +34,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, Protocol
 
+from tap_telegram.errors import ChatError
 from tap_telegram.records.builders import tombstone
-from tap_telegram.singer.counters import ChatRun
-from tap_telegram.singer.id_index import HORIZON, IdIndex
-from tap_telegram.sources.base import (
-    SCOPE_ACCOUNT,
-    SCOPE_CHAT,
-    ChatChanges,
-    HistorySource,
-    LogChanges,
-    Record,
-)
+from tap_telegram.records.constants import SCOPE_ACCOUNT, SCOPE_CHAT
+from tap_telegram.sources.mtproto.id_index import HORIZON, IdIndex
+from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.pages import ChatState, Page, PageKind, Record, then
 
 #: Keys of a chat's partition: the channel's log position, its first delivered id and
 #: (private chats, basic groups) the ids it delivered.
@@ -56,12 +53,22 @@ ACCOUNT_KEY = "account_log"
 ACCOUNT_TYPES = frozenset({"user", "group"})
 
 
+class EditedRecords(Protocol):
+    """What change capture asks of its source: edited messages' records, and the run's failures."""
+
+    failures: list[ChatError]
+
+    def edited_records(self, chat_id: int, ids: set[int]) -> Iterable[Record]:
+        """Records of a chat's edited messages, newest content, mapped now."""
+        ...
+
+
 class ChangeCapture:
-    """One run's change capture as the ``messages`` stream sees it (see the module docstring)."""
+    """One run's change capture (see the module docstring)."""
 
     def __init__(
         self,
-        source: HistorySource,
+        source: EditedRecords,
         *,
         changes: LogChanges,
         stream_state: MutableMapping[str, Any],
@@ -84,14 +91,16 @@ class ChangeCapture:
         #: The current chat's bookmark as it started, and the ids the lookback emitted.
         self._start: int | None = None
         self._emitted: set[int] = set()
+        #: The current chat's partition (its delivered ids, read when its changes are).
+        self._partition: Mapping[str, Any] = {}
         if changes.account is not None and changes.account_is_start:
             stream_state[ACCOUNT_KEY] = dict(changes.account)
 
-    def start_chat(self, chat_id: int, partition: MutableMapping[str, Any]) -> None:
+    def start_chat(self, chat_id: int, partition: MutableMapping[str, Any]) -> bool:
         """Before the chat's history: store a first position (taken before any read).
 
         A chat delivered before change capture was on gets its ``first_id`` now (see
-        :func:`legacy_first`).
+        :func:`legacy_first`). Returns False: no STATE needs writing for it alone.
         """
         found = self.changes.chats.get(chat_id)
         if found is not None and found.pts is not None and _int(partition.get(PTS_KEY)) is None:
@@ -101,6 +110,8 @@ class ChangeCapture:
             partition[FIRST_KEY] = legacy_first(self.config, bookmark)
         self._start = bookmark
         self._emitted = set()
+        self._partition = partition
+        return False
 
     def delivered(
         self, chat_type: str | None, partition: MutableMapping[str, Any], page: list[Record]
@@ -127,39 +138,58 @@ class ChangeCapture:
             index.add(ids)
             partition[INDEX_KEY] = index.save()
 
-    def records(
-        self,
-        chat_id: int,
-        chat_type: str | None,
-        partition: MutableMapping[str, Any],
-        stats: ChatRun,
-    ) -> Iterator[Record]:
-        """The chat's edits and tombstones, then its new position (after they are out)."""
+    def pages(self, chat_id: int, chat_type: str | None, pages: Iterator[Page]) -> Iterator[Page]:
+        """The chat's history pages framed by its capture (see the module docstring).
+
+        First an empty page that stores a first position; then the history, each page
+        noting the ids it delivered once written; then the chat's changes.
+        """
+        yield Page([], PageKind.CHANGE, lambda state: self.start_chat(chat_id, state.partition))
+        for page in pages:
+            noted = self._noting(chat_type, page.records)
+            yield Page(page.records, page.kind, then(noted, page.commit))
+        yield self.change_page(chat_id, chat_type)
+
+    def _noting(self, chat_type: str | None, records: list[Record]) -> Callable[[ChatState], bool]:
+        """The commit that notes a written page's delivered ids (see :meth:`delivered`)."""
+
+        def commit(state: ChatState) -> bool:
+            self.delivered(chat_type, state.partition, records)
+            return False
+
+        return commit
+
+    def change_page(self, chat_id: int, chat_type: str | None) -> Page:
+        """The chat's edits and tombstones; its new position is the page's commit."""
+        records: list[Record] = []
         found = self.changes.chats.get(chat_id) or ChatChanges()
         # Ids delivered by earlier runs: this run's history was read after the logs, so
         # it has the newest content of its own ids, and never the ones deleted before.
-        bookmark = self._start
-        first = _int(partition.get(FIRST_KEY))
+        bookmark, first = self._start, self._first
         if bookmark is not None and first is not None:
             in_range = {i for i in found.edited if first <= i <= bookmark} - self._emitted
-            for record in self.source.edited_records(chat_id, in_range):
-                if record["id"] in in_range:
-                    stats.edits += 1
-                    yield record
+            records.extend(
+                record
+                for record in self.source.edited_records(chat_id, in_range)
+                if record["id"] in in_range
+            )
             scope = SCOPE_ACCOUNT if chat_type in ACCOUNT_TYPES else SCOPE_CHAT
             gone = {i for i in found.deleted if first <= i <= bookmark}
             if chat_type in ACCOUNT_TYPES:
-                gone |= self._attribute(partition, first, bookmark)
+                gone |= self._attribute(first, bookmark)
             gone -= self._emitted
-            for message_id in sorted(gone):
-                stats.deletions += 1
-                yield tombstone(chat_id, message_id, self.now, scope)
-        # Every record above is written once the generator is resumed past it.
-        if found.pts is not None:
-            partition[PTS_KEY] = found.pts
-        self.pending.discard(chat_id)
-        if not self.pending and not self.failed and not self.source.failures:
-            self._commit_account()
+            records.extend(tombstone(chat_id, i, self.now, scope) for i in sorted(gone))
+
+        def commit(state: ChatState) -> bool:
+            # Every record above is written now.
+            if found.pts is not None:
+                state.partition[PTS_KEY] = found.pts
+            self.pending.discard(chat_id)
+            if not self.pending and not self.failed and not self.source.failures:
+                self._commit_account()
+            return True
+
+        return Page(records, PageKind.CHANGE, commit)
 
     def chat_failed(self, chat_id: int) -> None:
         """A chat of the account's log failed before its changes were out: keep the old position."""
@@ -180,14 +210,19 @@ class ChangeCapture:
             )
         return line
 
-    def _attribute(self, partition: Mapping[str, Any], first: int, bookmark: int) -> set[int]:
+    @property
+    def _first(self) -> int | None:
+        """The current chat's first delivered id (set by its history if it had none)."""
+        return _int(self._partition.get(FIRST_KEY))
+
+    def _attribute(self, first: int, bookmark: int) -> set[int]:
         """The account deletions this chat delivered (per its index)."""
         candidates = {
             i for i in self.changes.account_deleted if first <= i <= bookmark
         } - self.attributed
         if not candidates:
             return set()
-        index = IdIndex(partition.get(INDEX_KEY))
+        index = IdIndex(self._partition.get(INDEX_KEY))
         mine = {i for i in candidates if i in index}
         self.attributed |= mine
         oldest = index.oldest
@@ -202,14 +237,22 @@ class ChangeCapture:
             self.stream_state[ACCOUNT_KEY] = dict(self.changes.account)
 
 
+#: Reads the update logs: every selected chat's stored position (a channel's pts;
+#: ``None``: none yet, or a chat in the account's log) and the account's, to what
+#: changed since (:meth:`.changes.ChangeReader.read`).
+ReadChanges = Callable[[Mapping[int, int | None], Mapping[str, int] | None], LogChanges]
+
+
 def start_capture(
-    source: HistorySource,
+    source: EditedRecords,
+    read: ReadChanges,
     config: Mapping[str, Any],
     stream_state: MutableMapping[str, Any],
     partitions: Iterable[tuple[int, str | None, Mapping[str, Any]]],
+    *,
     logger: logging.Logger,
 ) -> ChangeCapture | None:
-    """Ask the source what changed (``None``: ``track_changes`` off or no update log).
+    """Read what changed (``None``: ``track_changes`` off).
 
     ``partitions`` gives each chat's id, ``type`` and partition state.
     """
@@ -219,9 +262,7 @@ def start_capture(
     positions = {chat_id: _int(part.get(PTS_KEY)) for chat_id, _, part in chats}
     stored = stream_state.get(ACCOUNT_KEY)
     account = stored if isinstance(stored, Mapping) else None
-    changes = source.changes(positions, account)
-    if changes is None:
-        return None
+    changes = read(positions, account)
     account_chats = {chat_id for chat_id, kind, _ in chats if kind in ACCOUNT_TYPES}
     return ChangeCapture(
         source,
