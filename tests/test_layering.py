@@ -7,6 +7,9 @@
   it, so no other part of ``sources/`` imports ``telethon`` or the MTProto package.
 * Inside the MTProto package, a module imports only modules listed below it in the
   package docstring's map (which so stays complete and true).
+* The Singer side knows no Telegram: no module under ``singer/`` names a Telegram chat
+  kind or an update-log concept (in its code: docstrings and comments may explain).
+  Those rules live with the source that owns them.
 
 Type-only imports (under ``TYPE_CHECKING``) count too.
 """
@@ -154,3 +157,68 @@ def test_mtproto_modules_import_only_modules_below_them_in_the_package_map():
             if imported.startswith(MTPROTO + ".") and inside in above:
                 wrong.append(f"{name} imports {imported}")
     assert wrong == []
+
+
+#: What the Singer side must not name, as a string in its code: Telegram's chat kinds
+#: (``chats.type`` and friends) and the update logs' positions and the STATE keys of the
+#: rules built on them (change capture, delivered ids, the lookback memory).
+TELEGRAM_WORDS = frozenset(
+    {
+        "private",
+        "group",
+        "supergroup",
+        "channel",
+        "pts",
+        "qts",
+        "account_log",
+        "delivered_ids",
+        "first_id",
+        "lookback_tail",
+    }
+)
+#: ... nor as a name (the tables of those rules).
+TELEGRAM_NAMES = frozenset({"ACCOUNT_TYPES", "TOMBSTONE_TYPES", "CHAT_TYPES", "KINDS"})
+
+
+def telegram_in(text: str) -> list[str]:
+    """The Telegram words and names in ``text``'s code (docstrings left out)."""
+    tree = ast.parse(text)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings and node.value.lower() in TELEGRAM_WORDS:
+                found.append(repr(node.value))
+        elif isinstance(node, ast.Name) and node.id in TELEGRAM_NAMES:
+            found.append(node.id)
+        elif isinstance(node, ast.alias) and node.name in TELEGRAM_NAMES:
+            found.append(node.name)
+    return found
+
+
+def test_the_singer_side_names_no_telegram_chat_kind_or_log_concept():
+    files = sorted((ROOT / "singer").rglob("*.py"))
+    assert files
+    found = {
+        str(path.relative_to(ROOT)): words
+        for path in files
+        if (words := telegram_in(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+def test_a_telegram_rule_on_the_singer_side_is_caught():
+    code = (
+        '"""A docstring may say channel."""\n'
+        "from x import ACCOUNT_TYPES\n"
+        'KIND = {"supergroup": 1}\n'
+        'def f(p):\n    """pts"""\n    return p["pts"]\n'
+    )
+    assert sorted(telegram_in(code)) == ["'pts'", "'supergroup'", "ACCOUNT_TYPES"]

@@ -23,6 +23,11 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+#: Kinds of snapshot (``ChatStatistics.kind``): a broadcast channel's, a supergroup's.
+CHANNEL_SNAPSHOT, GROUP_SNAPSHOT = "channel", "group"
+#: ``chats.type`` of the chats that may have statistics -> the kind of their snapshot.
+SNAPSHOT_KINDS = {"channel": CHANNEL_SNAPSHOT, "supergroup": GROUP_SNAPSHOT}
+
 #: Values Telegram gives "now and for the previous period" (``statsAbsValueAndPrev``).
 CHANNEL_COUNTERS = (
     "followers",

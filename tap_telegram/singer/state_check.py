@@ -4,14 +4,13 @@ STATE comes back from a target or an orchestrator, and people edit it by hand. E
 value the tap reads from it is checked here once, at load, against the shapes the tap
 writes: a wrong one ends the run with a :class:`~tap_telegram.errors.StateError` (exit
 2) naming the entry, instead of a traceback deep in the SDK (``'str' object has no
-attribute 'pop'``) or a silent misreading (a bookmark of ``1.5``, a ``pts`` Telegram's
-32-bit field cannot carry). Keys the tap does not know are left alone.
+attribute 'pop'``) or a silent misreading (a bookmark of ``1.5``, a number the
+source's protocol cannot carry). Keys the tap does not know are left alone.
 
-Limits (also in the README, *Limits*): bookmarks are 64-bit integers; ``pts``, ``qts``
-and dates of the update log 32-bit (Telegram's ``int``; a value Telegram refuses, such
-as a negative ``pts``, restarts tracking from now with a log line, see :mod:`.changes`);
-``delivered_ids`` a list of strings, each inflating to at most
-:data:`~tap_telegram.sources.mtproto.id_index.MAX_PACKED` bytes (checked where it is unpacked).
+Limits (also in the README, *Limits*): bookmarks are 64-bit integers; what sources keep
+next to them has the shapes they declare in :mod:`tap_telegram.sources.state_keys`
+(Telegram's update-log positions are 32-bit; packed id lists are lists of strings,
+their size checked where they are unpacked).
 """
 
 from __future__ import annotations
@@ -23,12 +22,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from tap_telegram.errors import StateError, value_kind
+from tap_telegram.sources.state_keys import (
+    INT32,
+    INT64,
+    PARTITION_NUMBERS,
+    PARTITION_STRING_LISTS,
+    STREAM_POSITIONS,
+)
 
-#: Bounds of a 64-bit (bookmark, update_id) and of a 32-bit (pts, qts, date) value.
-INT64 = 1 << 63
-INT32 = 1 << 31
-#: STATE keys of the ``messages`` stream and its partitions the tap reads.
-ACCOUNT_LOG, BOT_CURSOR = "account_log", "bot_api"
+#: STATE key of the ``messages`` stream's cursor of an update log source.
+BOT_CURSOR = "bot_api"
 #: Streams whose STATE carries the source's memory (:mod:`.memory` reads this list).
 MEMORY_STREAMS = ("chats", "participants", "topics", "contacts", "stats_graphs")
 #: Replication keys whose bookmarks are ISO dates (``stats_graphs``); the others are ids.
@@ -85,7 +88,8 @@ def check_state(state: Any) -> None:
                 )
         _check_partitions(where, entry.get("partitions", []))
     messages = bookmarks.get("messages", {})
-    _check_log(messages.get(ACCOUNT_LOG), "'bookmarks.messages.account_log'")
+    for key, fields in STREAM_POSITIONS.items():
+        _check_position(messages.get(key), f"'bookmarks.messages.{key}'", fields)
     cursor = messages.get(BOT_CURSOR)
     if cursor is not None:
         where = "'bookmarks.messages.bot_api'"
@@ -123,27 +127,26 @@ def _check_partitions(where: str, partitions: Any) -> None:
             _date(f"{at[:-1]}.replication_key_value'", value)
         elif value is not None:
             _whole(f"{at[:-1]}.replication_key_value'", value, INT64)
-        for name in ("pts", "first_id"):
+        for name, bound in PARTITION_NUMBERS.items():
             if part.get(name) is not None:
-                # Signed: a value Telegram refuses (PERSISTENT_TIMESTAMP_*) restarts
-                # tracking with a log line (changes.py); one it cannot carry is refused.
-                _whole(f"{at[:-1]}.{name}'", part[name], INT32 if name == "pts" else INT64)
-        ids = part.get("delivered_ids")
-        if ids is not None and (
-            not isinstance(ids, list) or not all(isinstance(chunk, str) for chunk in ids)
-        ):
-            raise _refuse(f"{at[:-1]}.delivered_ids'", "should be a list of strings")
+                _whole(f"{at[:-1]}.{name}'", part[name], bound)
+        for name in PARTITION_STRING_LISTS:
+            ids = part.get(name)
+            if ids is not None and (
+                not isinstance(ids, list) or not all(isinstance(chunk, str) for chunk in ids)
+            ):
+                raise _refuse(f"{at[:-1]}.{name}'", "should be a list of strings")
 
 
-def _check_log(log: Any, where: str) -> None:
-    """The account's update log position: 32-bit ``pts``, ``qts``, ``date``, ``seq``."""
-    if log is None:
+def _check_position(position: Any, where: str, fields: tuple[str, ...]) -> None:
+    """A position in the stream's STATE: an object of 32-bit whole numbers (``fields``)."""
+    if position is None:
         return
-    if not isinstance(log, Mapping):
-        raise _refuse(where, f"should be an object, not {value_kind(log)}")
-    for name in ("pts", "qts", "date", "seq"):
-        if log.get(name) is not None:
-            _whole(f"{where[:-1]}.{name}'", log[name], INT32)
+    if not isinstance(position, Mapping):
+        raise _refuse(where, f"should be an object, not {value_kind(position)}")
+    for name in fields:
+        if position.get(name) is not None:
+            _whole(f"{where[:-1]}.{name}'", position[name], INT32)
 
 
 def report_unselected(

@@ -21,22 +21,22 @@ from typing_extensions import override
 
 from tap_telegram.errors import ChatError
 from tap_telegram.records.statistics import (
+    CHANNEL_SNAPSHOT,
     CHANNEL_STATS_SCHEMA,
+    GROUP_SNAPSHOT,
     GROUP_STATS_SCHEMA,
+    SNAPSHOT_KINDS,
     STATS_GRAPH_SCHEMA,
 )
 from tap_telegram.singer.streams import ChatPartitioned, PerChatStream
 from tap_telegram.sources.base import Source
 
-#: ``chats.type`` of the chats that may have statistics, by snapshot kind.
-KINDS = {"channel": "channel", "supergroup": "group"}
-
 
 def statistics_kind(source: Source, chat_id: int) -> str | None:
-    """``channel`` or ``group`` for a chat that may have statistics, else ``None``."""
+    """A chat's kind of snapshot (``SNAPSHOT_KINDS``); ``None``: it has no statistics."""
     for chat in source.chats():
         if chat["id"] == chat_id:
-            return KINDS.get(str(chat.get("type")))
+            return SNAPSHOT_KINDS.get(str(chat.get("type")))
     return None
 
 
@@ -62,7 +62,7 @@ class ChannelStatsStream(SnapshotStream):
 
     name = "channel_stats"
     schema = CHANNEL_STATS_SCHEMA
-    kind = "channel"
+    kind = CHANNEL_SNAPSHOT
 
 
 class GroupStatsStream(SnapshotStream):
@@ -70,7 +70,7 @@ class GroupStatsStream(SnapshotStream):
 
     name = "group_stats"
     schema = GROUP_STATS_SCHEMA
-    kind = "group"
+    kind = GROUP_SNAPSHOT
 
 
 class StatsGraphsStream(ChatPartitioned[Source]):

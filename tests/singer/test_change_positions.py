@@ -16,9 +16,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
+
 from tap_telegram.errors import ChatError
 from tap_telegram.records.builders import empty_message
-from tap_telegram.sources.mtproto.capture import ACCOUNT_KEY, PTS_KEY, ChangeCapture
+from tap_telegram.sources.mtproto.capture import ChangeCapture
 from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Record
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process

@@ -43,12 +43,8 @@ from tap_telegram.records.constants import SCOPE_ACCOUNT, SCOPE_CHAT
 from tap_telegram.sources.mtproto.id_index import HORIZON, IdIndex
 from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Page, PageKind, Record, then
+from tap_telegram.sources.state_keys import ACCOUNT_KEY, FIRST_KEY, INDEX_KEY, PTS_KEY
 
-#: Keys of a chat's partition: the channel's log position, its first delivered id and
-#: (private chats, basic groups) the ids it delivered.
-PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
-#: Key of the account's log position in the stream's STATE (``bookmarks.messages``).
-ACCOUNT_KEY = "account_log"
 #: ``type`` of the chats whose messages are in the account's log.
 ACCOUNT_TYPES = frozenset({"user", "group"})
 

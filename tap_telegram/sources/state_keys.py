@@ -1,0 +1,28 @@
+"""The keys sources keep in the ``messages`` STATE, declared with their shapes.
+
+Sources that remember something per chat or per run next to the bookmarks (change
+capture's log positions and delivered ids, :mod:`tap_telegram.sources.mtproto.capture`)
+name their keys here, with the shape every run writes, so that the STATE check at
+load (:mod:`tap_telegram.singer.state_check`) holds a hand-edited STATE to them
+without knowing what they mean.
+"""
+
+from __future__ import annotations
+
+#: Bounds of a 64-bit (bookmark, first id) and of a 32-bit (Telegram's ``int``) value.
+INT64 = 1 << 63
+INT32 = 1 << 31
+
+#: Keys of a chat's partition: the channel's update-log position, its first delivered
+#: id and (private chats, basic groups) the ids it delivered.
+PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
+#: Key of the account's update-log position in the stream's STATE (``bookmarks.messages``).
+ACCOUNT_KEY = "account_log"
+
+#: Whole numbers of a partition, by key, with their bound (signed: a value Telegram
+#: refuses restarts tracking with a log line; one it cannot carry is refused).
+PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64}
+#: Lists of strings of a partition (packed chunks, checked where they are unpacked).
+PARTITION_STRING_LISTS = (INDEX_KEY,)
+#: Positions in the stream's STATE: objects of 32-bit whole numbers, by key.
+STREAM_POSITIONS = {ACCOUNT_KEY: ("pts", "qts", "date", "seq")}
