@@ -58,14 +58,14 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "pts-early-records",
-        "a channel's pts is stored at the top of its change records, before they are out",
+        "a channel's pts is stored as its change page is built, before its records are out",
         CHANGES,
         (
             (
                 "        found = self.changes.chats.get(chat_id) or ChatChanges()\n",
                 "        found = self.changes.chats.get(chat_id) or ChatChanges()\n"
                 "        if found.pts is not None:\n"
-                "            partition[PTS_KEY] = found.pts\n",
+                "            self._partition[PTS_KEY] = found.pts\n",
             ),
         ),
         (f"{POSITIONS}::test_a_channel_pts_moves_only_after_its_last_change_record",),
@@ -244,6 +244,25 @@ MUTANTS: list[Mutant] = [
             ),
         ),
         ("tests/singer/test_id_index.py",),
+    ),
+    Mutant(
+        "commit-before-records",
+        "a page's checkpoint (pts, account_log, lookback memory) is applied before its records",
+        STREAMS,
+        (
+            (
+                "            yield from self._records_of(page)\n"
+                "            if page.commit is not None and page.commit(query.state):\n"
+                "                self.mark_state_changed()\n",
+                "            if page.commit is not None and page.commit(query.state):\n"
+                "                self.mark_state_changed()\n"
+                "            yield from self._records_of(page)\n",
+            ),
+        ),
+        (
+            f"{TEST_CHANGES}::test_edits_and_deletions_of_any_age_in_every_chat_kind",
+            f"{POSITIONS}::test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_edit",
+        ),
     ),
     Mutant(
         "no-state-at-chat-end",

@@ -88,7 +88,7 @@ class ChangeCapture:
         self._start: int | None = None
         self._emitted: set[int] = set()
         #: The current chat's partition (its delivered ids, read when its changes are).
-        self._partition: Mapping[str, Any] = {}
+        self._partition: MutableMapping[str, Any] = {}
         if changes.account is not None and changes.account_is_start:
             stream_state[ACCOUNT_KEY] = dict(changes.account)
 
