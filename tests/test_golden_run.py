@@ -170,6 +170,7 @@ def test_the_golden_run_is_not_trivially_small() -> None:
     """Each run exercised what the golden is there to prove (counts from the golden)."""
     runs: list[collections.Counter[str]] = []
     kinds: list[collections.Counter[str]] = []
+    newest: dict[int, int] = {}  # per chat, the newest id of the first run
     for line in GOLDEN.read_text(encoding="utf-8").splitlines():
         data = json.loads(line)
         if "run" in data:
@@ -178,14 +179,24 @@ def test_the_golden_run_is_not_trivially_small() -> None:
         elif data.get("type") == "RECORD":
             runs[-1][data["stream"]] += 1
             record = data["record"]
-            if data["stream"] == "messages":
-                kinds[-1]["tombstone" if record.get("deleted") else "message"] += 1
-                kinds[-1]["edited"] += bool(record.get("edit_date"))
+            if data["stream"] != "messages":
+                continue
+            chat, message_id = record["chat_id"], record["id"]
+            if len(runs) == 1:
+                newest[chat] = max(newest.get(chat, 0), message_id)
+            if record["deleted"]:
+                kinds[-1]["tombstone"] += 1
+                assert record["deleted_detected_at"] == "<masked>"  # set, and masked
+            elif record["edit_date"]:
+                kinds[-1]["edited"] += 1
+            elif message_id <= newest[chat]:
+                kinds[-1]["lookback"] += 1  # re-read: reactions or replies changed
     assert len(runs) == 3
     first, second, third = runs
     assert first["messages"] > 700
     assert {"chats", "users", "topics"} <= set(first)
     assert kinds[1]["tombstone"] >= 8  # deletions in channels and supergroups (both rules)
     assert kinds[1]["edited"] >= 12  # two edits in each of six chats
+    assert kinds[1]["lookback"] >= 3  # two reactions and a reply count, seen by lookback only
     assert second["messages"] > kinds[1]["tombstone"] + kinds[1]["edited"]  # new ones too
     assert third.get("messages", 0) == 0
