@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 
-from bench import changes, steady
+from bench import changes, compare, overrides, steady
 from bench.__main__ import flood_share, main, request_goals, table
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
+from tap_telegram.singer.sdk_private import SdkStream
 
 
 def test_bench_main_prints_table_and_json(tmp_path, capsys):
@@ -177,3 +178,56 @@ def test_admin_day_costs_one_admin_log_request_per_chat_and_stats_once_a_day():
     assert day["quiet_runs_with_stats"] == 1
     # Next day: the remembered DC is asked directly: one summary per chat.
     assert day["stats_summaries_per_day"] == 4
+
+
+def _bench_line(tap_rate: int, ceiling_rate: int, requests: int, seconds: float) -> dict:
+    """A bench JSON line with one 0 ms result pair, a goal and a steady step."""
+    return {
+        "bench": "tap-telegram",
+        "scale": 1.0,
+        "seconds": seconds,
+        "machine": {"load_avg_1m": 1.0, "load_avg_1m_end": 1.5},
+        "goals": {"tap_complete": True, "0ms_tap_vs_ceiling": round(tap_rate / ceiling_rate, 2)},
+        "results": [
+            {"scenario": "0ms", "runner": "ceiling", "msgs_per_s": ceiling_rate},
+            {
+                "scenario": "0ms",
+                "runner": "tap",
+                "msgs_per_s": tap_rate,
+                "net_msgs_per_s": tap_rate + 100,
+                "history_requests": 1000,
+            },
+        ],
+        "steady": [
+            {"dialogs": 300, "runner": "tap", "step": "quiet", "requests": requests, "seconds": 2.0}
+        ],
+        "changes": [],
+    }
+
+
+def test_compare_prints_each_row_side_by_side_and_marks_what_moved(tmp_path, capsys):
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    before.write_text("bench: noise\n" + json.dumps(_bench_line(15000, 20000, 13, 600.0)) + "\n")
+    after.write_text(json.dumps(_bench_line(10000, 20000, 14, 610.0)) + "\n")
+    assert compare.main([str(before), str(after)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in out if line.startswith("| ")}
+    assert rows["goal 0ms_tap_vs_ceiling"] == "| goal 0ms_tap_vs_ceiling | 0.75 | 0.5 | 0.67 | ! |"
+    assert rows["0ms ceiling msgs/s"] == "| 0ms ceiling msgs/s | 20,000 | 20,000 | 1.00 |  |"
+    assert rows["0ms tap msgs/s"].endswith("| 0.67 | ! |")
+    assert rows["steady 300 tap quiet requests"] == (
+        "| steady 300 tap quiet requests | 13 | 14 | 1.08 | ! |"  # a count: any change
+    )
+    assert rows["bench seconds"].endswith("| 1.02 |  |")
+    assert "goal tap_complete" not in rows  # not a number
+    assert out[-1] == "4 of 8 rows outside 1 ± 0.2 (or a changed count)"
+
+
+def test_overrides_measures_each_speed_override_with_and_without(capsys):
+    """``python -m bench.overrides`` at tiny sizes: both modes run, the override is restored."""
+    assert overrides.main(["--rounds", "2", "--messages", "300", "--chats", "8"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    for name in ("record_loop", "state_writer"):
+        assert len(line[name]["with_us_per_msg"]) == len(line[name]["without_us_per_msg"]) == 2
+        assert line[name]["median_with"] > 0
+    assert SdkStream._sdk_path_is_a_loop is overrides.LOOP

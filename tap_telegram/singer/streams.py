@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-import logging
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -77,17 +75,9 @@ class TelegramStream(SdkStream, Generic[SourceT]):
         return self.host.source
 
     @override
-    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
-        """The SDK's stream log, minus its "unhandled error" line for a user error.
-
-        ``cli.main`` prints a user error as the one line that says what to do; the SDK's
-        generic line before it would only bury it.
-        """
-        if message.startswith("An unhandled error occurred") and isinstance(
-            sys.exc_info()[1], TapTelegramError
-        ):
-            return
-        super().log(message, *args, level=level, **kwargs)
+    def reports_error_itself(self, error: BaseException) -> bool:
+        """A user error: ``cli.main`` prints it as the one line that says what to do."""
+        return isinstance(error, TapTelegramError)
 
 
 class ChatsStream(TelegramStream[Source]):

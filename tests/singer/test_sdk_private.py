@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import signal
 import sys
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_telegram.singer.output import PageFlushWriter
-from tap_telegram.singer.sdk_private import LineStateWriter, SdkStream, SdkTap
+from tap_telegram.singer.sdk_private import SDK_UNHANDLED_ERROR, LineStateWriter, SdkStream, SdkTap
 from tests.singer.batch_support import batch_config, batch_records
 
 SCHEMA = {
@@ -35,6 +36,10 @@ SCHEMA = {
         "when": {"type": ["string", "null"], "format": "date-time"},
     },
 }
+
+
+class ReportedError(Exception):
+    """An error the tap prints itself (``reports_error_itself`` says so)."""
 
 
 class Rows(SdkStream):
@@ -55,11 +60,12 @@ class Rows(SdkStream):
         self.kept_back: set[int] = set()
         self.withhold_schema = False
         self.fail = False
+        self.error: Exception = RuntimeError("the source broke")
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         self.events.append("rows")
         if self.fail:
-            raise RuntimeError("the source broke")
+            raise self.error
         yield from (dict(row) for row in self.rows)
 
     def announces_schema(self) -> bool:
@@ -67,6 +73,9 @@ class Rows(SdkStream):
 
     def moves_bookmark(self, record: dict[str, Any], context: Context | None) -> bool:
         return record["id"] not in self.kept_back
+
+    def reports_error_itself(self, error: BaseException) -> bool:
+        return isinstance(error, ReportedError)
 
 
 class ConformedRows(Rows):
@@ -145,6 +154,36 @@ def test_run_scope_is_left_when_a_stream_fails() -> None:
     with pytest.raises(RuntimeError, match="the source broke"):
         tap.sync_all()
     assert tap.events == ["enter", "rows", "exit"]
+
+
+def _error_lines(caplog: pytest.LogCaptureFixture, error: Exception) -> list[str]:
+    """The ERROR lines a sync logs when its stream fails with ``error`` (re-raised)."""
+    tap, stream = make_tap()
+    stream.fail, stream.error = True, error
+    caplog.clear()
+    with caplog.at_level(logging.ERROR), pytest.raises(type(error)):
+        tap.sync_all()
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_sdk_logs_the_unhandled_error_line_the_fence_matches(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``Stream.sync`` logs a line beginning with :data:`SDK_UNHANDLED_ERROR`, then re-raises.
+
+    If the SDK changes that text, the tap's user errors get the SDK's line above them
+    again: this fails first.
+    """
+    (line,) = _error_lines(caplog, RuntimeError("the source broke"))
+    assert line.startswith(SDK_UNHANDLED_ERROR)
+    assert "'rows'" in line
+
+
+def test_an_error_the_tap_reports_itself_gets_no_sdk_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``reports_error_itself``: the SDK's line is left out; the error still ends the sync."""
+    assert _error_lines(caplog, ReportedError("do this instead")) == []
 
 
 def test_termination_writes_state_then_exits_128_plus_signal(

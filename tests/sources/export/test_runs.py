@@ -89,6 +89,9 @@ def test_a_failed_chat_is_counted_named_by_marked_id_and_resumed_after_a_fix(tmp
 
     failing = run_tap(tmp_path, {"export_path": str(path), "on_chat_error": "fail"})
     assert failing.returncode == 4
+    # The one line that says what to do, without the SDK's "unhandled error" line above it.
+    (line,) = [line for line in failing.stderr.splitlines() if "| ERROR" in line]
+    assert "message id 5: the file holds two different messages" in line
     summary = [line for line in failing.stderr.splitlines() if "run summary:" in line]
     assert "1 chats failed" in summary[0]
 
