@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from tap_telegram.records.builders import tombstone
+from tap_telegram.records.types import plain
 from tap_telegram.singer.counters import ChatRun
 from tap_telegram.singer.id_index import HORIZON, IdIndex
 from tap_telegram.sources.base import (
@@ -153,7 +154,7 @@ class ChangeCapture:
             gone -= self._emitted
             for message_id in sorted(gone):
                 stats.deletions += 1
-                yield tombstone(chat_id, message_id, self.now, scope)
+                yield plain(tombstone(chat_id, message_id, self.now, scope))
         # Every record above is written once the generator is resumed past it.
         if found.pts is not None:
             partition[PTS_KEY] = found.pts

@@ -41,6 +41,7 @@ from typing import Any
 import msgspec
 
 from tap_telegram.records.builders import tombstone
+from tap_telegram.records.types import plain
 from tap_telegram.sources.base import (  # MAX_WINDOW also keeps STATE under ~60 KB a chat
     MAX_WINDOW,
     SCOPE_CHAT,
@@ -225,7 +226,7 @@ class TailTracker:
             self._packed = None
             self.stats.deleted += 1
             if self.tombstones:
-                out.append(tombstone(self.chat_id, message_id, self.now, SCOPE_CHAT))
+                out.append(plain(tombstone(self.chat_id, message_id, self.now, SCOPE_CHAT)))
         return out
 
     def prune(self) -> None:

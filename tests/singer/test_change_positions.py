@@ -17,6 +17,7 @@ from typing import Any
 
 from tap_telegram.errors import ChatError
 from tap_telegram.records.builders import empty_message
+from tap_telegram.records.types import plain
 from tap_telegram.singer.changes import ACCOUNT_KEY, PTS_KEY, ChangeCapture
 from tap_telegram.singer.counters import ChatRun
 from tap_telegram.sources.base import ChatChanges, LogChanges, Record
@@ -36,7 +37,7 @@ class _EditedRecords:
         for message_id in sorted(ids):
             record = empty_message(chat_id, message_id)
             record["text"] = "edited"
-            yield record
+            yield plain(record)
 
 
 def _capture(

@@ -18,11 +18,14 @@ export_output_json.cpp (``SerializeMessage``): one media kind per message, writt
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tap_telegram.errors import value_kind
 from tap_telegram.records import builders
 from tap_telegram.records import media as build
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import ActionRecord, JSONObject, MediaRecord, PollAnswerRecord
 
 #: ``media_type`` of a ``file`` → the tap's media kind (no ``media_type``: a document).
 EXPORT_MEDIA_TYPES = {
@@ -209,7 +212,7 @@ def _point(message: Mapping[str, Any]) -> tuple[float | None, float | None]:
     return opt_number(point, "latitude"), opt_number(point, "longitude")
 
 
-def _photo(message: Mapping[str, Any]) -> dict[str, Any]:
+def _photo(message: Mapping[str, Any]) -> MediaRecord:
     return build.photo(
         size=opt_int(message, "photo_file_size"),
         width=opt_int(message, "width"),
@@ -218,7 +221,7 @@ def _photo(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _document(message: Mapping[str, Any]) -> dict[str, Any]:
+def _document(message: Mapping[str, Any]) -> MediaRecord:
     export_kind = opt_str(message, "media_type")
     kind = EXPORT_MEDIA_TYPES.get(export_kind, export_kind) if export_kind else "document"
     path = _file_path(message, "file")
@@ -240,7 +243,7 @@ def _document(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _contact(message: Mapping[str, Any]) -> dict[str, Any]:
+def _contact(message: Mapping[str, Any]) -> MediaRecord:
     contact = opt_object(message, "contact_information") or {}
     return build.contact(
         opt_str(contact, "first_name"),
@@ -249,28 +252,28 @@ def _contact(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _venue(message: Mapping[str, Any]) -> dict[str, Any]:
+def _venue(message: Mapping[str, Any]) -> MediaRecord:
     latitude, longitude = _point(message)
     title = opt_str(message, "place_name")
     return build.venue(latitude, longitude, title, opt_str(message, "address"))
 
 
-def _location(message: Mapping[str, Any]) -> dict[str, Any]:
+def _location(message: Mapping[str, Any]) -> MediaRecord:
     period = opt_int(message, "live_location_period_seconds")
     if period:
         return build.live_location(*_point(message), period)
     return build.geo(*_point(message))
 
 
-def _game(message: Mapping[str, Any]) -> dict[str, Any]:
+def _game(message: Mapping[str, Any]) -> MediaRecord:
     title, url = opt_str(message, "game_title"), opt_str(message, "game_link")
     return build.game(title, opt_str(message, "game_description"), url=url)
 
 
-def _poll(message: Mapping[str, Any]) -> dict[str, Any]:
+def _poll(message: Mapping[str, Any]) -> MediaRecord:
     poll = opt_object(message, "poll") or {}
     question = plain_text(poll.get("question"), "poll.question")
-    answers = []
+    answers: list[PollAnswerRecord] = []
     for answer in opt_list(poll, "answers") or []:
         if type(answer) is not dict:
             raise MessageShapeError(f"'poll.answers' has an entry that is {describe(answer)}")
@@ -289,7 +292,7 @@ def _poll(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _invoice(message: Mapping[str, Any]) -> dict[str, Any]:
+def _invoice(message: Mapping[str, Any]) -> MediaRecord:
     invoice = opt_object(message, "invoice_information") or {}
     return build.invoice(
         opt_str(invoice, "title"),
@@ -300,7 +303,7 @@ def _invoice(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _to_do(message: Mapping[str, Any]) -> dict[str, Any]:
+def _to_do(message: Mapping[str, Any]) -> MediaRecord:
     todo = opt_object(message, "todo_list") or {}
     title = plain_text(todo.get("title"), "todo_list.title")
     return build.to_do(
@@ -312,21 +315,21 @@ def _to_do(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _giveaway(message: Mapping[str, Any]) -> dict[str, Any]:
+def _giveaway(message: Mapping[str, Any]) -> MediaRecord:
     return build.with_extras("giveaway", opt_object(message, "giveaway_information"))
 
 
-def _giveaway_results(message: Mapping[str, Any]) -> dict[str, Any]:
+def _giveaway_results(message: Mapping[str, Any]) -> MediaRecord:
     return build.with_extras("giveaway_results", opt_object(message, "giveaway_results"))
 
 
-def _paid_media(message: Mapping[str, Any]) -> dict[str, Any]:
+def _paid_media(message: Mapping[str, Any]) -> MediaRecord:
     return build.paid_media(opt_int(message, "paid_stars_amount"))
 
 
 #: The key that marks each media kind → its reader, in the order tdesktop writes them:
 #: the first key present wins (a message has at most one kind).
-MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]], ...] = (
+MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, Any]], MediaRecord]], ...] = (
     ("photo", _photo),
     ("file", _document),
     ("contact_information", _contact),
@@ -345,7 +348,7 @@ MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]], 
 MEDIA_MARKERS = frozenset(key for key, _ in MEDIA_READERS)
 
 
-def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+def map_media(message: Mapping[str, Any]) -> tuple[str | None, MediaRecord | None]:
     """``(media_type, media)`` of a regular message; ``(None, None)`` without media.
 
     The export has no media ids, so ``media.id`` stays ``None``; ``path`` is the
@@ -364,7 +367,7 @@ def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | 
     return None, None  # unreachable: a marker is present
 
 
-def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
+def map_action(message: Mapping[str, Any]) -> ActionRecord:
     """A service message's ``action``: MTProto-style type plus the export's own fields.
 
     ``details`` keeps every action field as the export wrote it (``members`` are names:
@@ -372,7 +375,9 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
     A custom action (no ``action`` key, an ``information_text``) is ``custom_action``.
     """
     name = opt_str(message, "action")
-    details = {key: value for key, value in message.items() if key not in SERVICE_COMMON_KEYS}
+    details: JSONObject = {
+        key: value for key, value in message.items() if key not in SERVICE_COMMON_KEYS
+    }
     if name is None:
         kind = "custom_action" if "information_text" in message else "unknown"
     else:
