@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tap_telegram.errors import ChatError
-from tap_telegram.records.builders import empty_message
+from tap_telegram.records.schemas import empty_message
 from tap_telegram.records.types import plain
 from tap_telegram.singer.changes import ACCOUNT_KEY, PTS_KEY, ChangeCapture
 from tap_telegram.singer.counters import ChatRun

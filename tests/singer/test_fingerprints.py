@@ -8,7 +8,6 @@ from typing import Any
 
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_message
 from tap_telegram.singer.fingerprints import (
-    MAX_WINDOW,
     TailTracker,
     Window,
     fingerprint,
@@ -16,6 +15,7 @@ from tap_telegram.singer.fingerprints import (
     unpack,
 )
 from tap_telegram.singer.lookback import advances_bookmark, lookback_window
+from tap_telegram.sources.base import MAX_WINDOW
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2025, 6, 1, tzinfo=UTC)
