@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tap_telegram.sources.export.mapping.messages import map_message
@@ -12,7 +14,7 @@ CHAT = -1001234567890
 
 
 def test_poll_answers_voters_and_formatted_question():
-    poll = {
+    poll: dict[str, Any] = {
         "question": ["Which ", {"type": "bold", "text": "orchestrator"}, "?"],
         "closed": False,
         "total_voters": 17,
