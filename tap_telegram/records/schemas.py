@@ -6,7 +6,8 @@ only point at the schemas defined here. Nested object types used in more than on
 place (peers, entities, reactions) are defined once and reused, as in
 MeltanoLabs/tap-github's ``schema_objects``. The names a value may take live in
 :mod:`.constants`, the builders of nested objects in :mod:`.builders` and
-:mod:`.media`, marked ids in :mod:`.ids`.
+:mod:`.media`, marked ids in :mod:`.ids`, and the same keys as TypedDicts (what the
+mappers return, checked against these schemas by a test) in :mod:`.types`.
 
 Conventions every source follows:
 
