@@ -26,6 +26,7 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage
 
 from tap_telegram.records.schemas import MESSAGE_SCHEMA
+from tap_telegram.records.types import plain
 from tap_telegram.singer.output import PageFlushWriter, datetime_conformer
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message
 from tests.fake_telegram.history import with_entities
@@ -44,7 +45,7 @@ def templates(world: World, key: str) -> list[dict[str, Any]]:
     peers = PeerIndex.from_response(users, chats, world.self_user.id)
     chat_id = world.marked_id(chat)
     out = [map_message(message, chat_id, peers) for message in messages]
-    return [record for record in out if record is not None]
+    return [plain(record) for record in out if record is not None]
 
 
 class CeilingStream(Stream):

@@ -1,6 +1,8 @@
 """The record vocabulary every source speaks, so one chat gives the same records from any.
 
 * :mod:`.schemas`: the streams' schemas and empty records (every key present);
+* :mod:`.types`: the records' TypedDicts (one per stream and nested object, checked
+  against the schemas), which the mappers return;
 * :mod:`.constants`: the names a value may take (chat, peer, media, entity, action
   types) and the shared numbers (``CHANNEL_MARK``, ``GENERAL_TOPIC_ID``, ``UTC``);
 * :mod:`.ids`: marked ids from ``(kind, bare id)``;

@@ -10,9 +10,19 @@ and the sources cannot drift apart in key names, key order or the normalisations
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tap_telegram.records.schemas import empty_message
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import (
+        ActionRecord,
+        EntityRecord,
+        ForwardRecord,
+        JSONObject,
+        MessageRecord,
+        ReactionRecord,
+    )
 
 
 def entity(
@@ -24,7 +34,7 @@ def entity(
     user_id: int | None = None,
     language: str | None = None,
     custom_emoji_id: str | int | None = None,
-) -> dict[str, Any]:
+) -> EntityRecord:
     """One ``entities[]`` item; ``kind`` is already a name of :data:`.constants.ENTITY_TYPES`.
 
     Offsets and lengths count UTF-16 code units, as Telegram does. An empty
@@ -48,7 +58,7 @@ def reaction(
     emoji: str | None = None,
     custom_emoji_id: str | int | None = None,
     paid: bool = False,
-) -> dict[str, Any]:
+) -> ReactionRecord:
     """One ``reactions[]`` item: a standard emoji, a custom emoji (by id) or paid stars."""
     return {
         "emoji": emoji,
@@ -66,7 +76,7 @@ def forward(
     date: dt.datetime | None = None,
     channel_post: int | None = None,
     post_author: str | None = None,
-) -> dict[str, Any]:
+) -> ForwardRecord:
     """``fwd_from`` of a forwarded message; ``from_id`` is a marked id of ``from_type``."""
     return {
         "from_id": from_id,
@@ -78,7 +88,7 @@ def forward(
     }
 
 
-def action(kind: str, details: dict[str, Any]) -> dict[str, Any]:
+def action(kind: str, details: JSONObject) -> ActionRecord:
     """A service message's ``action``: a name of :data:`.constants.ACTION_TYPES` and its fields.
 
     ``details`` stays source-shaped (each source knows different fields of an
@@ -87,7 +97,7 @@ def action(kind: str, details: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "details": details}
 
 
-def tombstone(chat_id: int, message_id: int, detected_at: dt.datetime, scope: str) -> dict:
+def tombstone(chat_id: int, message_id: int, detected_at: dt.datetime, scope: str) -> MessageRecord:
     """The record that tells a target a delivered message was deleted.
 
     Every field ``None`` but the keys, ``deleted``, ``deleted_detected_at`` and

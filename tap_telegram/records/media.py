@@ -12,9 +12,12 @@ ids are 64-bit, and Bot API ids are strings already.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from tap_telegram.records.schemas import MEDIA_KEYS, empty_media
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import JSONValue, MediaRecord, PollAnswerRecord
 
 
 def _string(value: str | int | None) -> str | None:
@@ -28,11 +31,17 @@ def photo(
     height: int | None = None,
     size: int | None = None,
     path: str | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A photo (Telegram stores photos as JPEG); sizes are those of its largest copy."""
     media = empty_media("photo")
     media.update(
-        id=_string(photo_id), mime_type="image/jpeg", size=size, width=width, height=height
+        {
+            "id": _string(photo_id),
+            "mime_type": "image/jpeg",
+            "size": size,
+            "width": width,
+            "height": height,
+        }
     )
     media["path"] = path
     return media
@@ -52,79 +61,83 @@ def document(
     performer: str | None = None,
     emoji: str | None = None,
     path: str | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """Any file but a photo; ``kind`` is one of :data:`.constants.FILE_KINDS`."""
     media = empty_media(kind)
     media.update(
-        id=_string(file_id),
-        mime_type=mime_type,
-        size=size,
-        file_name=file_name,
-        duration=duration,
-        width=width,
-        height=height,
-        title=title,
-        performer=performer,
-        emoji=emoji,
-        path=path,
+        {
+            "id": _string(file_id),
+            "mime_type": mime_type,
+            "size": size,
+            "file_name": file_name,
+            "duration": duration,
+            "width": width,
+            "height": height,
+            "title": title,
+            "performer": performer,
+            "emoji": emoji,
+            "path": path,
+        }
     )
     return media
 
 
 def poll_answer(
     text: str | None, voters: int | None = None, chosen: bool | None = None
-) -> dict[str, Any]:
+) -> PollAnswerRecord:
     """One ``answers[]`` item; ``voters``/``chosen`` are ``None`` when the source cannot know."""
     return {"text": text, "voters": voters, "chosen": chosen}
 
 
 def poll(
     question: str | None,
-    answers: Iterable[dict[str, Any]],
+    answers: Iterable[PollAnswerRecord],
     *,
     poll_id: str | int | None = None,
     total_voters: int | None = None,
     closed: bool | None = None,
     quiz: bool | None = None,
     multiple_choice: bool | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A poll; ``answers`` come from :func:`poll_answer`. The question is also the title."""
     media = empty_media("poll")
     media.update(
-        id=_string(poll_id),
-        title=question,
-        question=question,
-        answers=list(answers),
-        total_voters=total_voters,
-        closed=closed,
-        quiz=quiz,
-        multiple_choice=multiple_choice,
+        {
+            "id": _string(poll_id),
+            "title": question,
+            "question": question,
+            "answers": list(answers),
+            "total_voters": total_voters,
+            "closed": closed,
+            "quiz": quiz,
+            "multiple_choice": multiple_choice,
+        }
     )
     return media
 
 
-def geo(latitude: float | None, longitude: float | None) -> dict[str, Any]:
+def geo(latitude: float | None, longitude: float | None) -> MediaRecord:
     """A point on the map (``None`` coordinates: the source had an empty point)."""
     media = empty_media("geo")
-    media.update(latitude=latitude, longitude=longitude)
+    media.update({"latitude": latitude, "longitude": longitude})
     return media
 
 
 def live_location(
     latitude: float | None, longitude: float | None, period: int | None
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A live location, shared for ``period`` seconds."""
     media = empty_media("geo_live")
-    media.update(latitude=latitude, longitude=longitude, period=period)
+    media.update({"latitude": latitude, "longitude": longitude, "period": period})
     return media
 
 
 def venue(
     latitude: float | None, longitude: float | None, title: str | None, address: str | None
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A named place with an address."""
     media = empty_media("venue")
-    media.update(latitude=latitude, longitude=longitude, title=title, address=address)
+    media.update({"latitude": latitude, "longitude": longitude, "title": title, "address": address})
     return media
 
 
@@ -133,22 +146,24 @@ def contact(
     last_name: str | None,
     phone_number: str | None,
     user_id: int | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A shared contact; ``user_id`` only when the contact is a Telegram user (0 is none)."""
     media = empty_media("contact")
     media.update(
-        first_name=first_name,
-        last_name=last_name,
-        phone_number=phone_number,
-        user_id=user_id or None,
+        {
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_number": phone_number,
+            "user_id": user_id or None,
+        }
     )
     return media
 
 
-def dice(emoji: str | None, value: int | None) -> dict[str, Any]:
+def dice(emoji: str | None, value: int | None) -> MediaRecord:
     """An animated dice (or dart, ball, ...) and the value it showed."""
     media = empty_media("dice")
-    media.update(emoji=emoji, value=value)
+    media.update({"emoji": emoji, "value": value})
     return media
 
 
@@ -158,10 +173,10 @@ def game(
     *,
     game_id: str | int | None = None,
     url: str | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A bot game; ``url`` is the game link when the source has one."""
     media = empty_media("game")
-    media.update(id=_string(game_id), title=title, url=url, description=description)
+    media.update({"id": _string(game_id), "title": title, "url": url, "description": description})
     return media
 
 
@@ -172,11 +187,17 @@ def webpage(
     title: str | None = None,
     site_name: str | None = None,
     description: str | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A link preview."""
     media = empty_media("webpage")
     media.update(
-        id=_string(page_id), url=url, title=title, site_name=site_name, description=description
+        {
+            "id": _string(page_id),
+            "url": url,
+            "title": title,
+            "site_name": site_name,
+            "description": description,
+        }
     )
     return media
 
@@ -187,15 +208,15 @@ def invoice(
     amount: int | None,
     currency: str | None,
     receipt_message_id: int | None = None,
-) -> dict[str, Any]:
+) -> MediaRecord:
     """A payment invoice; ``amount`` in the currency's smallest unit (cents)."""
     media = empty_media("invoice")
-    media.update(title=title, description=description)
-    media.update(amount=amount, currency=currency, receipt_message_id=receipt_message_id)
+    media.update({"title": title, "description": description})
+    media.update({"amount": amount, "currency": currency, "receipt_message_id": receipt_message_id})
     return media
 
 
-def to_do(title: str | None, items: Iterable[str | None]) -> dict[str, Any]:
+def to_do(title: str | None, items: Iterable[str | None]) -> MediaRecord:
     """A to-do list (checklist): its title and the text of each item, in order."""
     media = empty_media("to_do")
     media["title"] = title
@@ -203,26 +224,28 @@ def to_do(title: str | None, items: Iterable[str | None]) -> dict[str, Any]:
     return media
 
 
-def paid_media(stars: int | None) -> dict[str, Any]:
+def paid_media(stars: int | None) -> MediaRecord:
     """Media behind a payment: what the source tells is the price in stars."""
     media = empty_media("paid_media")
     media["stars"] = stars
     return media
 
 
-def with_extras(kind: str, fields: Mapping[str, Any] | None) -> dict[str, Any]:
+def with_extras(kind: str, fields: Mapping[str, JSONValue] | None) -> MediaRecord:
     """A ``kind`` object carrying a source's own ``fields``, never over a declared key.
 
     For kinds whose fields differ by source (giveaways): kept rather than dropped.
     """
     media = empty_media(kind)
-    media.update((key, value) for key, value in (fields or {}).items() if key not in MEDIA_KEYS)
+    # The source's own keys: the schema allows them (additional_properties), no type lists them.
+    extras = cast("dict[str, JSONValue]", media)
+    extras.update((key, value) for key, value in (fields or {}).items() if key not in MEDIA_KEYS)
     return media
 
 
 def set_flags(
-    media: dict[str, Any], *, spoiler: bool | None = None, ttl_seconds: int | None = None
-) -> dict[str, Any]:
+    media: MediaRecord, *, spoiler: bool | None = None, ttl_seconds: int | None = None
+) -> MediaRecord:
     """Mark ``media`` hidden under a spoiler and/or self-destructing; returns it.
 
     Both keys are set only when true, so media without them keeps the plain shape.

@@ -16,11 +16,14 @@ the action in ``details`` (a member's rights before and after, invite links, top
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk import typing as th
 
 from tap_telegram.records.schemas import MESSAGE_SCHEMA
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import AdminEventRecord
 
 #: A message inside another record: the ``messages`` record shape, or null.
 NESTED_MESSAGE: dict[str, Any] = {
@@ -68,9 +71,10 @@ ADMIN_LOG_SCHEMA = th.PropertiesList(
 ADMIN_LOG_KEYS: tuple[str, ...] = tuple(ADMIN_LOG_SCHEMA["properties"])
 
 
-def empty_admin_event(chat_id: int, event_id: int) -> dict[str, Any]:
+def empty_admin_event(chat_id: int, event_id: int) -> AdminEventRecord:
     """An ``admin_log`` record with every key present and ``None``."""
-    record: dict[str, Any] = dict.fromkeys(ADMIN_LOG_KEYS)
+    # The keys are the schema's, which are the TypedDict's (tests/records/test_types.py).
+    record = cast("AdminEventRecord", dict.fromkeys(ADMIN_LOG_KEYS))
     record["chat_id"] = chat_id
     record["id"] = event_id
     return record

@@ -6,7 +6,8 @@ only point at the schemas defined here. Nested object types used in more than on
 place (peers, entities, reactions) are defined once and reused, as in
 MeltanoLabs/tap-github's ``schema_objects``. The names a value may take live in
 :mod:`.constants`, the builders of nested objects in :mod:`.builders` and
-:mod:`.media`, marked ids in :mod:`.ids`.
+:mod:`.media`, marked ids in :mod:`.ids`, and the same keys as TypedDicts (what the
+mappers return, checked against these schemas by a test) in :mod:`.types`.
 
 Conventions every source follows:
 
@@ -20,7 +21,20 @@ Conventions every source follows:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from singer_sdk import typing as th
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import (
+        ChatRecord,
+        ContactRecord,
+        MediaRecord,
+        MessageRecord,
+        ParticipantRecord,
+        TopicRecord,
+        UserRecord,
+    )
 
 ENTITY = th.ObjectType(
     th.Property("type", th.StringType, description="bold, italic, url, text_url, mention, ..."),
@@ -257,37 +271,62 @@ PARTICIPANT_KEYS: tuple[str, ...] = tuple(PARTICIPANT_SCHEMA["properties"])
 CONTACT_KEYS: tuple[str, ...] = tuple(CONTACT_SCHEMA["properties"])
 
 
-def empty_message(chat_id: int, message_id: int) -> dict:
+def empty_message(chat_id: int, message_id: int) -> MessageRecord:
     """Return a message record with every key present and set to ``None``.
 
     Mappers start from this so that each record carries the full key set even when
     a source has no value for a field.
     """
-    record: dict = dict.fromkeys(MESSAGE_KEYS)
+    # The keys are the schema's, which are the TypedDict's (tests/records/test_types.py);
+    # built from the schema so the order is the schema's, by the fastest way CPython has.
+    record = cast("MessageRecord", dict.fromkeys(MESSAGE_KEYS))
     record["chat_id"] = chat_id
     record["id"] = message_id
     return record
 
 
-def empty_media(kind: str) -> dict:
+def empty_media(kind: str) -> MediaRecord:
     """A ``media`` object of ``kind`` with every declared key present and ``None``.
 
     Both the MTProto and the export mappers start from it, so the two cannot drift.
     """
-    record: dict = dict.fromkeys(MEDIA_KEYS)
+    record = cast("MediaRecord", dict.fromkeys(MEDIA_KEYS))  # keys: as in empty_message
     record["kind"] = kind
     return record
 
 
-def empty_chat(chat_id: int) -> dict:
+def empty_chat(chat_id: int) -> ChatRecord:
     """Return a chat record with every key present and set to ``None``."""
-    record: dict = dict.fromkeys(CHAT_KEYS)
+    record = cast("ChatRecord", dict.fromkeys(CHAT_KEYS))  # keys: as in empty_message
     record["id"] = chat_id
     return record
 
 
-def empty_user(user_id: int) -> dict:
+def empty_user(user_id: int) -> UserRecord:
     """Return a user record with every key present and set to ``None``."""
-    record: dict = dict.fromkeys(USER_KEYS)
+    record = cast("UserRecord", dict.fromkeys(USER_KEYS))  # keys: as in empty_message
     record["id"] = user_id
+    return record
+
+
+def empty_topic(chat_id: int, topic_id: int) -> TopicRecord:
+    """Return a topic record with every key present and set to ``None``."""
+    record = cast("TopicRecord", dict.fromkeys(TOPIC_KEYS))  # keys: as in empty_message
+    record["chat_id"] = chat_id
+    record["id"] = topic_id
+    return record
+
+
+def empty_participant(chat_id: int, user_id: int) -> ParticipantRecord:
+    """Return a participant record with every key present and set to ``None``."""
+    record = cast("ParticipantRecord", dict.fromkeys(PARTICIPANT_KEYS))  # as in empty_message
+    record["chat_id"] = chat_id
+    record["user_id"] = user_id
+    return record
+
+
+def empty_contact(user_id: int) -> ContactRecord:
+    """Return a contact record with every key present and set to ``None``."""
+    record = cast("ContactRecord", dict.fromkeys(CONTACT_KEYS))  # keys: as in empty_message
+    record["user_id"] = user_id
     return record

@@ -19,7 +19,8 @@ Three streams, because the answers have three shapes:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk import typing as th
 
@@ -27,6 +28,13 @@ from singer_sdk import typing as th
 CHANNEL_SNAPSHOT, GROUP_SNAPSHOT = "channel", "group"
 #: ``chats.type`` of the chats that may have statistics -> the kind of their snapshot.
 SNAPSHOT_KINDS = {"channel": CHANNEL_SNAPSHOT, "supergroup": GROUP_SNAPSHOT}
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import (
+        ChannelStatsRecord,
+        GroupStatsRecord,
+        StatsGraphRecord,
+    )
 
 #: Values Telegram gives "now and for the previous period" (``statsAbsValueAndPrev``).
 CHANNEL_COUNTERS = (
@@ -41,7 +49,7 @@ CHANNEL_COUNTERS = (
 GROUP_COUNTERS = ("members", "messages", "viewers", "posters")
 
 
-def _snapshot(counters: tuple[str, ...], *extra: th.Property) -> dict[str, Any]:
+def _snapshot(counters: tuple[str, ...], *extra: th.Property[Any]) -> dict[str, Any]:
     """A snapshot schema: keys, the period, each counter now and previous, then ``extra``."""
     properties = [
         th.Property("chat_id", th.IntegerType, required=True, description="Marked chat id."),
@@ -58,7 +66,7 @@ def _snapshot(counters: tuple[str, ...], *extra: th.Property) -> dict[str, Any]:
     return th.PropertiesList(*properties, *extra).to_dict()
 
 
-def _people(*fields: str) -> th.ArrayType:
+def _people(*fields: str) -> th.ArrayType[th.ObjectType]:
     """A list of users with integer counters."""
     return th.ArrayType(
         th.ObjectType(
@@ -119,8 +127,38 @@ STATS_GRAPH_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
-def empty_record(schema: dict[str, Any], **keys: Any) -> dict[str, Any]:
-    """A record of ``schema`` with every key present, ``None`` but for ``keys``."""
-    record: dict[str, Any] = dict.fromkeys(schema["properties"])
-    record.update(keys)
+# The empty records below are built from the schemas, whose keys are the TypedDicts'
+# (tests/records/test_types.py): every key present, in the schema's order.
+
+
+def empty_channel_stats(chat_id: int) -> ChannelStatsRecord:
+    """A ``channel_stats`` record with every key present, ``None`` but ``chat_id``."""
+    record = cast("ChannelStatsRecord", dict.fromkeys(CHANNEL_STATS_SCHEMA["properties"]))
+    record["chat_id"] = chat_id
     return record
+
+
+def empty_group_stats(chat_id: int) -> GroupStatsRecord:
+    """A ``group_stats`` record with every key present, ``None`` but ``chat_id``."""
+    record = cast("GroupStatsRecord", dict.fromkeys(GROUP_STATS_SCHEMA["properties"]))
+    record["chat_id"] = chat_id
+    return record
+
+
+def empty_graph_row(chat_id: int, message_id: int, graph: str) -> StatsGraphRecord:
+    """A ``stats_graphs`` row with every key present, ``None`` but the given ones."""
+    record = cast("StatsGraphRecord", dict.fromkeys(STATS_GRAPH_SCHEMA["properties"]))
+    record.update({"chat_id": chat_id, "message_id": message_id, "graph": graph})
+    return record
+
+
+def counters_of(
+    record: ChannelStatsRecord | GroupStatsRecord,
+) -> MutableMapping[str, float | None]:
+    """A snapshot's counters by name (``followers``, ``followers_previous``, ...).
+
+    The names are data (:data:`CHANNEL_COUNTERS`, :data:`GROUP_COUNTERS`), the same
+    tuples the schemas are built from; a TypedDict takes only literal keys, so the
+    mapper writes counters through this view of the same dict.
+    """
+    return cast("MutableMapping[str, float | None]", record)

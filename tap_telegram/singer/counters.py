@@ -61,7 +61,9 @@ class ChatRun:
         """Wall time since the chat started."""
         return time.monotonic() - self.started
 
-    def stats(self, previous: Mapping[str, Any] | None, calls: Mapping[str, float]) -> dict:
+    def stats(
+        self, previous: Mapping[str, Any] | None, calls: Mapping[str, float]
+    ) -> dict[str, int | str]:
         """The ``stats`` of the partition: ``previous`` totals plus this run so far.
 
         Integers and strings only: SDK-based targets (target-postgres) parse numbers in

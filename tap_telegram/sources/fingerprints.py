@@ -42,6 +42,7 @@ import msgspec
 
 from tap_telegram.records.builders import tombstone
 from tap_telegram.records.constants import SCOPE_CHAT
+from tap_telegram.records.types import plain
 
 Record = dict[str, Any]
 
@@ -226,7 +227,7 @@ class TailTracker:
             self._packed = None
             self.stats.deleted += 1
             if self.tombstones:
-                out.append(tombstone(self.chat_id, message_id, self.now, SCOPE_CHAT))
+                out.append(plain(tombstone(self.chat_id, message_id, self.now, SCOPE_CHAT)))
         return out
 
     def prune(self) -> None:

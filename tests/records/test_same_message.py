@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tap_telegram.records.types import plain
 from tap_telegram.sources.bot_api.mapping.messages import map_message as map_bot_api
 from tap_telegram.sources.export.mapping.messages import map_message as map_export
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex
@@ -80,7 +81,7 @@ def records(case: Logical) -> dict[str, dict[str, Any]]:
     out = {}
     for source, record in mapped.items():
         assert record is not None, source
-        out[source] = flatten({key: record[key] for key in COMPARED})
+        out[source] = flatten({key: plain(record)[key] for key in COMPARED})
     return out
 
 

@@ -16,13 +16,13 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
-
 from tap_telegram.errors import ChatError
-from tap_telegram.records.builders import empty_message
+from tap_telegram.records.schemas import empty_message
+from tap_telegram.records.types import plain
 from tap_telegram.sources.mtproto.capture import ChangeCapture
 from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Record
+from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process
 from tests.singer.test_changes import config, make_world, messages, text_ids
 
@@ -39,7 +39,7 @@ class _EditedRecords:
         for message_id in sorted(ids):
             record = empty_message(chat_id, message_id)
             record["text"] = "edited"
-            yield record
+            yield plain(record)
 
 
 def _capture(

@@ -24,7 +24,7 @@ NOW = dt.datetime(2025, 6, 1, tzinfo=UTC)
 
 def message(message_id, *, views=10, reactions=None, edit_date=None, hours_ago=1.0):
     record = empty_message(-100, message_id)
-    record.update(views=views, reactions=reactions, edit_date=edit_date)
+    record.update({"views": views, "reactions": reactions, "edit_date": edit_date})
     record["date"] = NOW - dt.timedelta(hours=hours_ago)
     return record
 

@@ -24,6 +24,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from tap_telegram.records.schemas import MESSAGE_SCHEMA
+from tap_telegram.records.types import plain
 from tap_telegram.singer.output import PageFlushWriter, datetime_conformer, datetime_paths
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message
 from tests.fake_telegram import variety_world
@@ -45,7 +46,7 @@ def mtproto_records() -> list[dict[str, Any]]:
         for message in messages:
             record = map_message(message, world.marked_id(chat), peers)
             if record is not None:
-                out.append(record)
+                out.append(plain(record))
     return out
 
 

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError
+from tap_telegram.records.types import plain
 from tap_telegram.sources.base import (
     Record,
     SourceContext,
@@ -136,7 +137,7 @@ class BotApiSource(UpdateLogSource):
             except BotApiError as error:
                 self.chat_failed(ChatError(str(ref), str(error)))
                 continue
-            self._chats[int(chat["id"])] = map_chat(chat)
+            self._chats[int(chat["id"])] = plain(map_chat(chat))
             self._ids.add(int(chat["id"]))
         if self._refs:
             self._exclude_from_chats()
@@ -312,12 +313,12 @@ class BotApiSource(UpdateLogSource):
                     update, f"its message cannot be read ({type(error).__name__})", self.logger
                 )
                 continue
-            records.append(record)
+            records.append(plain(record))
             totals["messages"] += 1
             totals["edits"] += is_edit
-            self._chats.setdefault(record["chat_id"], chat)
+            self._chats.setdefault(record["chat_id"], plain(chat))
             for user in users:
-                self.users.add(user)
+                self.users.add(plain(user))
         return UpdatePage(
             records=records, last_update_id=int(updates[-1]["update_id"]), updates=len(updates)
         )

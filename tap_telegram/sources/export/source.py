@@ -45,6 +45,7 @@ from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError, ExportChatError, ExportFormatError
 from tap_telegram.records.topics import general_topic, topic_from_message
+from tap_telegram.records.types import ChatRecord, MessageRecord, plain, plain_list
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
 from tap_telegram.sources.chatrefs import FOLDER_PREFIX, parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
@@ -77,7 +78,7 @@ PROGRESS_EVERY = 15.0
 class ChatPlan:
     """One selected chat: its record and its copies in the export files, oldest first."""
 
-    def __init__(self, record: Record, spans: list[ChatSpan]) -> None:
+    def __init__(self, record: ChatRecord, spans: list[ChatSpan]) -> None:
         self.record = record
         self.spans = spans
         self.forum = any(span.forum for span in spans)
@@ -147,7 +148,7 @@ class ExportSource(HistorySource):
             plans = self._select(self._load())
             self._check_dates(plans)
             self._plans = plans
-        return [plan.record for plan in self._plans]
+        return [plain(plan.record) for plan in self._plans]
 
     def _load(self) -> list[ChatPlan]:
         path = self._export_path()
@@ -220,7 +221,7 @@ class ExportSource(HistorySource):
             self.config, "in the export", len(plans), len(selected), failed=bool(self.failures)
         )
         if not entries:
-            types = [plan.record["type"] for plan in selected]
+            types = [kind for plan in selected if (kind := plan.record["type"]) is not None]
             announce_every_chat(self.logger, "in the export", types)
         return selected
 
@@ -323,12 +324,12 @@ class ExportSource(HistorySource):
         """Topics of a forum, from its ``topic_created`` messages (a second pass)."""
         if not self._plan(chat_id).forum:
             return
-        yield general_topic(chat_id)
+        yield plain(general_topic(chat_id))
         for page in self.history_pages(MessageQuery(chat_id=chat_id)):
             for message in page:
                 topic = topic_from_message(message)
                 if topic is not None:
-                    yield topic
+                    yield plain(topic)
 
     def _pages(
         self,
@@ -339,7 +340,7 @@ class ExportSource(HistorySource):
     ) -> Iterator[list[Record]]:
         chat_id, after_id, since = plan.record["id"], query.after_id, query.since
         thread = ThreadIndex() if plan.forum else None
-        page: list[Record] = []
+        page: list[MessageRecord] = []
         size = self.page_size
         count = skipped = 0
         started = last_log = time.monotonic()
@@ -358,21 +359,22 @@ class ExportSource(HistorySource):
                 if record is None:
                     skipped += 1
                     continue
-                if since is not None and record["date"] < since:
+                date = record["date"]  # set on every message the export maps
+                if since is not None and date is not None and date < since:
                     continue
                 self._note_sender(record)
                 page.append(record)
                 if len(page) >= size:
                     count += len(page)
-                    yield page
+                    yield plain_list(page)
                     page = []
                     last_log = self._progress(plan, count, started, last_log)
         except ExportFormatError:
             if page:
-                yield page  # every record in it is complete: keep them before failing
+                yield plain_list(page)  # every record in it is complete: keep them before failing
             raise
         if page:
-            yield page
+            yield plain_list(page)
         if skipped:
             self.logger.warning(
                 "tap-telegram: chat %s: skipped %d message(s) the export marks 'unsupported' "
@@ -389,7 +391,7 @@ class ExportSource(HistorySource):
         self.logger.info("tap-telegram: chat %s: %d messages (%.0f/s)", plan.label, count, rate)
         return now
 
-    def _note_sender(self, record: Record) -> None:
+    def _note_sender(self, record: MessageRecord) -> None:
         """Fill ``sender_username`` when known; register new user senders."""
         sender_id = record["sender_id"]
         if sender_id is None:
@@ -401,7 +403,7 @@ class ExportSource(HistorySource):
             user = map_sender_user(record, self._people)
             if user is not None:
                 self._registered.add(sender_id)
-                self.users.add(user)
+                self.users.add(plain(user))
 
     def close(self) -> None:
         """Close every open export file (idempotent)."""

@@ -24,6 +24,7 @@ from typing import Any
 from telethon import functions
 from telethon.tl import types
 
+from tap_telegram.records.types import AdminEventRecord, plain
 from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
@@ -71,7 +72,7 @@ async def read_admin_log(
     ``None`` when Telegram refuses (CHAT_ADMIN_REQUIRED): the chat is skipped, one line.
     """
     input_channel = types.InputChannel(chat.entity.id, chat.entity.access_hash or 0)
-    records: dict[int, Record] = {}
+    records: dict[int, AdminEventRecord] = {}
     max_id = 0
     while True:
         request = functions.channels.GetAdminLogRequest(
@@ -99,11 +100,11 @@ async def read_admin_log(
             records[event.id] = map_event(event, chat.chat_id, peers)
             actor = peers.get(int(event.user_id))
             if isinstance(actor, types.User):
-                users.add(map_user(actor))
+                users.add(plain(map_user(actor)))
         if not fresh or len(response.events) < PAGE:
             break
         max_id = min(event.id for event in fresh)
-    return [records[event_id] for event_id in sorted(records)]
+    return [plain(records[event_id]) for event_id in sorted(records)]
 
 
 def pages(records: list[Record]) -> Iterator[list[Record]]:

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from tap_telegram.errors import ChatError
 from tap_telegram.records.builders import tombstone
 from tap_telegram.records.constants import SCOPE_ACCOUNT, SCOPE_CHAT
+from tap_telegram.records.types import plain
 from tap_telegram.sources.mtproto.id_index import HORIZON, IdIndex
 from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Page, PageKind, Record, then
@@ -174,7 +175,7 @@ class ChangeCapture:
             if chat_type in ACCOUNT_TYPES:
                 gone |= self._attribute(first, bookmark)
             gone -= self._emitted
-            records.extend(tombstone(chat_id, i, self.now, scope) for i in sorted(gone))
+            records.extend(plain(tombstone(chat_id, i, self.now, scope)) for i in sorted(gone))
 
         def commit(state: ChatState) -> bool:
             # Every record above is written now.

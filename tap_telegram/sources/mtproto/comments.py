@@ -42,7 +42,8 @@ def thread_root(message: Any) -> int | None:
     reply = getattr(message, "reply_to", None)
     if not isinstance(reply, types.MessageReplyHeader) or reply.reply_to_peer_id is not None:
         return None
-    return reply.reply_to_top_id or reply.reply_to_msg_id
+    root: int | None = reply.reply_to_top_id or reply.reply_to_msg_id  # TL fields: untyped
+    return root
 
 
 def post_of_copy(message: Any, channel_id: int) -> int | None:

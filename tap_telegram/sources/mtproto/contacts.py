@@ -21,6 +21,7 @@ from typing import Any
 from telethon import TelegramClient, functions
 from telethon.tl import types
 
+from tap_telegram.records.types import plain_list
 from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.mapping.members import map_contact
@@ -52,4 +53,4 @@ async def fetch_contacts(
     users = {user.id: user for user in answer.users}
     records = [map_contact(contact, users.get(contact.user_id)) for contact in answer.contacts]
     user_ids = [contact.user_id for contact in answer.contacts]
-    return records, contacts_hash(answer.saved_count, user_ids)
+    return plain_list(records), contacts_hash(answer.saved_count, user_ids)

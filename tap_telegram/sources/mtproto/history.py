@@ -24,6 +24,7 @@ from typing import Any
 from telethon import functions
 from telethon.tl import types
 
+from tap_telegram.records.types import plain
 from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
@@ -210,8 +211,11 @@ class HistoryReader:
         for message in response.messages:
             if message.id <= after_id or (up_to_id is not None and message.id > up_to_id):
                 continue
-            record = map_message(message, chat.chat_id, peers)
-            if record is None or (since is not None and record["date"] < since):
+            mapped = map_message(message, chat.chat_id, peers)
+            if mapped is None:
+                continue
+            record = plain(mapped)
+            if since is not None and record["date"] < since:
                 continue
             records.append(record)
         records.sort(key=lambda record: record["id"])
@@ -220,7 +224,7 @@ class HistoryReader:
         for sender_id in sorted(senders):
             user = peers.get(sender_id)
             if isinstance(user, types.User):
-                self.users.add(map_user(user))
+                self.users.add(plain(map_user(user)))
         return records
 
     async def _enrich(self, chat: ResolvedChat, page: list[Record], raw: list[Any]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
+from tap_telegram.records.types import TopicRecord, plain, plain_list
 from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
@@ -42,7 +43,7 @@ async def fetch_topics(caller: Caller, chat: ResolvedChat) -> list[Record]:
     """Every topic of a forum (newest first, as Telegram lists them); ``[]`` elsewhere."""
     if not getattr(chat.entity, "forum", False):
         return []
-    records: list[Record] = []
+    records: list[TopicRecord] = []
     seen: set[int] = set()
     offset_date: Any = None
     offset_id = offset_topic = 0
@@ -73,7 +74,7 @@ async def fetch_topics(caller: Caller, chat: ResolvedChat) -> list[Record]:
         offset_date = dates.get(offset_id, getattr(last, "date", None))
         if len(seen) >= response.count:
             break
-    return records
+    return plain_list(records)
 
 
 @dataclasses.dataclass
@@ -188,7 +189,7 @@ async def _channel_members(
             break
         for user in response.users:
             if isinstance(user, types.User):
-                users.add(map_user(user))
+                users.add(plain(map_user(user)))
         page = [map_participant(p, chat.chat_id) for p in response.participants]
         fresh = [r for r in page if r["user_id"] not in seen]
         listed.count = response.count
@@ -196,7 +197,7 @@ async def _channel_members(
             break
         listed.hashes.append(member_hash(r["user_id"] for r in page))
         seen.update(r["user_id"] for r in fresh)
-        listed.records.extend(fresh)
+        listed.records.extend(plain_list(fresh))
         if (index + 1) * PARTICIPANTS_PAGE >= response.count or len(page) < PARTICIPANTS_PAGE:
             break
     return listed
@@ -221,4 +222,4 @@ def _basic_group(chat: ResolvedChat, logger: logging.Logger) -> MemberList:
         return MemberList()
     records = [map_participant(p, chat.chat_id) for p in participants.participants]
     logger.info("chat %s: %d participants", chat.label, len(records))
-    return MemberList(records=records, count=len(records))
+    return MemberList(records=plain_list(records), count=len(records))

@@ -211,7 +211,7 @@ def _shown(setting: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in setting)
 
 
-class LockedSQLiteSession(SQLiteSession):
+class LockedSQLiteSession(SQLiteSession):  # type: ignore[misc]  # Telethon ships no types
     """A Telethon SQLite session that holds an exclusive ``flock`` on its file while open.
 
     Two runs on one session would share one auth key (Telegram revokes it:

@@ -28,6 +28,7 @@ from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
 from tap_telegram.records.statistics import CHANNEL_SNAPSHOT, GROUP_SNAPSHOT
+from tap_telegram.records.types import plain, plain_list
 from tap_telegram.sources.base import ChatStatistics
 from tap_telegram.sources.mtproto.admin_log import admin_only_skip
 from tap_telegram.sources.mtproto.calls import Caller
@@ -268,4 +269,6 @@ def records_of(chat_id: int, stats: Any, posts: dict[int, Any]) -> ChatStatistic
         if row["date"] is None:  # a graph whose x is no time: dated by the snapshot
             row["date"] = snapshot["date"]
     rows.sort(key=lambda r: (r["date"], r["message_id"], r["graph"], r["x"], r["series"]))
-    return ChatStatistics(CHANNEL_SNAPSHOT if broadcast else GROUP_SNAPSHOT, snapshot, rows)
+    return ChatStatistics(
+        CHANNEL_SNAPSHOT if broadcast else GROUP_SNAPSHOT, plain(snapshot), plain_list(rows)
+    )

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from tap_telegram.records.schemas import CHAT_KEYS, MESSAGE_KEYS, USER_KEYS
+from tap_telegram.records.types import plain
 from tap_telegram.sources.export.mapping import messages as export
 from tap_telegram.sources.export.mapping.messages import (
     ThreadIndex,
@@ -162,8 +163,10 @@ def test_forward_keeps_the_original_senders_name():
     assert hidden["fwd_from"]["from_name"] is None
     with_id = map_message(message(3, forwarded_from="Ch", forwarded_from_id="channel5"), CHAT)
     assert with_id is not None
-    assert with_id["fwd_from"]["from_id"] == -1000000000005
-    assert with_id["fwd_from"]["from_type"] == "channel"
+    forward = with_id["fwd_from"]
+    assert forward is not None
+    assert forward["from_id"] == -1000000000005
+    assert forward["from_type"] == "channel"
 
 
 def test_via_bot_has_no_id_in_exports_and_signature_is_post_author():
@@ -309,4 +312,4 @@ def test_via_bot_username_fills_the_column_once_the_schema_has_it(monkeypatch):
     monkeypatch.setattr(export, "MESSAGE_KEYS", (*MESSAGE_KEYS, export.VIA_BOT_KEY))
     record = map_message(message(1, via_bot="@gif"), CHAT)
     assert record is not None
-    assert record[export.VIA_BOT_KEY] == "gif"
+    assert plain(record)[export.VIA_BOT_KEY] == "gif"

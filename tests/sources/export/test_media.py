@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tap_telegram.sources.export.mapping.messages import map_message
@@ -12,7 +14,7 @@ CHAT = -1001234567890
 
 
 def test_poll_answers_voters_and_formatted_question():
-    poll = {
+    poll: dict[str, Any] = {
         "question": ["Which ", {"type": "bold", "text": "orchestrator"}, "?"],
         "closed": False,
         "total_voters": 17,
@@ -132,7 +134,7 @@ def test_media_kinds(fields, kind, expected):
     assert media["kind"] == kind
     assert media["id"] is None
     for key, value in expected.items():
-        assert media[key] == value, key
+        assert dict(media)[key] == value, key
 
 
 def test_message_without_media():
@@ -170,6 +172,7 @@ def test_service_actions(fields, kind, details):
     assert (record["sender_id"], record["sender_name"]) == (7, "Anna")
     assert record["text"] is None
     action = record["action"]
+    assert action is not None
     assert action["type"] == kind
     for key, value in details.items():
         assert action["details"][key] == value
@@ -183,6 +186,7 @@ def test_pin_message_points_at_the_pinned_message():
     record = map_message(raw, CHAT)
     assert record is not None
     assert record["reply_to_msg_id"] == 5
+    assert record["action"] is not None
     assert record["action"]["details"]["message_id"] == 5
 
 

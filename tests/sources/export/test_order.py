@@ -144,14 +144,14 @@ def messages_of_good(good: list[dict[str, Any]], folder: Path) -> list[dict[str,
 def test_long_chats_are_sorted_in_runs_on_disk(tmp_path, monkeypatch):
     monkeypatch.setattr(order, "RUN_SIZE", 7)
     opened: list[Any] = []
-    real = order.tempfile.TemporaryFile
+    real = tempfile.TemporaryFile
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         handle = real(*args, **kwargs)
         opened.append(handle)
         return handle
 
-    monkeypatch.setattr(order.tempfile, "TemporaryFile", counting)
+    monkeypatch.setattr(tempfile, "TemporaryFile", counting)
     ids = list(range(1, 101))
     random.Random(3).shuffle(ids)
     path = write(tmp_path / "result.json", chat([message(i) for i in ids]))
@@ -172,7 +172,7 @@ def test_many_runs_are_merged_early_so_few_files_are_open(tmp_path, monkeypatch)
     monkeypatch.setattr(order, "MAX_RUNS", 3)
     opened: list[Any] = []
     most = [0]
-    real = order.tempfile.TemporaryFile
+    real = tempfile.TemporaryFile
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         handle = real(*args, **kwargs)
@@ -180,7 +180,7 @@ def test_many_runs_are_merged_early_so_few_files_are_open(tmp_path, monkeypatch)
         most[0] = max(most[0], sum(not item.closed for item in opened))
         return handle
 
-    monkeypatch.setattr(order.tempfile, "TemporaryFile", counting)
+    monkeypatch.setattr(tempfile, "TemporaryFile", counting)
     ids = list(range(1, 201))
     random.Random(8).shuffle(ids)
     rows = [message(i, f"t{i}") for i in ids]

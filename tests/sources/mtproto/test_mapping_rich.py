@@ -223,8 +223,10 @@ def test_structured_media_fields_are_declared(item):
 def test_structured_values():
     _, poll = map_media(wire(fake_media.media_poll(77, 3, DATE)))
     assert poll["question"] == "Poll 3: ship it?"
-    assert [a["text"] for a in poll["answers"]][:2] == ["Yes", "No"]
-    assert sum(a["voters"] for a in poll["answers"]) == poll["total_voters"]
+    answers = poll["answers"]
+    assert answers is not None
+    assert [a["text"] for a in answers][:2] == ["Yes", "No"]
+    assert sum(a["voters"] or 0 for a in answers) == poll["total_voters"]
     _, geo = map_media(wire(fake_media.media_geo(77, 3, DATE)))
     assert isinstance(geo["latitude"], float)
     assert isinstance(geo["longitude"], float)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tap_telegram.records import media as build
 from tap_telegram.records.schemas import empty_media
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import MediaRecord
 
 #: Fields of a file other than a photo; each field name is the tap's media kind.
 FILE_FIELDS = ("animation", "video", "video_note", "voice", "audio", "sticker", "document")
@@ -41,7 +44,7 @@ MEDIA_FIELDS = (
 )
 
 
-def _file(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+def _file(kind: str, data: Mapping[str, Any]) -> MediaRecord:
     """A file field (its name is the kind); a video note's size is its ``length``."""
     return build.document(
         kind,
@@ -58,7 +61,7 @@ def _file(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _photo(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+def _photo(sizes: list[dict[str, Any]]) -> MediaRecord:
     largest = max(sizes, key=lambda size: size.get("width", 0) * size.get("height", 0))
     return build.photo(
         photo_id=largest.get("file_unique_id"),
@@ -68,7 +71,7 @@ def _photo(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def _poll(poll: Mapping[str, Any]) -> dict[str, Any]:
+def _poll(poll: Mapping[str, Any]) -> MediaRecord:
     # A bot never votes, and the Bot API does not say who did: ``chosen`` is unknown.
     return build.poll(
         poll.get("question"),
@@ -84,20 +87,20 @@ def _poll(poll: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _venue(venue: Mapping[str, Any]) -> dict[str, Any]:
+def _venue(venue: Mapping[str, Any]) -> MediaRecord:
     location = venue.get("location", venue)
     latitude, longitude = location.get("latitude"), location.get("longitude")
     return build.venue(latitude, longitude, venue.get("title"), venue.get("address"))
 
 
-def _location(location: Mapping[str, Any]) -> dict[str, Any]:
+def _location(location: Mapping[str, Any]) -> MediaRecord:
     latitude, longitude = location.get("latitude"), location.get("longitude")
     if location.get("live_period"):
         return build.live_location(latitude, longitude, location["live_period"])
     return build.geo(latitude, longitude)
 
 
-def _contact(contact: Mapping[str, Any]) -> dict[str, Any]:
+def _contact(contact: Mapping[str, Any]) -> MediaRecord:
     return build.contact(
         contact.get("first_name"),
         contact.get("last_name"),
@@ -106,15 +109,15 @@ def _contact(contact: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _dice(dice: Mapping[str, Any]) -> dict[str, Any]:
+def _dice(dice: Mapping[str, Any]) -> MediaRecord:
     return build.dice(dice.get("emoji"), dice.get("value"))
 
 
-def _game(game: Mapping[str, Any]) -> dict[str, Any]:
+def _game(game: Mapping[str, Any]) -> MediaRecord:
     return build.game(game.get("title"), game.get("description"))
 
 
-def _invoice(invoice: Mapping[str, Any]) -> dict[str, Any]:
+def _invoice(invoice: Mapping[str, Any]) -> MediaRecord:
     return build.invoice(
         invoice.get("title"),
         invoice.get("description"),
@@ -123,17 +126,17 @@ def _invoice(invoice: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _paid_media(paid: Mapping[str, Any]) -> dict[str, Any]:
+def _paid_media(paid: Mapping[str, Any]) -> MediaRecord:
     return build.paid_media(paid.get("star_count"))
 
 
-def _checklist(checklist: Mapping[str, Any]) -> dict[str, Any]:
+def _checklist(checklist: Mapping[str, Any]) -> MediaRecord:
     tasks = checklist.get("tasks") or []
     return build.to_do(checklist.get("title"), (task.get("text") for task in tasks))
 
 
 #: Media field → its reader (fields not listed keep just their kind).
-MEDIA_READERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+MEDIA_READERS: dict[str, Callable[[Any], MediaRecord]] = {
     "photo": _photo,
     **{kind: functools.partial(_file, kind) for kind in FILE_FIELDS},
     "poll": _poll,
@@ -148,7 +151,7 @@ MEDIA_READERS: dict[str, Callable[[Any], dict[str, Any]]] = {
 }
 
 
-def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+def map_media(message: Mapping[str, Any]) -> tuple[str | None, MediaRecord | None]:
     """``(media_type, media)`` with the tap's kind names; ``(None, None)`` without media."""
     field = next((name for name in MEDIA_FIELDS if message.get(name) is not None), None)
     if field is None:

@@ -15,12 +15,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tap_telegram.records import builders, ids, links
 from tap_telegram.records.constants import CHAT_PEER_TYPES, UTC
 from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
 from tap_telegram.sources.bot_api.mapping.media import map_media
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import (
+        ActionRecord,
+        ChatRecord,
+        EntityRecord,
+        ForwardRecord,
+        JSONObject,
+        MessageRecord,
+        UserRecord,
+    )
 
 #: Update fields that carry a message, and whether the message is an edit.
 MESSAGE_UPDATES: dict[str, bool] = {
@@ -95,11 +106,11 @@ def update_message(update: Mapping[str, Any]) -> tuple[dict[str, Any], bool] | N
     return None
 
 
-def map_entities(entities: Any) -> list[dict[str, Any]] | None:
+def map_entities(entities: Any) -> list[EntityRecord] | None:
     """MessageEntity objects → entity records (same builder as the export)."""
     if not entities:
         return None
-    out = []
+    out: list[EntityRecord] = []
     for entity in entities:
         kind = BOT_API_ENTITY_TYPES.get(entity["type"], entity["type"])
         # Each optional field belongs to one type (url: text_link, user: text_mention, ...).
@@ -117,7 +128,7 @@ def map_entities(entities: Any) -> list[dict[str, Any]] | None:
     return out
 
 
-def map_forward(origin: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def map_forward(origin: Mapping[str, Any] | None) -> ForwardRecord | None:
     """``forward_origin`` (MessageOriginUser/HiddenUser/Chat/Channel) → ``fwd_from``."""
     if not origin:
         return None
@@ -153,7 +164,7 @@ def _peer_type(chat: Mapping[str, Any]) -> str:
     return CHAT_PEER_TYPES.get(BOT_API_CHAT_TYPES.get(chat.get("type", ""), ""), "chat")
 
 
-def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
+def map_action(message: Mapping[str, Any]) -> ActionRecord | None:
     """The service action of a message (joins, pins, title changes, ...), if any.
 
     ``details`` uses MTProto's field names where the action exists there (``users``,
@@ -164,7 +175,7 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     value = message[field]
     if field == "new_chat_members":
-        details: dict[str, Any] = {"users": [user["id"] for user in value]}
+        details: JSONObject = {"users": [user["id"] for user in value]}
     elif field == "left_chat_member":
         details = {"user_id": value["id"]}
     elif field == "pinned_message":
@@ -184,7 +195,7 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any] | None:
     return builders.action(ACTIONS[field], details)
 
 
-def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
+def map_message(message: Mapping[str, Any]) -> MessageRecord:
     """One Bot API Message → a ``messages`` record.
 
     The sender is ``sender_chat`` when set (channel posts, anonymous admins, posts
@@ -198,17 +209,21 @@ def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
     sender_chat, user = message.get("sender_chat"), message.get("from")
     if sender_chat:
         record.update(
-            sender_id=sender_chat["id"],
-            sender_type=_peer_type(sender_chat),
-            sender_name=sender_chat.get("title") or full_name(sender_chat),
-            sender_username=sender_chat.get("username"),
+            {
+                "sender_id": sender_chat["id"],
+                "sender_type": _peer_type(sender_chat),
+                "sender_name": sender_chat.get("title") or full_name(sender_chat),
+                "sender_username": sender_chat.get("username"),
+            }
         )
     elif user:
         record.update(
-            sender_id=user["id"],
-            sender_type="user",
-            sender_name=full_name(user),
-            sender_username=user.get("username"),
+            {
+                "sender_id": user["id"],
+                "sender_type": "user",
+                "sender_name": full_name(user),
+                "sender_username": user.get("username"),
+            }
         )
     action = map_action(message)
     text_key = "text" if "text" in message else "caption"
@@ -234,7 +249,7 @@ def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
     if action is not None:
         record["pinned"] = False
         if action["type"] == "pin_message":
-            record["reply_to_msg_id"] = action["details"]["message_id"]
+            record["reply_to_msg_id"] = message["pinned_message"].get("message_id")
     topic = message.get("message_thread_id") if message.get("is_topic_message") else None
     record["link"] = links.message_link(
         record["chat_id"], record["id"], username=chat.get("username"), topic_id=topic
@@ -242,32 +257,36 @@ def map_message(message: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def map_user(user: Mapping[str, Any]) -> dict[str, Any]:
+def map_user(user: Mapping[str, Any]) -> UserRecord:
     """A Bot API User → a ``users`` record."""
     record = empty_user(int(user["id"]))
     record.update(
-        username=user.get("username"),
-        first_name=user.get("first_name"),
-        last_name=user.get("last_name"),
-        is_bot=bool(user.get("is_bot")),
-        is_premium=bool(user.get("is_premium")),
-        lang_code=user.get("language_code"),
+        {
+            "username": user.get("username"),
+            "first_name": user.get("first_name"),
+            "last_name": user.get("last_name"),
+            "is_bot": bool(user.get("is_bot")),
+            "is_premium": bool(user.get("is_premium")),
+            "lang_code": user.get("language_code"),
+        }
     )
     return record
 
 
-def map_chat(chat: Mapping[str, Any]) -> dict[str, Any]:
+def map_chat(chat: Mapping[str, Any]) -> ChatRecord:
     """A Bot API Chat (from an update) or ChatFullInfo (from getChat) → a ``chats`` record."""
     record = empty_chat(int(chat["id"]))
     record.update(
-        type=BOT_API_CHAT_TYPES.get(chat.get("type", ""), chat.get("type")),
-        title=chat.get("title") or full_name(chat),
-        username=chat.get("username"),
-        is_forum=bool(chat.get("is_forum")),
-        about=chat.get("description") or chat.get("bio") or None,
-        linked_chat_id=chat.get("linked_chat_id"),
-        source="bot_api",
-        link=links.chat_link(chat.get("username")),
+        {
+            "type": BOT_API_CHAT_TYPES.get(chat.get("type", ""), chat.get("type")),
+            "title": chat.get("title") or full_name(chat),
+            "username": chat.get("username"),
+            "is_forum": bool(chat.get("is_forum")),
+            "about": chat.get("description") or chat.get("bio") or None,
+            "linked_chat_id": chat.get("linked_chat_id"),
+            "source": "bot_api",
+            "link": links.chat_link(chat.get("username")),
+        }
     )
     return record
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tap_telegram.records import builders, links
 from tap_telegram.records.constants import GENERAL_TOPIC_ID
@@ -61,6 +61,15 @@ from tap_telegram.sources.export.mapping.peers import (
 if TYPE_CHECKING:
     import datetime as dt
 
+    from tap_telegram.records.types import (
+        ChatRecord,
+        EntityRecord,
+        ForwardRecord,
+        MessageRecord,
+        ReactionRecord,
+        UserRecord,
+    )
+
 __all__ = ["EXPORT_CHAT_TYPES", "marked_chat_id", "parse_peer"]
 
 #: Export entity type → the tap's entity type where they differ; ``plain`` is no entity.
@@ -73,7 +82,7 @@ VIA_BOT_KEY = "via_bot_username"
 
 def map_chat(
     name: str | None, export_type: str, chat_id: int, *, forum: bool, self_name: str | None
-) -> dict[str, Any]:
+) -> ChatRecord:
     """A ``chats`` record from an export chat header (``name``, ``type``) and its marked id.
 
     Saved Messages has no ``name`` in the export; it gets the account owner's name
@@ -86,10 +95,12 @@ def map_chat(
     record = empty_chat(chat_id)
     title = name if name is not None else (self_name if export_type == "saved_messages" else None)
     record.update(
-        type=kind,
-        title=title,
-        is_forum=bool(forum) if kind == "supergroup" else False,
-        source="export",
+        {
+            "type": kind,
+            "title": title,
+            "is_forum": bool(forum) if kind == "supergroup" else False,
+            "source": "export",
+        }
     )
     return record
 
@@ -101,7 +112,7 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _entity(kind: str, offset: int, length: int, part: Mapping[str, Any]) -> dict[str, Any]:
+def _entity(kind: str, offset: int, length: int, part: Mapping[str, Any]) -> EntityRecord:
     """An entity from a text part; only the field of its own type is read (and checked)."""
     kind = EXPORT_ENTITY_TYPES.get(kind, kind)
     custom = custom_emoji_id(part) if kind == "custom_emoji" else None
@@ -134,7 +145,7 @@ def custom_emoji_id(part: Mapping[str, Any]) -> str | int | None:
     raise MessageShapeError(f"'document_id' should be a string, not {describe(value)}")
 
 
-def map_text(text: Any, parts: Any) -> tuple[str, list[dict[str, Any]] | None]:
+def map_text(text: Any, parts: Any) -> tuple[str, list[EntityRecord] | None]:
     """``(text, entities)`` from ``text_entities`` (all parts as objects) or ``text``.
 
     ``text`` is a string when the message has no formatting, else a list of strings
@@ -151,7 +162,7 @@ def map_text(text: Any, parts: Any) -> tuple[str, list[dict[str, Any]] | None]:
     if type(source) is not list:
         raise MessageShapeError(f"'text' should be a string or a list, not {describe(source)}")
     pieces: list[str] = []
-    entities: list[dict[str, Any]] = []
+    entities: list[EntityRecord] = []
     offset = 0
     for part in source:
         if type(part) is str:
@@ -170,7 +181,7 @@ def map_text(text: Any, parts: Any) -> tuple[str, list[dict[str, Any]] | None]:
     return "".join(pieces), entities or None
 
 
-def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
+def map_reactions(reactions: Any) -> list[ReactionRecord] | None:
     """Reaction counts. Types: ``emoji``, ``custom_emoji`` (by document id), ``paid``.
 
     Older builds wrote ``{emoji, count}`` without a type. Unknown types are left out
@@ -180,7 +191,7 @@ def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
         return None
     if type(reactions) is not list:
         raise MessageShapeError(f"'reactions' should be a list, not {describe(reactions)}")
-    out: list[dict[str, Any]] = []
+    out: list[ReactionRecord] = []
     for reaction in reactions:
         if type(reaction) is not dict:
             raise MessageShapeError(f"a reaction is {describe(reaction)}, not an object")
@@ -195,7 +206,7 @@ def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
     return out or None
 
 
-def map_forward(message: Mapping[str, Any]) -> dict[str, Any] | None:
+def map_forward(message: Mapping[str, Any]) -> ForwardRecord | None:
     """``fwd_from`` of a forwarded message: the export has the original sender's name.
 
     ``forwarded_from`` is a name (``null`` for a deleted account); the original id,
@@ -279,7 +290,7 @@ def map_message(
     *,
     forum: bool = False,
     zone: dt.tzinfo | None = None,
-) -> dict[str, Any] | None:
+) -> MessageRecord | None:
     """One export message → a ``messages`` record; ``None`` for ``unsupported`` ones.
 
     ``top_id`` is the forum topic from :class:`ThreadIndex` (``None`` outside topics);
@@ -331,7 +342,8 @@ def map_message(
         record["post_author"] = opt_str(message, "author")
         via_bot = opt_str(message, "via_bot")
         if via_bot and VIA_BOT_KEY in MESSAGE_KEYS:
-            record[VIA_BOT_KEY] = via_bot.removeprefix("@")
+            # A column the schema lacks is not in MessageRecord either: written untyped.
+            cast("dict[str, object]", record)[VIA_BOT_KEY] = via_bot.removeprefix("@")
         record["media_type"], record["media"] = map_media(message)
         opt_list(message, "inline_bot_buttons")
     except MessageShapeError as error:
@@ -342,8 +354,8 @@ def map_message(
 
 
 def map_sender_user(
-    record: Mapping[str, Any], known: Mapping[int, Mapping[str, Any]]
-) -> dict[str, Any] | None:
+    record: MessageRecord, known: Mapping[int, Mapping[str, Any]]
+) -> UserRecord | None:
     """The ``users`` record for a message's sender, when the sender is a user.
 
     The export names a sender only by display name, so ``first_name`` holds that name
@@ -351,10 +363,11 @@ def map_sender_user(
     real first/last name and username. ``is_bot`` is known only for the peer of a bot
     chat; other flags stay ``None``.
     """
-    if record["sender_type"] != "user":
+    sender_id = record["sender_id"]
+    if record["sender_type"] != "user" or sender_id is None:
         return None
-    user = empty_user(record["sender_id"])
-    details = known.get(record["sender_id"]) or {}
+    user = empty_user(sender_id)
+    details = known.get(sender_id) or {}
     for key in ("first_name", "last_name", "username", "is_bot"):
         user[key] = details.get(key)
     if user["first_name"] is None and user["last_name"] is None:

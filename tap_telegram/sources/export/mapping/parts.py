@@ -18,11 +18,20 @@ export_output_json.cpp (``SerializeMessage``): one media kind per message, writt
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tap_telegram.errors import value_kind
 from tap_telegram.records import builders
 from tap_telegram.records import media as build
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import (
+        ActionRecord,
+        JSONObject,
+        JSONValue,
+        MediaRecord,
+        PollAnswerRecord,
+    )
 
 #: ``media_type`` of a ``file`` → the tap's media kind (no ``media_type``: a document).
 EXPORT_MEDIA_TYPES = {
@@ -125,7 +134,7 @@ def show(value: object) -> str:
     return repr(value)[:40] if isinstance(value, str) else describe(value)
 
 
-def opt_int(data: Mapping[str, Any], key: str) -> int | None:
+def opt_int(data: Mapping[str, JSONValue], key: str) -> int | None:
     """``data[key]`` when it is an integer (booleans are not), ``None`` when absent/null."""
     value = data.get(key)
     if value is None or type(value) is int:
@@ -133,15 +142,15 @@ def opt_int(data: Mapping[str, Any], key: str) -> int | None:
     raise MessageShapeError(f"'{key}' should be an integer, not {describe(value)}")
 
 
-def opt_number(data: Mapping[str, Any], key: str) -> float | None:
+def opt_number(data: Mapping[str, JSONValue], key: str) -> float | None:
     """``data[key]`` as a number (coordinates, durations)."""
     value = data.get(key)
-    if value is None or type(value) in (int, float):
+    if value is None or type(value) is int or type(value) is float:
         return value
     raise MessageShapeError(f"'{key}' should be a number, not {describe(value)}")
 
 
-def opt_str(data: Mapping[str, Any], key: str) -> str | None:
+def opt_str(data: Mapping[str, JSONValue], key: str) -> str | None:
     """``data[key]`` when it is a string, ``None`` when absent/null."""
     value = data.get(key)
     if value is None or type(value) is str:
@@ -149,7 +158,7 @@ def opt_str(data: Mapping[str, Any], key: str) -> str | None:
     raise MessageShapeError(f"'{key}' should be a string, not {describe(value)}")
 
 
-def opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
+def opt_bool(data: Mapping[str, JSONValue], key: str) -> bool | None:
     """``data[key]`` when it is a boolean, ``None`` when absent/null."""
     value = data.get(key)
     if value is None or type(value) is bool:
@@ -157,7 +166,7 @@ def opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
     raise MessageShapeError(f"'{key}' should be true or false, not {describe(value)}")
 
 
-def opt_object(data: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+def opt_object(data: Mapping[str, JSONValue], key: str) -> dict[str, JSONValue] | None:
     """``data[key]`` when it is a JSON object, ``None`` when absent/null."""
     value = data.get(key)
     if value is None or type(value) is dict:
@@ -165,7 +174,7 @@ def opt_object(data: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     raise MessageShapeError(f"'{key}' should be an object, not {describe(value)}")
 
 
-def opt_list(data: Mapping[str, Any], key: str) -> list[Any] | None:
+def opt_list(data: Mapping[str, JSONValue], key: str) -> list[JSONValue] | None:
     """``data[key]`` when it is a JSON array, ``None`` when absent/null."""
     value = data.get(key)
     if value is None or type(value) is list:
@@ -173,7 +182,7 @@ def opt_list(data: Mapping[str, Any], key: str) -> list[Any] | None:
     raise MessageShapeError(f"'{key}' should be a list, not {describe(value)}")
 
 
-def plain_text(value: Any, key: str) -> str | None:
+def plain_text(value: JSONValue, key: str) -> str | None:
     """Text that tdesktop writes either as a string or as a list of parts (poll texts).
 
     Formatting is dropped: the ``media`` extras are plain strings.
@@ -182,18 +191,16 @@ def plain_text(value: Any, key: str) -> str | None:
         return value
     if type(value) is not list:
         raise MessageShapeError(f"'{key}' should be a string or a list, not {describe(value)}")
-    pieces = []
+    pieces: list[str] = []
     for part in value:
-        if type(part) is str:
-            pieces.append(part)
-        elif type(part) is dict and type(part.get("text")) is str:
-            pieces.append(part["text"])
-        else:
+        text = part.get("text") if type(part) is dict else part
+        if type(text) is not str:
             raise MessageShapeError(f"'{key}' has a part that is {describe(part)}, not text")
+        pieces.append(text)
     return "".join(pieces)
 
 
-def _file_path(message: Mapping[str, Any], key: str) -> str | None:
+def _file_path(message: Mapping[str, JSONValue], key: str) -> str | None:
     """Relative path of a file inside the export folder; ``None`` when not exported.
 
     tdesktop writes a sentence in parentheses instead of a path when the file was
@@ -203,13 +210,13 @@ def _file_path(message: Mapping[str, Any], key: str) -> str | None:
     return None if not path or path.startswith("(") else path
 
 
-def _point(message: Mapping[str, Any]) -> tuple[float | None, float | None]:
+def _point(message: Mapping[str, JSONValue]) -> tuple[float | None, float | None]:
     """(latitude, longitude) of ``location_information`` (``null`` when not valid)."""
     point = opt_object(message, "location_information") or {}
     return opt_number(point, "latitude"), opt_number(point, "longitude")
 
 
-def _photo(message: Mapping[str, Any]) -> dict[str, Any]:
+def _photo(message: Mapping[str, JSONValue]) -> MediaRecord:
     return build.photo(
         size=opt_int(message, "photo_file_size"),
         width=opt_int(message, "width"),
@@ -218,7 +225,7 @@ def _photo(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _document(message: Mapping[str, Any]) -> dict[str, Any]:
+def _document(message: Mapping[str, JSONValue]) -> MediaRecord:
     export_kind = opt_str(message, "media_type")
     kind = EXPORT_MEDIA_TYPES.get(export_kind, export_kind) if export_kind else "document"
     path = _file_path(message, "file")
@@ -240,7 +247,7 @@ def _document(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _contact(message: Mapping[str, Any]) -> dict[str, Any]:
+def _contact(message: Mapping[str, JSONValue]) -> MediaRecord:
     contact = opt_object(message, "contact_information") or {}
     return build.contact(
         opt_str(contact, "first_name"),
@@ -249,28 +256,28 @@ def _contact(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _venue(message: Mapping[str, Any]) -> dict[str, Any]:
+def _venue(message: Mapping[str, JSONValue]) -> MediaRecord:
     latitude, longitude = _point(message)
     title = opt_str(message, "place_name")
     return build.venue(latitude, longitude, title, opt_str(message, "address"))
 
 
-def _location(message: Mapping[str, Any]) -> dict[str, Any]:
+def _location(message: Mapping[str, JSONValue]) -> MediaRecord:
     period = opt_int(message, "live_location_period_seconds")
     if period:
         return build.live_location(*_point(message), period)
     return build.geo(*_point(message))
 
 
-def _game(message: Mapping[str, Any]) -> dict[str, Any]:
+def _game(message: Mapping[str, JSONValue]) -> MediaRecord:
     title, url = opt_str(message, "game_title"), opt_str(message, "game_link")
     return build.game(title, opt_str(message, "game_description"), url=url)
 
 
-def _poll(message: Mapping[str, Any]) -> dict[str, Any]:
+def _poll(message: Mapping[str, JSONValue]) -> MediaRecord:
     poll = opt_object(message, "poll") or {}
     question = plain_text(poll.get("question"), "poll.question")
-    answers = []
+    answers: list[PollAnswerRecord] = []
     for answer in opt_list(poll, "answers") or []:
         if type(answer) is not dict:
             raise MessageShapeError(f"'poll.answers' has an entry that is {describe(answer)}")
@@ -289,7 +296,7 @@ def _poll(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _invoice(message: Mapping[str, Any]) -> dict[str, Any]:
+def _invoice(message: Mapping[str, JSONValue]) -> MediaRecord:
     invoice = opt_object(message, "invoice_information") or {}
     return build.invoice(
         opt_str(invoice, "title"),
@@ -300,7 +307,7 @@ def _invoice(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _to_do(message: Mapping[str, Any]) -> dict[str, Any]:
+def _to_do(message: Mapping[str, JSONValue]) -> MediaRecord:
     todo = opt_object(message, "todo_list") or {}
     title = plain_text(todo.get("title"), "todo_list.title")
     return build.to_do(
@@ -312,21 +319,21 @@ def _to_do(message: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _giveaway(message: Mapping[str, Any]) -> dict[str, Any]:
+def _giveaway(message: Mapping[str, JSONValue]) -> MediaRecord:
     return build.with_extras("giveaway", opt_object(message, "giveaway_information"))
 
 
-def _giveaway_results(message: Mapping[str, Any]) -> dict[str, Any]:
+def _giveaway_results(message: Mapping[str, JSONValue]) -> MediaRecord:
     return build.with_extras("giveaway_results", opt_object(message, "giveaway_results"))
 
 
-def _paid_media(message: Mapping[str, Any]) -> dict[str, Any]:
+def _paid_media(message: Mapping[str, JSONValue]) -> MediaRecord:
     return build.paid_media(opt_int(message, "paid_stars_amount"))
 
 
 #: The key that marks each media kind → its reader, in the order tdesktop writes them:
 #: the first key present wins (a message has at most one kind).
-MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]], ...] = (
+MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, JSONValue]], MediaRecord]], ...] = (
     ("photo", _photo),
     ("file", _document),
     ("contact_information", _contact),
@@ -345,7 +352,7 @@ MEDIA_READERS: tuple[tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]], 
 MEDIA_MARKERS = frozenset(key for key, _ in MEDIA_READERS)
 
 
-def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+def map_media(message: Mapping[str, JSONValue]) -> tuple[str | None, MediaRecord | None]:
     """``(media_type, media)`` of a regular message; ``(None, None)`` without media.
 
     The export has no media ids, so ``media.id`` stays ``None``; ``path`` is the
@@ -364,7 +371,7 @@ def map_media(message: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | 
     return None, None  # unreachable: a marker is present
 
 
-def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
+def map_action(message: Mapping[str, JSONValue]) -> ActionRecord:
     """A service message's ``action``: MTProto-style type plus the export's own fields.
 
     ``details`` keeps every action field as the export wrote it (``members`` are names:
@@ -372,7 +379,9 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
     A custom action (no ``action`` key, an ``information_text``) is ``custom_action``.
     """
     name = opt_str(message, "action")
-    details = {key: value for key, value in message.items() if key not in SERVICE_COMMON_KEYS}
+    details: JSONObject = {
+        key: value for key, value in message.items() if key not in SERVICE_COMMON_KEYS
+    }
     if name is None:
         kind = "custom_action" if "information_text" in message else "unknown"
     else:
@@ -383,7 +392,7 @@ def map_action(message: Mapping[str, Any]) -> dict[str, Any]:
     return builders.action(kind, details)
 
 
-def service_reply_to(message: Mapping[str, Any]) -> int | None:
+def service_reply_to(message: Mapping[str, JSONValue]) -> int | None:
     """The message a service message points at (pinned message, game, invoice)."""
     for key in SERVICE_REPLY_KEYS:
         value = opt_int(message, key)

@@ -10,7 +10,7 @@ member acted upon becomes ``target_user_id``, and every other field lands in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tap_telegram.records.moderation import empty_admin_event
 from tap_telegram.sources.mtproto.mapping.media import snake_case, tl_to_json
@@ -22,14 +22,26 @@ from tap_telegram.sources.mtproto.mapping.messages import (
     utc,
 )
 
+if TYPE_CHECKING:
+    from tap_telegram.records.types import AdminEventRecord, JSONObject
+
 ACTION_PREFIX = "ChannelAdminLogEventAction"
 #: Fields holding a message: the record column each goes to.
-MESSAGE_FIELDS = {"message": "message", "new_message": "message", "prev_message": "prev_message"}
+MESSAGE_FIELDS: dict[str, Literal["message", "prev_message"]] = {
+    "message": "message",
+    "new_message": "message",
+    "prev_message": "prev_message",
+}
+#: Fields holding a plain before/after value: the record column each goes to (as text).
+VALUE_FIELDS: dict[str, Literal["prev_value", "new_value"]] = {
+    "prev_value": "prev_value",
+    "new_value": "new_value",
+}
 #: Fields naming the member acted upon (a participant object, or a user id).
 TARGET_FIELDS = ("new_participant", "participant", "prev_participant", "user_id")
 
 
-def map_event(event: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any]:
+def map_event(event: Any, chat_id: int, peers: PeerIndex) -> AdminEventRecord:
     """One admin-log event of chat ``chat_id`` as an ``admin_log`` record."""
     record = empty_admin_event(chat_id, int(event.id))
     record["date"] = utc(event.date)
@@ -37,13 +49,14 @@ def map_event(event: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any]:
     record["user_name"] = display_name(peers.get(int(event.user_id)))
     action = event.action
     record["action"] = snake_case(type(action).__name__.removeprefix(ACTION_PREFIX))
-    details: dict[str, Any] = {}
+    details: JSONObject = {}
     for name, value in _fields(action).items():
         column = MESSAGE_FIELDS.get(name)
+        value_column = VALUE_FIELDS.get(name)
         if column is not None:
             record[column] = map_message(value, chat_id, peers) if value is not None else None
-        elif name in {"prev_value", "new_value"} and _plain(value):
-            record[name] = _text(value)
+        elif value_column is not None and _plain(value):
+            record[value_column] = _text(value)
         else:
             details[name] = tl_to_json(value)
     record["target_user_id"] = target_user(action)

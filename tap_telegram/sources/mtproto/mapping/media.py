@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from telethon.tl import types
 from telethon.tl.tlobject import TLObject
@@ -21,8 +21,11 @@ from tap_telegram.records import media as build
 from tap_telegram.records.constants import UTC
 from tap_telegram.records.schemas import empty_media
 
+if TYPE_CHECKING:
+    from tap_telegram.records.types import JSONValue, MediaRecord
 
-def tl_to_json(value: Any) -> Any:
+
+def tl_to_json(value: Any) -> JSONValue:
     """Convert a TL object (or anything inside one) into JSON-safe values.
 
     Datetimes become ISO strings, bytes become base64, 64-bit ids stay integers.
@@ -39,7 +42,8 @@ def tl_to_json(value: Any) -> Any:
         return aware.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    return value
+    scalar: JSONValue = value  # what a TL object holds besides the above: str, int, float, bool
+    return scalar
 
 
 def _text(value: Any) -> str | None:
@@ -84,9 +88,21 @@ def _document_kind(document: Any) -> str:
     return "document"
 
 
-def _document_fields(document: Any) -> dict[str, Any]:
+class _DocumentFields(TypedDict, total=False):
+    """The :func:`.media.document` arguments a document's attributes may give."""
+
+    file_name: str | None
+    duration: float | None
+    width: int | None
+    height: int | None
+    title: str | None
+    performer: str | None
+    emoji: str | None
+
+
+def _document_fields(document: Any) -> _DocumentFields:
     """The builder arguments a document's attributes give (a later attribute wins)."""
-    fields: dict[str, Any] = {}
+    fields: _DocumentFields = {}
     for attr in document.attributes or []:
         if isinstance(attr, types.DocumentAttributeFilename):
             fields["file_name"] = attr.file_name
@@ -103,7 +119,7 @@ def _document_fields(document: Any) -> dict[str, Any]:
     return fields
 
 
-def _photo(media: types.MessageMediaPhoto) -> dict[str, Any]:
+def _photo(media: types.MessageMediaPhoto) -> MediaRecord:
     if not isinstance(media.photo, types.Photo):  # PhotoEmpty: expired or removed
         out = empty_media("photo")
     else:
@@ -112,7 +128,7 @@ def _photo(media: types.MessageMediaPhoto) -> dict[str, Any]:
     return build.set_flags(out, spoiler=media.spoiler, ttl_seconds=media.ttl_seconds)
 
 
-def _document(media: types.MessageMediaDocument) -> dict[str, Any]:
+def _document(media: types.MessageMediaDocument) -> MediaRecord:
     document = media.document
     if not isinstance(document, types.Document):  # DocumentEmpty
         out = empty_media("document")
@@ -127,7 +143,7 @@ def _document(media: types.MessageMediaDocument) -> dict[str, Any]:
     return build.set_flags(out, spoiler=media.spoiler, ttl_seconds=media.ttl_seconds)
 
 
-def _poll(media: types.MessageMediaPoll) -> dict[str, Any]:
+def _poll(media: types.MessageMediaPoll) -> MediaRecord:
     poll = media.poll
     voters, chosen = {}, {}
     results = media.results
@@ -159,23 +175,23 @@ def _point(geo: Any) -> tuple[float | None, float | None]:
     return None, None
 
 
-def _geo(media: types.MessageMediaGeo) -> dict[str, Any]:
+def _geo(media: types.MessageMediaGeo) -> MediaRecord:
     return build.geo(*_point(media.geo))
 
 
-def _geo_live(media: types.MessageMediaGeoLive) -> dict[str, Any]:
+def _geo_live(media: types.MessageMediaGeoLive) -> MediaRecord:
     return build.live_location(*_point(media.geo), media.period)
 
 
-def _venue(media: types.MessageMediaVenue) -> dict[str, Any]:
+def _venue(media: types.MessageMediaVenue) -> MediaRecord:
     return build.venue(*_point(media.geo), media.title, media.address)
 
 
-def _contact(media: types.MessageMediaContact) -> dict[str, Any]:
+def _contact(media: types.MessageMediaContact) -> MediaRecord:
     return build.contact(media.first_name, media.last_name, media.phone_number, media.user_id)
 
 
-def _webpage(media: types.MessageMediaWebPage) -> dict[str, Any]:
+def _webpage(media: types.MessageMediaWebPage) -> MediaRecord:
     page = media.webpage
     if isinstance(page, types.WebPage):
         return build.webpage(
@@ -188,33 +204,33 @@ def _webpage(media: types.MessageMediaWebPage) -> dict[str, Any]:
     return build.webpage(getattr(page, "url", None))  # pending or empty preview
 
 
-def _dice(media: types.MessageMediaDice) -> dict[str, Any]:
+def _dice(media: types.MessageMediaDice) -> MediaRecord:
     return build.dice(media.emoticon, media.value)
 
 
-def _game(media: types.MessageMediaGame) -> dict[str, Any]:
+def _game(media: types.MessageMediaGame) -> MediaRecord:
     game = media.game
     return build.game(game.title, game.description or None, game_id=game.id)
 
 
-def _invoice(media: types.MessageMediaInvoice) -> dict[str, Any]:
+def _invoice(media: types.MessageMediaInvoice) -> MediaRecord:
     return build.invoice(
         media.title, media.description, media.total_amount, media.currency, media.receipt_msg_id
     )
 
 
-def _to_do(media: types.MessageMediaToDo) -> dict[str, Any]:
+def _to_do(media: types.MessageMediaToDo) -> MediaRecord:
     todo = media.todo
     return build.to_do(_text(todo.title), (_text(item.title) for item in todo.list))
 
 
-def _paid_media(media: types.MessageMediaPaidMedia) -> dict[str, Any]:
+def _paid_media(media: types.MessageMediaPaidMedia) -> MediaRecord:
     return build.paid_media(media.stars_amount)
 
 
 #: ``MessageMedia*`` class → its mapper. TL classes are never subclassed, so the
 #: exact class is the key.
-MEDIA_MAPPERS: dict[type, Callable[[Any], dict[str, Any]]] = {
+MEDIA_MAPPERS: dict[type, Callable[[Any], MediaRecord]] = {
     types.MessageMediaPhoto: _photo,
     types.MessageMediaDocument: _document,
     types.MessageMediaPoll: _poll,
@@ -231,7 +247,7 @@ MEDIA_MAPPERS: dict[type, Callable[[Any], dict[str, Any]]] = {
 }
 
 
-def map_media(media: Any) -> tuple[str, dict[str, Any]]:
+def map_media(media: Any) -> tuple[str, MediaRecord]:
     """Return ``(media_type, media)`` for any MessageMedia."""
     mapper = MEDIA_MAPPERS.get(type(media))
     out = mapper(media) if mapper is not None else empty_media(_kind_name(media))

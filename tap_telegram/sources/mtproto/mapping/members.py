@@ -8,32 +8,35 @@ other requests (``messages.getForumTopics``, ``channels.getParticipants``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telethon.tl import types
 
 from tap_telegram.records import links
-from tap_telegram.records.schemas import CONTACT_KEYS, PARTICIPANT_KEYS, TOPIC_KEYS
-from tap_telegram.sources.mtproto.mapping.messages import marked_id, username_of, utc
+from tap_telegram.records.schemas import empty_contact, empty_participant, empty_topic
+from tap_telegram.sources.mtproto.mapping.messages import marked_id, peer_id, username_of, utc
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import ContactRecord, ParticipantRecord, TopicRecord
 
 
-def map_topic(topic: Any, chat_id: int) -> dict[str, Any] | None:
+def map_topic(topic: Any, chat_id: int) -> TopicRecord | None:
     """A ``topics`` record; ``None`` for a deleted topic (``ForumTopicDeleted``)."""
     if not isinstance(topic, types.ForumTopic):
         return None
-    record: dict[str, Any] = dict.fromkeys(TOPIC_KEYS)
+    record = empty_topic(chat_id, topic.id)
     record.update(
-        chat_id=chat_id,
-        id=topic.id,
-        title=topic.title,
-        icon_color=topic.icon_color,
-        icon_emoji_id=str(topic.icon_emoji_id) if topic.icon_emoji_id else None,
-        created=utc(topic.date),
-        creator_id=marked_id(topic.from_id),
-        top_message_id=topic.top_message,
-        closed=bool(topic.closed),
-        pinned=bool(topic.pinned),
-        hidden=bool(topic.hidden),
+        {
+            "title": topic.title,
+            "icon_color": topic.icon_color,
+            "icon_emoji_id": str(topic.icon_emoji_id) if topic.icon_emoji_id else None,
+            "created": utc(topic.date),
+            "creator_id": marked_id(topic.from_id),
+            "top_message_id": topic.top_message,
+            "closed": bool(topic.closed),
+            "pinned": bool(topic.pinned),
+            "hidden": bool(topic.hidden),
+        }
     )
     return record
 
@@ -58,46 +61,46 @@ def participant_role(participant: Any) -> str:
     return "member"
 
 
-def map_participant(participant: Any, chat_id: int) -> dict[str, Any]:
+def map_participant(participant: Any, chat_id: int) -> ParticipantRecord:
     """A ``participants`` record from any ``ChannelParticipant*`` / ``ChatParticipant*``."""
     user_id = getattr(participant, "user_id", None)
     member = (
-        marked_id(types.PeerUser(user_id))
-        if isinstance(user_id, int)
-        else marked_id(participant.peer)
+        peer_id(types.PeerUser(user_id)) if isinstance(user_id, int) else peer_id(participant.peer)
     )
     inviter = getattr(participant, "inviter_id", None)
     if isinstance(participant, types.ChannelParticipantAdmin):
         inviter = participant.promoted_by or inviter
     elif isinstance(participant, types.ChannelParticipantBanned):
         inviter = participant.kicked_by
-    record: dict[str, Any] = dict.fromkeys(PARTICIPANT_KEYS)
+    record = empty_participant(chat_id, member)
     record.update(
-        chat_id=chat_id,
-        user_id=member,
-        role=participant_role(participant),
-        joined=utc(getattr(participant, "date", None)),
-        inviter_id=inviter or None,
-        rank=getattr(participant, "rank", None) or None,
-        source="mtproto",
+        {
+            "role": participant_role(participant),
+            "joined": utc(getattr(participant, "date", None)),
+            "inviter_id": inviter or None,
+            "rank": getattr(participant, "rank", None) or None,
+            "source": "mtproto",
+        }
     )
     return record
 
 
-def map_contact(contact: Any, user: Any | None) -> dict[str, Any]:
+def map_contact(contact: Any, user: Any | None) -> ContactRecord:
     """A ``contacts`` record from a ``Contact`` and its ``User`` (names as saved by the account).
 
     The phone number is deliberately not mapped, as in ``users``.
     """
-    record: dict[str, Any] = dict.fromkeys(CONTACT_KEYS)
-    record.update(user_id=contact.user_id, mutual=bool(contact.mutual))
+    record = empty_contact(contact.user_id)
+    record["mutual"] = bool(contact.mutual)
     if isinstance(user, types.User):
         record.update(
-            first_name=user.first_name,
-            last_name=user.last_name,
-            username=username_of(user),
-            is_bot=bool(user.bot),
-            is_deleted=bool(user.deleted),
-            link=links.chat_link(username_of(user)),
+            {
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "username": username_of(user),
+                "is_bot": bool(user.bot),
+                "is_deleted": bool(user.deleted),
+                "link": links.chat_link(username_of(user)),
+            }
         )
     return record

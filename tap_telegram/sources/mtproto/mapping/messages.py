@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telethon import utils
 from telethon.tl import types
@@ -22,6 +22,20 @@ from tap_telegram.records import builders, ids, links
 from tap_telegram.records.constants import GENERAL_TOPIC_ID, UTC
 from tap_telegram.records.schemas import empty_chat, empty_message, empty_user
 from tap_telegram.sources.mtproto.mapping.media import map_media, snake_case, tl_to_json
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import (
+        ActionRecord,
+        ChatRecord,
+        EntityRecord,
+        ForwardRecord,
+        MessageRecord,
+        ReactionRecord,
+        UserRecord,
+    )
+
+# Telethon's TL objects carry no types (the package has no ``py.typed``): they enter
+# as ``Any`` and leave as the typed records of :mod:`tap_telegram.records.types`.
 
 Entity = types.User | types.Chat | types.Channel | types.ChatForbidden | types.ChannelForbidden
 
@@ -159,11 +173,11 @@ def sender_peer(message: Any, chat_peer: Any, self_id: int | None) -> tuple[int 
     return None, None
 
 
-def map_entities(entities: Iterable[Any] | None) -> list[dict[str, Any]] | None:
+def map_entities(entities: Iterable[Any] | None) -> list[EntityRecord] | None:
     """Message entities as ``{type, offset, length, url, user_id, ...}`` dicts."""
     if not entities:
         return None
-    out = []
+    out: list[EntityRecord] = []
     for entity in entities:
         kind = snake_case(type(entity).__name__.removeprefix("Input").removeprefix("MessageEntity"))
         user_id = getattr(entity, "user_id", None)  # an InputUser on InputMessageEntity*
@@ -181,11 +195,11 @@ def map_entities(entities: Iterable[Any] | None) -> list[dict[str, Any]] | None:
     return out
 
 
-def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
+def map_reactions(reactions: Any) -> list[ReactionRecord] | None:
     """Reaction counts: standard emoji, custom emoji (by document id) or paid."""
     if reactions is None or not getattr(reactions, "results", None):
         return None
-    out = []
+    out: list[ReactionRecord] = []
     for result in reactions.results:
         reaction = result.reaction
         custom = isinstance(reaction, types.ReactionCustomEmoji)
@@ -200,7 +214,7 @@ def map_reactions(reactions: Any) -> list[dict[str, Any]] | None:
     return out
 
 
-def map_forward(header: Any) -> dict[str, Any] | None:
+def map_forward(header: Any) -> ForwardRecord | None:
     """The ``fwd_from`` header of a forwarded message."""
     if header is None:
         return None
@@ -214,7 +228,7 @@ def map_forward(header: Any) -> dict[str, Any] | None:
     )
 
 
-def map_action(action: Any) -> dict[str, Any]:
+def map_action(action: Any) -> ActionRecord:
     """A service message's action: snake_case type plus its own fields."""
     name = type(action).__name__.removeprefix("MessageAction")
     details = tl_to_json(action)
@@ -243,7 +257,7 @@ def topic_id(message: Any, chat: Any) -> int | None:
     return GENERAL_TOPIC_ID
 
 
-def map_message(message: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any] | None:
+def map_message(message: Any, chat_id: int, peers: PeerIndex) -> MessageRecord | None:
     """One history message → a ``messages`` record (``None`` for MessageEmpty)."""
     if not isinstance(message, (types.Message, types.MessageService)):
         return None
@@ -288,38 +302,42 @@ def map_message(message: Any, chat_id: int, peers: PeerIndex) -> dict[str, Any] 
     return record
 
 
-def map_user(user: Any) -> dict[str, Any]:
+def map_user(user: Any) -> UserRecord:
     """A ``users`` record. The phone number is deliberately not mapped."""
     record = empty_user(user.id)
     record.update(
-        username=username_of(user),
-        first_name=user.first_name,
-        last_name=user.last_name,
-        is_bot=bool(user.bot),
-        is_verified=bool(user.verified),
-        is_premium=bool(user.premium),
-        is_deleted=bool(user.deleted),
-        is_scam=bool(user.scam),
-        is_fake=bool(user.fake),
-        lang_code=user.lang_code,
+        {
+            "username": username_of(user),
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "is_bot": bool(user.bot),
+            "is_verified": bool(user.verified),
+            "is_premium": bool(user.premium),
+            "is_deleted": bool(user.deleted),
+            "is_scam": bool(user.scam),
+            "is_fake": bool(user.fake),
+            "lang_code": user.lang_code,
+        }
     )
     return record
 
 
-def map_chat(entity: Any, full: Any | None = None) -> dict[str, Any]:
+def map_chat(entity: Any, full: Any | None = None) -> ChatRecord:
     """A ``chats`` record from an entity and, when available, its full info."""
     record = empty_chat(peer_id(entity))
     record.update(
-        type=chat_type(entity),
-        title=display_name(entity),
-        username=username_of(entity),
-        is_forum=bool(getattr(entity, "forum", False)),
-        is_verified=bool(getattr(entity, "verified", False)),
-        is_scam=bool(getattr(entity, "scam", False)),
-        participants_count=getattr(entity, "participants_count", None),
-        created=utc(getattr(entity, "date", None)),
-        source="mtproto",
-        link=links.chat_link(username_of(entity)),
+        {
+            "type": chat_type(entity),
+            "title": display_name(entity),
+            "username": username_of(entity),
+            "is_forum": bool(getattr(entity, "forum", False)),
+            "is_verified": bool(getattr(entity, "verified", False)),
+            "is_scam": bool(getattr(entity, "scam", False)),
+            "participants_count": getattr(entity, "participants_count", None),
+            "created": utc(getattr(entity, "date", None)),
+            "source": "mtproto",
+            "link": links.chat_link(username_of(entity)),
+        }
     )
     successor = getattr(entity, "migrated_to", None)
     if isinstance(successor, types.InputChannel):

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telethon.tl import types
 
 from tap_telegram.records.constants import UTC
 from tap_telegram.records.statistics import (
     CHANNEL_COUNTERS,
-    CHANNEL_STATS_SCHEMA,
     GROUP_COUNTERS,
-    GROUP_STATS_SCHEMA,
-    STATS_GRAPH_SCHEMA,
-    empty_record,
+    counters_of,
+    empty_channel_stats,
+    empty_graph_row,
+    empty_group_stats,
 )
 from tap_telegram.sources.mtproto.mapping.messages import utc
+
+if TYPE_CHECKING:
+    from tap_telegram.records.types import ChannelStatsRecord, GroupStatsRecord, StatsGraphRecord
 
 #: x values at or above this are millisecond timestamps (after 1973); below, plain numbers.
 MS_TIMESTAMPS = 10**11
@@ -37,7 +40,7 @@ def graph_names(stats: Any) -> list[str]:
     return [key.removesuffix("_graph") for key in stats.to_dict() if key.endswith("_graph")]
 
 
-def graph_rows(chat_id: int, name: str, graph: Any, message_id: int = 0) -> list[dict[str, Any]]:
+def graph_rows(chat_id: int, name: str, graph: Any, message_id: int = 0) -> list[StatsGraphRecord]:
     """One row per point of a loaded graph (``[]`` for an async or error graph).
 
     ``message_id``: the post a post's graph belongs to; 0 for the chat's own graphs.
@@ -51,22 +54,22 @@ def graph_rows(chat_id: int, name: str, graph: Any, message_id: int = 0) -> list
     xs = next((c[1:] for c in columns if kinds.get(c[0]) == "x" or c[0] == "x"), None)
     if xs is None:
         return []
-    rows = []
+    rows: list[StatsGraphRecord] = []
     for column in columns:
         label = column[0]
         if label == "x" or kinds.get(label) == "x":
             continue
         for x, value in zip(xs, column[1:], strict=False):
-            row = empty_record(
-                STATS_GRAPH_SCHEMA, chat_id=chat_id, message_id=message_id, graph=name
-            )
+            row = empty_graph_row(chat_id, message_id, name)
             row.update(
-                x=int(x),
-                series=label,
-                date=_instant(int(x)),
-                series_name=names.get(label),
-                series_type=kinds.get(label),
-                value=value,
+                {
+                    "x": int(x),
+                    "series": label,
+                    "date": _instant(int(x)),
+                    "series_name": names.get(label),
+                    "series_type": kinds.get(label),
+                    "value": value,
+                }
             )
             rows.append(row)
     return rows
@@ -79,9 +82,10 @@ def _instant(x: int) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(x / 1000, UTC)
 
 
-def channel_snapshot(chat_id: int, stats: Any) -> dict[str, Any]:
+def channel_snapshot(chat_id: int, stats: Any) -> ChannelStatsRecord:
     """A ``channel_stats`` record."""
-    record = _snapshot(CHANNEL_STATS_SCHEMA, CHANNEL_COUNTERS, chat_id, stats)
+    record = empty_channel_stats(chat_id)
+    _period(record, CHANNEL_COUNTERS, stats)
     share = stats.enabled_notifications
     if share is not None and share.total:
         record["enabled_notifications_percent"] = round(100.0 * share.part / share.total, 4)
@@ -98,9 +102,10 @@ def channel_snapshot(chat_id: int, stats: Any) -> dict[str, Any]:
     return record
 
 
-def group_snapshot(chat_id: int, stats: Any) -> dict[str, Any]:
+def group_snapshot(chat_id: int, stats: Any) -> GroupStatsRecord:
     """A ``group_stats`` record with its top posters, admins and inviters."""
-    record = _snapshot(GROUP_STATS_SCHEMA, GROUP_COUNTERS, chat_id, stats)
+    record = empty_group_stats(chat_id)
+    _period(record, GROUP_COUNTERS, stats)
     record["top_posters"] = [
         {"user_id": p.user_id, "messages": p.messages, "avg_chars": p.avg_chars}
         for p in stats.top_posters
@@ -115,16 +120,15 @@ def group_snapshot(chat_id: int, stats: Any) -> dict[str, Any]:
     return record
 
 
-def _snapshot(
-    schema: dict[str, Any], counters: tuple[str, ...], chat_id: int, stats: Any
-) -> dict[str, Any]:
-    """The period and the now/previous counters every snapshot has."""
-    record = empty_record(schema, chat_id=chat_id)
+def _period(
+    record: ChannelStatsRecord | GroupStatsRecord, counters: tuple[str, ...], stats: Any
+) -> None:
+    """Fill the period and the now/previous counters every snapshot has."""
     record["date"] = utc(stats.period.max_date)
     record["period_start"] = utc(stats.period.min_date)
+    values = counters_of(record)
     for name in counters:
         value = getattr(stats, name, None)
         if isinstance(value, types.StatsAbsValueAndPrev):
-            record[name] = value.current
-            record[f"{name}_previous"] = value.previous
-    return record
+            values[name] = value.current
+            values[f"{name}_previous"] = value.previous
