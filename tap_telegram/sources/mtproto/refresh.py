@@ -95,9 +95,9 @@ def share(chats: int, since_last_run: dt.timedelta | None, period: dt.timedelta)
     return math.ceil(chats * max(since_last_run / period, 0) * 1.25) + 1
 
 
-def hours(value: Any, default: float = 24.0) -> dt.timedelta:
-    """A ``*_refresh_hours`` setting as a period (``None``: the default)."""
-    return dt.timedelta(hours=float(default if value is None else value))
+def hours(value: float) -> dt.timedelta:
+    """A ``*_refresh_hours`` setting as a period (its default is the declaration's)."""
+    return dt.timedelta(hours=float(value))
 
 
 @dataclasses.dataclass(frozen=True)
