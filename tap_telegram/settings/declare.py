@@ -12,7 +12,7 @@ source" warning). Adding a source or a setting touches the declaration only.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal
 
 from singer_sdk import typing as th
@@ -51,6 +51,8 @@ class Declaration:
     context: str = ""
     #: An empty list is refused (a templating mistake that would widen the run).
     non_empty: bool = False
+    #: Turns the config's value into the field's (``start_date``: an aware datetime).
+    parse: Callable[[Any], Any] | None = None
 
 
 def setting(
@@ -63,12 +65,13 @@ def setting(
     secret: bool = False,
     context: str = "",
     non_empty: bool = False,
+    parse: Callable[[Any], Any] | None = None,
 ) -> Any:
     """A dataclass field of :class:`~tap_telegram.settings.model.Settings`: its declaration.
 
     Typed ``Any`` so that a field's annotation (``int | None``) stays the Python type.
     """
-    declaration = Declaration(kind, title, description, sources, secret, context, non_empty)
+    declaration = Declaration(kind, title, description, sources, secret, context, non_empty, parse)
     return dataclasses.field(default=default, metadata={KEY: declaration})
 
 
@@ -125,3 +128,33 @@ def only_for(cls: type) -> dict[str, tuple[SourceName, ...]]:
 def secrets(cls: type) -> frozenset[str]:
     """Names of the secret settings."""
     return frozenset(name for name, (decl, _) in declarations(cls).items() if decl.secret)
+
+
+def values_of(
+    cls: type, config: Mapping[str, Any], only: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The fields of a settings class set in ``config`` (of ``only``, if given).
+
+    Unset, null or ``""``: left out, so the declared default holds. Lists become tuples
+    (the object is frozen); a declaration's ``parse`` reads the value.
+    """
+    values: dict[str, Any] = {}
+    for name, (declaration, _) in declarations(cls).items():
+        value = config.get(name)
+        if value is None or value == "" or (only is not None and name not in only):
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        values[name] = declaration.parse(value) if declaration.parse else value
+    return values
+
+
+def secret_repr(settings: object) -> str:
+    """``Settings(name=value, ...)`` with every secret that is set shown as ``<secret>``."""
+    cls = type(settings)
+    hidden = secrets(cls)
+    shown = []
+    for name in declarations(cls):
+        value = getattr(settings, name)
+        shown.append(f"{name}={'<secret>' if name in hidden and value else repr(value)}")
+    return f"{cls.__name__}({', '.join(shown)})"

@@ -27,9 +27,9 @@ from tap_telegram.settings.declare import (
     MTPROTO,
     SOURCE_NAMES,
     SourceName,
-    declarations,
-    secrets,
+    secret_repr,
     setting,
+    values_of,
 )
 
 OnChatError = Literal["continue", "fail", "skip"]
@@ -117,6 +117,7 @@ class Settings:
     # A bot has no history: it reads what arrives, from the moment it runs.
     start_date: dt.datetime | None = setting(
         th.DateTimeType,
+        parse=parse_start_date,
         sources=("mtproto", "export"),
         title="Start date",
         description="First run only: skip messages older than this (ISO 8601).",
@@ -398,28 +399,13 @@ class Settings:
     def from_config(
         cls, config: Mapping[str, Any], *, only: Collection[str] | None = None
     ) -> Settings:
-        """The settings of a (validated) config; unset, null or "": the declared default.
+        """The settings of a (validated) config (see :func:`.declare.values_of`).
 
-        ``start_date`` is parsed here, lists become tuples. ``only``: read
-        just these settings (``tap-telegram login`` reads the connection ones of a config
-        file the schema has not checked).
+        ``only``: read just these settings (``tap-telegram login`` reads the connection
+        ones of a config file the schema has not checked).
         """
-        values: dict[str, Any] = {}
-        for name in declarations(cls):
-            value = config.get(name)
-            if value is None or value == "" or (only is not None and name not in only):
-                continue
-            values[name] = tuple(value) if isinstance(value, list) else value
-        if "start_date" in values:
-            values["start_date"] = parse_start_date(values["start_date"])
-        return cls(**values)
+        return cls(**values_of(cls, config, only))
 
     def __repr__(self) -> str:
         """Every setting, a secret one as ``<secret>`` when set: reprs end up in logs."""
-        hidden = secrets(type(self))
-        shown = []
-        for name in declarations(type(self)):
-            value = getattr(self, name)
-            text = "<secret>" if name in hidden and value else repr(value)
-            shown.append(f"{name}={text}")
-        return f"{type(self).__name__}({', '.join(shown)})"
+        return secret_repr(self)
