@@ -6,8 +6,9 @@ picks the ``messages`` stream by the class's interface (history or update log) w
 opening anything: discovery never connects. The streams see the run through
 :class:`SourceRun` (a :class:`~tap_telegram.singer.host.StreamHost`), never this class.
 Telethon is imported by the MTProto source only, so an export or Bot API run never
-loads it. The command line entry point is :mod:`tap_telegram.cli.main`; settings live
-in :mod:`tap_telegram.settings`.
+loads it. The command line entry point is :mod:`tap_telegram.cli.main`; settings are
+declared in :mod:`tap_telegram.settings`, and parsed once here into :attr:`TapTelegram.settings`
+(the SDK keeps reading the raw ``config`` for its own settings).
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from singer_sdk import Stream
 from typing_extensions import override
 
-from tap_telegram.cli import config_errors
 from tap_telegram.errors import ChatsFailedError, ConfigError
-from tap_telegram.settings import CONFIG_SCHEMA
+from tap_telegram.settings import CONFIG_SCHEMA, Settings, config_errors
 from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.singer.host import SourceT_co
@@ -52,9 +52,6 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
     from tap_telegram.sources.mtproto.client import ClientFactory
-
-#: The ``source`` setting's default.
-DEFAULT_SOURCE = "mtproto"
 
 
 class SourceRun(Generic[SourceT_co]):
@@ -91,6 +88,11 @@ class SourceRun(Generic[SourceT_co]):
     def run_summary(self) -> RunSummary:
         """Totals of this run, fed by the messages stream, logged as one line at the end."""
         return self._summary
+
+    @property
+    def settings(self) -> Settings:
+        """The tap's settings, parsed once."""
+        return self._context.settings
 
     def start(self) -> None:
         """A run begins: fresh totals."""
@@ -144,7 +146,7 @@ class TapTelegram(SdkTap):
         The SDK's own quote the bad value, and for api_hash or session_string that is
         a secret. Unknown keys and a future ``start_date`` are problems too; on a run
         (``raise_errors``) without problems, each setting the chosen source ignores
-        is reported once (see :mod:`tap_telegram.cli.config_errors`).
+        is reported once (see :mod:`tap_telegram.settings.config_errors`).
         """
         config = self.config
         problems = [
@@ -158,8 +160,7 @@ class TapTelegram(SdkTap):
         if problems:
             self.logger.warning("%s", config_errors.message(problems))
         elif raise_errors:
-            source = str(config.get("source") or DEFAULT_SOURCE)
-            for line in config_errors.idle_settings(config, source):
+            for line in config_errors.idle_settings(config, self.settings.source):
                 self.logger.warning("tap-telegram: %s", line)
         return problems
 
@@ -191,15 +192,22 @@ class TapTelegram(SdkTap):
         ]
 
     @functools.cached_property
+    def settings(self) -> Settings:
+        """The settings, parsed once (after the SDK validated the config and filled in defaults)."""
+        return Settings.from_config(self.config)
+
+    @functools.cached_property
     def _run(self) -> tuple[SourceRun[Source], Callable[[], Stream]]:
         """The run (one per tap) and how to build the messages stream its source calls for.
 
         The ``source`` setting names the class; only the class is inspected (its
         interface picks the stream), nothing is built or opened.
         """
-        cls = source_class(str(self.config.get("source") or DEFAULT_SOURCE))
+        cls = source_class(self.settings.source)
         tap = type(self)
-        context = SourceContext(self.config, self.logger, tap.client_factory, tap.clock)
+        context = SourceContext(
+            self.config, self.logger, tap.client_factory, tap.clock, parsed=self.settings
+        )
         if issubclass(cls, UpdateLogSource):
             log_run = SourceRun(cls, context)
             return log_run, functools.partial(UpdateLogMessagesStream, self, log_run)
@@ -237,7 +245,7 @@ class TapTelegram(SdkTap):
             if source.remembers:
                 source.recall(source_memory(self.state))
             yield
-            if source.failures and self.config.get("on_chat_error") != "skip":
+            if source.failures and self.settings.on_chat_error != "skip":
                 raise ChatsFailedError(source.failures)
             succeeded = True
         finally:

@@ -3,6 +3,11 @@
 * The layers import downwards only: cli -> tap -> singer -> sources -> records. The
   record vocabulary imports no other layer; sources never import the Singer side, the
   tap class or the command line; the Singer side never imports the tap or the cli.
+* The settings (:mod:`tap_telegram.settings`) sit under every layer that reads them:
+  they import no other layer but the record vocabulary; the face (``tap.py``) never
+  imports the command line.
+* Only the settings layer reads the config mapping (``config.get(...)``,
+  ``config[...]``): everything else reads the typed settings object.
 * Only the MTProto source talks Telethon: an export or Bot API run must not load
   it, so no other part of ``sources/`` imports ``telethon`` or the MTProto package.
 * Inside the MTProto package, a module imports only modules listed below it in the
@@ -39,6 +44,27 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     ),
     "sources": ("tap_telegram.singer", "tap_telegram.tap", "tap_telegram.cli"),
     "singer": ("tap_telegram.tap", "tap_telegram.cli"),
+    "settings": (
+        "tap_telegram.sources",
+        "tap_telegram.singer",
+        "tap_telegram.tap",
+        "tap_telegram.cli",
+    ),
+}
+
+#: Reading the config mapping: ``config.get(``, ``config[`` (``self.config`` too).
+CONFIG_READ = re.compile(r"\bconfig(\.get\(|\[)")
+#: Files outside ``settings/`` that still read the config mapping, and why.
+CONFIG_READERS = {
+    # singer-sdk's own setting `batch_config` (not the tap's), read in the SDK fence.
+    "singer/sdk_private.py",
+    # Issue 24: p24a's files, converted to the settings object at merge (then removed here).
+    "singer/streams.py",
+    "singer/changes.py",
+    "singer/lookback.py",
+    "sources/base.py",
+    "sources/mtproto/source.py",
+    "sources/mtproto/fetch.py",
 }
 
 MTPROTO = "tap_telegram.sources.mtproto"
@@ -222,3 +248,29 @@ def test_a_telegram_rule_on_the_singer_side_is_caught():
         'def f(p):\n    """pts"""\n    return p["pts"]\n'
     )
     assert sorted(telegram_in(code)) == ["'pts'", "'supergroup'", "ACCOUNT_TYPES"]
+
+
+def test_the_face_never_imports_the_command_line():
+    assert violations([ROOT / "tap.py"], ("tap_telegram.cli",)) == []
+
+
+def config_readers() -> list[str]:
+    """Files outside the settings layer that read the config mapping."""
+    return sorted(
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if "settings" not in path.relative_to(ROOT).parts
+        and CONFIG_READ.search(path.read_text(encoding="utf-8"))
+    )
+
+
+def test_only_the_settings_layer_reads_the_config():
+    readers = set(config_readers())
+    assert readers - CONFIG_READERS == set(), "read the typed settings object instead"
+    assert CONFIG_READERS - readers == set(), "no longer reads the config: take it off the list"
+
+
+def test_config_reads_are_found():
+    assert CONFIG_READ.search('x = self.config.get("page_size")')
+    assert CONFIG_READ.search('x = config["api_id"]')
+    assert not CONFIG_READ.search("x = settings.page_size")

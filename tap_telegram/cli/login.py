@@ -21,17 +21,16 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from telethon import TelegramClient, errors
 from telethon.sessions import SQLiteSession, StringSession
 
-from tap_telegram.cli import config_errors
 from tap_telegram.cli.qr_login import qr_login
 from tap_telegram.cli.terminal import Prompter, Screen, terminal_prompt, terminal_screen
 from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
+from tap_telegram.settings import Settings, config_errors
 from tap_telegram.sources.mtproto.client import ClientFactory, ClientSettings, build_client
 from tap_telegram.sources.mtproto.connection import DROPS
 from tap_telegram.sources.mtproto.proxy import parse_proxy
@@ -121,9 +120,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _read_config(path: str | None) -> Mapping[str, Any]:
+#: What a login reads of a tap config file: how to reach Telegram (the schema has not
+#: checked the rest of the file, so the rest is not read).
+LOGIN_SETTINGS = ("api_id", "api_hash", "dc_id", "server_address", "server_port", "proxy")
+
+
+def _read_config(path: str | None) -> Settings:
     if not path:
-        return {}
+        return Settings()
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -134,14 +138,12 @@ def _read_config(path: str | None) -> Mapping[str, Any]:
     unknown = config_errors.unknown_settings(data, TapTelegram.known_settings())
     if unknown:
         raise ConfigError(f"--config {path}: {'; '.join(unknown)}")
-    return data
+    return Settings.from_config(data, only=LOGIN_SETTINGS)
 
 
-def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter) -> ClientSettings:
+def _settings(args: argparse.Namespace, config: Settings, ask: Prompter) -> ClientSettings:
     """api_id/api_hash from flags, config, environment or prompts; the server to use."""
-    raw_id: Any = (
-        args.api_id or config.get("api_id") or os.environ.get("TAP_TELEGRAM_API_ID") or None
-    )
+    raw_id: Any = args.api_id or config.api_id or os.environ.get("TAP_TELEGRAM_API_ID") or None
     if raw_id is None:
         raw_id = ask("api_id (from my.telegram.org, API development tools): ", False).strip()
     try:
@@ -149,15 +151,15 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
     except (TypeError, ValueError):
         raise ConfigError("api_id must be a number; copy it from my.telegram.org") from None
     api_hash = str(
-        config.get("api_hash")
+        config.api_hash
         or os.environ.get("TAP_TELEGRAM_API_HASH")
         or ask("api_hash (input hidden): ", True)
     ).strip()
     if not api_hash:
         raise ConfigError("api_hash is empty; copy it from my.telegram.org")
-    dc_id = args.dc_id or config.get("dc_id")
-    address = args.server_address or config.get("server_address")
-    port = args.server_port or config.get("server_port")
+    dc_id = args.dc_id or config.dc_id
+    address = args.server_address or config.server_address
+    port = args.server_port or config.server_port
     if args.test_servers:
         dc_id, address, port = dc_id or TEST_DC[0], address or TEST_DC[1], port or TEST_DC[2]
     if args.session_file:
@@ -197,7 +199,7 @@ def _settings(args: argparse.Namespace, config: Mapping[str, Any], ask: Prompter
         connection_retries=5,
         # From the config or the environment only: a password on the command line
         # would show in `ps` and in shell history.
-        proxy=parse_proxy(config.get("proxy") or os.environ.get("TAP_TELEGRAM_PROXY")),
+        proxy=parse_proxy(config.proxy or os.environ.get("TAP_TELEGRAM_PROXY")),
         # A QR login waits for Telegram's push that the code was scanned.
         receive_updates=bool(args.qr),
     )

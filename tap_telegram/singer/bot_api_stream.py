@@ -123,7 +123,7 @@ class UpdateLogMessagesStream(MessagesStreamBase[UpdateLogSource]):
                 self.host.run_summary.add_chat(run)
 
     def _pages(self, after: int | None, runs: dict[int, ChatRun]) -> Iterable[dict[str, Any]]:
-        per_chat = bool(self.config.get("stream_per_chat"))
+        per_chat = self.host.settings.stream_per_chat
         schemas_sent: set[str] = set()
         for page in self.source.update_pages(after):
             for record in page.records:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from tap_telegram.settings import Settings
 from tap_telegram.singer.counters import RunSummary
 from tap_telegram.sources.base import Source
 
@@ -35,4 +36,9 @@ class StreamHost(Protocol[SourceT_co]):
     @property
     def run_summary(self) -> RunSummary:
         """Totals of this run, fed by the ``messages`` stream, logged once at the end."""
+        ...
+
+    @property
+    def settings(self) -> Settings:
+        """The tap's settings, parsed once (what streams read instead of ``config``)."""
         ...

@@ -24,17 +24,15 @@ share :class:`MessagesStreamBase`.
 from __future__ import annotations
 
 import abc
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-import pendulum
 from singer_sdk import Tap
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_telegram.errors import ChatError, ConfigError, TapTelegramError
+from tap_telegram.errors import ChatError, TapTelegramError
 from tap_telegram.records.schemas import (
     CHAT_SCHEMA,
     CONTACT_SCHEMA,
@@ -43,6 +41,7 @@ from tap_telegram.records.schemas import (
     TOPIC_SCHEMA,
     USER_SCHEMA,
 )
+from tap_telegram.settings import parse_start_date
 from tap_telegram.singer.counters import ChatProgress, emit_metrics
 from tap_telegram.singer.host import StreamHost
 from tap_telegram.singer.output import datetime_conformer
@@ -143,23 +142,6 @@ def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
     start = value if isinstance(value, str) and value else config.get("start_date")
     since = parse_start_date(start) if start else None
     return MessageQuery(chat_id=0, after_id=after_id, since=since)
-
-
-def parse_start_date(start: object) -> dt.datetime:
-    """``start_date`` as an aware UTC datetime (naive: UTC), or a ConfigError naming it.
-
-    The one reader of the setting: the config check at start-up uses it too, so both
-    accept the same spellings.
-    """
-    try:
-        parsed = pendulum.parse(str(start))
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        raise ConfigError(
-            f"setting 'start_date': cannot read {start!r}; use ISO 8601, e.g. 2024-01-31"
-        ) from None
-    if not isinstance(parsed, dt.datetime):
-        raise ConfigError(f"setting 'start_date': {start!r} is not a date; use e.g. 2024-01-31")
-    return parsed.astimezone(dt.timezone.utc)
 
 
 class ChatPartitioned(TelegramStream[SourceT]):

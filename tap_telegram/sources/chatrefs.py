@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from tap_telegram.errors import ConfigError
@@ -111,7 +112,7 @@ def _folder_ref(raw: str, setting: str) -> ChatRef:
     return ChatRef("folder", int(name) if name.isdigit() else name, raw)
 
 
-def parse_chat_refs(values: list[str | int] | None, setting: str = "chats") -> list[ChatRef]:
+def parse_chat_refs(values: Sequence[str | int] | None, setting: str = "chats") -> list[ChatRef]:
     """Parse every entry of ``setting``, dropping exact duplicates, keeping the user's order.
 
     ``exclude_chats`` takes the same forms as ``chats``; errors name the setting.

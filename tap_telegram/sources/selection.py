@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from tap_telegram.errors import ConfigError
 from tap_telegram.records.constants import CHAT_TYPES
+from tap_telegram.settings import Settings
 
 #: A source's chat (a record, a resolved entity, ...) and an ``exclude_chats`` entry.
 ChatT = TypeVar("ChatT")
@@ -35,9 +36,9 @@ NARROW = (
 )
 
 
-def wanted_types(config: Mapping[str, Any]) -> set[str]:
+def wanted_types(settings: Settings) -> set[str]:
     """The ``chat_types`` setting (default: every type), validated."""
-    values = config.get("chat_types") or list(CHAT_TYPES)
+    values = settings.chat_types or CHAT_TYPES
     unknown = sorted(set(map(str, values)) - set(CHAT_TYPES))
     if unknown:
         raise ConfigError(
@@ -64,7 +65,7 @@ def announce_every_chat(logger: logging.Logger, where: str, types: Iterable[str]
 
 
 def refuse_empty(
-    config: Mapping[str, Any], where: str, found: int | None, kept: int, *, failed: bool
+    settings: Settings, where: str, found: int | None, kept: int, *, failed: bool
 ) -> None:
     """Stop with one line naming the filter when the selection left no chat.
 
@@ -77,11 +78,15 @@ def refuse_empty(
     """
     if kept or failed:
         return
-    listed = bool(config.get("chats"))
+    named = (
+        ("chats", settings.chats),
+        ("chat_types", settings.chat_types),
+        ("exclude_chats", settings.exclude_chats),
+    )
     filters = [
         f"'{name}'"
-        for name in ("chats", "chat_types", "exclude_chats")
-        if config.get(name) and not (name == "chat_types" and listed)
+        for name, value in named
+        if value and not (name == "chat_types" and settings.chats)
     ]
     before = "" if found is None else f" ({found} found {where})"
     if not filters:

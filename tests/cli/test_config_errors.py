@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tap_telegram.cli import config_errors, login
+from tap_telegram.cli import login
 from tap_telegram.errors import ConfigError
-from tap_telegram.settings import CONFIG_SCHEMA, ONLY_FOR
+from tap_telegram.settings import CONFIG_SCHEMA, ONLY_FOR, config_errors
 from tap_telegram.sources import SOURCES
 from tap_telegram.tap import TapTelegram
 from tests.every_setting import every_setting

@@ -21,8 +21,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tap_telegram.cli import config_errors
-from tap_telegram.settings import CONFIG_SCHEMA
+from tap_telegram.settings import CONFIG_SCHEMA, config_errors
 from tap_telegram.tap import TapTelegram
 from tests.e2e.meltano_project import (
     EXPORT_EXTRACTOR,

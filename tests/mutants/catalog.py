@@ -211,8 +211,8 @@ MUTANTS: list[Mutant] = [
         "tap_telegram/sources/mtproto/source.py",
         (
             (
-                "        settings = client_settings(self.config)\n",
-                "        settings = client_settings(self.config)\n"
+                "        settings = client_settings(self.settings)\n",
+                "        settings = client_settings(self.settings)\n"
                 '        self.logger.debug("opening with config %s", dict(self.config))\n',
             ),
         ),

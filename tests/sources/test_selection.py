@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.settings import Settings
 from tap_telegram.sources.selection import announce_every_chat, wanted_types, without_excluded
 from tests.sources.export.support import ACCOUNT_SAMPLE, chats_of
 
@@ -91,7 +92,7 @@ def test_announce_without_counts_when_the_source_cannot_know(caplog):
 
 
 def test_wanted_types():
-    assert wanted_types({}) == {"user", "group", "supergroup", "channel"}
-    assert wanted_types({"chat_types": ["user"]}) == {"user"}
+    assert wanted_types(Settings()) == {"user", "group", "supergroup", "channel"}
+    assert wanted_types(Settings(chat_types=("user",))) == {"user"}
     with pytest.raises(ConfigError, match="setting 'chat_types': unknown dm"):
-        wanted_types({"chat_types": ["dm"]})
+        wanted_types(Settings(chat_types=("dm",)))

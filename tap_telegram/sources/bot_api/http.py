@@ -38,8 +38,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
+from tap_telegram.settings import Settings
 
-DEFAULT_URL = "https://api.telegram.org"
+#: The declared defaults of ``bot_api_url`` and ``max_flood_wait``.
+_DEFAULTS = Settings()
 REDACTED = "<bot_token>"
 #: Answers of 429 in a row one call accepts (waiting each out) before it gives up.
 FLOOD_ATTEMPTS = 5
@@ -86,9 +88,9 @@ class BotApiClient:
         self,
         token: str,
         *,
-        base_url: str = DEFAULT_URL,
+        base_url: str = _DEFAULTS.bot_api_url,
         logger: logging.Logger,
-        max_flood_wait: float = 300,
+        max_flood_wait: float = _DEFAULTS.max_flood_wait,
         flood_attempts: int = FLOOD_ATTEMPTS,
         retries: int = 5,
         backoff_factor: float = 0.5,

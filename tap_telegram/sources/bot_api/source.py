@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tap_telegram.errors import ChatError, ConfigError
@@ -44,7 +44,7 @@ from tap_telegram.sources.bot_api.answers import (
     message_problem,
     unmapped,
 )
-from tap_telegram.sources.bot_api.http import DEFAULT_URL, BotApiClient, BotApiError
+from tap_telegram.sources.bot_api.http import BotApiClient, BotApiError
 from tap_telegram.sources.bot_api.mapping.messages import (
     BOT_API_CHAT_TYPES,
     MESSAGE_UPDATES,
@@ -77,8 +77,8 @@ class BotApiSource(UpdateLogSource):
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)
-        config = context.config
-        self._token = str(config.get("bot_token") or "")
+        settings = context.settings
+        self._token = str(settings.bot_token or "")
         if not self._token:
             raise ConfigError(
                 "setting 'bot_token' is required with source: bot_api; create a bot with "
@@ -90,12 +90,12 @@ class BotApiSource(UpdateLogSource):
                 "setting 'bot_token' does not look like a bot token (digits, a colon, then "
                 "letters, digits, - or _); copy it again from @BotFather"
             )
-        self._refs = _refs(config, "chats")
+        self._refs = _refs(settings.chats, "chats")
         self._ids = {ref.value for ref in self._refs if ref.kind == "id"}
         self._names = {str(ref.value).lower() for ref in self._refs if ref.kind == "username"}
         #: Without ``chats``: the chat types to keep (a bot's chats say their type).
-        self._kinds = wanted_types(config)
-        self._excluded = _refs(config, "exclude_chats")
+        self._kinds = wanted_types(settings)
+        self._excluded = _refs(settings.exclude_chats, "exclude_chats")
         #: The chats ``exclude_chats`` names: ids as written or learnt with getChat in
         #: :meth:`open`, and usernames (an update's chat carries its username).
         self._excluded_ids = {int(ref.value) for ref in self._excluded if ref.kind == "id"}
@@ -104,9 +104,9 @@ class BotApiSource(UpdateLogSource):
         }
         self._chats: dict[int, Record] = {}
         self.client: BotApiClient | None = None
-        self.page_size = int(config.get("page_size") or 100)
-        self.poll_timeout = int(config.get("bot_api_timeout") or 0)
-        self.allowed_updates = list(config.get("allowed_updates") or MESSAGE_UPDATES)
+        self.page_size = int(settings.page_size)
+        self.poll_timeout = int(settings.bot_api_timeout)
+        self.allowed_updates = list(settings.allowed_updates or MESSAGE_UPDATES)
 
     def open(self) -> None:
         """Check the token (getMe), read the configured and excluded chats (getChat).
@@ -115,9 +115,9 @@ class BotApiSource(UpdateLogSource):
         """
         self.client = BotApiClient(
             self._token,
-            base_url=str(self.config.get("bot_api_url") or DEFAULT_URL),
+            base_url=self.settings.bot_api_url,
             logger=self.logger,
-            max_flood_wait=float(self.config.get("max_flood_wait", 300)),
+            max_flood_wait=float(self.settings.max_flood_wait),
         )
         me = checked_object(self.client.call("getMe"), "getMe", self.client.shown_url, "id")
         self.logger.info(
@@ -324,9 +324,9 @@ class BotApiSource(UpdateLogSource):
         )
 
 
-def _refs(config: Mapping[str, Any], setting: str) -> list[ChatRef]:
+def _refs(values: Sequence[str | int] | None, setting: str) -> list[ChatRef]:
     """``chats`` or ``exclude_chats`` parsed; invite links are an error (a bot cannot use them)."""
-    refs = parse_chat_refs(config.get(setting), setting)
+    refs = parse_chat_refs(values, setting)
     folders = [str(ref) for ref in refs if ref.kind == "folder"]
     if folders:
         raise ConfigError(

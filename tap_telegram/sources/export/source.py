@@ -107,7 +107,7 @@ class ExportSource(HistorySource):
     # -- settings ------------------------------------------------------------------
 
     def _export_path(self) -> str:
-        path = self.config.get("export_path")
+        path = self.settings.export_path
         if not path or not isinstance(path, str):
             raise ConfigError(
                 "setting 'export_path' is required for source export: the result.json of a "
@@ -116,11 +116,11 @@ class ExportSource(HistorySource):
         return path
 
     def _chat_types(self) -> set[str]:
-        return wanted_types(self.config)
+        return wanted_types(self.settings)
 
     def _timezone(self) -> dt.tzinfo | None:
         """``export_timezone`` as a zone (``None``: not set); checked as the source is built."""
-        name = self.config.get(ZONE_SETTING)
+        name = self.settings.export_timezone
         if not name:
             return None
         try:
@@ -135,7 +135,7 @@ class ExportSource(HistorySource):
     @property
     def page_size(self) -> int:
         """Records per page: ``page_size`` when larger than 500, else 500."""
-        value = self.config.get("page_size") or 0
+        value = self.settings.page_size or 0
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"setting 'page_size': {value!r} is not a positive integer")
         return max(value, EXPORT_PAGE_SIZE)
@@ -203,8 +203,8 @@ class ExportSource(HistorySource):
 
         Then ``exclude_chats`` (same forms as ``chats``) takes chats out.
         """
-        excluded = [str(entry).strip() for entry in self.config.get("exclude_chats") or []]
-        entries = [str(entry).strip() for entry in self.config.get("chats") or []]
+        excluded = [str(entry).strip() for entry in self.settings.exclude_chats or ()]
+        entries = [str(entry).strip() for entry in self.settings.chats or ()]
         if entries:
             selected = self._named(plans, entries)
         else:
@@ -218,7 +218,7 @@ class ExportSource(HistorySource):
                 "warnings above); export again with a current Telegram Desktop"
             )
         refuse_empty(
-            self.config, "in the export", len(plans), len(selected), failed=bool(self.failures)
+            self.settings, "in the export", len(plans), len(selected), failed=bool(self.failures)
         )
         if not entries:
             types = [kind for plan in selected if (kind := plan.record["type"]) is not None]

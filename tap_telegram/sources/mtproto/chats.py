@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telethon import TelegramClient, errors, functions, utils
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError
+from tap_telegram.settings import Settings
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
 from tap_telegram.sources.mtproto.calls import Caller
@@ -200,7 +201,7 @@ async def fetch_full(caller: Caller, entity: Any, label: str, logger: logging.Lo
 async def resolve_chats(
     client: TelegramClient,
     caller: Caller,
-    config: Mapping[str, Any],
+    settings: Settings,
     logger: logging.Logger,
     on_failure: Callable[[ChatError], None],
     *,
@@ -215,9 +216,9 @@ async def resolve_chats(
     basic group that was upgraded brings its supergroup along
     (:func:`.dialogs.follow_upgrades`).
     """
-    refs = parse_chat_refs(config.get("chats"))
-    kinds = wanted_types(config)  # validated even when chats are listed
-    memory = memory or SourceMemory(None, config)
+    refs = parse_chat_refs(settings.chats)
+    kinds = wanted_types(settings)  # validated even when chats are listed
+    memory = memory or SourceMemory(None, settings)
     resolver = _Resolver(client, caller, memory)
     resolver.logger = logger
     await resolver.load(refs)
@@ -268,15 +269,13 @@ class Exclusions:
         return kept
 
 
-async def load_exclusions(
-    client: TelegramClient, caller: Caller, config: Mapping[str, Any]
-) -> Exclusions:
+async def load_exclusions(client: TelegramClient, caller: Caller, settings: Settings) -> Exclusions:
     """The ``exclude_chats`` setting, parsed; invite links resolved (one request each).
 
     An invite link that cannot be resolved matches nothing, which is reported.
     """
-    refs = parse_chat_refs(config.get("exclude_chats"), "exclude_chats")
-    resolver = _Resolver(client, caller, SourceMemory(None, config))
+    refs = parse_chat_refs(settings.exclude_chats, "exclude_chats")
+    resolver = _Resolver(client, caller, SourceMemory(None, settings))
     invited: dict[ChatRef, int] = {}
     for ref in refs:
         if ref.kind == "invite":
@@ -287,7 +286,7 @@ async def load_exclusions(
 
 
 def announce_selection(
-    config: Mapping[str, Any],
+    settings: Settings,
     chats: list[ResolvedChat],
     exclusions: Exclusions,
     logger: logging.Logger,
@@ -302,11 +301,11 @@ def announce_selection(
     report_unmatched(logger, exclusions.unmatched)
     # A chat folder's rules may match nothing for a while (one that leaves out read chats,
     # when all are read): its own warning said so, and the run is not a settings mistake.
-    named_folder = any(ref.kind == "folder" for ref in parse_chat_refs(config.get("chats")))
+    named_folder = any(ref.kind == "folder" for ref in parse_chat_refs(settings.chats))
     refuse_empty(
-        config, "among the account's dialogs", None, len(chats), failed=failed or named_folder
+        settings, "among the account's dialogs", None, len(chats), failed=failed or named_folder
     )
-    if not config.get("chats"):
+    if not settings.chats:
         types = [chat_type(chat.entity) for chat in chats]
         announce_every_chat(logger, "of the account (its dialogs)", types)
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from telethon import TelegramClient
 from telethon.sessions import Session, StringSession
 
 from tap_telegram.errors import ConfigError
+from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto import session_input
 from tap_telegram.sources.mtproto.connection import quiet_telethon_giving_up
 from tap_telegram.sources.mtproto.proxy import Proxy, parse_proxy
@@ -73,25 +74,25 @@ def session_file_exists(session_file: str) -> bool:
     return session_input.session_file_exists(session_file)
 
 
-def client_settings(config: Mapping[str, Any]) -> ClientSettings:
+def client_settings(settings: Settings) -> ClientSettings:
     """The client settings of a run, or a ConfigError naming the setting to fix."""
     for name in ("api_id", "api_hash"):
-        if not config.get(name):
+        if not getattr(settings, name):
             raise ConfigError(
                 f"setting '{name}' is required for source mtproto; get it at my.telegram.org"
             )
-    session_string = config.get("session_string")
-    session_file = config.get("session_file")
+    session_string = settings.session_string
+    session_file = settings.session_file
     _check_session_settings(session_string, session_file)
     session = open_session(session_string, session_file)
     return ClientSettings(
         session=session,
-        api_id=int(config["api_id"]),
-        api_hash=str(config["api_hash"]),
-        dc_id=config.get("dc_id"),
-        server_address=config.get("server_address"),
-        server_port=config.get("server_port"),
-        proxy=parse_proxy(config.get("proxy")),
+        api_id=int(settings.api_id or 0),
+        api_hash=str(settings.api_hash),
+        dc_id=settings.dc_id,
+        server_address=settings.server_address,
+        server_port=settings.server_port,
+        proxy=parse_proxy(settings.proxy),
     )
 
 

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tap_telegram.errors import ConnectionLostError
+from tap_telegram.settings import Settings
 
 #: What a broken connection raises: Telethon's ``ConnectionError`` (after its own
 #: retries, or "Cannot send requests while disconnected") and a half-read frame.
@@ -37,8 +38,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 #: Everything :func:`connection_lost` may say yes to (what the caller catches).
 DROPS: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, *CONNECTION_ERRORS)
-#: The default of the ``max_reconnect_seconds`` setting.
-DEFAULT_MAX_SECONDS = 90.0
+#: The declared default of the ``max_reconnect_seconds`` setting.
+DEFAULT_MAX_SECONDS = float(Settings().max_reconnect_seconds)
 #: Where Telethon's sender logs its reconnects.
 TELETHON_SENDER_LOGGER = "telethon.network.mtprotosender"
 #: Attempts spread over the allowed time: the first pause is this part of it (≤ 1 s).

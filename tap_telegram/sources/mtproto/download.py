@@ -41,6 +41,7 @@ from telethon.tl import types
 
 from tap_telegram.errors import ConfigError
 from tap_telegram.records.constants import FILE_KINDS
+from tap_telegram.settings import Settings
 from tap_telegram.sources.base import Record
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.chats import ResolvedChat
@@ -49,19 +50,19 @@ from tap_telegram.sources.mtproto.chats import ResolvedChat
 PROGRESS_EVERY = 15.0
 
 
-def settings_of(config: Mapping[str, Any]) -> tuple[Path, set[str], int | None] | None:
+def settings_of(settings: Settings) -> tuple[Path, set[str], int | None] | None:
     """``(media_dir, kinds, max_size)`` from the settings; ``None`` when downloads are off."""
-    folder = config.get("media_dir")
+    folder = settings.media_dir
     if not folder:
         return None
-    kinds = set(config.get("media_kinds") or FILE_KINDS)
+    kinds = set(settings.media_kinds or FILE_KINDS)
     unknown = sorted(kinds - set(FILE_KINDS))
     if unknown:
         raise ConfigError(
             f"setting 'media_kinds': unknown {', '.join(unknown)}; "
             f"use any of {', '.join(FILE_KINDS)}"
         )
-    max_size = config.get("media_max_size")
+    max_size = settings.media_max_size
     return Path(str(folder)).expanduser(), kinds, int(max_size) if max_size is not None else None
 
 

@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from tap_telegram.records.constants import CHANNEL_MARK
+from tap_telegram.settings import Settings
 
 #: What a source keeps for one stream in STATE (a JSON-safe dict, updated in place).
 Memory = MutableMapping[str, Any]
@@ -94,9 +95,9 @@ def share(chats: int, since_last_run: dt.timedelta | None, period: dt.timedelta)
     return math.ceil(chats * max(since_last_run / period, 0) * 1.25) + 1
 
 
-def hours(value: Any, default: float = 24.0) -> dt.timedelta:
-    """A ``*_refresh_hours`` setting as a period (``None``: the default)."""
-    return dt.timedelta(hours=float(default if value is None else value))
+def hours(value: float) -> dt.timedelta:
+    """A ``*_refresh_hours`` setting as a period (its default is the declaration's)."""
+    return dt.timedelta(hours=float(value))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +136,7 @@ class SourceMemory:
     def __init__(
         self,
         memory: Mapping[str, Memory] | None,
-        config: Mapping[str, Any],
+        settings: Settings,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         memory = memory or {}
@@ -149,8 +150,8 @@ class SourceMemory:
         #: When the previous run started: this run's share of the periodic refreshes.
         self._last_run = _time(self.chats.get("run"))
         self.chats["run"] = self._stamp
-        self.chat_period = hours(config.get("chat_refresh_hours"))
-        self.members_period = hours(config.get("participants_refresh_hours"))
+        self.chat_period = hours(settings.chat_refresh_hours)
+        self.members_period = hours(settings.participants_refresh_hours)
 
     # -- chats: full info --------------------------------------------------------------
 

@@ -106,7 +106,7 @@ class MTProtoSource(HistorySource):
         """Start the loop, connect and check the session belongs to a user."""
         if self._runner is not None:
             return
-        settings = client_settings(self.config)
+        settings = client_settings(self.settings)
         self._runner = LoopThread()
         self._runner.run(self._connect(settings))
 
@@ -133,7 +133,7 @@ class MTProtoSource(HistorySource):
             # From here on every request goes through the takeout (export limits).
             self._takeout = Takeout(client, caller, self.logger)
             caller.client = await self._takeout.start()
-        media = settings_of(self.config)
+        media = settings_of(self.settings)
         # The plain client: Telethon's downloader sends upload.getFile on its own
         # senders, outside any takeout wrapper, whichever client it is called on.
         downloader = None if media is None else MediaDownloader(client, caller, self.logger, media)
@@ -184,7 +184,7 @@ class MTProtoSource(HistorySource):
     def memory(self) -> SourceMemory:
         """What earlier runs kept, as this run sees it (see :mod:`.refresh`)."""
         if self._memory is None:
-            self._memory = SourceMemory(self._recalled, self.config, self._clock)
+            self._memory = SourceMemory(self._recalled, self.settings, self._clock)
         return self._memory
 
     # -- chats ---------------------------------------------------------------------
@@ -196,12 +196,12 @@ class MTProtoSource(HistorySource):
             assert self._caller is not None
             assert self._history is not None
             client = self._caller.client  # inside a takeout, resolving goes through it too
-            exclusions = runner.run(load_exclusions(client, self._caller, self.config))
+            exclusions = runner.run(load_exclusions(client, self._caller, self.settings))
             chats = runner.run(
                 resolve_chats(
                     client,
                     self._caller,
-                    self.config,
+                    self.settings,
                     self.logger,
                     self.chat_failed,
                     exclusions=exclusions,
@@ -216,7 +216,7 @@ class MTProtoSource(HistorySource):
                 )
                 chats = exclusions.apply(chats)  # exclude_chats has the last word
             announce_selection(
-                self.config, chats, exclusions, self.logger, failed=bool(self.failures)
+                self.settings, chats, exclusions, self.logger, failed=bool(self.failures)
             )
             self._chats = chats
             self.memory.keep_only(chat.chat_id for chat in self._chats)

@@ -27,6 +27,7 @@ from telethon.sessions import StringSession
 
 from tap_telegram.cli import login
 from tap_telegram.errors import ConfigError, ConnectionLostError
+from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto.calls import Caller
 from tap_telegram.sources.mtproto.client import ClientSettings, build_client, client_settings
 from tap_telegram.sources.mtproto.connection import Connection
@@ -99,7 +100,9 @@ def test_secrets_stay_out_of_repr_and_descriptions():
     assert mtproxy is not None
     assert SECRET not in repr(mtproxy) + mtproxy.describe()
     fake = FakeTelegram(three_chats_world())
-    settings = client_settings(fake.tap_config(proxy=f"socks5://user:{PASSWORD}@10.0.0.1:1080"))
+    settings = client_settings(
+        Settings.from_config(fake.tap_config(proxy=f"socks5://user:{PASSWORD}@10.0.0.1:1080"))
+    )
     assert settings.proxy == proxy
     assert PASSWORD not in repr(settings)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto.refresh import (
     FullInfo,
     SourceMemory,
@@ -26,7 +27,9 @@ CHATS = [-1001500000005 - 13 * i for i in range(2_000)]
 
 
 def memory_at(now: dt.datetime, state: dict[str, Any] | None = None, **config: Any) -> SourceMemory:
-    return SourceMemory(state if state is not None else {}, config, lambda: now)
+    return SourceMemory(
+        state if state is not None else {}, Settings.from_config(config), lambda: now
+    )
 
 
 def empty_state() -> dict[str, Any]:
@@ -173,7 +176,7 @@ def test_a_hand_edited_state_means_fetching_again_not_failing(garbage: dict[str,
 
 
 def test_no_state_means_everything_every_run() -> None:
-    memory = SourceMemory(None, {}, lambda: NOW)
+    memory = SourceMemory(None, Settings(), lambda: NOW)
     assert memory.due_fulls([(1, None)]) == {1}
     memory.remember_full(1, FullInfo())
-    assert SourceMemory(None, {}, lambda: NOW).due_fulls([(1, None)]) == {1}
+    assert SourceMemory(None, Settings(), lambda: NOW).due_fulls([(1, None)]) == {1}

@@ -23,8 +23,9 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from tap_telegram.errors import ConfigError
-from tap_telegram.settings import CONFIG_SCHEMA, ONLY_FOR
-from tap_telegram.singer.streams import parse_start_date
+from tap_telegram.settings.dates import parse_start_date
+from tap_telegram.settings.declare import only_for
+from tap_telegram.settings.model import Settings
 
 #: Longest unknown key quoted in a message (a pasted value used as a key stays short).
 MAX_KEY = 40
@@ -153,12 +154,12 @@ def idle_settings(config: Mapping[str, Any], source: str) -> list[str]:
     nothing; empty values (``""``, ``[]``) mean "unset" to every reader.
     """
     lines = []
-    properties = CONFIG_SCHEMA["properties"]
-    for name, sources in ONLY_FOR.items():
+    defaults = Settings()
+    for name, sources in only_for(Settings).items():
         value = config.get(name)
         if source in sources or value in (None, "", []):
             continue
-        if value == properties[name].get("default"):
+        if value == getattr(defaults, name):
             continue
         lines.append(
             f"setting '{name}' does nothing with source {source} (only with "
