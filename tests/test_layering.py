@@ -58,13 +58,6 @@ CONFIG_READ = re.compile(r"\bconfig(\.get\(|\[)")
 CONFIG_READERS = {
     # singer-sdk's own setting `batch_config` (not the tap's), read in the SDK fence.
     "singer/sdk_private.py",
-    # Issue 24: p24a's files, converted to the settings object at merge (then removed here).
-    "singer/streams.py",
-    "singer/changes.py",
-    "singer/lookback.py",
-    "sources/base.py",
-    "sources/mtproto/source.py",
-    "sources/mtproto/fetch.py",
 }
 
 MTPROTO = "tap_telegram.sources.mtproto"

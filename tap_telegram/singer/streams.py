@@ -41,7 +41,7 @@ from tap_telegram.records.schemas import (
     TOPIC_SCHEMA,
     USER_SCHEMA,
 )
-from tap_telegram.settings import parse_start_date
+from tap_telegram.settings import Settings, parse_start_date
 from tap_telegram.singer.counters import ChatProgress, emit_metrics
 from tap_telegram.singer.host import StreamHost
 from tap_telegram.singer.output import datetime_conformer
@@ -116,7 +116,7 @@ class MessagesStreamBase(TelegramStream[SourceT]):
     @override
     def announces_schema(self) -> bool:
         """With ``stream_per_chat`` no ``messages`` SCHEMA: only each chat's own."""
-        return bool(self.message_suffix) or not self.config.get("stream_per_chat")
+        return bool(self.message_suffix) or not self.host.settings.stream_per_chat
 
     def enter_chat_stream(self, chat_id: int) -> None:
         """Send what follows to the chat's own stream (``stream_per_chat``)."""
@@ -128,7 +128,7 @@ def bookmark_of(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
+def starting_point(value: Any, settings: Settings) -> MessageQuery:
     """Turn the SDK's starting replication value into ``after_id`` / ``since``.
 
     With a bookmark the SDK returns the integer id. Without one it returns the
@@ -138,9 +138,8 @@ def starting_point(value: Any, config: Mapping[str, Any]) -> MessageQuery:
     bookmark = bookmark_of(value)
     if bookmark is not None:
         return MessageQuery(chat_id=0, after_id=bookmark)
-    after_id = int(config.get("start_message_id") or 0)
-    start = value if isinstance(value, str) and value else config.get("start_date")
-    since = parse_start_date(start) if start else None
+    after_id = settings.start_message_id or 0
+    since = parse_start_date(value) if isinstance(value, str) and value else settings.start_date
     return MessageQuery(chat_id=0, after_id=after_id, since=since)
 
 
@@ -197,7 +196,7 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
             # error, exit 2) or its failures end the run (summary, exit 5).
             return
         chat_id = int(context["chat_id"])
-        if self.config.get("stream_per_chat"):
+        if self.host.settings.stream_per_chat:
             self.enter_chat_stream(chat_id)
             self.write_schema_now()
         query = self._query(chat_id)
@@ -288,7 +287,7 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         queries = {}
         for chat_id in chats:
             bookmark = bookmarks.get(chat_id)
-            start = starting_point(bookmark or self.config.get("start_date"), self.config)
+            start = starting_point(bookmark, self.host.settings)
             queries[chat_id] = MessageQuery(
                 chat_id,
                 after_id=start.after_id,

@@ -144,7 +144,7 @@ class Source(abc.ABC):
         Recorded either way, so that the run summary counts it.
         """
         self.failures.append(error)
-        if self.config.get("on_chat_error", "continue") == "fail":
+        if self.settings.on_chat_error == "fail":
             raise error
         self.logger.error("tap-telegram: %s (skipping this chat, going on with the others)", error)
 

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import decimal
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from tap_telegram.errors import ConfigError
+from tap_telegram.settings import Settings
 from tap_telegram.sources.base import HistorySource, MessageQuery
 from tap_telegram.sources.fingerprints import MAX_WINDOW, Record, TailTracker, Window, unpack
 from tap_telegram.sources.pages import ChatState, Page, PageKind
@@ -39,16 +38,12 @@ STATE_KEY = "lookback_tail"
 TOMBSTONE_TYPES = frozenset({"channel", "supergroup"})
 
 
-def lookback_window(config: Mapping[str, Any], now: dt.datetime) -> Window | None:
-    """The ``lookback_messages`` / ``lookback_days`` settings as a window (None: off)."""
-    messages = config.get("lookback_messages") or 0
-    days = config.get("lookback_days") or 0
-    if not isinstance(messages, int) or isinstance(messages, bool) or messages < 0:
-        raise ConfigError(
-            f"setting 'lookback_messages': {messages!r} is not a count; use e.g. 1000 or 0 (off)"
-        )
-    if not isinstance(days, (int, float, decimal.Decimal)) or isinstance(days, bool) or days < 0:
-        raise ConfigError(f"setting 'lookback_days': {days!r} is not a number; use e.g. 7 or 0")
+def lookback_window(settings: Settings, now: dt.datetime) -> Window | None:
+    """The ``lookback_messages`` / ``lookback_days`` settings as a window (None: off).
+
+    Their types and bounds were checked when the settings were parsed.
+    """
+    messages, days = settings.lookback_messages, settings.lookback_days
     if not messages and not days:
         return None
     since = now - dt.timedelta(days=float(days)) if days else None
@@ -136,7 +131,7 @@ class ChatLookback:
 
 def plan_lookback(
     starts: WindowStarts | None,
-    config: Mapping[str, Any],
+    settings: Settings,
     bookmarks: Mapping[int, int],
     now: dt.datetime,
     *,
@@ -148,7 +143,7 @@ def plan_lookback(
     ids; a chat whose probe failed is left out and probed again by
     :func:`start_lookback` when its turn comes (where its error belongs).
     """
-    window = lookback_window(config, now)
+    window = lookback_window(settings, now)
     if window is None or not bookmarks:
         return {}
     found = (
@@ -164,7 +159,7 @@ def plan_lookback(
 def start_lookback(
     source: HistorySource,
     starts: WindowStarts | None,
-    config: Mapping[str, Any],
+    settings: Settings,
     partition_state: Mapping[str, Any],
     chat_id: int,
     *,
@@ -179,14 +174,14 @@ def start_lookback(
     (first run) everything is new and the tracker only builds the memory.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    window = lookback_window(config, now)
+    window = lookback_window(settings, now)
     if window is None:
         return None
     read_after = bookmark or 0
     if bookmark:
         if planned is None:
             alone = {chat_id: bookmark}
-            planned = plan_lookback(starts, config, alone, now, skip_failed=False).get(chat_id)
+            planned = plan_lookback(starts, settings, alone, now, skip_failed=False).get(chat_id)
         read_after = bookmark if planned is None else planned
         if read_after < bookmark:
             source.logger.info(
@@ -233,8 +228,8 @@ class Lookback:
         """
         self.now = dt.datetime.now(dt.timezone.utc)
         bookmarks = {q.chat_id: q.bookmark for q in queries if q.bookmark and q.state}
-        self.planned = plan_lookback(self.starts, self.source.config, bookmarks, self.now)
-        on = lookback_window(self.source.config, self.now) is not None
+        self.planned = plan_lookback(self.starts, self.source.settings, bookmarks, self.now)
+        on = lookback_window(self.source.settings, self.now) is not None
         unknown = set(bookmarks) - set(self.planned) if on else set()
         return [
             self._read_from(query, self.planned.get(query.chat_id))
@@ -255,7 +250,7 @@ class Lookback:
             chat = start_lookback(
                 self.source,
                 self.starts,
-                self.source.config,
+                self.source.settings,
                 query.state.partition,
                 query.chat_id,
                 bookmark=query.bookmark,

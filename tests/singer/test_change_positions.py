@@ -19,6 +19,7 @@ from typing import Any
 from tap_telegram.errors import ChatError
 from tap_telegram.records.schemas import empty_message
 from tap_telegram.records.types import plain
+from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto.capture import ChangeCapture
 from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Record
@@ -50,7 +51,7 @@ def _capture(
         changes=changes,
         stream_state=stream_state,
         account_chats={BOB, FAM},
-        config={},
+        settings=Settings.from_config({}),
         logger=logging.getLogger("test"),
     )
 

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_message
+from tap_telegram.settings import Settings
 from tap_telegram.singer.streams import advances_bookmark
 from tap_telegram.sources.fingerprints import (
     MAX_WINDOW,
@@ -155,7 +156,12 @@ def test_bookmark_guard_and_settings():
     assert advances_bookmark(state, {"id": 11})
     assert not advances_bookmark(state, {"id": 11, "deleted": True})
     assert advances_bookmark({}, {"id": 1})
-    assert lookback_window({}, NOW) is None
-    assert lookback_window({"lookback_messages": 0, "lookback_days": 0}, NOW) is None
-    window = lookback_window({"lookback_messages": 50_000, "lookback_days": 2}, NOW)
+    assert lookback_window(Settings.from_config({}), NOW) is None
+    assert (
+        lookback_window(Settings.from_config({"lookback_messages": 0, "lookback_days": 0}), NOW)
+        is None
+    )
+    window = lookback_window(
+        Settings.from_config({"lookback_messages": 50_000, "lookback_days": 2}), NOW
+    )
     assert window == Window(messages=MAX_WINDOW, since=NOW - dt.timedelta(days=2))

@@ -41,6 +41,7 @@ from tap_telegram.errors import ChatError
 from tap_telegram.records.builders import tombstone
 from tap_telegram.records.constants import SCOPE_ACCOUNT, SCOPE_CHAT
 from tap_telegram.records.types import plain
+from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto.id_index import HORIZON, IdIndex
 from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Page, PageKind, Record, then
@@ -70,11 +71,11 @@ class ChangeCapture:
         changes: LogChanges,
         stream_state: MutableMapping[str, Any],
         account_chats: set[int],
-        config: Mapping[str, Any],
+        settings: Settings,
         logger: logging.Logger,
     ) -> None:
         self.source = source
-        self.config = config
+        self.settings = settings
         self.changes = changes
         self.stream_state = stream_state
         self.logger = logger
@@ -104,7 +105,7 @@ class ChangeCapture:
             partition[PTS_KEY] = found.pts
         bookmark = _int(partition.get("replication_key_value"))
         if bookmark is not None and _int(partition.get(FIRST_KEY)) is None:
-            partition[FIRST_KEY] = legacy_first(self.config, bookmark)
+            partition[FIRST_KEY] = legacy_first(self.settings, bookmark)
         self._start = bookmark
         self._emitted = set()
         self._partition = partition
@@ -243,7 +244,7 @@ ReadChanges = Callable[[Mapping[int, int | None], Mapping[str, int] | None], Log
 def start_capture(
     source: EditedRecords,
     read: ReadChanges,
-    config: Mapping[str, Any],
+    settings: Settings,
     stream_state: MutableMapping[str, Any],
     partitions: Iterable[tuple[int, str | None, Mapping[str, Any]]],
     *,
@@ -253,7 +254,7 @@ def start_capture(
 
     ``partitions`` gives each chat's id, ``type`` and partition state.
     """
-    if not config.get("track_changes", True):
+    if not settings.track_changes:
         return None
     chats = list(partitions)
     positions = {chat_id: _int(part.get(PTS_KEY)) for chat_id, _, part in chats}
@@ -266,21 +267,21 @@ def start_capture(
         changes=changes,
         stream_state=stream_state,
         account_chats=account_chats,
-        config=config,
+        settings=settings,
         logger=logger,
     )
 
 
-def legacy_first(config: Mapping[str, Any], bookmark: int) -> int:
+def legacy_first(settings: Settings, bookmark: int) -> int:
     """The first delivered id of a chat whose STATE predates change capture.
 
     Without ``start_date`` the chat was read from ``start_message_id`` (or from its
     first message). With it, the first id is unknown: changes are then emitted only
     for ids delivered from now on (above the bookmark), never for one not delivered.
     """
-    if config.get("start_date"):
+    if settings.start_date:
         return bookmark + 1
-    return int(config.get("start_message_id") or 0) + 1
+    return (settings.start_message_id or 0) + 1
 
 
 def _int(value: Any) -> int | None:

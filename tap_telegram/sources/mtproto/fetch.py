@@ -39,11 +39,12 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from telethon.tl import types
 
+from tap_telegram.settings import Settings
 from tap_telegram.sources.base import MessageQuery, Record
 from tap_telegram.sources.mtproto import probes
 from tap_telegram.sources.mtproto.calls import CallStats
@@ -63,17 +64,17 @@ _END = object()
 class FetchSettings:
     """Concurrency settings (see docs/configuration.md)."""
 
-    requests: int = 12
-    chats: int = 4
-    page_size: int = 100
+    requests: int
+    chats: int
+    page_size: int
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> FetchSettings:
-        """Read ``max_concurrent_requests``, ``concurrent_chats`` and ``page_size``."""
+    def from_settings(cls, settings: Settings) -> FetchSettings:
+        """Take ``max_concurrent_requests``, ``concurrent_chats`` and ``page_size``."""
         return cls(
-            requests=max(1, int(config.get("max_concurrent_requests") or cls.requests)),
-            chats=max(1, int(config.get("concurrent_chats") or cls.chats)),
-            page_size=int(config.get("page_size") or cls.page_size),
+            requests=max(1, settings.max_concurrent_requests),
+            chats=max(1, settings.concurrent_chats),
+            page_size=settings.page_size,
         )
 
 

@@ -46,7 +46,7 @@ from tap_telegram.sources.mtproto.client import (
     client_settings,
 )
 from tap_telegram.sources.mtproto.comments import add_discussion_groups
-from tap_telegram.sources.mtproto.connection import DEFAULT_MAX_SECONDS, Connection
+from tap_telegram.sources.mtproto.connection import Connection
 from tap_telegram.sources.mtproto.contacts import HASH_KEY, fetch_contacts
 from tap_telegram.sources.mtproto.download import MediaDownloader, settings_of
 from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
@@ -114,22 +114,22 @@ class MTProtoSource(HistorySource):
         """Connect, then set up what every later request goes through."""
         client = self._client_factory(settings)
         self._client = client
-        fetch = FetchSettings.from_config(self.config)
+        fetch = FetchSettings.from_settings(self.settings)
         connection = Connection(
             client,
             self.logger,
-            max_seconds=float(self.config.get("max_reconnect_seconds", DEFAULT_MAX_SECONDS)),
+            max_seconds=float(self.settings.max_reconnect_seconds),
             via_proxy=settings.proxy is not None,
         )
         caller = self._caller = Caller(
             client,
             self.logger,
-            max_flood_wait=float(self.config.get("max_flood_wait", 300)),
+            max_flood_wait=float(self.settings.max_flood_wait),
             budget=RateBudget(fetch.requests, self.logger),
             connection=connection,
         )
         self_id = await _sign_in(client, caller)
-        if self.config.get("use_takeout"):
+        if self.settings.use_takeout:
             # From here on every request goes through the takeout (export limits).
             self._takeout = Takeout(client, caller, self.logger)
             caller.client = await self._takeout.start()
@@ -208,7 +208,7 @@ class MTProtoSource(HistorySource):
                     memory=self.memory,
                 )
             )
-            if self.config.get("include_comments"):
+            if self.settings.include_comments:
                 chats, self._history.comments = runner.run(
                     add_discussion_groups(
                         client, self._caller, chats, self.logger, self.chat_failed
@@ -266,7 +266,7 @@ class MTProtoSource(HistorySource):
             self._capture = start_capture(
                 self,
                 self.changes,
-                self.config,
+                self.settings,
                 kept[0][1].stream,
                 ((chat_id, types.get(chat_id), state.partition) for chat_id, state in kept),
                 logger=self.logger,
@@ -320,7 +320,7 @@ class MTProtoSource(HistorySource):
                 self.history,
                 self.chat,
                 self.logger,
-                FetchSettings.from_config(self.config),
+                FetchSettings.from_settings(self.settings),
             )
         return self._fetch
 
@@ -496,7 +496,7 @@ class MTProtoSource(HistorySource):
                 memory,
                 self.logger,
                 today,
-                post_count=int(self.config.get("stats_posts") or 0),
+                post_count=self.settings.stats_posts,
             )
         chat = self.chat(chat_id)
         return self._run.run(self._stats.read(chat))
