@@ -44,7 +44,7 @@ TELETHON = ("telethon", MTPROTO)
 
 
 def module_of(path: Path) -> str:
-    """``tap_telegram.sources.mtproto.fetch`` for ``.../sources/mtproto/fetch.py``."""
+    """``tap_telegram.sources.mtproto.history.fetch`` for ``.../sources/mtproto/history/fetch.py``."""
     parts = ["tap_telegram", *path.relative_to(ROOT).with_suffix("").parts]
     if parts[-1] == "__init__":
         parts.pop()
@@ -96,7 +96,7 @@ def test_the_walker_sees_the_imports():
     assert len(source_files()) > 20
     fetch = imports_of(SOURCES / "mtproto" / "fetch.py")
     assert "telethon.tl.types" in fetch
-    assert "tap_telegram.sources.mtproto.history.HistoryReader" in fetch
+    assert "tap_telegram.sources.mtproto.history.reader.HistoryReader" in fetch
 
 
 def test_resolves_relative_and_type_only_imports():

@@ -169,7 +169,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "history-of-quiet-chats",
         "the dialogs' top_message is dropped: every quiet chat costs a getHistory probe",
-        "tap_telegram/sources/mtproto/chats.py",
+        "tap_telegram/sources/mtproto/chats/resolve.py",
         (
             (
                 "top_message=dialog.top_message if dialog is not None else None,",
@@ -220,7 +220,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "exclude-chats-ignored",
         "exclude_chats takes no chat out (MTProto)",
-        "tap_telegram/sources/mtproto/chats.py",
+        "tap_telegram/sources/mtproto/chats/resolve.py",
         (
             (
                 "kept, unmatched = without_excluded(chats, self.refs, self.matches)",

@@ -1,4 +1,4 @@
-"""The dialogs pass (sources/mtproto/dialogs.py) against the fake's truthful dialogs."""
+"""The dialogs pass (sources/mtproto/chats/dialogs.py) against the fake's truthful dialogs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.dialogs import (
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.chats.dialogs import (
     Dialogs,
     fetch_channels,
     follow_upgrades,

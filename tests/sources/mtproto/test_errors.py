@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from tap_telegram.errors import ChatError
-from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tests.fake_telegram import FakeTelegram, run_fake_tap, three_chats_world, variety_world
 
 BOT_TOKEN = "123456789:AAFakeBotTokenForTests_abcdefghijklmnop"

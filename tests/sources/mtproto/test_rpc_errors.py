@@ -9,8 +9,8 @@ import pytest
 from telethon import errors
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.rpc_errors import MEANINGS, user_error
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.wire.errors import MEANINGS, user_error
 
 
 def instance(kind):

@@ -28,9 +28,9 @@ from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
 from tap_telegram.sources.base import ChatStatistics
-from tap_telegram.sources.mtproto.admin_log import admin_only_skip
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.admin.log import admin_only_skip
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.statistics import (
     channel_snapshot,
     graph_names,

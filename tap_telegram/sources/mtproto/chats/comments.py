@@ -29,8 +29,8 @@ from telethon.tl import types
 
 from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat, chat_label
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat, chat_label
 from tap_telegram.sources.mtproto.mapping.messages import chat_type
 
 #: Most ids per ``channels.getMessages`` request.

@@ -30,7 +30,7 @@ from telethon import errors, functions, utils
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError
-from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Dialogs per ``messages.getDialogs`` (Telegram's maximum).
 PAGE = 100

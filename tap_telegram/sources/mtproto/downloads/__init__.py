@@ -1,0 +1,4 @@
+"""Optional media files (``media_dir``), each downloaded once.
+
+May import :mod:`..chats`, :mod:`..mapping` and :mod:`..wire`.
+"""
