@@ -28,10 +28,13 @@ from tap_telegram.sources.base import (
     SourceContext,
 )
 from tap_telegram.sources.mtproto.admin import log as admin_log
-from tap_telegram.sources.mtproto.history import probes
 from tap_telegram.sources.mtproto.admin.log import admin_only_skip, read_admin_log
-from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.admin.statistics import StatisticsReader, StatsMemory
 from tap_telegram.sources.mtproto.changes.reader import ChangeReader
+from tap_telegram.sources.mtproto.chats.comments import add_discussion_groups
+from tap_telegram.sources.mtproto.chats.contacts import HASH_KEY, fetch_contacts
+from tap_telegram.sources.mtproto.chats.members import MemberList, fetch_participants, fetch_topics
+from tap_telegram.sources.mtproto.chats.refresh import FullInfo, Memory, SourceMemory, utc_now
 from tap_telegram.sources.mtproto.chats.resolve import (
     ResolvedChat,
     announce_selection,
@@ -39,25 +42,22 @@ from tap_telegram.sources.mtproto.chats.resolve import (
     load_exclusions,
     resolve_chats,
 )
+from tap_telegram.sources.mtproto.downloads.media import MediaDownloader, settings_of
+from tap_telegram.sources.mtproto.history import probes
+from tap_telegram.sources.mtproto.history.fetch import Fetcher, FetchSettings
+from tap_telegram.sources.mtproto.history.reader import HistoryReader
+from tap_telegram.sources.mtproto.mapping.messages import map_chat
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.wire.client import (
     ClientFactory,
     ClientSettings,
     build_client,
     client_settings,
 )
-from tap_telegram.sources.mtproto.chats.comments import add_discussion_groups
 from tap_telegram.sources.mtproto.wire.connection import DEFAULT_MAX_SECONDS, Connection
-from tap_telegram.sources.mtproto.chats.contacts import HASH_KEY, fetch_contacts
-from tap_telegram.sources.mtproto.downloads.media import MediaDownloader, settings_of
-from tap_telegram.sources.mtproto.history.fetch import Fetcher, FetchSettings
-from tap_telegram.sources.mtproto.history.reader import HistoryReader
-from tap_telegram.sources.mtproto.wire.loop import LoopThread
-from tap_telegram.sources.mtproto.mapping.messages import map_chat
-from tap_telegram.sources.mtproto.chats.members import MemberList, fetch_participants, fetch_topics
-from tap_telegram.sources.mtproto.wire.rate import RateBudget
-from tap_telegram.sources.mtproto.chats.refresh import FullInfo, Memory, SourceMemory, utc_now
 from tap_telegram.sources.mtproto.wire.errors import BOT_SESSION, LOGIN_HINT
-from tap_telegram.sources.mtproto.admin.statistics import StatisticsReader, StatsMemory
+from tap_telegram.sources.mtproto.wire.loop import LoopThread
+from tap_telegram.sources.mtproto.wire.rate import RateBudget
 from tap_telegram.sources.mtproto.wire.takeout import Takeout
 
 #: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
@@ -442,7 +442,7 @@ class MTProtoSource(HistorySource):
     # -- statistics ------------------------------------------------------------------
 
     def statistics(self, chat_id: int) -> ChatStatistics | None:
-        """A chat's statistics, at most once a day, from its statistics DC (:mod:`.admin.statistics`)."""
+        """A chat's statistics, at most once a day, from its DC (:mod:`.admin.statistics`)."""
         if self._stats is None:
             assert self._caller is not None
             assert self._client is not None

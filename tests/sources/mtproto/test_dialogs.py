@@ -8,13 +8,13 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.dialogs import (
     Dialogs,
     fetch_channels,
     follow_upgrades,
     load_dialogs,
 )
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tests.fake_telegram import FakeTelegram, World, dialogs_world
 from tests.fake_telegram.chat_changes import migrate_chat
 from tests.fake_telegram.clients import connected, run

@@ -17,8 +17,8 @@ import random
 import pytest
 
 from tap_telegram.sources.base import MessageQuery, SourceContext
-from tap_telegram.sources.mtproto.history.reader import Page
 from tap_telegram.sources.mtproto.history.lanes import Density, LanePlan, lane_width, read_lanes
+from tap_telegram.sources.mtproto.history.reader import Page
 from tap_telegram.sources.mtproto.source import MTProtoSource
 from tests.fake_telegram import FakeTelegram, make_world
 

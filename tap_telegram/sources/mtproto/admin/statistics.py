@@ -29,7 +29,6 @@ from telethon.tl import types
 
 from tap_telegram.sources.base import ChatStatistics
 from tap_telegram.sources.mtproto.admin.log import admin_only_skip
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.statistics import (
     channel_snapshot,
@@ -37,6 +36,7 @@ from tap_telegram.sources.mtproto.mapping.statistics import (
     graph_rows,
     group_snapshot,
 )
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Answers that mean "no statistics for this chat" (not an admin, too small, wrong kind).
 REFUSALS = (

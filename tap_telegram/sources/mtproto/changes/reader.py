@@ -43,8 +43,8 @@ from telethon.tl import types
 
 from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import ChatChanges, LogChanges
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Updates per ``getChannelDifference`` page: the most Telegram lets a user ask for.
 PAGE = 100

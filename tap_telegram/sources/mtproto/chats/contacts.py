@@ -22,9 +22,9 @@ from telethon import TelegramClient, functions
 from telethon.tl import types
 
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.wire.calls import Caller
-from tap_telegram.sources.mtproto.mapping.members import map_contact
 from tap_telegram.sources.mtproto.chats.members import member_hash
+from tap_telegram.sources.mtproto.mapping.members import map_contact
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Most user ids the hash covers (contacts.getContacts).
 HASHED_IDS = 100_000

@@ -27,10 +27,10 @@ from telethon import TelegramClient, errors, functions
 from telethon.tl import types
 
 from tap_telegram.sources.base import Record, UserRegistry
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.members import map_participant, map_topic
 from tap_telegram.sources.mtproto.mapping.messages import map_user
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 TOPICS_PAGE = 100
 PARTICIPANTS_PAGE = 200

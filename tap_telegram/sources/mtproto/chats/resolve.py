@@ -27,7 +27,6 @@ from telethon.tl import types
 from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.dialogs import (
     Dialog,
     Dialogs,
@@ -42,8 +41,9 @@ from tap_telegram.sources.mtproto.chats.folders import (
     folder_titles,
     load_folders,
 )
-from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
 from tap_telegram.sources.mtproto.chats.refresh import FullInfo, SourceMemory
+from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.selection import (
     announce_every_chat,
     refuse_empty,

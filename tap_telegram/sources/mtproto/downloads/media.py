@@ -42,8 +42,8 @@ from telethon.tl import types
 from tap_telegram.errors import ConfigError
 from tap_telegram.records.constants import FILE_KINDS
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Seconds between download progress lines.
 PROGRESS_EVERY = 15.0

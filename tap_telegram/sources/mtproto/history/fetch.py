@@ -45,11 +45,11 @@ from typing import Any
 from telethon.tl import types
 
 from tap_telegram.sources.base import MessageQuery, Record
-from tap_telegram.sources.mtproto.history import probes
-from tap_telegram.sources.mtproto.wire.calls import CallStats
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
-from tap_telegram.sources.mtproto.history.reader import HistoryReader, Page
+from tap_telegram.sources.mtproto.history import probes
 from tap_telegram.sources.mtproto.history.lanes import read_lanes
+from tap_telegram.sources.mtproto.history.reader import HistoryReader, Page
+from tap_telegram.sources.mtproto.wire.calls import CallStats
 from tap_telegram.sources.mtproto.wire.loop import LoopThread
 
 #: Seconds between progress lines of one chat.

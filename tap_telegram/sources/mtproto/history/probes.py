@@ -17,9 +17,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from tap_telegram.sources.base import MAX_WINDOW
-from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.history.reader import get_history
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 
 async def window_starts(

@@ -25,11 +25,11 @@ from telethon import functions
 from telethon.tl import types
 
 from tap_telegram.sources.base import Record, UserRegistry
-from tap_telegram.sources.mtproto.wire.calls import Caller
-from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.chats.comments import CommentLinker
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.downloads.media import MediaDownloader
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message, map_user
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 
 @dataclasses.dataclass(frozen=True)

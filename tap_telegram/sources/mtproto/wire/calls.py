@@ -26,8 +26,8 @@ from telethon.tl.tlobject import TLRequest
 
 from tap_telegram.errors import ChatError, TapTelegramError
 from tap_telegram.sources.mtproto.wire.connection import DROPS, Connection, connection_lost
-from tap_telegram.sources.mtproto.wire.rate import RateBudget
 from tap_telegram.sources.mtproto.wire.errors import protocol_mismatch, user_error
+from tap_telegram.sources.mtproto.wire.rate import RateBudget
 
 T = TypeVar("T")
 

@@ -23,8 +23,8 @@ from telethon.sessions import Session, StringSession
 from tap_telegram.errors import ConfigError
 from tap_telegram.sources.mtproto.wire import sessions
 from tap_telegram.sources.mtproto.wire.connection import quiet_telethon_giving_up
-from tap_telegram.sources.mtproto.wire.proxy import Proxy, parse_proxy
 from tap_telegram.sources.mtproto.wire.errors import BOT_SESSION, LOGIN_HINT
+from tap_telegram.sources.mtproto.wire.proxy import Proxy, parse_proxy
 
 #: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
 BOT_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
