@@ -1,7 +1,11 @@
-"""The wire: one Telethon client and every request it sends.
+"""The wire: the Telethon client and every request it sends.
 
-The client built from the settings (the seam the fake Telegram plugs into), sessions
-and proxies checked, each call under the shared rate budget with flood waits, retries
-and the error table, reconnects, takeout, and the event loop thread. Imports no other
-subpackage of the source: everything else stands on it.
+``client`` (config to client: the seam the fake Telegram plugs into), ``sessions``
+(session strings and files checked: one line for anything unusable), ``proxy``,
+``calls`` (every request: the shared adaptive budget of ``rate``, flood waits, the
+``errors`` table of Telegram errors to one-line errors, counters), ``connection``
+(reconnect with backoff, or stop in one line), ``takeout`` (data-export sessions) and
+``loop`` (the asyncio loop in a thread of its own, for the synchronous SDK).
+
+The bottom of the source: imports no other subpackage of it.
 """
