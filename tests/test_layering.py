@@ -156,7 +156,7 @@ def part_of(module: str) -> str | None:
 
 def arrows_up(order: list[str], imports: dict[str, set[str]]) -> list[str]:
     """Imports of a part (module or subpackage) from a part listed above it."""
-    wrong = []
+    wrong: list[str] = []
     for index, part in enumerate(order):
         above = set(order[:index])
         for module, names in sorted(imports.items()):
