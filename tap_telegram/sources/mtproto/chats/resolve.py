@@ -73,7 +73,7 @@ class ResolvedChat:
 
 
 def chat_label(entity: Any) -> str:
-    """``@username (id)`` or ``'Title' (id)``: how logs and errors name a chat."""
+    """``-100123 (@username)`` or ``-100123 ('Title')``: how logs and errors name a chat."""
     return label_for(utils.get_peer_id(entity), username_of(entity), display_name(entity))
 
 
