@@ -17,7 +17,13 @@ from typing import Any, Literal
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from tap_telegram.sources.mtproto.wire.client import ClientSettings, build_client
+try:
+    from tap_telegram.sources.mtproto.wire.client import ClientSettings, build_client
+except ModuleNotFoundError:  # bench's "before" tree (tests/test_bench.py): the flat package
+    from tap_telegram.sources.mtproto.client import (  # type: ignore[no-redef]
+        ClientSettings,
+        build_client,
+    )
 from tests.fake_telegram.faults import FLOOD_LIMITS, Fault, RateLimit, Stats
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender
