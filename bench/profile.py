@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.runners import tap_config
 from bench.scenarios import Scenario
-from tap_telegram.sources.mtproto import loop as loop_module
+from tap_telegram.sources.mtproto.wire import loop as loop_module
 from tap_telegram.tap import TapTelegram
 from tests.fake_telegram.spec import fake_from_spec
 

@@ -51,7 +51,7 @@ from tap_telegram.sources.base import HistorySource, Source, SourceContext, Upda
 if TYPE_CHECKING:
     from jsonschema import ValidationError
 
-    from tap_telegram.sources.mtproto.client import ClientFactory
+    from tap_telegram.sources.mtproto.wire.client import ClientFactory
 
 
 class SourceRun(Generic[SourceT_co]):

@@ -546,7 +546,7 @@ class _Checker:
         if bookmark is None or first is None:
             return []
         # Imported here: the bench runs older trees' taps with this checker on the path.
-        from tap_telegram.sources.mtproto.id_index import IdIndex
+        from tap_telegram.sources.mtproto.changes.id_index import IdIndex
 
         index = IdIndex(before.get("delivered_ids")) if log is self._account_log() else None
         last: dict[int, str] = {}

@@ -10,8 +10,13 @@
   ``config[...]``): everything else reads the typed settings object.
 * Only the MTProto source talks Telethon: an export or Bot API run must not load
   it, so no other part of ``sources/`` imports ``telethon`` or the MTProto package.
-* Inside the MTProto package, a module imports only modules listed below it in the
-  package docstring's map (which so stays complete and true).
+* Inside the MTProto package, grouped into subpackages like Telethon's, a module
+  imports only from its own subpackage and from those listed below its own in the
+  package docstring's map (which so stays complete and true): source -> history ->
+  changes -> admin -> downloads -> chats -> mapping -> wire. ``wire/`` (the bottom)
+  imports no other subpackage; ``mapping/`` imports nothing of the package but itself,
+  and of the tap only the record vocabulary.
+* The face (``tap.py``) never imports the command line (``cli/`` is above it).
 * The Singer side knows no Telegram: no module under ``singer/`` names a Telegram chat
   kind or an update-log concept (in its code: docstrings and comments may explain).
   Those rules live with the source that owns them.
@@ -66,7 +71,7 @@ TELETHON = ("telethon", MTPROTO)
 
 
 def module_of(path: Path) -> str:
-    """``tap_telegram.sources.mtproto.fetch`` for ``.../sources/mtproto/fetch.py``."""
+    """``tap_telegram.sources.mtproto.history.fetch`` for ``.../sources/mtproto/history/fetch.py``."""
     parts = ["tap_telegram", *path.relative_to(ROOT).with_suffix("").parts]
     if parts[-1] == "__init__":
         parts.pop()
@@ -116,9 +121,9 @@ def source_files() -> list[Path]:
 def test_the_walker_sees_the_imports():
     """Guards the rules below against passing on nothing."""
     assert len(source_files()) > 20
-    fetch = imports_of(SOURCES / "mtproto" / "fetch.py")
+    fetch = imports_of(SOURCES / "mtproto" / "history" / "fetch.py")
     assert "telethon.tl.types" in fetch
-    assert "tap_telegram.sources.mtproto.history.HistoryReader" in fetch
+    assert "tap_telegram.sources.mtproto.history.reader.HistoryReader" in fetch
 
 
 def test_resolves_relative_and_type_only_imports():
@@ -159,22 +164,74 @@ def test_only_the_mtproto_source_imports_telethon():
     assert violations(others, TELETHON) == []
 
 
-def test_mtproto_modules_import_only_modules_below_them_in_the_package_map():
-    listed = re.findall(r"^\* :mod:`\.(\w+)`", tap_telegram.sources.mtproto.__doc__ or "", re.M)
+def package_map() -> list[str]:
+    """The MTProto package docstring's map: its modules and subpackages, top down."""
+    return re.findall(r"^\* :mod:`\.(\w+)`", tap_telegram.sources.mtproto.__doc__ or "", re.M)
+
+
+def part_of(module: str) -> str | None:
+    """``history`` for ``tap_telegram.sources.mtproto.history.fetch``; None outside."""
+    if not module.startswith(MTPROTO + "."):
+        return None
+    return module.removeprefix(MTPROTO + ".").split(".")[0]
+
+
+def arrows_up(order: list[str], imports: dict[str, set[str]]) -> list[str]:
+    """Imports of a part (module or subpackage) from a part listed above it."""
+    wrong: list[str] = []
+    for index, part in enumerate(order):
+        above = set(order[:index])
+        for module, names in sorted(imports.items()):
+            if part_of(module) != part:
+                continue
+            wrong.extend(
+                f"{module} imports {name}" for name in sorted(names) if part_of(name) in above
+            )
+    return wrong
+
+
+def mtproto_imports() -> dict[str, set[str]]:
+    """Every module of the MTProto package -> what it imports."""
+    return {
+        module_of(path): imports_of(path) for path in sorted((SOURCES / "mtproto").rglob("*.py"))
+    }
+
+
+def test_the_mtproto_map_lists_every_module_and_subpackage_once():
     package = SOURCES / "mtproto"
     modules = sorted(path.stem for path in package.glob("*.py") if path.stem != "__init__")
     subpackages = sorted(path.parent.name for path in package.glob("*/__init__.py"))
-    assert sorted(listed) == sorted(modules + subpackages), "the map lists every module once"
-    wrong = []
-    for index, name in enumerate(listed):
-        path = package / f"{name}.py"
-        if not path.exists():
-            continue  # a subpackage: its own business
-        above = set(listed[: index + 1])
-        for imported in imports_of(path):
-            inside = imported.removeprefix(MTPROTO + ".").split(".")[0]
-            if imported.startswith(MTPROTO + ".") and inside in above:
-                wrong.append(f"{name} imports {imported}")
+    listed = package_map()
+    assert sorted(listed) == sorted(modules + subpackages), "the map lists every part once"
+    assert listed[0] == "source", "the face is on top"
+    assert listed[-2:] == ["mapping", "wire"], "mapping and the wire are the floor"
+
+
+def test_no_arrow_runs_up_between_mtproto_subpackages():
+    assert arrows_up(package_map(), mtproto_imports()) == []
+
+
+def test_an_arrow_up_in_mtproto_is_caught():
+    order = ["source", "history", "chats", "wire"]
+    imports = {
+        f"{MTPROTO}.chats.resolve": {f"{MTPROTO}.history.reader.Page", f"{MTPROTO}.wire.calls"},
+        f"{MTPROTO}.history.fetch": {f"{MTPROTO}.history.lanes", f"{MTPROTO}.chats.resolve"},
+        f"{MTPROTO}.wire.calls": {f"{MTPROTO}.source.MTProtoSource"},
+    }
+    assert arrows_up(order, imports) == [
+        f"{MTPROTO}.chats.resolve imports {MTPROTO}.history.reader.Page",
+        f"{MTPROTO}.wire.calls imports {MTPROTO}.source.MTProtoSource",
+    ]
+
+
+def test_the_wire_imports_no_other_part_of_the_mtproto_source():
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in mtproto_imports().items()
+        if part_of(module) == "wire"
+        for name in sorted(names)
+        if part_of(name) not in (None, "wire")
+    ]
     assert wrong == []
 
 
@@ -267,3 +324,15 @@ def test_config_reads_are_found():
     assert CONFIG_READ.search('x = self.config.get("page_size")')
     assert CONFIG_READ.search('x = config["api_id"]')
     assert not CONFIG_READ.search("x = settings.page_size")
+
+
+def test_mapping_imports_only_the_record_vocabulary():
+    allowed = ("tap_telegram.records", f"{MTPROTO}.mapping")
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in mtproto_imports().items()
+        if part_of(module) == "mapping"
+        for name in sorted(names)
+        if is_within(name, ("tap_telegram",)) and not is_within(name, allowed)
+    ]
+    assert wrong == []

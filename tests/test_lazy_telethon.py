@@ -34,10 +34,10 @@ main()
 #: Modules only an MTProto sync or ``tap-telegram login`` may load.
 MTPROTO_ONLY = (
     "tap_telegram.cli.login",
-    "tap_telegram.sources.mtproto.client",
+    "tap_telegram.sources.mtproto.wire.client",
     "tap_telegram.sources.mtproto.source",
-    "tap_telegram.sources.mtproto.fetch",
-    "tap_telegram.sources.mtproto.loop",
+    "tap_telegram.sources.mtproto.history.fetch",
+    "tap_telegram.sources.mtproto.wire.loop",
 )
 
 
@@ -62,5 +62,5 @@ def test_an_export_sync_does_not_load_telethon(tmp_path: Path) -> None:
     loaded = set(json.loads(report.read_text(encoding="utf-8")))
     assert "tap_telegram.sources.export.source" in loaded
     assert sorted(loaded.intersection(MTPROTO_ONLY)) == []
-    assert "tap_telegram.sources.mtproto.download" not in loaded
+    assert "tap_telegram.sources.mtproto.downloads.media" not in loaded
     assert sorted(name for name in loaded if name.split(".")[0] == "telethon") == []

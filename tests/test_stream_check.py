@@ -236,7 +236,7 @@ def test_account_log_moving_before_a_private_chat_edit_fails(world: World) -> No
 
 
 def test_an_account_deletion_is_due_only_for_ids_the_chat_delivered(world: World) -> None:
-    from tap_telegram.sources.mtproto.id_index import IdIndex
+    from tap_telegram.sources.mtproto.changes.id_index import IdIndex
 
     chat = world.chat("friend")
     marked = world.marked_id(chat)

@@ -31,10 +31,10 @@ from tap_telegram.cli.qr_login import qr_login
 from tap_telegram.cli.terminal import Prompter, Screen, terminal_prompt, terminal_screen
 from tap_telegram.errors import ConfigError, SessionError, TapTelegramError
 from tap_telegram.settings import Settings, config_errors
-from tap_telegram.sources.mtproto.client import ClientFactory, ClientSettings, build_client
-from tap_telegram.sources.mtproto.connection import DROPS
-from tap_telegram.sources.mtproto.proxy import parse_proxy
-from tap_telegram.sources.mtproto.rpc_errors import protocol_mismatch
+from tap_telegram.sources.mtproto.wire.client import ClientFactory, ClientSettings, build_client
+from tap_telegram.sources.mtproto.wire.connection import DROPS
+from tap_telegram.sources.mtproto.wire.errors import protocol_mismatch
+from tap_telegram.sources.mtproto.wire.proxy import parse_proxy
 from tap_telegram.tap import TapTelegram
 
 #: Telegram's test data center (https://core.telegram.org/api/datacenter#testing-redirects).

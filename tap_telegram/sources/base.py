@@ -26,7 +26,7 @@ Contract of :meth:`HistorySource.message_pages`, relied on by the STATE logic:
   bookmark and tombstones: they never move it (:class:`~tap_telegram.sources.pages.PageKind`).
 
 Which of those a source offers is its own business (MTProto: lookback and change
-capture, :mod:`tap_telegram.sources.mtproto.capture`; export: lookback,
+capture, :mod:`tap_telegram.sources.mtproto.changes.capture`; export: lookback,
 :mod:`tap_telegram.sources.lookback`): the stream only plans, writes and checkpoints.
 """
 
@@ -214,7 +214,7 @@ class Source(abc.ABC):
         return None
 
     def chat_label(self, chat_id: int) -> str:
-        """A human name for log lines and errors: ``@username``, title, or the id."""
+        """How logs and errors name a chat: its marked id, then its name (:func:`label_for`)."""
         for chat in self.chats():
             if chat["id"] == chat_id:
                 return label_for(chat_id, chat.get("username"), chat.get("title"))
@@ -258,9 +258,15 @@ class UpdateLogSource(Source):
 
 
 def label_for(chat_id: int, username: str | None, title: str | None) -> str:
-    """``@username (id)`` or ``'Title' (id)``: how every log line and error names a chat."""
+    """``-1001234567890 (@username)`` or ``-1001234567890 ('Title')``: a chat in logs and errors.
+
+    Every log line, error and counter names a chat this way: the marked id first (what
+    the ``chats`` setting, STATE and the records use, and what a title change or a
+    username given up never alters), then, when known, the ``@username`` or else the
+    quoted title. Never anything else (no link, no secret).
+    """
     if username:
-        return f"@{username} ({chat_id})"
+        return f"{chat_id} (@{username})"
     if title:
-        return f"'{title}' ({chat_id})"
+        return f"{chat_id} ('{title}')"
     return str(chat_id)

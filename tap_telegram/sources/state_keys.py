@@ -1,7 +1,7 @@
 """The keys sources keep in the ``messages`` STATE, declared with their shapes.
 
 Sources that remember something per chat or per run next to the bookmarks (change
-capture's log positions and delivered ids, :mod:`tap_telegram.sources.mtproto.capture`)
+capture's log positions and delivered ids, :mod:`tap_telegram.sources.mtproto.changes.capture`)
 name their keys here, with the shape every run writes, so that the STATE check at
 load (:mod:`tap_telegram.singer.state_check`) holds a hand-edited STATE to them
 without knowing what they mean.

@@ -89,7 +89,7 @@ def test_login_with_2fa_uses_srp_and_retries_a_wrong_password(world):
     async def me():
         from telethon.sessions import StringSession
 
-        from tap_telegram.sources.mtproto.client import ClientSettings
+        from tap_telegram.sources.mtproto.wire.client import ClientSettings
 
         client = fake.client_factory(
             ClientSettings(session=StringSession(session), api_id=API_ID, api_hash=API_HASH)

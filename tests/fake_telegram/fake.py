@@ -1,7 +1,7 @@
 """FakeTelegram: a world plus behaviour (faults, latency, rate limits) plus statistics.
 
 It is what tests hand to the tap: ``client_factory`` has the signature of
-``tap_telegram.sources.mtproto.client.ClientFactory``, so a test tap is just::
+``tap_telegram.sources.mtproto.wire.client.ClientFactory``, so a test tap is just::
 
     class FakeTap(TapTelegram):
         client_factory = staticmethod(fake.client_factory)
@@ -17,7 +17,13 @@ from typing import Any, Literal
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from tap_telegram.sources.mtproto.client import ClientSettings, build_client
+try:
+    from tap_telegram.sources.mtproto.wire.client import ClientSettings, build_client
+except ModuleNotFoundError:  # bench's "before" tree (tests/test_bench.py): the flat package
+    from tap_telegram.sources.mtproto.client import (  # type: ignore[no-redef]
+        ClientSettings,
+        build_client,
+    )
 from tests.fake_telegram.faults import FLOOD_LIMITS, Fault, RateLimit, Stats
 from tests.fake_telegram.handlers_auth import AuthSettings
 from tests.fake_telegram.sender import FakeSender

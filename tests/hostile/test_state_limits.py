@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 from tap_telegram.errors import StateError
-from tap_telegram.sources.mtproto.id_index import MAX_PACKED, PACK_VERSION, unpack_ids
+from tap_telegram.sources.mtproto.changes.id_index import MAX_PACKED, PACK_VERSION, unpack_ids
 from tests.fake_telegram import FakeTelegram, World, run_in_process
 
 #: The bomb: 8 MB of zero bytes (8 million "ids") in about 8 KB of STATE.

@@ -25,7 +25,7 @@ class Mutant:
 
 
 STREAMS = "tap_telegram/singer/streams.py"
-CHANGES = "tap_telegram/sources/mtproto/capture.py"
+CHANGES = "tap_telegram/sources/mtproto/changes/capture.py"
 LOOKBACK = "tap_telegram/sources/lookback.py"
 TOMBSTONE_TYPES = 'TOMBSTONE_TYPES = frozenset({"channel", "supergroup"})'
 TEST_SYNC = "tests/sources/mtproto/test_sync.py"
@@ -170,7 +170,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "history-of-quiet-chats",
         "the dialogs' top_message is dropped: every quiet chat costs a getHistory probe",
-        "tap_telegram/sources/mtproto/chats.py",
+        "tap_telegram/sources/mtproto/chats/resolve.py",
         (
             (
                 "top_message=dialog.top_message if dialog is not None else None,",
@@ -221,7 +221,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "exclude-chats-ignored",
         "exclude_chats takes no chat out (MTProto)",
-        "tap_telegram/sources/mtproto/chats.py",
+        "tap_telegram/sources/mtproto/chats/resolve.py",
         (
             (
                 "kept, unmatched = without_excluded(chats, self.refs, self.matches)",
@@ -236,7 +236,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "id-index-wrong-delta",
         "the delivered-id index packs each delta one too large",
-        "tap_telegram/sources/mtproto/id_index.py",
+        "tap_telegram/sources/mtproto/changes/id_index.py",
         (
             (
                 "delta, previous = message_id - previous, message_id\n",

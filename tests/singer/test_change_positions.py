@@ -20,8 +20,8 @@ from tap_telegram.errors import ChatError
 from tap_telegram.records.schemas import empty_message
 from tap_telegram.records.types import plain
 from tap_telegram.settings import Settings
-from tap_telegram.sources.mtproto.capture import ChangeCapture
-from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.changes.capture import ChangeCapture
+from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Record
 from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process

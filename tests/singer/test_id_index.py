@@ -7,7 +7,13 @@ import json
 import random
 import zlib
 
-from tap_telegram.sources.mtproto.id_index import CHUNK, HORIZON, IdIndex, pack_ids, unpack_ids
+from tap_telegram.sources.mtproto.changes.id_index import (
+    CHUNK,
+    HORIZON,
+    IdIndex,
+    pack_ids,
+    unpack_ids,
+)
 
 
 def spread_ids(count: int, *, chats: int, seed: int = 7) -> list[int]:

@@ -46,7 +46,13 @@ from typing import Any
 from tap_telegram.errors import ChatError, ConfigError, ExportChatError, ExportFormatError
 from tap_telegram.records.topics import general_topic, topic_from_message
 from tap_telegram.records.types import ChatRecord, MessageRecord, plain, plain_list
-from tap_telegram.sources.base import HistorySource, MessageQuery, Record, SourceContext
+from tap_telegram.sources.base import (
+    HistorySource,
+    MessageQuery,
+    Record,
+    SourceContext,
+    label_for,
+)
 from tap_telegram.sources.chatrefs import FOLDER_PREFIX, parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
 from tap_telegram.sources.export.mapping.dates import ZONE_SETTING
@@ -85,8 +91,8 @@ class ChatPlan:
 
     @property
     def label(self) -> str:
-        """How logs name the chat."""
-        return f"'{self.record['title']}' ({self.record['id']})"
+        """How logs name the chat: its marked id, then its title (:func:`label_for`)."""
+        return label_for(self.record["id"], None, self.record.get("title"))
 
 
 class ExportSource(HistorySource):

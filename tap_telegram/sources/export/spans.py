@@ -17,6 +17,7 @@ from typing import Any
 import ijson
 
 from tap_telegram.errors import ExportFormatError
+from tap_telegram.sources.base import label_for
 from tap_telegram.sources.export.mapping.parts import describe
 from tap_telegram.sources.export.mapping.peers import (
     bare_chat_id,
@@ -72,9 +73,11 @@ class ChatSpan:
 
     @property
     def label(self) -> str:
-        """How error messages name this chat: its name and marked id."""
+        """How error messages name this chat: its marked id, then its name (:func:`label_for`)."""
         shown = self.chat_id if self.chat_id is not None else self.raw_id
-        return f"chat '{self.name}' ({shown})" if self.name else f"chat {shown}"
+        if shown is None:  # no id at all: the name alone
+            return f"chat '{self.name}'"
+        return f"chat {label_for(shown, None, self.name or None)}"
 
     @property
     def typed_ids(self) -> bool | None:

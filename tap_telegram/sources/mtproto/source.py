@@ -3,9 +3,9 @@
 This module is the source's face (:class:`MTProtoSource`): it opens the connection,
 checks the session belongs to a user, resolves the chats and answers the
 :class:`~tap_telegram.sources.base.Source` contract by handing work to the modules
-that do it (see the package docstring for the map): history to :mod:`.fetch`, which
-reads through :mod:`.history`; lookback starts to :mod:`.probes`; topics and members
-to :mod:`.members`. Its one asyncio loop runs in a thread of its own (:mod:`.loop`);
+that do it (see the package docstring for the map): history to :mod:`.history.fetch`, which
+reads through :mod:`.history.reader`; lookback starts to :mod:`.history.probes`; topics and members
+to :mod:`.chats.members`. Its one asyncio loop runs in a thread of its own (:mod:`.wire.loop`);
 the synchronous SDK side blocks on it.
 """
 
@@ -27,39 +27,40 @@ from tap_telegram.sources.base import (
     SourceContext,
 )
 from tap_telegram.sources.lookback import Lookback
-from tap_telegram.sources.mtproto import admin_log, probes
-from tap_telegram.sources.mtproto.admin_log import admin_only_skip, read_admin_log
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.capture import ChangeCapture, start_capture
-from tap_telegram.sources.mtproto.changes import ChangeReader
-from tap_telegram.sources.mtproto.chats import (
+from tap_telegram.sources.mtproto.admin import log as admin_log
+from tap_telegram.sources.mtproto.admin.log import admin_only_skip, read_admin_log
+from tap_telegram.sources.mtproto.admin.statistics import StatisticsReader, StatsMemory
+from tap_telegram.sources.mtproto.changes.capture import ChangeCapture, start_capture
+from tap_telegram.sources.mtproto.changes.log_changes import LogChanges
+from tap_telegram.sources.mtproto.changes.reader import ChangeReader
+from tap_telegram.sources.mtproto.chats.comments import add_discussion_groups
+from tap_telegram.sources.mtproto.chats.contacts import HASH_KEY, fetch_contacts
+from tap_telegram.sources.mtproto.chats.members import MemberList, fetch_participants, fetch_topics
+from tap_telegram.sources.mtproto.chats.refresh import FullInfo, Memory, SourceMemory, utc_now
+from tap_telegram.sources.mtproto.chats.resolve import (
     ResolvedChat,
     announce_selection,
     fetch_full,
     load_exclusions,
     resolve_chats,
 )
-from tap_telegram.sources.mtproto.client import (
+from tap_telegram.sources.mtproto.downloads.media import MediaDownloader, settings_of
+from tap_telegram.sources.mtproto.history import probes
+from tap_telegram.sources.mtproto.history.fetch import Fetcher, FetchSettings
+from tap_telegram.sources.mtproto.history.reader import HistoryReader
+from tap_telegram.sources.mtproto.mapping.messages import map_chat
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.wire.client import (
     ClientFactory,
     ClientSettings,
     build_client,
     client_settings,
 )
-from tap_telegram.sources.mtproto.comments import add_discussion_groups
-from tap_telegram.sources.mtproto.connection import Connection
-from tap_telegram.sources.mtproto.contacts import HASH_KEY, fetch_contacts
-from tap_telegram.sources.mtproto.download import MediaDownloader, settings_of
-from tap_telegram.sources.mtproto.fetch import Fetcher, FetchSettings
-from tap_telegram.sources.mtproto.history import HistoryReader
-from tap_telegram.sources.mtproto.log_changes import LogChanges
-from tap_telegram.sources.mtproto.loop import LoopThread
-from tap_telegram.sources.mtproto.mapping.messages import map_chat
-from tap_telegram.sources.mtproto.members import MemberList, fetch_participants, fetch_topics
-from tap_telegram.sources.mtproto.rate import RateBudget
-from tap_telegram.sources.mtproto.refresh import FullInfo, Memory, SourceMemory, utc_now
-from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
-from tap_telegram.sources.mtproto.statistics import StatisticsReader, StatsMemory
-from tap_telegram.sources.mtproto.takeout import Takeout
+from tap_telegram.sources.mtproto.wire.connection import Connection
+from tap_telegram.sources.mtproto.wire.errors import BOT_SESSION, LOGIN_HINT
+from tap_telegram.sources.mtproto.wire.loop import LoopThread
+from tap_telegram.sources.mtproto.wire.rate import RateBudget
+from tap_telegram.sources.mtproto.wire.takeout import Takeout
 from tap_telegram.sources.pages import Page
 
 #: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
@@ -97,7 +98,7 @@ class MTProtoSource(HistorySource):
         #: The run's lookback and change capture, set up by :meth:`plan`.
         self._lookback = Lookback(self, self.lookback_starts)
         self._capture: ChangeCapture | None = None
-        #: The run's statistics, read at most once per chat (:mod:`.statistics`).
+        #: The run's statistics, read at most once per chat (:mod:`.admin.statistics`).
         self._stats: StatisticsReader | None = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -182,7 +183,7 @@ class MTProtoSource(HistorySource):
 
     @property
     def memory(self) -> SourceMemory:
-        """What earlier runs kept, as this run sees it (see :mod:`.refresh`)."""
+        """What earlier runs kept, as this run sees it (see :mod:`.chats.refresh`)."""
         if self._memory is None:
             self._memory = SourceMemory(self._recalled, self.settings, self._clock)
         return self._memory
@@ -256,7 +257,7 @@ class MTProtoSource(HistorySource):
 
         In that order, before any history: the windows say where each chat's read
         starts (:mod:`tap_telegram.sources.lookback`), and a change made while the
-        history is read is the next run's (:mod:`.capture`). Returns the update logs'
+        history is read is the next run's (:mod:`.changes.capture`). Returns the update logs'
         line for the run summary.
         """
         reads = self._lookback.plan(queries)
@@ -334,7 +335,7 @@ class MTProtoSource(HistorySource):
     ) -> dict[int, int]:
         """Where each chat's lookback window starts, probed concurrently.
 
-        One or two requests per chat (see :mod:`.probes`).
+        One or two requests per chat (see :mod:`.history.probes`).
         """
         chats = [(self.chat(chat_id), bookmark) for chat_id, bookmark in bookmarks.items()]
         assert self._caller is not None
@@ -355,7 +356,7 @@ class MTProtoSource(HistorySource):
     ) -> LogChanges:
         """What the update logs say changed since the stored positions (``track_changes``).
 
-        See :mod:`.changes`: no request for a channel whose dialog pts did not move, one
+        See :mod:`.changes.reader`: no request for a channel whose dialog pts did not move, one
         ``getDifference`` (or ``getState`` on a first run) for the private chats and
         basic groups. ``positions`` maps every selected chat to its stored position (a
         channel's pts; ``None``: none yet, or a chat in the account's log), ``account``
@@ -380,7 +381,7 @@ class MTProtoSource(HistorySource):
     # -- topics and members ----------------------------------------------------------
 
     def topics(self, chat_id: int) -> Iterator[Record]:
-        """Topics of a forum (see :mod:`.members`), listed again only after new messages.
+        """Topics of a forum (see :mod:`.chats.members`), listed again only after new messages.
 
         A topic is created, renamed or closed with a service message, which moves the
         forum's newest message id; the period (``chat_refresh_hours``) covers the rest.
@@ -398,9 +399,9 @@ class MTProtoSource(HistorySource):
         yield from records
 
     def participants(self, chat_id: int) -> Iterator[Record]:
-        """Members of a chat where the account may list them (see :mod:`.members`).
+        """Members of a chat where the account may list them (see :mod:`.chats.members`).
 
-        Listed again only when due (:mod:`.refresh`): a new count, joins or leaves read
+        Listed again only when due (:mod:`.chats.refresh`): a new count, joins or leaves read
         in this run, or ``participants_refresh_hours``; pages that did not change come
         back "not modified" and add nothing.
         """
@@ -432,7 +433,7 @@ class MTProtoSource(HistorySource):
         yield from listed.records
 
     def contacts(self) -> Iterator[Record]:
-        """The contact list (see :mod:`.contacts`): nothing when it did not change.
+        """The contact list (see :mod:`.chats.contacts`): nothing when it did not change.
 
         Its hash goes into the stream's memory once the last record is written.
         """
@@ -451,7 +452,7 @@ class MTProtoSource(HistorySource):
     def _members_due(self) -> set[int]:
         """The chats whose members are listed in this run, decided at the first of them.
 
-        By then the messages are read: their joins and leaves count (:mod:`.refresh`).
+        By then the messages are read: their joins and leaves count (:mod:`.chats.refresh`).
         """
         return self.memory.due_members(
             (
@@ -466,7 +467,7 @@ class MTProtoSource(HistorySource):
     # -- admin log -------------------------------------------------------------------
 
     def admin_log_pages(self, chat_id: int, after_id: int) -> Iterator[list[Record]] | None:
-        """A chat's admin-log events after a bookmark (see :mod:`.admin_log`).
+        """A chat's admin-log events after a bookmark (see :mod:`.admin.log`).
 
         No request for a chat where the account is not an admin (one log line, ``None``).
         """
@@ -484,7 +485,7 @@ class MTProtoSource(HistorySource):
     # -- statistics ------------------------------------------------------------------
 
     def statistics(self, chat_id: int) -> ChatStatistics | None:
-        """A chat's statistics, at most once a day, from its statistics DC (:mod:`.statistics`)."""
+        """A chat's statistics, at most once a day, from its DC (:mod:`.admin.statistics`)."""
         if self._stats is None:
             assert self._caller is not None
             assert self._client is not None

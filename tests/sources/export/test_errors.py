@@ -157,7 +157,7 @@ def test_bad_message_in_the_middle_ends_the_chat_after_the_last_good_one(tmp_pat
     got, text = collect_until_error(path)
     assert got == [1, 2, 3, 4]
     assert problem in text
-    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}: ")
+    assert text.startswith(f"chat {CHAT} ('Test group'): export file {path}: ")
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_message_without_a_usable_id_loads_nothing_of_the_chat(tmp_path, bad, pr
     path = write(tmp_path / "result.json", chat(rows))
     got, text = collect_until_error(path)
     assert got == []
-    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}: message #5: ")
+    assert text.startswith(f"chat {CHAT} ('Test group'): export file {path}: message #5: ")
     assert "it has no usable 'id'" in text
     assert problem in text
     assert "loads nothing of this chat" in text
@@ -188,7 +188,7 @@ def test_message_that_is_not_an_object(tmp_path):
     got, text = collect_until_error(path)
     assert got == []
     assert (
-        f"chat 'Test group' ({CHAT}): export file {path}: message #3: it is a string, not" in text
+        f"chat {CHAT} ('Test group'): export file {path}: message #3: it is a string, not" in text
     )
 
 
@@ -216,7 +216,7 @@ def test_contradictory_repeats_stop_the_chat_below_that_id(tmp_path):
     got, text = collect_until_error(path)
     assert got == [1, 2, 3]
     assert "message id 4: the file holds two different messages with this id" in text
-    assert text.startswith(f"chat 'Test group' ({CHAT}): export file {path}")
+    assert text.startswith(f"chat {CHAT} ('Test group'): export file {path}")
 
 
 def test_records_yielded_before_an_error_are_complete(tmp_path):

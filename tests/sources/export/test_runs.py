@@ -85,7 +85,7 @@ def test_a_failed_chat_is_counted_named_by_marked_id_and_resumed_after_a_fix(tmp
     assert run.bookmarks() == {CHAT: 4}  # never past the contradiction at 5
     summary = [line for line in run.stderr.splitlines() if "run summary:" in line]
     assert "1 chats failed" in summary[0]
-    assert f"chat 'Test group' ({CHAT}): export file {path}: message id 5" in run.stderr
+    assert f"chat {CHAT} ('Test group'): export file {path}: message id 5" in run.stderr
 
     failing = run_tap(tmp_path, {"export_path": str(path), "on_chat_error": "fail"})
     assert failing.returncode == 4

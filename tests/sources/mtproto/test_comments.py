@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_telegram.sources.mtproto.comments import post_of_copy, thread_root
+from tap_telegram.sources.mtproto.chats.comments import post_of_copy, thread_root
 from tests.fake_telegram import FakeTelegram, World, run_fake_tap
 from tests.fake_telegram.discussion import add_comment, post_with_comments, set_views
 

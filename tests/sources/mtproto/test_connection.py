@@ -15,8 +15,8 @@ import pytest
 from telethon import functions
 
 from tap_telegram.errors import ConnectionLostError, TapTelegramError
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.connection import Backoff, Connection, connection_lost
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.wire.connection import Backoff, Connection, connection_lost
 from tests.fake_telegram import FakeTelegram, three_chats_world
 
 

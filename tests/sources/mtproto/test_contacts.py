@@ -12,7 +12,7 @@ from typing import Any
 from telethon import functions
 from telethon.tl import types
 
-from tap_telegram.sources.mtproto.contacts import contacts_hash
+from tap_telegram.sources.mtproto.chats.contacts import contacts_hash
 from tests.fake_telegram import FakeTelegram, World
 from tests.fake_telegram.harness import DEFAULT_STREAMS, catalog_selecting, run_in_process
 

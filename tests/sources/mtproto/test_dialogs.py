@@ -1,20 +1,21 @@
-"""The dialogs pass (sources/mtproto/dialogs.py) against the fake's truthful dialogs."""
+"""The dialogs pass (sources/mtproto/chats/dialogs.py) against the fake's truthful dialogs."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import pytest
 from telethon import utils
 from telethon.tl import types
 
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.dialogs import (
+from tap_telegram.sources.mtproto.chats.dialogs import (
     Dialogs,
     fetch_channels,
     follow_upgrades,
     load_dialogs,
 )
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tests.fake_telegram import FakeTelegram, World, dialogs_world
 from tests.fake_telegram.chat_changes import migrate_chat
 from tests.fake_telegram.clients import connected, run
@@ -71,16 +72,23 @@ def upgraded(world: World) -> list[Any]:
     return [fake, with_caller(fake, load_dialogs)]
 
 
-def test_an_upgraded_group_brings_its_supergroup_from_the_dialogs() -> None:
+def test_an_upgraded_group_brings_its_supergroup_from_the_dialogs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     world = dialogs_world(8)
     migrate_chat(world, "d2", "d2_super")
     fake, dialogs = upgraded(world)
     group = dialogs.get(world.marked_id("d2")).entity
     assert isinstance(group.migrated_to, types.InputChannel)
     fake.reset_stats()
-    out = with_caller(fake, lambda caller: follow_upgrades(caller, dialogs, [group], LOGGER))
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        out = with_caller(fake, lambda caller: follow_upgrades(caller, dialogs, [group], LOGGER))
     assert [utils.get_peer_id(e) for e in out] == [world.marked_id(k) for k in ("d2", "d2_super")]
     assert fake.stats.requests["GetChannelsRequest"] == 0
+    # Both chats named by marked id first, their titles after.
+    (line,) = [r.getMessage() for r in caplog.records if "upgraded" in r.getMessage()]
+    assert line.startswith(f"chat {world.marked_id('d2')} ('")
+    assert f"reading {world.marked_id('d2_super')} ('" in line
 
 
 def test_an_upgraded_group_whose_supergroup_is_no_dialog_costs_one_request() -> None:

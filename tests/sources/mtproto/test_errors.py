@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from tap_telegram.errors import ChatError
-from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tests.fake_telegram import FakeTelegram, run_fake_tap, three_chats_world, variety_world
 
 BOT_TOKEN = "123456789:AAFakeBotTokenForTests_abcdefghijklmnop"
@@ -130,13 +130,13 @@ def test_server_error_storm_names_the_chat(world):
 
             request = functions.messages.GetHistoryRequest(entity, 0, None, 0, 10, 0, 0, 0)
             with pytest.raises(ChatError) as caught:
-                await caller(request, chat="@fake_news (-100)")
+                await caller(request, chat="-100 (@fake_news)")
             return str(caught.value)
         finally:
             await client.disconnect()
 
     message = asyncio.run(go())
-    assert message.startswith("chat @fake_news (-100): Telegram kept answering GetHistoryRequest")
+    assert message.startswith("chat -100 (@fake_news): Telegram kept answering GetHistoryRequest")
     assert "INTERNAL" in message
     assert "run again later" in message
 
@@ -160,7 +160,7 @@ def test_flood_wait_counts_reach_state_metrics_and_summary(world):
     # No floats: SDK targets read STATE numbers as Decimal and cannot dump a float back.
     for part in parts.values():
         assert all(isinstance(v, (int, str)) for v in part["stats"].values()), part["stats"]
-    assert "chat @fake_news (" in first.stderr
+    assert f"chat {news} (@fake_news)" in first.stderr
     assert "flood wait 1 s on GetHistoryRequest" in first.stderr
     assert '"metric":"telegram_flood_wait_count","value":1' in first.stderr
     assert '"metric":"telegram_messages_per_second"' in first.stderr

@@ -12,8 +12,8 @@ import logging
 import pytest
 
 from tap_telegram.sources.base import MessageQuery, SourceContext
-from tap_telegram.sources.mtproto.rate import RateBudget
 from tap_telegram.sources.mtproto.source import MTProtoSource
+from tap_telegram.sources.mtproto.wire.rate import RateBudget
 from tests.fake_telegram import FakeTelegram, make_world, run_fake_tap
 from tests.sources.mtproto.helpers import bookmarks, ids_by_chat
 

@@ -3,7 +3,7 @@
 The parallel reader must cost about what reading page after page costs, whatever the
 ids look like: dense, random gaps, long deleted ranges. Requests are counted by type
 on the fake Telegram, whose answers come back out of order (``jitter``) as over a real
-network. The planner itself (:mod:`~tap_telegram.sources.mtproto.lanes`) is pure
+network. The planner itself (:mod:`~tap_telegram.sources.mtproto.history.lanes`) is pure
 bookkeeping and is also tested without any network.
 """
 
@@ -17,8 +17,8 @@ import random
 import pytest
 
 from tap_telegram.sources.base import MessageQuery, SourceContext
-from tap_telegram.sources.mtproto.history import Page
-from tap_telegram.sources.mtproto.lanes import Density, LanePlan, lane_width, read_lanes
+from tap_telegram.sources.mtproto.history.lanes import Density, LanePlan, lane_width, read_lanes
+from tap_telegram.sources.mtproto.history.reader import Page
 from tap_telegram.sources.mtproto.source import MTProtoSource
 from tests.fake_telegram import FakeTelegram, make_world
 

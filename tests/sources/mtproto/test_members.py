@@ -1,8 +1,8 @@
-"""Member lists (sources/mtproto/members.py): Telegram's hash, so unchanged pages cost nothing."""
+"""Member lists (sources/mtproto/chats/members.py): Telegram's hash, so unchanged pages cost nothing."""
 
 from __future__ import annotations
 
-from tap_telegram.sources.mtproto.members import member_hash
+from tap_telegram.sources.mtproto.chats.members import member_hash
 from tests.fake_telegram.hashing import vector_hash
 
 

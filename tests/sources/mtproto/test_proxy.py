@@ -28,10 +28,10 @@ from telethon.sessions import StringSession
 from tap_telegram.cli import login
 from tap_telegram.errors import ConfigError, ConnectionLostError
 from tap_telegram.settings import Settings
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.client import ClientSettings, build_client, client_settings
-from tap_telegram.sources.mtproto.connection import Connection
-from tap_telegram.sources.mtproto.proxy import Proxy, parse_proxy
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.wire.client import ClientSettings, build_client, client_settings
+from tap_telegram.sources.mtproto.wire.connection import Connection
+from tap_telegram.sources.mtproto.wire.proxy import Proxy, parse_proxy
 from tests.fake_telegram import API_HASH, API_ID, FakeTelegram, three_chats_world
 from tests.fake_telegram.harness import REPO_ROOT, parse_singer
 from tests.fake_telegram.socks5 import Socks5Proxy

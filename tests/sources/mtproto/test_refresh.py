@@ -1,4 +1,4 @@
-"""What the source remembers between runs and when it is due again (sources/mtproto/refresh.py)."""
+"""What the source remembers between runs and when it is due again (sources/mtproto/chats/refresh.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tap_telegram.settings import Settings
-from tap_telegram.sources.mtproto.refresh import (
+from tap_telegram.sources.mtproto.chats.refresh import (
     FullInfo,
     SourceMemory,
     last_slot,

@@ -203,7 +203,7 @@ def test_participants_roles_and_skips():
     assert world.marked_id("alice") not in by_chat
     assert "participants skipped: a private chat has no member list" in run.stderr
     (admin_only,) = [line for line in run.stderr.splitlines() if "only admins" in line]
-    assert "chat @fake_news (" in admin_only
+    assert f"chat {world.marked_id('news')} (@fake_news): participants skipped" in admin_only
     assert "participants skipped" in admin_only
     assert "CHAT_ADMIN_REQUIRED" in admin_only
     user_ids = {u["id"] for u in run.records["users"]}

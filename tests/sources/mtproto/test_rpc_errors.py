@@ -9,8 +9,8 @@ import pytest
 from telethon import errors
 
 from tap_telegram.errors import ChatError, ConfigError, SessionError
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.rpc_errors import MEANINGS, user_error
+from tap_telegram.sources.mtproto.wire.calls import Caller
+from tap_telegram.sources.mtproto.wire.errors import MEANINGS, user_error
 
 
 def instance(kind):
@@ -32,7 +32,7 @@ def test_no_row_is_shadowed_by_an_earlier_one():
 @pytest.mark.parametrize("meaning", MEANINGS, ids=lambda meaning: meaning.kinds[0].__name__)
 def test_every_row_gives_one_line_that_says_what_to_do(meaning):
     for kind in meaning.kinds:
-        error = user_error(instance(kind), chat="@c (1)", what="GetHistoryRequest")
+        error = user_error(instance(kind), chat="1 (@c)", what="GetHistoryRequest")
         assert type(error) is meaning.raises
         text = str(error)
         assert "\n" not in text
@@ -40,7 +40,7 @@ def test_every_row_gives_one_line_that_says_what_to_do(meaning):
         assert "}" not in text
         assert "; " in text  # "<what is wrong>; <what to do>"
         if meaning.raises is ChatError:
-            assert text.startswith("chat @c (1): ")
+            assert text.startswith("chat 1 (@c): ")
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_every_row_gives_one_line_that_says_what_to_do(meaning):
         (
             errors.ChannelPrivateError(None),
             ChatError,
-            "chat @c (1): the chat is private, deleted or the account was banned from it "
+            "chat 1 (@c): the chat is private, deleted or the account was banned from it "
             "(CHANNEL_PRIVATE); check the account can open it in Telegram",
         ),
         (
@@ -68,7 +68,7 @@ def test_every_row_gives_one_line_that_says_what_to_do(meaning):
         (
             errors.ServerError(None, "RPC_CALL_FAIL", 500),
             ChatError,
-            "chat @c (1): Telegram kept answering GetHistoryRequest with a server error "
+            "chat 1 (@c): Telegram kept answering GetHistoryRequest with a server error "
             "(RPC_CALL_FAIL); its servers have trouble, run again later",
         ),
     ],
@@ -79,7 +79,7 @@ def test_caller_raises_the_meaning(error, raises, text):
 
     caller = Caller(None, logging.getLogger("test"), max_flood_wait=5)
     with pytest.raises(raises) as raised:
-        asyncio.run(caller.call(send, chat="@c (1)", what="GetHistoryRequest"))
+        asyncio.run(caller.call(send, chat="1 (@c)", what="GetHistoryRequest"))
     assert str(raised.value).startswith(text)
     assert raised.value.__suppress_context__  # no "During handling..." chain
 
@@ -92,5 +92,5 @@ def test_an_error_without_a_row_keeps_its_traceback():
 
     caller = Caller(None, logging.getLogger("test"), max_flood_wait=5)
     with pytest.raises(errors.MessageIdInvalidError) as raised:
-        asyncio.run(caller.call(send, chat="@c (1)", what="GetHistoryRequest"))
+        asyncio.run(caller.call(send, chat="1 (@c)", what="GetHistoryRequest"))
     assert raised.value is error

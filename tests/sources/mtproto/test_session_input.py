@@ -25,8 +25,8 @@ from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession, StringSession
 
 from tap_telegram.errors import ConfigError, SessionError
-from tap_telegram.sources.mtproto import session_input
-from tap_telegram.sources.mtproto.session_input import STRING_PROBLEMS, string_session
+from tap_telegram.sources.mtproto.wire import sessions as session_input
+from tap_telegram.sources.mtproto.wire.sessions import STRING_PROBLEMS, string_session
 from tests.fake_telegram import FakeTelegram, run_fake_tap, three_chats_world
 from tests.fake_telegram.checked import check_run
 from tests.fake_telegram.harness import REPO_ROOT

@@ -144,8 +144,8 @@ def test_a_server_error_on_takeout_is_the_runs_not_a_chats(world):
     import logging
 
     from tap_telegram.errors import ChatError, SessionError
-    from tap_telegram.sources.mtproto.calls import Caller
-    from tap_telegram.sources.mtproto.takeout import Takeout
+    from tap_telegram.sources.mtproto.wire.calls import Caller
+    from tap_telegram.sources.mtproto.wire.takeout import Takeout
 
     fake = FakeTelegram(world)
     fake.add_fault("InitTakeoutSession", "NOT_IMPLEMENTED", code=500, times=None)

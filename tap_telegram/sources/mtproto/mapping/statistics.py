@@ -6,7 +6,7 @@ is ``"x"`` holds the x values (UTC midnights in milliseconds for daily graphs), 
 other column is a series with its label in ``names`` and its kind in ``types``. Each
 (x, series) point becomes one ``stats_graphs`` row. ``zoom_token`` is ignored (the
 zoomed-in hourly view of one day is not replicated); async graphs are loaded before
-they get here (:mod:`..statistics`); error graphs have no rows.
+they get here (:mod:`..admin.statistics`); error graphs have no rows.
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ from tap_telegram.errors import ConfigError
 from tap_telegram.records.constants import FILE_KINDS
 from tap_telegram.settings import Settings
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Seconds between download progress lines.
 PROGRESS_EVERY = 15.0

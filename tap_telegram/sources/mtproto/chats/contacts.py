@@ -10,7 +10,7 @@ stored only after every record of the list is written. The hash covers user ids 
 a contact renamed on the account's phone comes again when the list itself changes.
 
 Sent on the plain client, never inside a takeout: the tap's takeout scope has no
-contacts (:data:`.takeout.TAKEOUT_SCOPE`).
+contacts (:data:`.wire.takeout.TAKEOUT_SCOPE`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from telethon.tl import types
 
 from tap_telegram.records.types import plain_list
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.chats.members import member_hash
 from tap_telegram.sources.mtproto.mapping.members import map_contact
-from tap_telegram.sources.mtproto.members import member_hash
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Most user ids the hash covers (contacts.getContacts).
 HASHED_IDS = 100_000

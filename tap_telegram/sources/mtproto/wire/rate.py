@@ -17,7 +17,7 @@ when several chats are read at once. The tap instead:
   shrinks by :data:`PROBE_STEP`, so a temporary limit does not slow the rest of the
   run, and the next flood answer re-learns the rate.
 
-:class:`~.calls.Caller` awaits :meth:`RateBudget.slot` around each send and reports
+:class:`~.wire.calls.Caller` awaits :meth:`RateBudget.slot` around each send and reports
 FLOOD_WAIT answers with :meth:`RateBudget.flood`; nothing else needs to know.
 """
 

@@ -26,11 +26,11 @@ from telethon.tl import types
 
 from tap_telegram.records.types import AdminEventRecord, plain
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.chats.members import admin_optional
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.admin_log import map_event
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_user
-from tap_telegram.sources.mtproto.members import admin_optional
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.users import UserRegistry
 
 #: Events per ``getAdminLog`` call (Telegram's most) and per page handed to the stream.

@@ -29,9 +29,9 @@ from telethon.tl import types
 
 from tap_telegram.errors import ChatError
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat, chat_label
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat, chat_label
 from tap_telegram.sources.mtproto.mapping.messages import chat_type
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Most ids per ``channels.getMessages`` request.
 IDS_PER_REQUEST = 100

@@ -19,7 +19,7 @@ from typing import Any
 from telethon import TelegramClient, errors
 
 from tap_telegram.errors import ConfigError, ConnectionLostError, SessionError, TapTelegramError
-from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: The request that opens a takeout (as errors name it).
 INIT = "InitTakeoutSessionRequest"

@@ -27,7 +27,7 @@ from typing import IO
 from telethon.sessions import SQLiteSession, StringSession
 
 from tap_telegram.errors import ConfigError, SessionError
-from tap_telegram.sources.mtproto.rpc_errors import LOGIN_HINT
+from tap_telegram.sources.mtproto.wire.errors import LOGIN_HINT
 
 #: Telethon's string version prefix and the byte sizes of its body (IPv4, IPv6):
 #: dc id (1) + address (4 or 16) + port (2) + auth key (256); as text, 353 and 369

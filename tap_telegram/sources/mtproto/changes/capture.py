@@ -1,7 +1,7 @@
 """Change capture: a chat's edits and deletions since the last run, as pages that checkpoint.
 
 With ``track_changes`` the source reads, when it plans (before the first chat), what
-the update logs say changed since the positions stored in STATE (:mod:`.changes`).
+the update logs say changed since the positions stored in STATE (:mod:`.changes.reader`).
 Each chat then reads its history as always (new messages, by id, move the bookmark)
 and, right after it, gets a ``CHANGE`` page of its edits and deletions
 (:meth:`ChangeCapture.pages`):
@@ -10,7 +10,7 @@ and, right after it, gets a ``CHANGE`` page of its edits and deletions
   (``first_id``) up to its bookmark as the run started (this run's history, read
   after the logs, has the newest content of its own ids); a private chat's or basic
   group's deletion (ids only, no chat) only when the chat's
-  :class:`~.id_index.IdIndex` holds the id;
+  :class:`~.changes.id_index.IdIndex` holds the id;
 * an edit is the message's record again (same primary key: upserting targets replace
   the row); a deletion a tombstone (``deleted_scope`` ``chat`` or ``account``);
 * neither moves the bookmark.
@@ -42,8 +42,8 @@ from tap_telegram.records.builders import tombstone
 from tap_telegram.records.constants import SCOPE_ACCOUNT, SCOPE_CHAT
 from tap_telegram.records.types import plain
 from tap_telegram.settings import Settings
-from tap_telegram.sources.mtproto.id_index import HORIZON, IdIndex
-from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.changes.id_index import HORIZON, IdIndex
+from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.pages import ChatState, Page, PageKind, Record, then
 from tap_telegram.sources.state_keys import ACCOUNT_KEY, FIRST_KEY, INDEX_KEY, PTS_KEY
 
@@ -237,7 +237,7 @@ class ChangeCapture:
 
 #: Reads the update logs: every selected chat's stored position (a channel's pts;
 #: ``None``: none yet, or a chat in the account's log) and the account's, to what
-#: changed since (:meth:`.changes.ChangeReader.read`).
+#: changed since (:meth:`.changes.reader.ChangeReader.read`).
 ReadChanges = Callable[[Mapping[int, int | None], Mapping[str, int] | None], LogChanges]
 
 

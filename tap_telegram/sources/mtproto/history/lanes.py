@@ -35,7 +35,7 @@ import math
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.history import Page
+from tap_telegram.sources.mtproto.history.reader import Page
 
 #: Most pages a lane is planned to span where ids are sparse.
 MAX_LANE_PAGES = 8

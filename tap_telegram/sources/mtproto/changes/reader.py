@@ -42,9 +42,9 @@ from telethon import TelegramClient, errors, functions, utils
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
-from tap_telegram.sources.mtproto.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Updates per ``getChannelDifference`` page: the most Telegram lets a user ask for.
 PAGE = 100

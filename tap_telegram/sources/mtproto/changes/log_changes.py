@@ -1,6 +1,6 @@
 """What the update logs say changed since the stored positions (change capture's data).
 
-Read by :mod:`.changes` before any history, used by :mod:`.capture`.
+Read by :mod:`.changes.reader` before any history, used by :mod:`.changes.capture`.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ class ChatChanges:
 
 @dataclasses.dataclass
 class LogChanges:
-    """What the update logs say changed, for the selected chats (see :mod:`.capture`)."""
+    """What the update logs say changed, for the selected chats (see :mod:`.changes.capture`)."""
 
     #: Per marked chat id; a chat missing here has nothing to emit.
     chats: dict[int, ChatChanges] = dataclasses.field(default_factory=dict)
     #: Deletions in the account's log: ids only, Telegram names no chat. Change
-    #: capture attributes them through the ids each chat delivered (:mod:`.id_index`).
+    #: capture attributes them through the ids each chat delivered (:mod:`.changes.id_index`).
     account_deleted: set[int] = dataclasses.field(default_factory=set)
     #: The account's log position to store (JSON-safe ints: pts, qts, date), ``None``: none.
     account: dict[str, int] | None = None

@@ -3,7 +3,7 @@
 Each row of :data:`MEANINGS` names a family of Telethon errors, the tap error it
 becomes and its one-line text: the chat fails (:class:`~tap_telegram.errors.ChatError`,
 the run goes on with the other chats) or the run does (a bad setting or an unusable
-session). :class:`~.calls.Caller` looks every error up here; an error with no row is
+session). :class:`~.wire.calls.Caller` looks every error up here; an error with no row is
 not the tap's to explain and keeps its traceback. FLOOD_WAIT is not in the table: it
 is an action (wait, then retry), which the caller takes itself.
 """

@@ -30,15 +30,15 @@ from telethon.tl import types
 from tap_telegram.records.statistics import CHANNEL_SNAPSHOT, GROUP_SNAPSHOT
 from tap_telegram.records.types import plain, plain_list
 from tap_telegram.sources.base import ChatStatistics
-from tap_telegram.sources.mtproto.admin_log import admin_only_skip
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.admin.log import admin_only_skip
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.statistics import (
     channel_snapshot,
     graph_names,
     graph_rows,
     group_snapshot,
 )
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Answers that mean "no statistics for this chat" (not an admin, too small, wrong kind).
 REFUSALS = (

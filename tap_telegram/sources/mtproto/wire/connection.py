@@ -4,7 +4,7 @@ Telethon reconnects on its own first (``connection_retries`` attempts a second a
 then it re-sends what was in flight). When that fails, every request in flight and
 every later one raises ``ConnectionError`` and the client stays disconnected. A
 restarting server, a DC migration or a network blip longer than Telethon's few
-seconds would end the run there. :class:`Connection` is what :class:`~.calls.Caller`
+seconds would end the run there. :class:`Connection` is what :class:`~.wire.calls.Caller`
 hands such a failure to:
 
 * one task reconnects (``client.connect()``), the others wait for it: attempts back

@@ -1,6 +1,6 @@
 """MTProto reads for the ``topics`` and ``participants`` streams.
 
-Kept apart from history paging (:mod:`.history`): these are small, separate
+Kept apart from history paging (:mod:`.history.reader`): these are small, separate
 requests that run once per chat and return whole lists.
 
 * Topics: ``messages.getForumTopics`` paged by ``(offset_date, offset_id,
@@ -10,7 +10,7 @@ requests that run once per chat and return whole lists.
   that unchanged pages come back "not modified" (``channelParticipantsNotModified``)
   and add no records; the participant list in ``messages.getFullChat`` for basic
   groups; nothing for private chats. When to list again is the source's decision
-  (:mod:`.refresh`). Where Telegram only lets admins list members
+  (:mod:`.chats.refresh`). Where Telegram only lets admins list members
   (CHAT_ADMIN_REQUIRED, broadcast channels) the chat is skipped with a log line
   naming it, not failed: its messages were readable and are kept.
 """
@@ -28,10 +28,10 @@ from telethon.tl import types
 
 from tap_telegram.records.types import TopicRecord, plain, plain_list
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.mapping.members import map_participant, map_topic
 from tap_telegram.sources.mtproto.mapping.messages import map_user
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.users import UserRegistry
 
 TOPICS_PAGE = 100

@@ -11,7 +11,7 @@ though, may run ahead and in parallel, as long as it is put back in order:
 * **Lanes.** Message ids of channels and supergroups are per chat, mostly dense (a
   gap is a deleted message), so ``(after_id, newest]`` is read by concurrent pagers
   placed where the density of the pages already read says later pages begin
-  (:mod:`.lanes`): one page of ids apart where ids are dense, several pages apart
+  (:mod:`.history.lanes`): one page of ids apart where ids are dense, several pages apart
   where they are sparse, so that parallel reading costs about the requests of reading
   page after page. Private chats and basic groups have per-account ids that are not
   dense: they are read with one sequential pager.
@@ -24,9 +24,9 @@ though, may run ahead and in parallel, as long as it is put back in order:
   buffered per chat, and every chat queue holds at most :data:`QUEUE_PAGES` pages, so
   memory stays flat however long the chat.
 
-Every request goes through the run's :class:`~.calls.Caller` and so shares one
-concurrency cap and one adaptive rate (:mod:`.rate`). The fetcher reads through a
-:class:`~.history.HistoryReader` and finds chats with a lookup it is given: it
+Every request goes through the run's :class:`~.wire.calls.Caller` and so shares one
+concurrency cap and one adaptive rate (:mod:`.wire.rate`). The fetcher reads through a
+:class:`~.history.reader.HistoryReader` and finds chats with a lookup it is given: it
 knows nothing of the source that drives it.
 """
 
@@ -46,12 +46,12 @@ from telethon.tl import types
 
 from tap_telegram.settings import Settings
 from tap_telegram.sources.base import MessageQuery, Record
-from tap_telegram.sources.mtproto import probes
-from tap_telegram.sources.mtproto.calls import CallStats
-from tap_telegram.sources.mtproto.chats import ResolvedChat
-from tap_telegram.sources.mtproto.history import HistoryReader, Page
-from tap_telegram.sources.mtproto.lanes import read_lanes
-from tap_telegram.sources.mtproto.loop import LoopThread
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.history import probes
+from tap_telegram.sources.mtproto.history.lanes import read_lanes
+from tap_telegram.sources.mtproto.history.reader import HistoryReader, Page
+from tap_telegram.sources.mtproto.wire.calls import CallStats
+from tap_telegram.sources.mtproto.wire.loop import LoopThread
 
 #: Seconds between progress lines of one chat.
 PROGRESS_EVERY = 15.0
@@ -208,7 +208,7 @@ class Fetcher:
     async def _windowed(
         self, chat: ResolvedChat, after_id: int, since: dt.datetime | None
     ) -> AsyncIterator[list[Record]]:
-        """``(after_id, newest]`` as parallel lanes (:mod:`.lanes`), in order.
+        """``(after_id, newest]`` as parallel lanes (:mod:`.history.lanes`), in order.
 
         Without the newest id from the dialogs, the chat's newest page comes first: it
         says the newest id, and when it reaches back to the bookmark it is all there is

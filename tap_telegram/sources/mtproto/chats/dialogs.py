@@ -30,7 +30,8 @@ from telethon import errors, functions, utils
 from telethon.tl import types
 
 from tap_telegram.errors import ChatError
-from tap_telegram.sources.mtproto.calls import Caller
+from tap_telegram.sources.base import label_for
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Dialogs per ``messages.getDialogs`` (Telegram's maximum).
 PAGE = 100
@@ -146,10 +147,9 @@ async def follow_upgrades(
             successor = next(iter(answer.chats), None)
         if successor is not None:
             logger.info(
-                "chat %s was upgraded to a supergroup: reading %s (id %d) too",
-                entity.title,
-                getattr(successor, "title", ""),
-                utils.get_peer_id(successor),
+                "chat %s was upgraded to a supergroup: reading %s too",
+                label_for(utils.get_peer_id(entity), None, entity.title),
+                label_for(utils.get_peer_id(successor), None, getattr(successor, "title", None)),
             )
             out.append(successor)
     return out

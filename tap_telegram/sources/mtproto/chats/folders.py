@@ -33,8 +33,8 @@ from telethon.tl import types
 
 from tap_telegram.errors import ChatError
 from tap_telegram.sources.chatrefs import ChatRef
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.dialogs import Dialog, Dialogs
+from tap_telegram.sources.mtproto.chats.dialogs import Dialog, Dialogs
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 #: Log label of the folders request.
 LABEL = "folders"

@@ -1,8 +1,8 @@
 """The history primitive: one chat's messages in an id range, as mapped pages.
 
-:meth:`HistoryReader.pages` is how the fetcher (:mod:`.fetch`) reads a chat page after
+:meth:`HistoryReader.pages` is how the fetcher (:mod:`.history.fetch`) reads a chat page after
 page; :meth:`HistoryReader.page` and :meth:`HistoryReader.newest` are single pages, what
-the parallel lanes (:mod:`.lanes`) are made of; :func:`get_history` is the one request
+the parallel lanes (:mod:`.history.lanes`) are made of; :func:`get_history` is the one request
 behind them and the probes. It
 sends raw ``messages.getHistory`` requests rather than ``iter_messages``: the tap
 chooses the page size, never sleeps between pages (Telethon sleeps 1 s per page on
@@ -10,8 +10,8 @@ long iterations), checkpoints per page, and runs several pagers (chats, lanes)
 on the same loop under one rate budget.
 
 A page is mapped (:mod:`.mapping.messages`), its senders registered for the ``users``
-stream, and enriched before it is handed on: comment links (:mod:`.comments`) and
-downloaded files (:mod:`.download`). Everything here runs on the source's event loop.
+stream, and enriched before it is handed on: comment links (:mod:`.chats.comments`) and
+downloaded files (:mod:`.downloads.media`). Everything here runs on the source's event loop.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from telethon.tl import types
 
 from tap_telegram.records.types import plain
 from tap_telegram.sources.base import Record
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
-from tap_telegram.sources.mtproto.comments import CommentLinker
-from tap_telegram.sources.mtproto.download import MediaDownloader
+from tap_telegram.sources.mtproto.chats.comments import CommentLinker
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.downloads.media import MediaDownloader
 from tap_telegram.sources.mtproto.mapping.messages import PeerIndex, map_message, map_user
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.users import UserRegistry
 
 
@@ -248,7 +248,7 @@ async def get_history(
 
     Telegram positions the answer at the newest message below ``offset_id`` (or
     before ``offset_date``) and moves ``add_offset`` messages towards older ones
-    (core.telegram.org/api/offsets); pages and probes (:mod:`.probes`) differ only in
+    (core.telegram.org/api/offsets); pages and probes (:mod:`.history.probes`) differ only in
     these numbers.
     """
     return await caller(

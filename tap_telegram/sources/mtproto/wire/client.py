@@ -22,10 +22,10 @@ from telethon.sessions import Session, StringSession
 
 from tap_telegram.errors import ConfigError
 from tap_telegram.settings import Settings
-from tap_telegram.sources.mtproto import session_input
-from tap_telegram.sources.mtproto.connection import quiet_telethon_giving_up
-from tap_telegram.sources.mtproto.proxy import Proxy, parse_proxy
-from tap_telegram.sources.mtproto.rpc_errors import BOT_SESSION, LOGIN_HINT
+from tap_telegram.sources.mtproto.wire import sessions
+from tap_telegram.sources.mtproto.wire.connection import quiet_telethon_giving_up
+from tap_telegram.sources.mtproto.wire.errors import BOT_SESSION, LOGIN_HINT
+from tap_telegram.sources.mtproto.wire.proxy import Proxy, parse_proxy
 
 #: What a Bot API token looks like (``123456789:AA...``): pasted where a session belongs.
 BOT_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
@@ -45,7 +45,7 @@ class ClientSettings:
     #: Telethon's own reconnect attempts before it gives up (see :func:`build_client`).
     connection_retries: int = 1
     timeout: int = 10
-    #: The ``proxy`` setting (``None``: connect directly); see :mod:`.proxy`.
+    #: The ``proxy`` setting (``None``: connect directly); see :mod:`.wire.proxy`.
     proxy: Proxy | None = None
     #: Receive pushed updates: only a QR login (it waits for ``updateLoginToken``).
     receive_updates: bool = False
@@ -58,20 +58,20 @@ ClientFactory = Callable[[ClientSettings], TelegramClient]
 def open_session(session_string: str | None, session_file: str | None) -> Session:
     """Return the Telethon session named by the config (string wins over file).
 
-    Both inputs are checked first (:mod:`.session_input`): anything that is not a usable
+    Both inputs are checked first (:mod:`.wire.sessions`): anything that is not a usable
     Telethon session stops with one line that says what it is, never a traceback. A
     blank string gives way to ``session_file`` when that is set.
     """
     if session_string and (session_string.strip() or not session_file):
-        return session_input.string_session(session_string)
+        return sessions.string_session(session_string)
     if session_file:
-        return session_input.file_session(session_file)
+        return sessions.file_session(session_file)
     return StringSession()
 
 
 def session_file_exists(session_file: str) -> bool:
     """Whether something is at ``session_file`` (Telethon would silently create a file)."""
-    return session_input.session_file_exists(session_file)
+    return sessions.session_file_exists(session_file)
 
 
 def client_settings(settings: Settings) -> ClientSettings:
@@ -125,7 +125,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
       so the tap can name the chat and the error in one line.
     * ``connection_retries=1``: Telethon rides out a blip by itself (a reconnect, two
       connection attempts a second apart, the requests in flight re-sent), then hands
-      the outage to the tap (:mod:`.connection`), which reconnects within
+      the outage to the tap (:mod:`.wire.connection`), which reconnects within
       ``max_reconnect_seconds`` and logs what happened. Telethon's default (5, nested)
       would retry silently for about 35 s first, and log its giving up as an ERROR
       (here a warning: the tap has not given up yet).

@@ -1,11 +1,11 @@
 """Every MTProto request of a run goes through :class:`Caller`.
 
 It applies one policy to every request: a slot of the run's shared rate budget
-(:mod:`.rate`); FLOOD_WAIT up to ``max_flood_wait`` waited out with a log line naming
-the chat, longer ones fail that chat; a lost connection handed to :mod:`.connection`
+(:mod:`.wire.rate`); FLOOD_WAIT up to ``max_flood_wait`` waited out with a log line naming
+the chat, longer ones fail that chat; a lost connection handed to :mod:`.wire.connection`
 (reconnect, then the request is sent again; a lasting outage ends the run in one
 line); an answer of a type this Telethon cannot read, and every other Telegram error
-looked up in the table of :mod:`.rpc_errors` (private chats, revoked sessions, bot
+looked up in the table of :mod:`.wire.errors` (private chats, revoked sessions, bot
 sessions...), raised as the one-line error it means. It also counts requests and
 flood waits per chat, which progress lines, STATE and the run summary report.
 
@@ -25,9 +25,9 @@ from telethon import TelegramClient, errors
 from telethon.tl.tlobject import TLRequest
 
 from tap_telegram.errors import ChatError, TapTelegramError
-from tap_telegram.sources.mtproto.connection import DROPS, Connection, connection_lost
-from tap_telegram.sources.mtproto.rate import RateBudget
-from tap_telegram.sources.mtproto.rpc_errors import protocol_mismatch, user_error
+from tap_telegram.sources.mtproto.wire.connection import DROPS, Connection, connection_lost
+from tap_telegram.sources.mtproto.wire.errors import protocol_mismatch, user_error
+from tap_telegram.sources.mtproto.wire.rate import RateBudget
 
 T = TypeVar("T")
 
@@ -60,9 +60,9 @@ class Caller:
         self.client = client
         self.logger = logger
         self.max_flood_wait = max_flood_wait
-        #: Shared concurrency cap and adaptive pacing (see :mod:`.rate`).
+        #: Shared concurrency cap and adaptive pacing (see :mod:`.wire.rate`).
         self.budget = budget or RateBudget(logger=logger)
-        #: Reconnects after a lost connection (see :mod:`.connection`).
+        #: Reconnects after a lost connection (see :mod:`.wire.connection`).
         self.connection = connection or Connection(client, logger)
         self.stats: dict[str | None, CallStats] = {}
 

@@ -1,14 +1,14 @@
 """Turn the ``chats`` setting into resolved Telegram entities.
 
-Every run starts with the dialogs pass (:mod:`.dialogs`): it tells each chat's newest
+Every run starts with the dialogs pass (:mod:`.chats.dialogs`): it tells each chat's newest
 message id (``top_message``) and resolves every chat the account has, so ids,
 usernames and links of dialogs need no request of their own (a ``StringSession``
 keeps no entity cache between runs). Invite links resolve once and are remembered
-(:mod:`.refresh`); a public channel read without joining (not a dialog) is resolved
+(:mod:`.chats.refresh`); a public channel read without joining (not a dialog) is resolved
 by username once, then fetched back with the access hash Telegram gave this session,
 all such channels in one request. A chat folder (``folder:Work``) is one
-``messages.getDialogFilters`` for the run, resolved against the dialogs (:mod:`.folders`).
-Full info (``GetFull*``) is fetched only when due (:mod:`.refresh`); otherwise the chat
+``messages.getDialogFilters`` for the run, resolved against the dialogs (:mod:`.chats.folders`).
+Full info (``GetFull*``) is fetched only when due (:mod:`.chats.refresh`); otherwise the chat
 carries what was remembered. Every failure names the entry as the user wrote it and
 says what to do.
 """
@@ -28,23 +28,23 @@ from tap_telegram.errors import ChatError
 from tap_telegram.settings import Settings
 from tap_telegram.sources.base import label_for
 from tap_telegram.sources.chatrefs import ChatRef, parse_chat_refs
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.dialogs import (
+from tap_telegram.sources.mtproto.chats.dialogs import (
     Dialog,
     Dialogs,
     fetch_channels,
     follow_upgrades,
     load_dialogs,
 )
-from tap_telegram.sources.mtproto.folders import (
+from tap_telegram.sources.mtproto.chats.folders import (
     Folder,
     find_folder,
     folder_chats,
     folder_titles,
     load_folders,
 )
+from tap_telegram.sources.mtproto.chats.refresh import FullInfo, SourceMemory
 from tap_telegram.sources.mtproto.mapping.messages import chat_type, display_name, username_of
-from tap_telegram.sources.mtproto.refresh import FullInfo, SourceMemory
+from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.selection import (
     announce_every_chat,
     refuse_empty,
@@ -74,7 +74,7 @@ class ResolvedChat:
 
 
 def chat_label(entity: Any) -> str:
-    """``@username (id)`` or ``'Title' (id)``: how logs and errors name a chat."""
+    """``-100123 (@username)`` or ``-100123 ('Title')``: how logs and errors name a chat."""
     return label_for(utils.get_peer_id(entity), username_of(entity), display_name(entity))
 
 
@@ -214,7 +214,7 @@ async def resolve_chats(
     ``on_chat_error`` is ``fail``) and the others are still returned. Chats that
     ``exclusions`` names are left out before their full info is asked for. A selected
     basic group that was upgraded brings its supergroup along
-    (:func:`.dialogs.follow_upgrades`).
+    (:func:`.chats.dialogs.follow_upgrades`).
     """
     refs = parse_chat_refs(settings.chats)
     kinds = wanted_types(settings)  # validated even when chats are listed

@@ -7,7 +7,7 @@ is one request with ``add_offset = N - 1, limit = 1``, whatever the id gaps (pri
 chats and basic groups share one id counter per account; channels have deletions).
 A date turns into an id with ``offset_date`` the same way. The stream then simply
 reads the chat from that id on (:mod:`tap_telegram.sources.lookback`). A chat's newest
-id needs no probe: the fetcher reads the newest page instead (:mod:`.fetch`).
+id needs no probe: the fetcher reads the newest page instead (:mod:`.history.fetch`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from tap_telegram.sources.fingerprints import MAX_WINDOW
-from tap_telegram.sources.mtproto.calls import Caller
-from tap_telegram.sources.mtproto.chats import ResolvedChat
-from tap_telegram.sources.mtproto.history import get_history
+from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
+from tap_telegram.sources.mtproto.history.reader import get_history
+from tap_telegram.sources.mtproto.wire.calls import Caller
 
 
 async def window_starts(

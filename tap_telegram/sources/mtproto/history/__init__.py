@@ -1,0 +1,10 @@
+"""Reading a chat's history, oldest first, checkpointed per page.
+
+``reader`` is the primitive (raw ``messages.getHistory`` pages, mapped and enriched);
+``fetch`` reads chats ahead, channels as parallel lanes of pages, and hands them on in
+order; ``lanes`` places the lanes from the density of pages read; ``probes`` are
+one-message requests (a date's id, lookback window starts).
+
+May import :mod:`..changes`, :mod:`..admin`, :mod:`..downloads`, :mod:`..chats`,
+:mod:`..mapping` and :mod:`..wire`; never the face (``source``).
+"""
