@@ -16,12 +16,15 @@ INT32 = 1 << 31
 #: Keys of a chat's partition: the channel's update-log position, its first delivered
 #: id and (private chats, basic groups) the ids it delivered.
 PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
+#: Key of a chat's verification mark (:mod:`tap_telegram.sources.mtproto.changes.verify_marks`):
+#: a reason code, set when the update log cannot vouch for the chat's changes.
+VERIFY_KEY = "verify"
 #: Key of the account's update-log position in the stream's STATE (``bookmarks.messages``).
 ACCOUNT_KEY = "account_log"
 
 #: Whole numbers of a partition, by key, with their bound (signed: a value Telegram
 #: refuses restarts tracking with a log line; one it cannot carry is refused).
-PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64}
+PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64, VERIFY_KEY: INT32}
 #: Lists of strings of a partition (packed chunks, checked where they are unpacked).
 PARTITION_STRING_LISTS = (INDEX_KEY,)
 #: Positions in the stream's STATE: objects of 32-bit whole numbers, by key.
