@@ -3,13 +3,16 @@
 The SDK's runner syncs once per class; its messages also pass the stream checker.
 """
 
+import gc
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_telegram.tap import TapTelegram
+from tap_telegram.tap import SourceRun, TapTelegram
 from tests.fake_telegram import FakeTelegram, three_chats_world
 from tests.fake_telegram.admin_log import rename_with_log
 from tests.fake_telegram.checked import check_run
@@ -42,6 +45,22 @@ EVERY_STREAM = catalog_selecting(
 )
 CONFIG = FAKE.tap_config(chats=["@fake_devs", "@fake_news", "@fake_forum"])
 EXPORT_CONFIG = {"source": "export", "export_path": "examples/telegram-export"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_the_runs_the_sdk_keeps() -> Iterator[None]:
+    """Close the runs of the streams singer-sdk's factory keeps for the whole session.
+
+    ``get_tap_test_class`` parametrizes its tests with stream objects of a tap it built
+    at collection (singer_sdk/testing/factory.py), so pytest holds them, and the runs
+    their dry-run syncs opened, until the session ends: no garbage collection closes
+    them. Left open, their Telethon clients would ping from a loop thread for the rest
+    of the session (``tests/conftest.py`` says why that matters).
+    """
+    yield
+    for run in [obj for obj in gc.get_objects() if isinstance(obj, SourceRun)]:
+        if run.open_source is not None:
+            run.finish(succeeded=True, logger=logging.getLogger("tests.test_core"))
 
 
 def _lines(runner: Any) -> list[str]:
