@@ -2,8 +2,9 @@
 
 The real tap runs in this process against the fake Telegram, whose update logs number
 every new, edited and deleted message like Telegram's (tests/fake_telegram/updatelog.py).
-Requests are counted by type: a quiet channel costs nothing, a changed one a page per
-100 updates, the account's log one ``getDifference``.
+Requests are counted by type: a quiet channel costs nothing, a changed one a single
+``getChannelDifference`` (Telegram reads at most 100 updates back for a user: more is
+"too long"), the account's log one ``getDifference``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from tests.fake_telegram import (
     World,
     run_fake_tap,
     run_in_process,
+)
+from tests.fake_telegram.box_events import (
+    move_to_folder,
+    pin_messages,
+    read_contents,
+    read_history,
+    update_web_page,
 )
 from tests.sources.mtproto.helpers import bookmarks
 
@@ -157,11 +165,66 @@ def test_a_quiet_run_reads_no_channel_difference_and_at_most_two_more_requests(
     assert all("pts" not in p for p in partitions(off).values())
 
 
-def test_changes_cost_a_page_per_100_updates_per_changed_chat(world: World) -> None:
+def test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions(
+    world: World,
+) -> None:
+    """Telegram numbers these events too: the tap reads past them and emits nothing."""
     fake = FakeTelegram(world)
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
-    changes = {"news": 250, "devs": 40, "bob": 30, "fam": 20}
+    bob, fam, news = text_ids(world, "bob"), text_ids(world, "fam"), text_ids(world, "news")
+    read_history(world, "bob")
+    read_history(world, "fam", fam[-3], outbox=True)
+    read_contents(world, "bob", bob[:2])
+    pin_messages(world, "fam", [fam[4]])
+    update_web_page(world, "bob", bob[5])
+    move_to_folder(world, "news", 1)
+    move_to_folder(world, "other", 1)  # a chat that is not selected
+    pin_messages(world, "news", news[:3])
+    pin_messages(world, "news", news[:1], pinned=False)
+    update_web_page(world, "devs", text_ids(world, "devs")[7])
+    read_history(world, "devs")
+    world.edit_message("news", news[5], "the one change")  # the log was read past them
+    second = run_in_process(fake, cfg, first.state).check()
+    assert [(r["chat_id"], r["id"], r["text"]) for r in messages(second)] == [
+        (world.marked_id("news"), news[5], "the one change")
+    ]
+    parts = partitions(second)
+    for key in ("news", "devs"):
+        assert parts[world.marked_id(key)]["pts"] == world.chat(key).pts
+    assert second.state is not None
+    assert second.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts
+    assert counts(second)[CHANNEL_DIFF] == 2
+    assert bookmarks(second.state) == bookmarks(first.state)
+    stats = parts[world.marked_id("news")]["stats"]
+    assert (stats["last_run_edits"], stats.get("last_run_deletions", 0)) == (1, 0)
+
+
+def test_pins_count_towards_telegrams_100_updates(world: World) -> None:
+    """An old edit and then 100 pins: "too long", as on Telegram: the warning, no edit,
+    the position restarts from the dialog's (the tap's behaviour for now)."""
+    fake = FakeTelegram(world)
+    cfg = config(fake, world)
+    first = run_fake_tap(fake, cfg).check()
+    ids = text_ids(world, "news")
+    world.edit_message("news", ids[3], "lost behind the pins")
+    for message_id in ids[10:110]:
+        pin_messages(world, "news", [message_id])
+    second = run_fake_tap(FakeTelegram(world), cfg, first.state).check()
+    assert messages(second) == []
+    assert partitions(second)[world.marked_id("news")]["pts"] == world.chat("news").pts
+    warnings = [line for line in second.stderr.splitlines() if "too many changes" in line]
+    assert len(warnings) == 1, second.stderr[-3000:]
+    assert f"chat {world.marked_id('news')} (@cc_news): too many changes" in warnings[0]
+    assert "1 too long" in second.stderr
+
+
+def test_a_changed_channel_costs_one_request_up_to_telegrams_100_updates(world: World) -> None:
+    """Up to 100 updates back a channel's log is one page; one more is "too long" (below)."""
+    fake = FakeTelegram(world)
+    cfg = config(fake, world)
+    first = run_in_process(fake, cfg).check()
+    changes = {"news": 100, "devs": 40, "bob": 30, "fam": 20}
     for key, how_many in changes.items():
         ids = text_ids(world, key)
         for message_id in ids[: how_many // 2]:
@@ -170,8 +233,8 @@ def test_changes_cost_a_page_per_100_updates_per_changed_chat(world: World) -> N
     second = run_in_process(fake, cfg, first.state).check()
     baseline = run_in_process(fake, config(fake, world, track_changes=False), second.state)
     found = counts(second.check())
-    # Channels: one page per 100 updates (a deletion of n messages is n updates).
-    assert found[CHANNEL_DIFF] == math.ceil(250 / 100) + math.ceil(40 / 100)
+    # Channels: one page each (a deletion of n messages is n updates: 100 at most).
+    assert found[CHANNEL_DIFF] == 2
     # Beyond the requests of a run without change capture: the issue's budget.
     extra = sum(found.values()) - sum(counts(baseline).values())
     assert extra <= sum(math.ceil(n / 100) for n in changes.values()) + 3
@@ -219,15 +282,20 @@ def test_new_messages_come_from_history_and_move_the_bookmark(world: World) -> N
     assert marks[world.marked_id("bob")] == new_bob[-1]
 
 
-@pytest.mark.parametrize("mode", ["limit", "horizon"])
-def test_a_channel_log_too_long_falls_back_to_history_and_restarts(world: World, mode: str) -> None:
-    settings = UpdateLogSettings(channel_too_long=mode, channel_horizon=150)  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "settings",
+    [None, UpdateLogSettings(channel_too_long="horizon", channel_horizon=150)],
+    ids=["telegram", "horizon"],
+)
+def test_a_channel_log_too_long_falls_back_to_history_and_restarts(
+    world: World, settings: UpdateLogSettings | None
+) -> None:
     fake = FakeTelegram(world, update_log=settings)
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
     ids = text_ids(world, "news")
-    for message_id in ids[:200]:  # more than a page ("limit") and than the horizon
+    for message_id in ids[:200]:  # more than Telegram's 100 and than the horizon
         world.edit_message("news", message_id, "lost in a too-long log")
     appended = world.append_messages("news", 3)
     world.edit_message("devs", text_ids(world, "devs")[5], "devs still tracked")
