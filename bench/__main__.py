@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import changes, steady
+from bench import changes, changes_report, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         setup = changes.setup(scale)
         with tempfile.TemporaryDirectory(prefix="tap-telegram-changes-") as tmp:
             change_runs, mutations, firsts = changes.run_changes(setup, Path(tmp))
-        summary.update(changes.goals(change_runs, mutations, firsts))
+        summary.update(changes_report.goals(change_runs, mutations, firsts))
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         print(steady.table(steps))
         print()
     if change_runs and mutations is not None:
-        print(changes.table(change_runs, mutations))
+        print(changes_report.table(change_runs, mutations))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")

@@ -35,7 +35,8 @@ TEST_KINDS = f"{TEST_LOOKBACK}::test_deleted_ids_become_tombstones_in_channels_a
 POSITIONS = "tests/singer/test_change_positions.py"
 READER = "tap_telegram/sources/mtproto/changes/reader.py"
 TEST_OTHER_UPDATES = (
-    f"{TEST_CHANGES}::test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions"
+    "tests/singer/test_changes_other_updates.py::"
+    "test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions"
 )
 
 MUTANTS: list[Mutant] = [
