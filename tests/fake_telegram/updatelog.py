@@ -215,8 +215,9 @@ class UpdateLogSettings:
     100000 for bots, td/telegram/MessagesManager.h): a user is about 100 events behind
     at most (tdlib issue 366: "some updates can be skipped if there are more than 100
     missed updates"). Mode ``"horizon"`` is a generous server that keeps
-    :attr:`channel_horizon` units for everyone: an explicit option only, for a test or
-    bench that needs to page far back.
+    :attr:`channel_horizon` units for everyone (older docs: updates "older than latestPts
+    - 100000" are dropped, corefork.telegram.org/type/updates.ChannelDifference?layer=126):
+    an explicit option only, for a test or bench that needs to page far back.
 
     For the account, getDifference answers too long when ``pts + pts_total_limit <
     remote pts``; "if the remote pts is too big (> ~4000000), this field will default to
