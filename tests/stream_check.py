@@ -590,9 +590,11 @@ class _Checker:
         return self.world.account_log if self.world is not None else None
 
     def _channel_bound(self) -> int:
-        if self.settings is None:
-            return 100_000
-        return 100 if self.settings.channel_too_long == "limit" else self.settings.channel_horizon
+        """The gap past which the fake answers a tap's channel difference "too long"."""
+        from tests.fake_telegram.updatelog import USER_LIMIT, UpdateLogSettings
+
+        # A user's limit is at most 100 (the tap asks for 100): Telegram's rule.
+        return (self.settings or UpdateLogSettings()).channel_gap(USER_LIMIT)
 
 
 def _batch_records(line_no: int, message: Mapping[str, Any]) -> Iterator[Any]:

@@ -142,12 +142,26 @@ def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):
     assert mutations["old_edits"] == 20
     assert mutations["updates_per_log"] == {"channel": 110, "account": 10}
     assert goals["changes_requests_budget"] == 2 + 1 + 3
-    runs = {(r["runner"], r["latency"]): r for r in line["changes"]}
-    assert set(runs) == {(name, lat) for name in ("track_changes", "lookback") for lat in (0, 0.1)}
+    runs = {(r["runner"], r["server"], r["latency"]): r for r in line["changes"]}
+    assert set(runs) == {
+        (name, server, lat) for name, server in changes.SECOND_RUNS for lat in (0, 0.1)
+    }
+    # Telegram's rule: 110 channel updates are "too long": only the private chats' changes.
+    assert goals["changes_telegram_requests_goal"] is True
+    assert goals["changes_telegram_private_caught_all"] is True
+    assert goals["changes_telegram_requests_budget"] == 1 + 1 + 3
+    assert goals["changes_telegram_track_changes_caught"] == 10
+    assert goals["changes_telegram_old_edits_track_changes"] == 0
+    assert "generous" in goals["changes_servers"]
     for latency in (0, 0.1):
-        track, lookback = runs["track_changes", latency], runs["lookback", latency]
+        telegram = runs["track_changes", "telegram", latency]
+        assert telegram["returncode"] == 0
+        assert (telegram["private_caught"], telegram["old_edits_caught"]) == (10, 0)
+        assert telegram["requests_by_class"]["GetChannelDifferenceRequest"] == 1  # too long
+        track = runs["track_changes", "generous", latency]
+        lookback = runs["lookback", "telegram", latency]
         assert track["returncode"] == lookback["returncode"] == 0
-        # track_changes: every change, old edits included, from the update logs alone.
+        # The generous server: every change, old edits included, from the update logs alone.
         assert (track["edits_caught"], track["deletions_caught"]) == (edits, deletions)
         assert track["old_edits_caught"] == 20
         assert track["private_caught"] == 10
@@ -166,7 +180,9 @@ def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):
         assert lookback["requests"] > track["requests"]
     assert goals["changes_old_edits_lookback"] == 0
     assert goals["changes_0ms_requests_lookback_vs_track_changes"] > 1
-    assert "| 100 ms | lookback |" in printed
+    assert "| 100 ms | lookback | telegram |" in printed
+    assert "| 0 ms | track_changes | generous |" in printed
+    assert "Servers: telegram: too long past 100 updates" in printed
 
 
 def test_admin_day_costs_one_admin_log_request_per_chat_and_stats_once_a_day():

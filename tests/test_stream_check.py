@@ -207,9 +207,13 @@ def test_a_gap_too_long_for_telegram_is_not_due(world: World) -> None:
     world.append_messages(chat, 5)
     before = state(part(marked, 10, pts=old, first_id=1))["value"]
     after = lines(SCHEMA, state(part(marked, 10, pts=chat.pts, first_id=1)))
-    fails(after, 2, "message 3", input_state=before, world=world)
-    settings = UpdateLogSettings(channel_horizon=5)
-    check_stream(after, input_state=before, world=world, update_log=settings)
+    fails(after, 2, "message 3", input_state=before, world=world)  # 6 events back: due
+    world.append_messages(chat, 95)  # 101 events back: pts + 100 < remote pts
+    after = lines(SCHEMA, state(part(marked, 10, pts=chat.pts, first_id=1)))
+    check_stream(after, input_state=before, world=world)
+    check_stream(after, input_state=before, world=world, update_log=UpdateLogSettings())
+    generous = UpdateLogSettings(channel_too_long="horizon", channel_horizon=200)
+    fails(after, 2, "message 3", input_state=before, world=world, update_log=generous)
 
 
 def test_account_log_moving_before_a_private_chat_edit_fails(world: World) -> None:

@@ -703,12 +703,17 @@ def change_world(
     path: Path,
     seed: int,
     *,
-    edits: int = 100,
-    deletions: int = 100,
-    new: int = 30,
+    edits: int = 35,
+    deletions: int = 35,
+    new: int = 20,
     history_latency: float = 0.4,
 ) -> WorldChanges:
     """The world of ``spec`` after edits, deletions and new messages in every chat, saved to ``path``.
+
+    The sizes keep each channel within Telegram's reach: ``edits + deletions + new + 8``
+    updates (98 by default), and a channel more than 100 updates behind is "too long"
+    (the fake's default rule, tests/fake_telegram/README.md "Update logs"), which would
+    leave its changes to no one.
 
     Per chat ``edits`` edited and ``deletions`` deleted messages of every age (the chat's
     newest stays: the first run's bookmark), five of the edited ones deleted later, and

@@ -25,7 +25,7 @@ Example::
                   "error": "FLOOD_WAIT_3"}],
       "rate_limits": [{"requests": 30, "window": 30}],
       "latency": 0.0,
-      "update_log": {"channel_too_long": "horizon", "channel_horizon": 100000,
+      "update_log": {"channel_too_long": "limit", "channel_horizon": 100000,
                      "account_horizon": 1000000, "slice": 100},
       "now": "2024-06-01T12:00:00+00:00"
     }

@@ -10,6 +10,13 @@ import pytest
 from telethon import errors, functions, types
 
 from tests.fake_telegram import FakeTelegram, World, world_from_spec, world_to_spec
+from tests.fake_telegram.box_events import (
+    move_to_folder,
+    pin_messages,
+    read_contents,
+    read_history,
+    update_web_page,
+)
 from tests.fake_telegram.chat_changes import migrate_chat, rename_chat
 from tests.fake_telegram.clients import connected, run
 from tests.fake_telegram.discussion import add_comment, post_with_comments, set_views
@@ -127,9 +134,81 @@ def test_channel_difference_has_every_event_since() -> None:
     assert world.chat("news").id in {c.id for c in answer.chats}
 
 
-def test_channel_difference_pages_and_empty() -> None:
+def test_channel_difference_within_the_limit_is_one_page_and_empty() -> None:
     world = small_world()
     fake = FakeTelegram(world)
+    news = world.chat("news")
+    start = news.pts
+    world.append_messages("news", 60)  # 31..90
+    world.delete_messages("news", [40, 41, 42])
+    world.edit_message("news", 70, "edited")
+    world.append_messages("news", 7)  # 91..97
+    assert news.pts - start == 60 + 3 + 1 + 7
+    (page,) = call(fake, channel_diff(world, "news", start))
+    assert isinstance(page, types.updates.ChannelDifference)
+    assert (page.pts, page.final) == (news.pts, True), "within the limit: one page"
+    assert [m.id for m in page.new_messages] == [i for i in range(31, 98) if i not in (40, 41, 42)]
+    (empty,) = call(fake, channel_diff(world, "news", news.pts))
+    assert isinstance(empty, types.updates.ChannelDifferenceEmpty)
+    assert (empty.pts, empty.final) == (news.pts, True)
+    (ahead,) = call(fake, channel_diff(world, "news", news.pts + 10))
+    assert isinstance(ahead, types.updates.ChannelDifferenceEmpty)
+    assert ahead.pts == news.pts
+
+
+@pytest.mark.parametrize(("limit", "reads"), [(10, 10), (71, 71), (100, 100), (100_000, 100)])
+def test_channel_difference_too_long_exactly_when_pts_plus_limit_is_below_remote(
+    limit: int, reads: int
+) -> None:
+    """Telegram's rule: too long when ``pts + limit < remote pts``, a user's limit at most 100."""
+    world = small_world()
+    fake = FakeTelegram(world)
+    news = world.chat("news")
+    world.append_messages("news", 150)
+    remote = news.pts
+    at_limit, past_limit = call(
+        fake,
+        channel_diff(world, "news", remote - reads, limit=limit),
+        channel_diff(world, "news", remote - reads - 1, limit=limit),
+    )
+    assert isinstance(at_limit, types.updates.ChannelDifference), "pts + limit == remote"
+    assert (at_limit.pts, at_limit.final) == (remote, True)
+    assert isinstance(past_limit, types.updates.ChannelDifferenceTooLong), "pts + limit < remote"
+    assert past_limit.final
+    assert past_limit.dialog.pts == remote
+    assert past_limit.dialog.top_message == world.last_id("news")
+    latest = list(range(180, 180 - min(limit, 100), -1))
+    assert [m.id for m in past_limit.messages] == latest, "the latest messages"
+
+
+def test_a_bot_reads_up_to_100000_updates_back() -> None:
+    world = small_world()
+    fake = FakeTelegram(world)
+    news = world.chat("news")
+    start = news.pts
+    world.append_messages("news", 5_000)
+
+    async def go() -> list[Any]:
+        async with connected(fake, "bot") as bot:
+            return [
+                await bot(channel_diff(world, "news", start, limit=100_000)),
+                await bot(channel_diff(world, "news", start, limit=4_999)),
+            ]
+
+    within, short = run(go())
+    assert isinstance(within, types.updates.ChannelDifference)
+    assert (within.pts, within.final) == (news.pts, True)
+    assert len(within.new_messages) == 5_000
+    assert isinstance(short, types.updates.ChannelDifferenceTooLong)
+    (user,) = call(fake, channel_diff(world, "news", start, limit=100_000))
+    assert isinstance(user, types.updates.ChannelDifferenceTooLong), "a user's limit is 100"
+
+
+def test_the_horizon_option_pages_far_back() -> None:
+    """The generous server (explicit option): a gap up to ``channel_horizon`` is paged."""
+    world = small_world()
+    settings = UpdateLogSettings(channel_too_long="horizon", channel_horizon=200)
+    fake = FakeTelegram(world, update_log=settings)
     news = world.chat("news")
     start = news.pts
     world.append_messages("news", 150)  # 31..180
@@ -149,37 +228,12 @@ def test_channel_difference_pages_and_empty() -> None:
     assert all(not p.final for p in pages[:-1])
     new_ids = [m.id for p in pages for m in p.new_messages]
     assert new_ids == [i for i in range(31, 188) if i not in (40, 41, 42)]
-    (empty,) = call(fake, channel_diff(world, "news", news.pts))
-    assert isinstance(empty, types.updates.ChannelDifferenceEmpty)
-    assert (empty.pts, empty.final) == (news.pts, True)
-    (ahead,) = call(fake, channel_diff(world, "news", news.pts + 10))
-    assert isinstance(ahead, types.updates.ChannelDifferenceEmpty)
-    assert ahead.pts == news.pts
     (clamped,) = call(fake, channel_diff(world, "news", start, limit=100_000))
     assert clamped.pts == start + 100, "an ordinary user's limit is clamped to 100"
-
-
-@pytest.mark.parametrize("mode", ["horizon", "limit"])
-def test_channel_difference_too_long(mode: str) -> None:
-    world = small_world()
-    settings = UpdateLogSettings(channel_too_long=mode, channel_horizon=50)  # type: ignore[arg-type]
-    fake = FakeTelegram(world, update_log=settings)
-    news = world.chat("news")
-    start = news.pts
-    world.append_messages("news", 20)
-    near = call(fake, channel_diff(world, "news", start, limit=10))[0]
-    if mode == "horizon":
-        assert isinstance(near, types.updates.ChannelDifference)
-        assert near.pts == start + 10
-    else:
-        assert isinstance(near, types.updates.ChannelDifferenceTooLong), "pts + limit < remote"
-    world.append_messages("news", 40)
-    far = call(fake, channel_diff(world, "news", start, limit=10))[0]
+    world.append_messages("news", 40)  # 201 units since start: past the horizon
+    (far,) = call(fake, channel_diff(world, "news", start, limit=40))
     assert isinstance(far, types.updates.ChannelDifferenceTooLong)
-    assert far.final
     assert far.dialog.pts == news.pts
-    assert far.dialog.top_message == world.last_id("news")
-    assert [m.id for m in far.messages] == list(range(90, 80, -1)), "the latest messages"
 
 
 def test_channel_difference_errors() -> None:
@@ -263,8 +317,13 @@ def test_logs_survive_specs() -> None:
     assert world.chat("comments").pts == comments_pts + 1
     assert world.chat("blog").pts == blog_pts, "a reply counter is not a pts event"
     rename_chat(world, "devs", "Developers")
+    read_history(world, "alice")
+    read_contents(world, "alice", world.message_ids("alice")[:2])
+    pin_messages(world, "news", [3])
+    update_web_page(world, "team", world.message_ids("team")[0])
+    move_to_folder(world, "devs", 1)
     migrate_chat(world, "team", "team2")
-    settings = UpdateLogSettings(channel_too_long="limit", slice=7)
+    settings = UpdateLogSettings(channel_too_long="horizon", channel_horizon=5_000, slice=7)
     fake = FakeTelegram(world, update_log=settings)
     rebuilt = fake_from_spec(json.loads(json.dumps(fake_to_spec(fake))))  # as a subprocess
     assert rebuilt.update_log == settings
@@ -279,6 +338,7 @@ def test_logs_survive_specs() -> None:
     (answer,) = call(rebuilt, channel_diff(rebuilt.world, "news", 31))
     assert answer.pts == edited_pts
     assert [m.id for m in answer.new_messages] == [31]
+    assert rebuilt.world.chat("devs").archived
 
 
 def test_a_million_messages_cost_one_event() -> None:

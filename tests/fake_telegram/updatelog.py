@@ -4,12 +4,19 @@ Telegram numbers the events of a message box with ``pts`` (core.telegram.org/api
 an update's ``pts`` is the box's pts *after* the event and ``pts_count`` how many units it
 used, so ``pts - pts_count`` is the pts before it. Every channel, supergroup and forum
 has a box of its own; private chats and basic groups share the account's common box.
-The events that move pts and that the fake produces are new messages (1 unit each),
-edits (1 unit) and deletions (1 unit per deleted message, one update). Reactions and
-views are not pts events: ``updateMessageReactions`` (peer, msg_id, top_msg_id,
-reactions) and ``updateChannelMessageViews`` (channel_id, id, views) carry no pts
-(core.telegram.org/constructor/updateMessageReactions, /constructor/updateChannelMessageViews).
-The world has no pin/unpin mutation, so pins are not logged either.
+The events that move pts are the updates that carry ``pts_count`` in the TL schema
+(core.telegram.org/type/Update). The fake produces new messages (1 unit each), edits
+(1 unit), deletions (1 unit per deleted message, one update) and, made by
+:mod:`.box_events`, the others of the schema, one unit each: in the account's box read
+receipts (``updateReadHistoryInbox`` / ``Outbox``), ``updateReadMessagesContents``,
+pins (``updatePinnedMessages``), link previews (``updateWebPage``) and folder moves of
+any dialog (``updateFolderPeers``); in a channel's box pins
+(``updatePinnedChannelMessages``) and link previews (``updateChannelWebPage``).
+``updateReadChannelInbox`` carries the channel's ``pts`` but no ``pts_count``: it moves
+nothing. Reactions and views are not pts events either: ``updateMessageReactions``
+(peer, msg_id, top_msg_id, reactions) and ``updateChannelMessageViews`` (channel_id,
+id, views) carry no pts (core.telegram.org/constructor/updateMessageReactions,
+/constructor/updateChannelMessageViews).
 
 Memory: a run of new messages is ONE event covering a pts range, however long (a
 million-message chat costs one event); consecutive appends to the same chat extend the
@@ -22,7 +29,28 @@ import bisect
 import dataclasses
 from typing import Any, Literal
 
-EventKind = Literal["new", "edit", "delete"]
+EventKind = Literal[
+    "new",
+    "edit",
+    "delete",
+    "read_in",
+    "read_out",
+    "read_contents",
+    "pin",
+    "unpin",
+    "webpage",
+    "folder",
+]
+#: The most a ``getChannelDifference`` reads: users 100, bots 100000 (tdlib's
+#: ``MAX_CHANNEL_DIFFERENCE`` / ``MAX_BOT_CHANNEL_DIFFERENCE``; see :class:`UpdateLogSettings`).
+USER_LIMIT = 100
+BOT_LIMIT = 100_000
+#: Kinds whose value is a list of message numbers (the others keep one number in ``first``).
+LIST_KINDS = frozenset({"delete", "read_contents", "pin", "unpin"})
+#: One-unit events that change no message (see :mod:`.box_events`).
+MARK_KINDS = frozenset(
+    {"read_in", "read_out", "read_contents", "pin", "unpin", "webpage", "folder"}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +58,10 @@ class Event:
     """One logged event; ``pts`` is the box's pts after it (Telegram's ``pts`` field).
 
     ``new``: messages ``first .. first + pts_count - 1`` (message numbers of ``chat``);
-    ``edit``: message ``first``; ``delete``: the message numbers in ``numbers``.
+    ``edit``: message ``first``; ``delete``: the message numbers in ``numbers``. The
+    one-unit kinds of :mod:`.box_events`: ``read_in`` / ``read_out`` read up to message
+    ``first``; ``read_contents``, ``pin``, ``unpin``: messages ``numbers``; ``webpage``:
+    the link preview of message ``first``; ``folder``: ``chat`` moved to folder ``first``.
     """
 
     pts: int
@@ -49,9 +80,9 @@ class Event:
         """Compact JSON form (the pts follow from the order, so they are not stored)."""
         if self.kind == "new":
             return [self.chat, "new", self.first, self.pts_count]
-        if self.kind == "edit":
-            return [self.chat, "edit", self.first]
-        return [self.chat, "delete", list(self.numbers)]
+        if self.kind in LIST_KINDS:
+            return [self.chat, self.kind, list(self.numbers)]
+        return [self.chat, self.kind, self.first]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +143,14 @@ class UpdateLog:
                 Event(self.pts + len(numbers), len(numbers), "delete", chat, 0, tuple(numbers))
             )
 
+    def mark(
+        self, kind: EventKind, chat: str, first: int = 0, numbers: tuple[int, ...] = ()
+    ) -> None:
+        """A one-unit event that changes no message's content (:data:`MARK_KINDS`)."""
+        if kind not in MARK_KINDS:
+            raise ValueError(f"not a one-unit event kind: {kind!r}")
+        self._add(Event(self.pts + 1, 1, kind, chat, first, numbers))
+
     def replay(self, items: list[list[Any]]) -> None:
         """Replace the events by their JSON form (:meth:`Event.to_list`), from :attr:`base`."""
         self.events.clear()
@@ -121,8 +160,12 @@ class UpdateLog:
                 self.new(chat, int(value), int(rest[0]))
             elif kind == "edit":
                 self.edit(chat, int(value))
-            else:
+            elif kind == "delete":
                 self.delete(chat, [int(n) for n in value])
+            elif kind in LIST_KINDS:
+                self.mark(kind, chat, 0, tuple(int(n) for n in value))
+            else:
+                self.mark(kind, chat, int(value))
 
     def to_list(self) -> list[list[Any]]:
         """The events' JSON form."""
@@ -163,21 +206,34 @@ class UpdateLog:
 class UpdateLogSettings:
     """How the fake answers difference requests that reach far back.
 
-    Telegram's pages disagree on when a channel difference is "too long":
-    core.telegram.org/type/updates.ChannelDifference says when ``pts + limit < remote
-    pts`` (mode ``"limit"``); core.telegram.org/constructor/updates.channelDifferenceTooLong
-    says when updates older than about ``latestPts - 100000`` were dropped from the box
-    (mode ``"horizon"``, the default). For the account, getDifference answers too long
-    when ``pts + pts_total_limit < remote pts``; "if the remote pts is too big
-    (> ~4000000), this field will default to 1000000" (core.telegram.org/method/
-    updates.getDifference): :attr:`account_horizon` plays that default. :attr:`slice`
-    is how many pts units one ``updates.differenceSlice`` covers (Telegram does not say).
+    The default is Telegram's rule: ``updates.getChannelDifference`` answers
+    ``updates.channelDifferenceTooLong`` when "the provided pts + limit < remote pts"
+    (core.telegram.org/constructor/updates.channelDifferenceTooLong), with ``limit`` "max
+    100000; ordinary (non-bot) users are supposed to pass 10-100"
+    (core.telegram.org/method/updates.getChannelDifference; tdlib passes
+    ``MAX_CHANNEL_DIFFERENCE`` = 100 for users and ``MAX_BOT_CHANNEL_DIFFERENCE`` =
+    100000 for bots, td/telegram/MessagesManager.h): a user is about 100 events behind
+    at most (tdlib issue 366: "some updates can be skipped if there are more than 100
+    missed updates"). Mode ``"horizon"`` is a generous server that keeps
+    :attr:`channel_horizon` units for everyone (older docs: updates "older than latestPts
+    - 100000" are dropped, corefork.telegram.org/type/updates.ChannelDifference?layer=126):
+    an explicit option only, for a test or bench that needs to page far back.
+
+    For the account, getDifference answers too long when ``pts + pts_total_limit <
+    remote pts``; "if the remote pts is too big (> ~4000000), this field will default to
+    1000000" (core.telegram.org/method/updates.getDifference): :attr:`account_horizon`
+    plays that default. :attr:`slice` is how many pts units one
+    ``updates.differenceSlice`` covers (Telegram does not say).
     """
 
-    channel_too_long: Literal["limit", "horizon"] = "horizon"
+    channel_too_long: Literal["limit", "horizon"] = "limit"
     channel_horizon: int = 100_000
     account_horizon: int = 1_000_000
     slice: int = 100
+
+    def channel_gap(self, limit: int) -> int:
+        """The largest gap (remote pts - pts) a channel difference of ``limit`` still reads."""
+        return limit if self.channel_too_long == "limit" else self.channel_horizon
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (spec key ``update_log``)."""

@@ -12,17 +12,22 @@ documents it (core.telegram.org/api/updates, /method/updates.getDifference,
   the slice and ``updates.difference`` (with ``state``) for the last one. New messages
   that still exist come in ``new_messages`` with their current content; edits as
   ``updateEditMessage``; deletions as ``updateDeleteMessages`` with the ids only (no
-  chat: that is how Telegram sends them in the common box). Channel events are never
+  chat: that is how Telegram sends them in the common box); reads, pins, link previews
+  and folder moves as their own updates (:mod:`.box_events`). Channel events are never
   in the account box (each channel is fetched with getChannelDifference); the fake
   does not push ``updateChannelTooLong``.
-* **Channel**: ``getChannelDifference`` pages the channel's box by ``limit`` pts units
-  ("how many updates to fetch, max 100000; ordinary (non-bot) users are supposed to
-  pass 10-100": the fake clamps a user's limit to 100, a bot's to 100000). Each page's
+* **Channel**: ``getChannelDifference`` answers ``updates.channelDifferenceTooLong``
+  when "the provided pts + limit < remote pts" (by default; see
+  :class:`.updatelog.UpdateLogSettings` for the generous option), ``limit`` being "max
+  100000; ordinary (non-bot) users are supposed to pass 10-100": the fake clamps a
+  user's limit to 100, a bot's to 100000. Otherwise it pages the channel's box by
+  ``limit`` pts units (under Telegram's rule the gap fits in one page); each page's
   ``pts`` is where the next call continues; ``final`` is set on the last page only.
   Edits come as ``updateEditChannelMessage`` (current content), deletions as
-  ``updateDeleteChannelMessages`` (``pts_count`` = messages deleted). Too-long answers
-  (``updates.channelDifferenceTooLong``, ``final`` "always set") carry a ``Dialog`` with
-  the current pts and the latest messages (not those from the passed pts).
+  ``updateDeleteChannelMessages`` (``pts_count`` = messages deleted), pins and link
+  previews as ``updatePinnedChannelMessages`` / ``updateChannelWebPage``. Too-long
+  answers (``final`` "always set") carry a ``Dialog`` with the current pts and the
+  latest messages (not those from the passed pts).
 * **Undocumented cases**: a ``pts`` ahead of the server is not described; the fake
   answers the current pts so the client resets (``channelDifferenceEmpty(pts)``,
   ``differenceTooLong(pts)``). ``pts <= 0`` answers PERSISTENT_TIMESTAMP_EMPTY (an
@@ -40,12 +45,13 @@ from typing import TYPE_CHECKING, Any
 from telethon.tl import types
 
 from tests.fake_telegram import dialogs
+from tests.fake_telegram.box_events import peers_of, update_tl
 from tests.fake_telegram.faults import FakeRpcError
 from tests.fake_telegram.handlers import handles
 from tests.fake_telegram.history import message_refs
 from tests.fake_telegram.peers import entities_tl
 from tests.fake_telegram.records import ChatRecord
-from tests.fake_telegram.updatelog import Piece
+from tests.fake_telegram.updatelog import BOT_LIMIT, MARK_KINDS, USER_LIMIT, Piece
 from tests.fake_telegram.world import World
 
 if TYPE_CHECKING:
@@ -55,8 +61,6 @@ if TYPE_CHECKING:
 SEQ = 1
 #: Seconds after which clients should ask a channel again.
 CHANNEL_TIMEOUT = 30
-USER_LIMIT = 100
-BOT_LIMIT = 100_000
 
 
 def account_state(server: Server, pts: int | None = None) -> Any:
@@ -95,7 +99,7 @@ def get_difference(server: Server, request: Any, status: str) -> Any:
     size = max(1, min(settings.slice, request.pts_limit or settings.slice))
     pieces = world.account_log.page(request.pts, size)
     messages, others = page_content(world, pieces)
-    users, chats = _entities(world, [*messages, *(getattr(u, "message", None) for u in others)])
+    users, chats = _entities(world, messages, others)
     state = account_state(server, pieces[-1].pts)
     content: dict[str, Any] = {
         "new_messages": messages,
@@ -126,17 +130,13 @@ def get_channel_difference(server: Server, request: Any, status: str) -> Any:
         raise FakeRpcError("PERSISTENT_TIMESTAMP_EMPTY")
     if request.pts >= remote:
         return types.updates.ChannelDifferenceEmpty(pts=remote, final=True, timeout=CHANNEL_TIMEOUT)
-    gap = remote - request.pts
-    bound = limit if settings.channel_too_long == "limit" else settings.channel_horizon
-    if gap > bound:
+    if remote - request.pts > settings.channel_gap(limit):  # pts + limit < remote pts
         return channel_too_long(world, chat, limit)
     pieces = chat.log.page(request.pts, limit)
     messages, others = page_content(world, pieces, _id_filter(request.filter))
     if getattr(request.filter, "exclude_new_messages", None):
         messages = []
-    users, chats = _entities(
-        world, [*messages, *(getattr(u, "message", None) for u in others)], chat
-    )
+    users, chats = _entities(world, messages, others, chat)
     pts = pieces[-1].pts
     return types.updates.ChannelDifference(
         pts=pts,
@@ -153,7 +153,7 @@ def channel_too_long(world: World, chat: ChatRecord, limit: int) -> Any:
     """``updates.channelDifferenceTooLong``: the dialog (current pts) and latest messages."""
     numbers = itertools.islice(chat.existing_desc(chat.count), limit)
     messages = [world.factory.build(chat, n) for n in numbers]
-    users, chats = _entities(world, messages, chat)
+    users, chats = _entities(world, messages, (), chat)
     return types.updates.ChannelDifferenceTooLong(
         dialog=dialogs.dialog_tl(world, chat),
         messages=messages,
@@ -178,7 +178,9 @@ def page_content(
     for piece in pieces:
         event = piece.event
         chat = world.chats[event.chat]
-        if event.kind == "new":
+        if event.kind in MARK_KINDS:
+            others.append(update_tl(world, event))
+        elif event.kind == "new":
             for n in range(piece.first, piece.first + piece.pts_count):
                 if _exists(chat, n) and (keep is None or keep(chat.id_of(n))):
                     messages.append(world.factory.build(chat, n))
@@ -224,12 +226,14 @@ def _id_filter(filter_: Any) -> Any:
 
 
 def _entities(
-    world: World, messages: Iterable[Any], chat: ChatRecord | None = None
+    world: World, messages: Iterable[Any], others: Iterable[Any], chat: ChatRecord | None = None
 ) -> tuple[list[Any], list[Any]]:
-    """``(users, chats)`` the messages reference (and the channel itself)."""
+    """``(users, chats)`` the messages and updates reference (and the channel itself)."""
+    others = list(others)
     user_ids: list[int] = []
     peer_ids = [world.marked_id(chat)] if chat is not None else []
-    for message in messages:
+    peer_ids += peers_of(world, others)
+    for message in [*messages, *(getattr(u, "message", None) for u in others)]:
         if message is not None:
             message_refs(message, user_ids, peer_ids)
     return entities_tl(world, user_ids, peer_ids)

@@ -33,6 +33,11 @@ TEST_CHANGES = "tests/singer/test_changes.py"
 TEST_LOOKBACK = "tests/singer/test_lookback.py"
 TEST_KINDS = f"{TEST_LOOKBACK}::test_deleted_ids_become_tombstones_in_channels_and_supergroups_only"
 POSITIONS = "tests/singer/test_change_positions.py"
+READER = "tap_telegram/sources/mtproto/changes/reader.py"
+TEST_OTHER_UPDATES = (
+    "tests/singer/test_changes_other_updates.py::"
+    "test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions"
+)
 
 MUTANTS: list[Mutant] = [
     Mutant(
@@ -337,5 +342,32 @@ MUTANTS: list[Mutant] = [
             "tests/sources/mtproto/test_admin_log.py::"
             "test_long_log_pages_down_to_the_bookmark_and_emits_oldest_first",
         ),
+    ),
+    Mutant(
+        "channel-pins-as-deletions",
+        "change capture takes a channel's pins (updatePinnedChannelMessages) for deletions",
+        READER,
+        (
+            (
+                "elif isinstance(update, types.UpdateDeleteChannelMessages):",
+                "elif isinstance(\n"
+                "                update,\n"
+                "                (types.UpdateDeleteChannelMessages, types.UpdatePinnedChannelMessages),\n"
+                "            ):",
+            ),
+        ),
+        (TEST_OTHER_UPDATES,),
+    ),
+    Mutant(
+        "read-contents-as-deletions",
+        "change capture takes the account's read receipts of contents for deletions",
+        READER,
+        (
+            (
+                "elif isinstance(update, types.UpdateDeleteMessages):",
+                "elif isinstance(update, (types.UpdateDeleteMessages, types.UpdateReadMessagesContents)):",
+            ),
+        ),
+        (TEST_OTHER_UPDATES,),
     ),
 ]
