@@ -341,7 +341,8 @@ def report_failures(capture: ChangeCapture, chats: Iterable[tuple[int, Mapping[s
         found = changes.chats.get(chat_id)
         if found is not None and found.failed is not None:
             runs = failed_runs(dict(part), FAILS_KEY) + 1
-            failed.append((f"chat {capture.source.chat_label(chat_id)}", found.failed, runs))
+            where = f"the update log of chat {capture.source.chat_label(chat_id)}"
+            failed.append((where, found.failed, runs))
     for where, problem, runs in failed:
         line = failure_line(problem, runs)
         if runs < FAILED_RUNS:

@@ -106,15 +106,15 @@ def failure_line(problem: str, runs: int) -> str:
     """The warning (or, at :data:`FAILED_RUNS`, the error) of a log that failed ``runs`` times."""
     if runs >= FAILED_RUNS:
         return (
-            f"its update log failed in {runs} runs in a row (now: {problem}); its edits and "
-            "deletions since then are not delivered until it reads: check that Telegram "
-            "answers for it (its status, the account's access, max_flood_wait), or turn "
-            "track_changes off"
+            f"failed in {runs} runs in a row (now: {problem}); its edits and deletions since "
+            "then are delivered only once it reads again: if Telegram's status is fine, check "
+            "the account can still open the chats (and max_flood_wait), or set track_changes "
+            "to false to stop reading update logs"
         )
     return (
-        f"its update log could not be read on this run ({problem}); its messages are read "
-        f"as always and its position stays, so the next run reads these changes "
-        f"(failed {runs} run(s) in a row; an error at {FAILED_RUNS})"
+        f"could not be read on this run ({problem}); messages are read as always and the "
+        f"log's position stays, so the next run reads these changes (failed {runs} run(s) "
+        f"in a row; an error at {FAILED_RUNS})"
     )
 
 
