@@ -21,6 +21,7 @@ fails there must never cost a chat its new messages, and never lose a change:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -138,4 +139,14 @@ def refused_line(rpc: str, stored: int | None, *, hand_edited: bool, new: bool) 
         f"Telegram refused the update-log position{at} stored in STATE ({rpc}: {why}); the "
         "chat is marked for verification: its edits and deletions since the last run will "
         f"be verified by re-reading its history, and {then}"
+    )
+
+
+def stalled(logger: logging.Logger, where: str, pts: int) -> None:
+    """A slice that does not move the position ends the read (as tdlib does), in one line."""
+    logger.warning(
+        "%s: Telegram's update log answered a slice that does not advance past pts %d; "
+        "the read stops there for this run (the next run asks again from there)",
+        where,
+        pts,
     )

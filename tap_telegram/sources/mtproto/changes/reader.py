@@ -26,7 +26,8 @@ dialog pts, or the account's state), so a change made while history is read is s
 by the next run. New messages in a difference are left alone: the history reads
 them by id after the bookmark, which is what moves a bookmark. Update requests go
 through the plain client, outside a takeout session (which wraps export requests).
-Reactions and views are not pts events: only a lookback window refreshes them.
+Reactions and views are not pts events: only a lookback window refreshes them. A read
+that fails, a refused position, a slice that does not advance: :mod:`.changes.failures`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from tap_telegram.sources.mtproto.changes.failures import (
     problem_of,
     refusal_of,
     refused_line,
+    stalled,
 )
 from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
@@ -378,16 +380,6 @@ class ChangeReader:
         """
         if isinstance(exc, ConnectionLostError):
             self.caller.connection.resume()
-
-
-def stalled(logger: logging.Logger, where: str, pts: int) -> None:
-    """A slice that does not move the position ends the read (as tdlib does), in one line."""
-    logger.warning(
-        "%s: Telegram's update log answered a slice that does not advance past pts %d; "
-        "the read stops there for this run (the next run asks again from there)",
-        where,
-        pts,
-    )
 
 
 def _chat_of(message: Any) -> int:
