@@ -302,3 +302,17 @@ def test_telethon_sends_no_update_request_of_its_own(world: World) -> None:
     second = clean(run_in_process(fake, config(fake, world), first.state))
     assert counts(second)["GetStateRequest"] == 0
     assert counts(second)[DIFF] == 1  # the tap's own, through its caller
+
+
+def test_a_first_position_that_cannot_be_had_is_a_failed_read_not_a_crash() -> None:
+    """A public channel that is no dialog takes its first pts from its full info: refused here."""
+    world = make_world()
+    world.add_chat("public", "channel", messages=90, username="cc_public", member=False)
+    fake = FakeTelegram(world)
+    fake.add_fault("GetFullChannelRequest", "CHANNEL_PRIVATE", times=None)
+    run = clean(run_in_process(fake, fake.tap_config(chats=["@cc_public"])))
+    public = world.marked_id("public")
+    assert [r["id"] for r in messages(run)] == world.message_ids("public")
+    part = partitions(run)[public]
+    assert "pts" not in part
+    assert part["log_failures"] == 1

@@ -44,7 +44,6 @@ from telethon.tl import types
 
 from tap_telegram.errors import ConnectionLostError
 from tap_telegram.sources.mtproto.changes.failures import (
-    LOG_FAILURES,
     OUTDATED,
     REFUSALS,
     SURVIVED,
@@ -167,7 +166,7 @@ class ChangeReader:
                 return await self._channel_difference(chat, stored)
             except Refusal as refusal:
                 return await self._refused(chat, stored, refusal)
-        except LOG_FAILURES as exc:
+        except SURVIVED as exc:  # a refusal here is of another request (its full info)
             self._survive(exc)
             return ChatChanges(pts=stored, failed=problem_of(exc), requests=1)
 
@@ -256,7 +255,7 @@ class ChangeReader:
                 except Refusal as refusal:
                     out.account_refused = refusal.rpc
             elif stored is not None:
-                out.account_refused = "a position no run writes"
+                out.account_refused = "MALFORMED_POSITION"  # never sent: no run writes it
             if out.account_refused is not None:
                 self._forget_account(out, selected)
                 hand_edited = not _position_ok(stored or {}) or int((stored or {})["pts"]) <= 0
