@@ -96,6 +96,7 @@ def test_an_account_log_that_keeps_failing_costs_no_history_and_is_an_error_at_3
     assert account_log(back)["pts"] == world.account_pts
 
 
+@pytest.mark.slow  # Telethon sends a server error 6 times, 2 s apart
 def test_a_server_error_on_get_state_still_delivers_every_chat(world: World) -> None:
     """A first run whose getState keeps failing (Telethon's retries, then RPC_CALL_FAIL)."""
     fake = FakeTelegram(world)
@@ -316,3 +317,27 @@ def test_a_first_position_that_cannot_be_had_is_a_failed_read_not_a_crash() -> N
     part = partitions(run)[public]
     assert "pts" not in part
     assert part["log_failures"] == 1
+
+
+@pytest.mark.slow  # Telethon sends PERSISTENT_TIMESTAMP_OUTDATED (a 500) 6 times, 2 s apart
+@pytest.mark.parametrize("times", [6, None])
+def test_an_outdated_position_is_asked_once_more_then_refused(
+    world: World, times: int | None
+) -> None:
+    fake = FakeTelegram(world)
+    cfg = config(fake, world)
+    first = run_in_process(fake, cfg).check()
+    news = world.marked_id("news")
+    world.edit_message("news", text_ids(world, "news")[9], "after a retry")
+    fake.add_fault(CHANNEL_DIFF, "PERSISTENT_TIMESTAMP_OUTDATED", chat="@cc_news", times=times)
+    run = clean(run_in_process(fake, cfg, first.state))
+    # Telethon's 6 attempts (request_retries 5), then the tap's one retry: 1 or 6 more.
+    assert counts(run)[CHANNEL_DIFF] == (7 if times else 12)
+    part = partitions(run)[news]
+    assert part["pts"] == world.chat("news").pts
+    if times is not None:  # it passed on the tap's retry: read, nothing to verify
+        assert [r["text"] for r in messages(run)] == ["after a retry"]
+        assert "verify" not in part
+    else:  # for good: refused, marked
+        assert messages(run) == []
+        assert part["verify"] == 2
