@@ -16,6 +16,7 @@ that breaks it:
   ``first_id`` up to its bookmark as the run started (delivered before); a deletion in
   a private chat or basic group only when the chat's delivered-id index holds the id; not
   when Telegram answers "too long" for that gap (the fake's :class:`UpdateLogSettings`);
+  not for a chat whose partition carries a ``verify`` mark (the sweep re-reads it);
 * a record of a chat outside ``selection``; a malformed partition or memory entry.
 
 Every harness that runs the tap calls it (see ``tests/fake_telegram/harness.py``);
@@ -59,10 +60,15 @@ STREAM_KEYS = frozenset(
         "stats",
         "lookback_tail",
         "read_at",
+        "verify",
+        "log_failures",
+        "account_log_failures",
     }
 )
+#: Keys of the stream's STATE only (never of a partition).
+_STREAM_ONLY = {"partitions", "memory", "account_log", "bot_api", "account_log_failures"}
 #: Keys a partition may hold.
-PARTITION_KEYS = (STREAM_KEYS - {"partitions", "memory", "account_log", "bot_api"}) | {"context"}
+PARTITION_KEYS = (STREAM_KEYS - _STREAM_ONLY) | {"context"}
 #: Integer fields of a partition (or a per-chat stream's STATE).
 INT_KEYS = ("pts", "first_id")
 #: The account's log position.
@@ -485,8 +491,8 @@ class _Checker:
         old = _int(before.get("pts"))
         if self.world is None or new is None or old is None or new <= old:
             return
-        if (chat_id, new) in self.proven:
-            return
+        if (chat_id, new) in self.proven or part.get("verify") is not None:
+            return  # marked for verification: the sweep re-reads what the log did not say
         chat = self._chat(chat_id)
         if chat is None or chat.log is self.world.account_log:
             return
@@ -524,7 +530,7 @@ class _Checker:
             if self.selection is None and part == before_part:
                 continue  # not read in this run
             chat = self._chat(chat_id)
-            if chat is not None and chat.log is log:
+            if chat is not None and chat.log is log and part.get("verify") is None:
                 due += self._due(chat, before_part, part, log, old, new)
         self._prove(line_no, f"account_log to pts {new}", due)
         self.account_proven.add(new)

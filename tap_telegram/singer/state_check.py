@@ -27,6 +27,7 @@ from tap_telegram.sources.state_keys import (
     INT64,
     PARTITION_NUMBERS,
     PARTITION_STRING_LISTS,
+    STREAM_NUMBERS,
     STREAM_POSITIONS,
 )
 
@@ -90,6 +91,9 @@ def check_state(state: Any) -> None:
     messages = bookmarks.get("messages", {})
     for key, fields in STREAM_POSITIONS.items():
         _check_position(messages.get(key), f"'bookmarks.messages.{key}'", fields)
+    for key, bound in STREAM_NUMBERS.items():
+        if messages.get(key) is not None:
+            _whole(f"'bookmarks.messages.{key}'", messages[key], bound)
     cursor = messages.get(BOT_CURSOR)
     if cursor is not None:
         where = "'bookmarks.messages.bot_api'"

@@ -21,11 +21,16 @@ PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
 VERIFY_KEY = "verify"
 #: Key of the account's update-log position in the stream's STATE (``bookmarks.messages``).
 ACCOUNT_KEY = "account_log"
+#: Consecutive runs whose update-log read failed (:mod:`.mtproto.changes.failures`): a
+#: channel's in its partition, the account's next to ``account_log``.
+FAILS_KEY, ACCOUNT_FAILS_KEY = "log_failures", "account_log_failures"
 
 #: Whole numbers of a partition, by key, with their bound (signed: a value Telegram
 #: refuses restarts tracking with a log line; one it cannot carry is refused).
-PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64, VERIFY_KEY: INT32}
+PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64, VERIFY_KEY: INT32, FAILS_KEY: INT32}
 #: Lists of strings of a partition (packed chunks, checked where they are unpacked).
 PARTITION_STRING_LISTS = (INDEX_KEY,)
 #: Positions in the stream's STATE: objects of 32-bit whole numbers, by key.
 STREAM_POSITIONS = {ACCOUNT_KEY: ("pts", "qts", "date", "seq")}
+#: Whole numbers of the stream's STATE, by key, with their bound.
+STREAM_NUMBERS = {ACCOUNT_FAILS_KEY: INT32}

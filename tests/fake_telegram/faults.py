@@ -5,7 +5,8 @@ any, ``"connect"`` for the connection itself) and optionally by chat, counts the
 matching calls, and fires from the ``nth`` one on, ``times`` times (``None``:
 always). When it fires it answers an RPC error, drops the connection, crashes the
 process, answers with a type the client does not know (``unknown_type``: a server
-of another layer), or only adds latency. A dropped connection may stay down: the
+of another layer), answers an update-log slice that does not advance (``stall``,
+:mod:`.stall`), or only adds latency. A dropped connection may stay down: the
 next ``outage_connects`` connection attempts are refused (``None``: all of them, an
 outage that never ends) and so is every attempt for ``outage_seconds`` after the
 drop. Faults are plain data so a JSON spec can carry them.
@@ -19,8 +20,8 @@ import math
 import time
 from typing import Any, Literal
 
-FaultKind = Literal["rpc", "disconnect", "crash", "latency", "unknown_type"]
-FAULT_KINDS: tuple[str, ...] = ("rpc", "disconnect", "crash", "latency", "unknown_type")
+FaultKind = Literal["rpc", "disconnect", "crash", "latency", "unknown_type", "stall"]
+FAULT_KINDS: tuple[str, ...] = ("rpc", "disconnect", "crash", "latency", "unknown_type", "stall")
 
 _CODE_PREFIXES: tuple[tuple[str, int], ...] = (
     ("FLOOD_WAIT_", 420),

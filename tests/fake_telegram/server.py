@@ -25,6 +25,7 @@ from tests.fake_telegram.faults import FakeRpcError, Outage, SimulatedCrash
 from tests.fake_telegram.hashing import mix, signed64
 from tests.fake_telegram.records import ChatRecord
 from tests.fake_telegram.sessions import STATUS_ERRORS
+from tests.fake_telegram.stall import stalled
 
 if TYPE_CHECKING:
     from tests.fake_telegram.fake import FakeTelegram
@@ -106,9 +107,11 @@ class Server:
                 raise FakeRpcError(*STATUS_ERRORS[status])
             if status == "bot" and name in USER_ONLY:
                 raise FakeRpcError("BOT_METHOD_INVALID")
+            stall = False
             for fault in fake.faults:
                 if fault.matches(name, names) and fault.fire():
                     outcome.delay += fault.latency
+                    stall = stall or fault.kind == "stall"
                     if fault.kind == "crash":
                         self.crash(fault.exit_code, name)
                     if fault.kind == "disconnect":
@@ -136,6 +139,8 @@ class Server:
                 return outcome
             self.rekey = None
             outcome.result = handler(self, inner, status)
+            if stall:
+                outcome.result = stalled(inner, outcome.result)
         except FakeRpcError as exc:
             stats.errors[exc.message] += 1
             outcome.error = exc

@@ -38,6 +38,8 @@ TEST_OTHER_UPDATES = (
     "tests/singer/test_changes_other_updates.py::"
     "test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions"
 )
+FAILURES = "tests/singer/test_change_failures.py"
+FAILURES_PY = "tap_telegram/sources/mtproto/changes/failures.py"
 
 MUTANTS: list[Mutant] = [
     Mutant(
@@ -369,5 +371,91 @@ MUTANTS: list[Mutant] = [
             ),
         ),
         (TEST_OTHER_UPDATES,),
+    ),
+    Mutant(
+        "account-log-waits-for-channels",
+        "a failed channel (or a chats entry that did not resolve) freezes the account position",
+        CHANGES,
+        (
+            (
+                "            if not self.pending and not self.failed:\n",
+                "            if not self.pending and not self.failed and not self.source.failures:\n",
+            ),
+        ),
+        (
+            f"{FAILURES}::"
+            "test_unresolvable_chats_and_failing_channels_never_freeze_the_account_position",
+        ),
+    ),
+    Mutant(
+        "log-failures-never-reset",
+        "the consecutive-failure counter of an update log is not reset once the log reads",
+        FAILURES_PY,
+        (("        holder.pop(key, None)\n        return 0\n", "        return 0\n"),),
+        (
+            f"{FAILURES}::"
+            "test_an_account_log_that_keeps_failing_costs_no_history_and_is_an_error_at_3_runs",
+        ),
+    ),
+    Mutant(
+        "log-failures-only-warn",
+        "an update log that failed in 3 runs in a row is only a warning (exit 0)",
+        CHANGES,
+        (("        if runs < FAILED_RUNS:\n", "        if runs < FAILED_RUNS or True:\n"),),
+        (
+            f"{FAILURES}::"
+            "test_a_channel_log_that_keeps_failing_is_marked_counted_and_an_error_at_3_runs",
+        ),
+    ),
+    Mutant(
+        "failed-log-moves-position",
+        "a channel whose log read failed takes its current pts (the gap's changes are lost)",
+        READER,
+        (
+            (
+                "return ChatChanges(pts=stored, failed=problem_of(exc), requests=1)",
+                "return ChatChanges(pts=chat.pts, failed=problem_of(exc), requests=1)",
+            ),
+        ),
+        (
+            f"{FAILURES}::"
+            "test_a_channel_log_that_keeps_failing_is_marked_counted_and_an_error_at_3_runs",
+        ),
+    ),
+    Mutant(
+        "refused-position-unmarked",
+        "a position Telegram refused is replaced without marking the chat for verification",
+        CHANGES,
+        (
+            (
+                "                mark(partition, Reason.REFUSED)\n                if found.pts",
+                "                if found.pts",
+            ),
+        ),
+        (f"{FAILURES}::test_a_refused_channel_position_is_replaced_only_with_a_mark",),
+    ),
+    Mutant(
+        "telethon-update-requests",
+        "Telethon sends getState/getDifference of its own at connect, outside the tap's caller",
+        "tap_telegram/sources/mtproto/wire/client.py",
+        (
+            (
+                "        if not self._no_updates:\n            return await super()._on_login(user)",
+                "        if True:\n            return await super()._on_login(user)",
+            ),
+        ),
+        (f"{FAILURES}::test_telethon_sends_no_update_request_of_its_own",),
+    ),
+    Mutant(
+        "too-long-unmarked",
+        "a channel log that was too long moves on without marking the chat for verification",
+        CHANGES,
+        (
+            (
+                "            if found.fallback:\n                mark(partition, Reason.TOO_LONG)\n",
+                "",
+            ),
+        ),
+        (f"{FAILURES}::test_a_channel_log_too_long_marks_the_chat",),
     ),
 ]

@@ -36,6 +36,9 @@ class _EditedRecords:
     def __init__(self) -> None:
         self.failures: list[ChatError] = []
 
+    def chat_label(self, chat_id: int) -> str:
+        return str(chat_id)
+
     def edited_records(self, chat_id: int, ids: Iterable[int]) -> Iterator[Record]:
         for message_id in sorted(ids):
             record = empty_message(chat_id, message_id)

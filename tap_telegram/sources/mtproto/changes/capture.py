@@ -19,8 +19,14 @@ and, right after it, gets a ``CHANGE`` page of its edits and deletions
 like bookmarks: they are the commits of the pages that cover them. A channel's
 ``pts`` sits in its partition and moves after the chat's changes are out; the
 account's position (``bookmarks.messages.account_log``) moves after the last chat of
-the account's log is out and none failed. A first position (taken before any history
-was read) is stored at once, by an empty page before the history. A kill at any
+the account's log is out and none of them failed (a channel, or a ``chats`` entry that
+did not resolve, never holds it back). A first position (taken before any history
+was read) is stored at once, by an empty page before the history.
+
+**When a log cannot vouch for a chat** (:mod:`.changes.failures`): a read that failed
+leaves the position and counts the failure in STATE; a refused position, or a log
+"too long", marks the chat for verification (:mod:`.changes.verify_marks`) in the empty
+page's commit, before any history and never after the position moved. A kill at any
 point leaves the old positions: the next run reads the same changes again
 (duplicates are removed by the primary key) and loses none. Partition of a private
 chat with change capture on::
@@ -42,10 +48,25 @@ from tap_telegram.records.builders import tombstone
 from tap_telegram.records.constants import SCOPE_ACCOUNT, SCOPE_CHAT
 from tap_telegram.records.types import plain
 from tap_telegram.settings import Settings
+from tap_telegram.sources.mtproto.changes.failures import (
+    FAILED_RUNS,
+    LogFailedError,
+    count,
+    failed_runs,
+    failure_line,
+)
 from tap_telegram.sources.mtproto.changes.id_index import HORIZON, IdIndex
 from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.changes.verify_marks import Reason, mark
 from tap_telegram.sources.pages import ChatState, Page, PageKind, Record, then
-from tap_telegram.sources.state_keys import ACCOUNT_KEY, FIRST_KEY, INDEX_KEY, PTS_KEY
+from tap_telegram.sources.state_keys import (
+    ACCOUNT_FAILS_KEY,
+    ACCOUNT_KEY,
+    FAILS_KEY,
+    FIRST_KEY,
+    INDEX_KEY,
+    PTS_KEY,
+)
 
 #: ``type`` of the chats whose messages are in the account's log.
 ACCOUNT_TYPES = frozenset({"user", "group"})
@@ -55,6 +76,10 @@ class EditedRecords(Protocol):
     """What change capture asks of its source: edited messages' records, and the run's failures."""
 
     failures: list[ChatError]
+
+    def chat_label(self, chat_id: int) -> str:
+        """How logs and errors name a chat (its marked id first)."""
+        ...
 
     def edited_records(self, chat_id: int, ids: set[int]) -> Iterable[Record]:
         """Records of a chat's edited messages, newest content, mapped now."""
@@ -93,6 +118,10 @@ class ChangeCapture:
         self._partition: MutableMapping[str, Any] = {}
         if changes.account is not None and changes.account_is_start:
             stream_state[ACCOUNT_KEY] = dict(changes.account)
+        #: Consecutive runs the account's log failed, this one counted (0: it read).
+        self.account_failures = count(
+            stream_state, ACCOUNT_FAILS_KEY, failed=changes.account_failed is not None
+        )
 
     def start_chat(self, chat_id: int, partition: MutableMapping[str, Any]) -> bool:
         """Before the chat's history: store a first position (taken before any read).
@@ -101,6 +130,7 @@ class ChangeCapture:
         :func:`legacy_first`). Returns False: no STATE needs writing for it alone.
         """
         found = self.changes.chats.get(chat_id)
+        changed = self._vouch(chat_id, partition, found)
         if found is not None and found.pts is not None and _int(partition.get(PTS_KEY)) is None:
             partition[PTS_KEY] = found.pts
         bookmark = _int(partition.get("replication_key_value"))
@@ -109,7 +139,29 @@ class ChangeCapture:
         self._start = bookmark
         self._emitted = set()
         self._partition = partition
-        return False
+        return changed
+
+    def _vouch(
+        self, chat_id: int, partition: MutableMapping[str, Any], found: ChatChanges | None
+    ) -> bool:
+        """What the log says of the chat, in STATE: failures counted, marks; whether it changed.
+
+        A refused position's replacement is stored here, in the same commit as its mark.
+        """
+        before = dict(partition)
+        if found is not None:  # a channel (the account's chats have no log of their own)
+            count(partition, FAILS_KEY, failed=found.failed is not None)
+            if found.failed is not None:
+                mark(partition, Reason.LOG_FAILED)
+            if found.fallback:
+                mark(partition, Reason.TOO_LONG)
+            if found.refused is not None:
+                mark(partition, Reason.REFUSED)
+                if found.pts is not None:
+                    partition[PTS_KEY] = found.pts
+        elif chat_id in self.pending and self.changes.account_refused is not None:
+            mark(partition, Reason.REFUSED)
+        return partition != before
 
     def delivered(
         self, chat_type: str | None, partition: MutableMapping[str, Any], page: list[Record]
@@ -183,7 +235,8 @@ class ChangeCapture:
             if found.pts is not None:
                 state.partition[PTS_KEY] = found.pts
             self.pending.discard(chat_id)
-            if not self.pending and not self.failed and not self.source.failures:
+            # Only the account's own chats hold its position back (never a channel).
+            if not self.pending and not self.failed:
                 self._commit_account()
             return True
 
@@ -197,9 +250,12 @@ class ChangeCapture:
     def summary(self) -> str:
         """One line on the update logs, for the run summary."""
         dropped = self.beyond_horizon
+        changes = self.changes
         line = (
-            f"update log: {self.changes.requests} difference requests, "
-            f"{self.changes.fallbacks} too long (history and lookback only)"
+            f"update log: {changes.requests} difference requests, "
+            f"{changes.fallbacks} too long (history and lookback only), "
+            f"{changes.failures} failed (position kept), {changes.refusals} refused "
+            "(marked for verification)"
         )
         if dropped:
             line += (
@@ -262,7 +318,7 @@ def start_capture(
     account = stored if isinstance(stored, Mapping) else None
     changes = read(positions, account)
     account_chats = {chat_id for chat_id, kind, _ in chats if kind in ACCOUNT_TYPES}
-    return ChangeCapture(
+    capture = ChangeCapture(
         source,
         changes=changes,
         stream_state=stream_state,
@@ -270,6 +326,31 @@ def start_capture(
         settings=settings,
         logger=logger,
     )
+    report_failures(capture, [(chat_id, part) for chat_id, _, part in chats])
+    return capture
+
+
+def report_failures(capture: ChangeCapture, chats: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+    """One line per log that failed; an error of the run at :data:`.failures.FAILED_RUNS`."""
+    changes = capture.changes
+    failed: list[tuple[str, str, int]] = []
+    if changes.account_failed is not None:
+        where = "the account's update log (private chats and basic groups)"
+        failed.append((where, changes.account_failed, capture.account_failures))
+    for chat_id, part in chats:
+        found = changes.chats.get(chat_id)
+        if found is not None and found.failed is not None:
+            runs = failed_runs(dict(part), FAILS_KEY) + 1
+            where = f"the update log of chat {capture.source.chat_label(chat_id)}"
+            failed.append((where, found.failed, runs))
+    for where, problem, runs in failed:
+        line = failure_line(problem, runs)
+        if runs < FAILED_RUNS:
+            capture.logger.warning("%s: %s", where, line)
+            continue
+        error = LogFailedError(where, line)
+        capture.source.failures.append(error)  # exit 5 at the end: every chat is read first
+        capture.logger.error("tap-telegram: %s", error)
 
 
 def legacy_first(settings: Settings, bookmark: int) -> int:

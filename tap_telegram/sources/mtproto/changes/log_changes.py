@@ -21,6 +21,11 @@ class ChatChanges:
     pts: int | None = None
     #: The log was too long to read: only history and lookback catch up.
     fallback: bool = False
+    #: Why reading the log failed on this run (``pts`` is then the stored one), or ``None``.
+    failed: str | None = None
+    #: The error with which Telegram refused the stored position (``pts`` is then a
+    #: new one, stored only together with a verification mark), or ``None``.
+    refused: str | None = None
     #: Difference requests this chat cost.
     requests: int = 0
 
@@ -42,6 +47,11 @@ class LogChanges:
     #: Difference requests of the account's log, and whether it was too long.
     account_requests: int = 0
     account_fallback: bool = False
+    #: Why reading the account's log failed on this run (its position stays), or ``None``.
+    account_failed: str | None = None
+    #: The error with which Telegram refused the account's stored position: ``account``
+    #: is then a new one, stored only once every chat of the log is marked.
+    account_refused: str | None = None
 
     @property
     def requests(self) -> int:
@@ -52,3 +62,17 @@ class LogChanges:
     def fallbacks(self) -> int:
         """Logs that were too long to read (channels, and the account's)."""
         return int(self.account_fallback) + sum(c.fallback for c in self.chats.values())
+
+    @property
+    def failures(self) -> int:
+        """Logs that could not be read on this run (channels, and the account's)."""
+        return int(self.account_failed is not None) + sum(
+            c.failed is not None for c in self.chats.values()
+        )
+
+    @property
+    def refusals(self) -> int:
+        """Stored positions Telegram refused (channels, and the account's)."""
+        return int(self.account_refused is not None) + sum(
+            c.refused is not None for c in self.chats.values()
+        )

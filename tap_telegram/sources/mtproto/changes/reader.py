@@ -26,7 +26,8 @@ dialog pts, or the account's state), so a change made while history is read is s
 by the next run. New messages in a difference are left alone: the history reads
 them by id after the bookmark, which is what moves a bookmark. Update requests go
 through the plain client, outside a takeout session (which wraps export requests).
-Reactions and views are not pts events: only a lookback window refreshes them.
+Reactions and views are not pts events: only a lookback window refreshes them. A read
+that fails, a refused position, a slice that does not advance: :mod:`.changes.failures`.
 """
 
 from __future__ import annotations
@@ -38,10 +39,20 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from telethon import TelegramClient, errors, functions, utils
+from telethon import TelegramClient, functions, utils
 from telethon.tl import types
 
-from tap_telegram.errors import ChatError
+from tap_telegram.errors import ConnectionLostError
+from tap_telegram.sources.mtproto.changes.failures import (
+    OUTDATED,
+    REFUSALS,
+    SURVIVED,
+    Refusal,
+    problem_of,
+    refusal_of,
+    refused_line,
+    stalled,
+)
 from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
 from tap_telegram.sources.mtproto.chats.resolve import ResolvedChat
 from tap_telegram.sources.mtproto.wire.calls import Caller
@@ -110,12 +121,8 @@ class ChangeReader:
         results = await asyncio.gather(*reading, return_exceptions=True)
         out = LogChanges()
         for chat, result in zip(channels, results, strict=True):
-            if isinstance(result, ChatError):
-                # The chat's history read fails the same way and reports it there.
-                self.logger.warning("chat %s: changes not read (%s)", chat.label, result)
-                continue
             if isinstance(result, BaseException):
-                raise result
+                raise result  # the run's own failure (a revoked session): not the log's
             out.chats[chat.chat_id] = result
         if selected:
             await self._account(out, selected, account)
@@ -142,25 +149,40 @@ class ChangeReader:
     async def _channel(self, chat: ResolvedChat, stored: int | None) -> ChatChanges:
         """One channel's changes since ``stored`` (its first position when ``None``).
 
-        A stored position Telegram refuses (``PERSISTENT_TIMESTAMP_*``: a hand-edited
-        STATE, or one of another account) is like a log too long to read: the chat
-        starts again from its current position, with one log line.
+        A read that fails leaves the position where it was (:mod:`.changes.failures`); a
+        position Telegram refuses is replaced only together with a verification mark.
         """
-        if stored is None:
-            return ChatChanges(pts=chat.pts if chat.pts is not None else await self._pts(chat))
-        if chat.pts is not None and chat.pts == stored:
-            return ChatChanges(pts=stored)  # the dialog says nothing happened
         try:
-            return await self._channel_difference(chat, stored)
-        except errors.RPCError as exc:
-            self.logger.warning(
-                "chat %s: Telegram refused the update-log position stored in STATE (%s): "
-                "edits and deletions are tracked again from now on",
-                chat.label,
-                type(exc).__name__,
-            )
-            pts = chat.pts if chat.pts is not None else await self._pts(chat)
-            return ChatChanges(pts=pts, fallback=True, requests=1)
+            if stored is None:
+                return ChatChanges(pts=await self._current_pts(chat))
+            if chat.pts is not None and chat.pts == stored:
+                return ChatChanges(pts=stored)  # the dialog says nothing happened
+            try:
+                return await self._channel_difference(chat, stored)
+            except Refusal as refusal:
+                if refusal.rpc != OUTDATED:
+                    return await self._refused(chat, stored, refusal)
+            try:  # OUTDATED: "try again later", permanent for some channels: once more
+                return await self._channel_difference(chat, stored)
+            except Refusal as refusal:
+                return await self._refused(chat, stored, refusal)
+        except SURVIVED as exc:  # a refusal here is of another request (its full info)
+            self._survive(exc)
+            return ChatChanges(pts=stored, failed=problem_of(exc), requests=1)
+
+    async def _refused(self, chat: ResolvedChat, stored: int, refusal: Refusal) -> ChatChanges:
+        """A refused position: a new one if Telegram gives it, stored only with a mark."""
+        try:
+            pts = await self._current_pts(chat)
+        except SURVIVED as exc:
+            self._survive(exc)
+            pts = None
+        self.logger.warning(
+            "chat %s: %s",
+            chat.label,
+            refused_line(refusal.rpc, stored, hand_edited=stored <= 0, new=pts is not None),
+        )
+        return ChatChanges(pts=stored if pts is None else pts, refused=refusal.rpc, requests=1)
 
     async def _channel_difference(self, chat: ResolvedChat, stored: int) -> ChatChanges:
         """``getChannelDifference`` pages from ``stored`` until the last (see the docstring)."""
@@ -176,6 +198,7 @@ class ChangeReader:
             )
             answer = await self._send(request, chat.label)
             changes.requests += 1
+            asked = request.pts
             if isinstance(answer, types.updates.ChannelDifferenceEmpty):
                 changes.pts = answer.pts
                 return changes
@@ -184,8 +207,10 @@ class ChangeReader:
                 changes.pts = getattr(answer.dialog, "pts", None) or changes.pts
                 self.logger.warning(
                     "chat %s: too many changes since the last run for Telegram's update log: "
-                    "new messages come from history as always; edits and deletions are seen "
-                    "only in the lookback window this time (set lookback_messages to widen it)",
+                    "new messages come from history as always; the chat is marked for "
+                    "verification: its older edits and deletions will be verified by "
+                    "re-reading its history (the lookback window, lookback_messages, sees "
+                    "the newest at once)",
                     chat.label,
                 )
                 return changes
@@ -194,9 +219,14 @@ class ChangeReader:
             changes.pts = answer.pts
             if answer.final:
                 return changes
+            if answer.pts == asked:
+                stalled(self.logger, f"chat {chat.label}", asked)
+                return changes
 
-    async def _pts(self, chat: ResolvedChat) -> int | None:
-        """A channel's current pts when no dialog says it (a public channel not joined)."""
+    async def _current_pts(self, chat: ResolvedChat) -> int | None:
+        """A channel's current pts: its dialog's, else its full info's (a public channel)."""
+        if chat.pts is not None:
+            return chat.pts
         full = chat.full
         if not isinstance(full, types.ChannelFull):
             request = functions.channels.GetFullChannelRequest(
@@ -212,26 +242,46 @@ class ChangeReader:
     ) -> None:
         """Changes of the private chats and basic groups in ``selected`` since ``stored``.
 
-        Without a usable stored position (a first run, or one Telegram refuses) the
-        account's current state is taken instead: tracking starts from now.
+        Without a stored position (a first run) the account's current state is taken:
+        tracking starts from now. A refused one is replaced by the current state too,
+        stored only once every chat of the log is marked (:mod:`.changes.capture`); a
+        read that fails leaves the position where it was.
         """
-        if stored is not None and _position_ok(stored):
-            try:
-                await self._account_difference(out, selected, stored)
-                return
-            except errors.RPCError as exc:
+        try:
+            if stored is not None and _position_ok(stored):
+                try:
+                    await self._account_difference(out, selected, stored)
+                    return
+                except Refusal as refusal:
+                    out.account_refused = refusal.rpc
+            elif stored is not None:
+                out.account_refused = "MALFORMED_POSITION"  # never sent: no run writes it
+            if out.account_refused is not None:
+                self._forget_account(out, selected)
+                hand_edited = not _position_ok(stored or {}) or int((stored or {})["pts"]) <= 0
                 self.logger.warning(
-                    "private chats and basic groups: Telegram refused the update-log position "
-                    "stored in STATE (%s): edits and deletions are tracked again from now on",
-                    type(exc).__name__,
+                    "private chats and basic groups: %s",
+                    refused_line(
+                        out.account_refused, None, hand_edited=hand_edited, new=True
+                    ).replace("the chat is marked", "each of them is marked"),
                 )
-                out.account_fallback = True
-                for chat_id in selected:
-                    out.chats.pop(chat_id, None)
-                out.account_deleted.clear()
-        state = await self._send(functions.updates.GetStateRequest(), LABEL)
-        out.account_requests += 1
-        out.account, out.account_is_start = _position(state), True
+            state = await self._send(functions.updates.GetStateRequest(), LABEL)
+            out.account_requests += 1
+            out.account = _position(state)
+            out.account_is_start = out.account_refused is None
+        except SURVIVED as exc:
+            self._survive(exc)
+            self._forget_account(out, selected)
+            out.account, out.account_is_start = None, False
+            out.account_failed = exc.rpc if isinstance(exc, Refusal) else problem_of(exc)
+            out.account_requests += 1
+
+    @staticmethod
+    def _forget_account(out: LogChanges, selected: set[int]) -> None:
+        """Nothing of the account's log is known after all (a refusal or a failure midway)."""
+        for chat_id in selected:
+            out.chats.pop(chat_id, None)
+        out.account_deleted.clear()
 
     async def _account_difference(
         self, out: LogChanges, selected: set[int], stored: Mapping[str, int]
@@ -271,8 +321,11 @@ class ChangeReader:
                 # not: only the account's chats can have lost these ids.
                 self.raw.forget(chat_id, out.chats[chat_id], deleted)
             state = getattr(answer, "state", None) or answer.intermediate_state
-            position = _position(state)
+            asked, position = position, _position(state)
             if isinstance(answer, types.updates.Difference):
+                break
+            if all(position[key] == asked[key] for key in ("pts", "qts", "date")):
+                stalled(self.logger, "private chats and basic groups", asked["pts"])
                 break
         out.account = position
 
@@ -300,11 +353,32 @@ class ChangeReader:
         return unattributed
 
     async def _send(self, request: Any, label: str) -> Any:
-        """One update request through the run's policy, on the plain client (no takeout)."""
+        """One update request through the run's policy, on the plain client (no takeout).
+
+        A position Telegram refuses raises :class:`~.changes.failures.Refusal` (the
+        caller would make it the chat's failure: it is the position's).
+        """
         client = self.client
-        return await self.caller.call(
-            lambda: client(request), chat=label, what=type(request).__name__
-        )
+
+        async def send() -> Any:
+            try:
+                return await client(request)
+            except REFUSALS as exc:
+                return refusal_of(exc)
+
+        answer = await self.caller.call(send, chat=label, what=type(request).__name__)
+        if isinstance(answer, Refusal):
+            raise answer
+        return answer
+
+    def _survive(self, exc: BaseException) -> None:
+        """A log read failed: the rest of the run goes on (history is not the log's to lose).
+
+        A lasting outage during the log's read made the connection give up; later
+        requests may reconnect again, each within ``max_reconnect_seconds``.
+        """
+        if isinstance(exc, ConnectionLostError):
+            self.caller.connection.resume()
 
 
 def _chat_of(message: Any) -> int:

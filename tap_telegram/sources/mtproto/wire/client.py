@@ -19,6 +19,7 @@ from typing import Any
 
 from telethon import TelegramClient
 from telethon.sessions import Session, StringSession
+from typing_extensions import override
 
 from tap_telegram.errors import ConfigError
 from tap_telegram.settings import Settings
@@ -49,6 +50,36 @@ class ClientSettings:
     proxy: Proxy | None = None
     #: Receive pushed updates: only a QR login (it waits for ``updateLoginToken``).
     receive_updates: bool = False
+
+
+class HistoryClient(TelegramClient):  # type: ignore[misc]
+    """Telethon's client, minus the update requests it would send on its own.
+
+    Telethon keeps an update state: whenever it has none (every connect with a string
+    session), ``connect()`` logs in through ``_on_login``, which sends
+    ``updates.getState`` and ``updates.getDifference``; its update loop sends
+    ``getDifference`` again after 15 minutes without pushes; both even with
+    ``receive_updates=False`` (which only wraps the first request in
+    ``invokeWithoutUpdates``), and neither passes through the tap's counter and rate
+    budget (:mod:`.wire.calls`). A sync reads history, and change capture reads the
+    update logs itself, through the caller: with ``receive_updates`` off this client
+    sends neither. A QR login turns it on and gets Telethon's behaviour unchanged.
+    """
+
+    @override
+    async def _on_login(self, user: Any) -> Any:
+        """Note who is logged in; no update state unless updates are received."""
+        if not self._no_updates:
+            return await super()._on_login(user)
+        self._mb_entity_cache.set_self_user(user.id, user.bot, user.access_hash)
+        self._authorized = True
+        return user
+
+    @override
+    async def _update_loop(self) -> None:
+        """Telethon's update loop, only when updates are received."""
+        if not self._no_updates:
+            await super()._update_loop()
 
 
 #: Builds a (not yet connected) client. Called inside the tap's event loop thread.
@@ -119,7 +150,8 @@ def build_client(settings: ClientSettings) -> TelegramClient:
       out up to ``max_flood_wait`` with a log line naming the chat (Telethon would
       sleep silently).
     * ``receive_updates=False``: a sync reads history; it must not build an update
-      state or receive pushes (a QR login turns it on: it waits for one push).
+      state or receive pushes (a QR login turns it on: it waits for one push), and
+      sends no update request of its own (:class:`HistoryClient`).
     * ``raise_last_call_error=True``: after ``request_retries`` server errors (500s,
       timeouts) Telethon raises the last RPC error instead of a bare ``ValueError``,
       so the tap can name the chat and the error in one line.
@@ -140,7 +172,7 @@ def build_client(settings: ClientSettings) -> TelegramClient:
             settings.server_port or 443,
         )
     options = settings.proxy.client_options() if settings.proxy is not None else {}
-    return TelegramClient(
+    return HistoryClient(
         session,
         settings.api_id,
         settings.api_hash,

@@ -137,6 +137,14 @@ class Connection:
             f"{self.outage_seconds:.1f} s down in all"
         )
 
+    def resume(self) -> None:
+        """Let later requests reconnect again after a lasting outage was given up on.
+
+        For a failure that costs only what failed (an update log's read: the history
+        reads after it try again, each within ``max_reconnect_seconds``).
+        """
+        self._gave_up = None
+
     def clock(self) -> float:
         """The connection's clock (``time.monotonic`` unless a test injected one)."""
         return self._clock()
