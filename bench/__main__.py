@@ -8,9 +8,11 @@ sink (with the history requests each run of the tap sent); and the steady state 
 issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many dialogs,
 now and before, and a day under flood limits; and change capture (:mod:`bench.changes`):
 the edits and deletions ``track_changes`` catches against a 10,000-message lookback
-window, with requests and seconds. Prints tables, the goals of issues 6, 16 and 18 and
-of change capture, and one JSON line with everything. Absolute numbers depend on the
-machine; the ratios and request counts are what count.
+window, with requests and seconds; and what STATE costs next to the records and the CPU
+per message as the chats grow (:mod:`bench.state_cost`, issue 26). Prints tables, the
+goals of issues 6, 16, 18 and 26 and of change capture, and one JSON line with
+everything. Absolute numbers depend on the machine; the ratios and request counts are
+what count.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import changes, steady
+from bench import changes, state_cost, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -218,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
     parser.add_argument(
         "--only",
-        help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes)",
+        help=(
+            "comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes,state)"
+        ),
     )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
@@ -256,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tap-telegram-changes-") as tmp:
             change_runs, mutations, firsts = changes.run_changes(setup, Path(tmp))
         summary.update(changes.goals(change_runs, mutations, firsts))
+    state_result: dict[str, Any] | None = None
+    if keys is None or "state" in keys:
+        state_result = state_cost.run_state(scale)
+        summary.update(state_result["goals"])
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
@@ -265,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if change_runs and mutations is not None:
         print(changes.table(change_runs, mutations))
+        print()
+    if state_result is not None:
+        print(state_cost.table(state_result))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
@@ -281,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             "steady_admin": admin,
             "changes_setup": setup.as_dict() if setup else None,
             "changes": [r.as_dict() for r in change_runs],
+            "state": [r.as_dict() for r in state_result["runs"]] if state_result else None,
+            "state_cpu": state_result["cpu"] if state_result else None,
         }
     )
     print(line)
