@@ -23,7 +23,8 @@ least 20 dialogs):
   chat kind, :func:`tests.fake_telegram.dialogs_world`): a first run, a rerun with
   nothing new, a rerun after 5 new messages in 10 chats;
 * ``private_1M``: one private chat of 1,000,000 messages whose ids have gaps (the
-  account's ids are spread over 32 chats, so its delivered-id index is not one range);
+  account's ids are spread over 32 chats, and 250,000 more were deleted in ranges and
+  one by one, so its delivered-id index is many runs); ``--quick``: 100,000;
 * ``cpu`` at 20, 2,000 and 10,000 dialogs: a STATE of that many chats, then a run
   where 20 chats have :data:`CPU_MESSAGES` new messages in all; the tap's CPU per
   new message (process CPU time minus the fake's own, less the same run with nothing
@@ -49,6 +50,7 @@ from typing import Any
 
 from singer_sdk.streams._state import StreamStateManager
 
+from bench.scenarios import sparse_deletions
 from tap_telegram.singer import sdk_private
 from tap_telegram.tap import TapTelegram
 from tests.fake_telegram import FakeTelegram, World, dialogs_world
@@ -252,12 +254,20 @@ def hourly(dialogs: int, messages: int, log: Any = print) -> list[Run]:
 
 
 def private_chat(messages: int, log: Any = print) -> list[Run]:
-    """One private chat of ``messages`` messages, ids with gaps (32 chats' stride)."""
+    """One private chat of ``messages`` messages whose ids have irregular gaps.
+
+    The account's ids are spread over 32 chats (a stride of 32) and a fifth more were
+    deleted, in ranges and one by one (:func:`bench.scenarios.sparse_deletions`): the
+    chat's delivered-id index is many runs, as a real account's is.
+    """
     runs = []
+    total = messages + messages // 4
     for contender in CONTENDERS:
         world = World(7, account_stride=32)
         world.add_generated_users(4)
-        world.add_chat("p", "private", messages=messages, user="person")
+        chat = world.add_chat("p", "private", messages=total, user="person")
+        gone = sparse_deletions(total, messages, seed=3)
+        world.delete_messages(chat, [chat.id_of(n) for n in gone])
         run = run_tap(FakeTelegram(world, now=NOW), contender, None, "private_1M", 1)
         log(f"state: private chat of {messages:,} {contender:<6} {_line(run)}")
         runs.append(run)
