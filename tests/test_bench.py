@@ -123,10 +123,11 @@ def test_steady_state_bench_on_a_tiny_world(tmp_path):
     assert "| 20 | before | quiet |" in steady.table(steps)
 
 
-def test_state_scenario_on_a_tiny_world(capsys):
+def test_state_scenario_on_a_tiny_world(capsys, monkeypatch):
     """Issue 26's scenario: counts of STATE against RECORD bytes, before and now, and CPU."""
     from bench import state_cost
 
+    monkeypatch.setattr(state_cost, "CHECK_STREAMS", True)  # every run through the checker
     result = state_cost.run_state(0.01, log=lambda *_: None)
     runs = {(r.case, r.dialogs, r.contender): r for r in result["runs"]}
     assert set(runs) == {
