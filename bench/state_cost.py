@@ -25,7 +25,8 @@ least 20 dialogs):
 * ``private_1M``: one private chat of 1,000,000 messages whose ids have gaps (the
   account's ids are spread over 32 chats, and 250,000 more were deleted in ranges and
   one by one, so its delivered-id index is many runs); ``--quick``: 100,000;
-* ``cpu`` at 20, 2,000 and 10,000 dialogs: a STATE of that many chats, then a run
+* ``cpu`` at 20, 2,000, 5,000 and 10,000 dialogs (a size whose dialogs the fake does not
+  all list is left out, see :func:`cpu_world`): a STATE of that many chats, then a run
   where 20 chats have :data:`CPU_MESSAGES` new messages in all; the tap's CPU per
   new message (process CPU time minus the fake's own, less the same run with nothing
   new), and its ratio to the 20-dialog case.
@@ -287,18 +288,13 @@ def private_chat(messages: int, log: Any = print) -> list[Run]:
 
 
 def cpu_world(dialogs: int) -> World:
-    """``dialogs`` chats of one message: every kind up to 5,000, channels and supergroups beyond.
+    """``dialogs`` dialogs of every kind, one message each.
 
-    Over 10,000 dialogs of every kind the fake's dialogs pass answered 103 of them (not
-    yet understood); channels and supergroups alone hold any number.
+    Known limit: at 10,000 such dialogs the tap's dialogs pass against the fake stops
+    after 3 pages (103 chats; also with channels and supergroups only), so the
+    10,000 figure is not valid yet; 5,000 reads every dialog.
     """
-    if dialogs <= 5_000:
-        return dialogs_world(dialogs, messages=1)
-    world = World(1)
-    world.add_generated_users(20)
-    for index in range(dialogs):
-        world.add_chat(f"d{index}", "supergroup" if index % 2 else "channel", messages=1)
-    return world
+    return dialogs_world(dialogs, messages=1)
 
 
 def cpu_per_message(dialogs: int, messages: int, log: Any = print) -> dict[str, float]:
@@ -306,6 +302,10 @@ def cpu_per_message(dialogs: int, messages: int, log: Any = print) -> dict[str, 
     world = cpu_world(dialogs)
     fake = FakeTelegram(world, now=NOW)
     state = run_tap(fake, "now", None, "setup", dialogs).state
+    held = len(state.get("bookmarks", {}).get("messages", {}).get("partitions") or [])
+    if held < dialogs:
+        log(f"state: cpu {dialogs:>6} dialogs: only {held} chats read (see cpu_world): not valid")
+        return {}
     quiet = {c: run_tap(fake, c, state, "cpu_quiet", dialogs) for c in CONTENDERS}
     step = max(1, dialogs // CPU_CHATS)
     chats = [f"d{index * step}" for index in range(min(CPU_CHATS, dialogs))]
@@ -339,9 +339,10 @@ def run_state(scale: float, log: Any = print) -> dict[str, Any]:
     for dialogs in sizes:
         runs += hourly(dialogs, messages if scale < 1 else 30, log)
     runs += private_chat(max(1_000, int(1_000_000 * scale)), log)
-    cpu_sizes = [20, max(20, int(2_000 * scale)), max(20, int(10_000 * scale))]
+    cpu_sizes = [20, *(max(20, int(n * scale)) for n in (2_000, 5_000, 10_000))]
     cpu_messages = max(2_000, int(CPU_MESSAGES * scale))
-    cpu = {dialogs: cpu_per_message(dialogs, cpu_messages, log) for dialogs in cpu_sizes}
+    measured = {dialogs: cpu_per_message(dialogs, cpu_messages, log) for dialogs in cpu_sizes}
+    cpu = {dialogs: figures for dialogs, figures in measured.items() if figures}
     return {"runs": runs, "cpu": cpu, "goals": goals(runs, cpu)}
 
 

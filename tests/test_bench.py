@@ -141,7 +141,7 @@ def test_state_scenario_on_a_tiny_world(capsys, monkeypatch):
         assert now.state_lines <= before.state_lines
         assert now.state_bytes <= before.state_bytes
     assert runs["first", 20, "now"].records > 0
-    assert set(result["cpu"]) == {20, 100}
+    assert set(result["cpu"]) == {20, 50, 100}
     table = state_cost.table(result)
     assert "| first | 20 |" in table
     assert "| 100 |" in table
