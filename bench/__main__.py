@@ -9,9 +9,10 @@ issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many di
 now and before, and a day under flood limits; and change capture (:mod:`bench.changes`):
 the edits and deletions ``track_changes`` catches (under Telegram's "too long" rule, and
 on the fake's explicit generous server) against a 10,000-message lookback window, with
-requests and seconds. Prints tables, the goals of issues 6, 16 and 18 and
-of change capture, and one JSON line with everything. Absolute numbers depend on the
-machine; the ratios and request counts are what count.
+requests and seconds; and what STATE costs next to the records and the CPU per message as
+the chats grow (:mod:`bench.state_cost`, issue 26). Prints tables, the goals of issues 6,
+16, 18 and 26 and of change capture, and one JSON line with everything. Absolute numbers
+depend on the machine; the ratios and request counts are what count.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import changes, changes_report, steady
+from bench import changes, changes_report, state_cost, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -219,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
     parser.add_argument(
         "--only",
-        help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes)",
+        help=(
+            "comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes,state)"
+        ),
     )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
@@ -257,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tap-telegram-changes-") as tmp:
             change_runs, mutations, firsts = changes.run_changes(setup, Path(tmp))
         summary.update(changes_report.goals(change_runs, mutations, firsts))
+    state_result: dict[str, Any] | None = None
+    if keys is None or "state" in keys:
+        state_result = state_cost.run_state(scale)
+        summary.update(state_result["goals"])
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
@@ -266,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if change_runs and mutations is not None:
         print(changes_report.table(change_runs, mutations))
+        print()
+    if state_result is not None:
+        print(state_cost.table(state_result))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
@@ -282,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             "steady_admin": admin,
             "changes_setup": setup.as_dict() if setup else None,
             "changes": [r.as_dict() for r in change_runs],
+            "state": [r.as_dict() for r in state_result["runs"]] if state_result else None,
+            "state_cpu": state_result["cpu"] if state_result else None,
         }
     )
     print(line)

@@ -28,7 +28,7 @@ from typing_extensions import override
 from tap_telegram.errors import ChatsFailedError, ConfigError
 from tap_telegram.settings import CONFIG_SCHEMA, Settings, config_errors
 from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
-from tap_telegram.singer.counters import RunSummary
+from tap_telegram.singer.counters import RunSummary, drop_legacy_stats
 from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.memory import source_memory
 from tap_telegram.singer.moderation import AdminLogStream
@@ -166,8 +166,12 @@ class TapTelegram(SdkTap):
 
     @override
     def load_state(self, state: dict[str, Any]) -> None:
-        """Refuse a damaged STATE with one line naming the entry, then load it (SDK)."""
+        """Refuse a damaged STATE with one line naming the entry, then load it (SDK).
+
+        The per-chat ``stats`` of earlier releases are dropped (:mod:`.singer.counters`).
+        """
         check_state(state)
+        drop_legacy_stats(state)
         super().load_state(state)
 
     @override
@@ -239,6 +243,10 @@ class TapTelegram(SdkTap):
         """
         run, _ = self._run
         succeeded = False
+        self.state_cadence.start(
+            every_records=self.settings.state_every_records,
+            every_seconds=self.settings.state_every_seconds,
+        )
         run.start()
         try:
             source = run.source

@@ -123,6 +123,31 @@ def test_steady_state_bench_on_a_tiny_world(tmp_path):
     assert "| 20 | before | quiet |" in steady.table(steps)
 
 
+def test_state_scenario_on_a_tiny_world(capsys, monkeypatch):
+    """Issue 26's scenario: counts of STATE against RECORD bytes, before and now, and CPU."""
+    from bench import state_cost
+
+    monkeypatch.setattr(state_cost, "CHECK_STREAMS", True)  # every run through the checker
+    result = state_cost.run_state(0.01, log=lambda *_: None)
+    runs = {(r.case, r.dialogs, r.contender): r for r in result["runs"]}
+    assert set(runs) == {
+        (case, dialogs, contender)
+        for case, dialogs in [("first", 20), ("quiet", 20), ("changed", 20), ("private_1M", 1)]
+        for contender in ("before", "now")
+    }
+    for (case, dialogs, _), now in ((k, r) for k, r in runs.items() if k[2] == "now"):
+        before = runs[case, dialogs, "before"]
+        assert now.records == before.records, "the same records either way"
+        assert now.state_lines <= before.state_lines
+        assert now.state_bytes <= before.state_bytes
+    assert runs["first", 20, "now"].records > 0
+    assert set(result["cpu"]) == {20, 50, 100}
+    table = state_cost.table(result)
+    assert "| first | 20 |" in table
+    assert "| 100 |" in table
+    assert result["goals"]["state_goal_all_now"] is True
+
+
 def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):
     setup = changes.setup(0.01)
     assert (setup.channel, setup.window, setup.mutations, setup.old_edits) == (1_000, 500, 100, 20)

@@ -4,7 +4,8 @@ A change to the STATE layout must keep reading these files: users' orchestrators
 such STATE and hand it back on the next run. Each test resumes from a frozen file
 against a fake whose messages are known and checks what the tap does with every part
 of it: the per-chat bookmarks, the lookback memory (which ids were delivered and how
-they looked), the counters added up across runs, and the Bot API's update cursor.
+they looked), the counters of 0.1.0 (loaded, then dropped: they are metrics now), and the Bot API's
+update cursor.
 """
 
 from __future__ import annotations
@@ -95,13 +96,13 @@ def test_mtproto_resumes_from_the_0_1_0_state() -> None:
     assert after[news]["replication_key_value"] == new_news[-1]
     assert after[family]["replication_key_value"] == new_family[-1]
     for chat, part in after.items():
-        old = before[chat]["stats"]
-        stats = part["stats"]
-        assert stats["runs"] == old["runs"] + 1, chat
-        assert stats["total_processed"] >= old["total_processed"] + stats["last_run_processed"]
-        assert stats["rate_limit_hits"] >= old["rate_limit_hits"], chat
-        assert stats["last_run"] > old["last_run"], chat
+        # The 0.1.0 counters loaded and were dropped: they are metrics now (issue 26).
+        assert "stats" in before[chat], chat
+        assert "stats" not in part, chat
         assert part["lookback_tail"].startswith("v1:"), chat
+    assert all(
+        "stats" not in partitions(state).get(chat, {}) for state in run.states for chat in after
+    )
     assert 8 not in _tail_ids(after[devs]["lookback_tail"])  # a deletion is reported once
 
 

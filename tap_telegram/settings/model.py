@@ -134,7 +134,29 @@ class Settings:
         title="Page size",
         description=(
             "Messages per history request, or updates per getUpdates with bot_api (1-100). "
-            "STATE is written after every page (after every batch file with batch_config)."
+            "With bot_api STATE is written after every page (after every batch file with "
+            "batch_config); else as state_every_records and state_every_seconds say."
+        ),
+    )
+    state_every_records: int = setting(
+        th.IntegerType(minimum=1),
+        default=10_000,
+        title="STATE every records",
+        description=(
+            "STATE is written, between two pages, once this many records were written "
+            "since the last one (and at least one record per 20 bytes of the last STATE, "
+            "which holds every chat), or after state_every_seconds; always at the end, "
+            "when a chat fails and on SIGTERM/SIGINT. A kill loses at most the records "
+            "written since the last STATE: the next run reads them again."
+        ),
+    )
+    state_every_seconds: int = setting(
+        th.IntegerType(minimum=0, maximum=86_400),
+        default=300,
+        title="STATE every seconds",
+        description=(
+            "STATE is written, between two pages, once this many seconds passed since the "
+            "last one (see state_every_records)."
         ),
     )
     # An export is a file: nothing to wait for.

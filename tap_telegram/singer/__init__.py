@@ -6,7 +6,8 @@
   update log;
 * :mod:`.host`: what a stream knows of the tap (the run's source and totals);
 * :mod:`.sdk_private`: the fence, every private or ``@final`` singer-sdk member used;
-* :mod:`.counters`: per-chat counters in STATE, SDK metrics, the run summary line;
+* :mod:`.counters`: per-chat counters as SDK metrics, the run summary line;
+* :mod:`.cadence`: when STATE is written (by records and by time, bounded);
 * :mod:`.memory`: where a source keeps what it remembers between runs in STATE;
 * :mod:`.state_check`: a damaged STATE refused with one line at load;
 * :mod:`.output`: the compiled datetime conformer and the page-flushing writer.

@@ -51,7 +51,7 @@ class AdminLogStream(ChatPartitioned[Source]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """One chat's events after its bookmark, page by page, STATE between pages."""
+        """One chat's events after its bookmark, page by page, STATE between pages when due."""
         assert context is not None
         chat_id = int(context["chat_id"])
         label = self.source.chat_label(chat_id)
@@ -69,16 +69,17 @@ class AdminLogStream(ChatPartitioned[Source]):
             for index, page in enumerate(pages):
                 if index:
                     # Every record of the previous page has been written.
-                    self.write_state_if_changed()
+                    self.write_state_if_due()
                 yield from page
                 emitted = emitted or bool(page)
             partition[READ_AT] = now.isoformat(timespec="seconds")
             self.mark_state_changed()
         except ChatError as error:
+            self.write_state_if_changed()  # the chat's progress up to the failure
             self.source.chat_failed(error)
         finally:
             if emitted:
-                self.write_state_if_changed()
+                self.write_state_if_due()
 
     def _warn_if_late(self, label: str, read_at: Any, now: dt.datetime) -> None:
         """One warning when the last read is older than Telegram keeps events."""

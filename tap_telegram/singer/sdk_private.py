@@ -6,12 +6,16 @@ code uses public SDK API only. ``tests/singer/test_sdk_private.py`` checks every
 behaviour these wrappers rely on, one test each: an SDK upgrade that changes one fails
 there, not in a user's pipeline. Versions checked: singer-sdk 0.54.
 
-Each is here for correctness, except two kept for speed because they pay
-(``python -m bench.overrides``, with and without, back to back): :class:`LineStateWriter`
-(a first run over 500 chats costs 2.5 x the tap's CPU without it) and the record loop
-of :meth:`SdkStream._generate_record_messages` (18 % more of the tap's CPU per message at
-0 ms without it). docs/development.md, "The singer-sdk fence", lists each member, what
-it is for and the test that fails without it.
+Each is here for correctness, except three kept for speed because they pay
+(``python -m bench.overrides`` and ``python -m bench --only state``, with and without,
+back to back): :class:`IndexedStateManager` (without it the CPU per message grows with
+the chats: a scan of every partition per record), :class:`LineStateWriter` (with STATE
+after every page, a first run over 500 chats cost 2.5 x the tap's CPU without it; at
+the cadence it matters little, and it also measures each STATE for the cadence) and the
+record loop of :meth:`SdkStream._generate_record_messages` (18 % more of the tap's CPU
+per message at 0 ms without it). docs/development.md, "The singer-sdk fence", lists each
+member, what it is for and the test that fails without it. (One file of ~480 lines on
+purpose: every private SDK name the tap uses is here and nowhere else.)
 
 Tap side, :class:`SdkTap`:
 
@@ -27,9 +31,10 @@ Tap side, :class:`SdkTap`:
   already covers everything delivered.
 * ``Tap._state_writer`` (a ``singer_sdk.helpers._state.StateWriter``): the SDK keeps a
   deep copy of every STATE it writes, to skip an unchanged one next time. STATE holds
-  a bookmark per chat and what the source remembers per chat, and is written after
-  every page, so that copy made a run over N chats cost N² (minutes for 2,000 chats).
-  :class:`LineStateWriter` compares the encoded line instead, with the same effect.
+  a bookmark per chat and what the source remembers per chat; written after every page
+  (``state_every_seconds: 0``) that copy made a run over N chats cost N² (minutes for
+  2,000 chats). :class:`LineStateWriter` compares the encoded line instead, with the
+  same effect, and reports each STATE's size to the run's cadence.
 * ``PluginBase._validate_config`` and ``PluginBase._config``: the SDK's messages quote
   the bad value, and for ``api_hash`` or ``session_string`` that is a secret. The
   SDK's validator also fills in defaults, which needs the mutable config dict (the
@@ -37,10 +42,17 @@ Tap side, :class:`SdkTap`:
 
 Stream side, :class:`SdkStream`:
 
-* ``Stream._write_state_message`` and ``state_manager.is_flushed``: STATE after every
-  page and at the end of every chat, not only every 10,000 records (SDK issue #2879).
+* ``Stream._write_state_message`` and ``state_manager.is_flushed``: STATE at the run's
+  cadence (:mod:`tap_telegram.singer.cadence`, by records and by time, between pages),
+  when a chat fails and at the end, not only every 10,000 records (SDK issue #2879).
   Hooks: :meth:`SdkStream.mark_state_changed`, :meth:`SdkStream.write_state_if_changed`,
-  :meth:`SdkStream.checkpoint`.
+  :meth:`SdkStream.write_state_if_due`, :meth:`SdkStream.checkpoint`. The SDK's own
+  ``STATE_MSG_FREQUENCY`` (every 10,000 records, whatever the STATE's size) is off.
+* ``Stream.state_manager`` (with ``Stream._state_manager``, ``Stream._tap_state`` and
+  ``singer_sdk.streams._state.StreamStateManager``): the SDK finds a partition's state
+  by scanning every partition, once per record; :class:`IndexedStateManager` finds it
+  through a dict kept in step with the SDK's list (speed: CPU per message no longer
+  grows with the chats).
 * ``Stream._sync_batches`` (with ``Stream._sync_records``, ``Stream._tap`` and the
   SDK's ``SDKBatchMessage``): a batch run (``batch_config``) in the SDK's own order,
   a BATCH message and then the STATE it covers, but with the tap's checkpoints in
@@ -89,7 +101,10 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context, TapState
 from singer_sdk.plugin_base import JSONSchemaValidator
 from singer_sdk.singerlib import RecordMessage, StateMessage
+from singer_sdk.streams._state import StreamStateManager
 from typing_extensions import override
+
+from tap_telegram.singer.cadence import StateCadence
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -109,12 +124,16 @@ class LineStateWriter(StateWriter):
 
     The SDK's compares with a deep copy of the last state (``copy.deepcopy`` per
     STATE): encoding is an order of magnitude cheaper, and equal lines mean equal
-    states (keys keep their order in a dict).
+    states (keys keep their order in a dict). Every STATE written is reported to the
+    run's :class:`~tap_telegram.singer.cadence.StateCadence` with its size.
     """
 
-    def __init__(self, message_writer: GenericSingerWriter[Any, Any]) -> None:
+    def __init__(
+        self, message_writer: GenericSingerWriter[Any, Any], cadence: StateCadence | None = None
+    ) -> None:
         super().__init__(message_writer)
         self._last_line: bytes | None = None
+        self._cadence = cadence if cadence is not None else StateCadence()
 
     @override
     def write_state(self, state: TapState) -> None:
@@ -123,14 +142,95 @@ class LineStateWriter(StateWriter):
         if line != self._last_line:
             self._message_writer.write_message(StateMessage(value=state))
             self._last_line = line
+            self._cadence.wrote(len(line))
+
+
+class IndexedStateManager(StreamStateManager):
+    """The SDK's state manager, finding a partition's state through an index.
+
+    The SDK finds a context's partition by scanning the stream's whole partition list
+    (``_find_in_partitions_list``, from ``get_writeable_state_dict``), and it does so
+    for every record (``increment_state``) and at every partition's start and end:
+    135 us a record at 2,000 chats, 938 us at 10,000 (issue 26). Here a dict from the
+    context (its items, sorted) to the partition's position in that list answers in
+    O(1). The list stays the SDK's own (it is what STATE holds); the index is checked
+    on every hit (the entry at that position still has that context) and rebuilt when
+    the list was replaced, grew or shrank behind its back, so it never returns a
+    partition that is not in STATE. A duplicate context, an unhashable one or no
+    partitions at all are left to the SDK (which raises on duplicates, as before).
+    """
+
+    _index: dict[tuple[tuple[str, Any], ...], int] | None = None
+    _indexed: list[dict[str, Any]] | None = None
+    _duplicates: bool = False
+
+    @override
+    def get_context_state(self, context: Context | None) -> dict[str, Any]:
+        """The context's writable partition state (created when missing), in O(1)."""
+        partition_context = self.get_state_partition_context(context)
+        if not partition_context:
+            return super().get_context_state(context)
+        try:
+            key = tuple(sorted(partition_context.items()))
+            hash(key)
+        except TypeError:
+            return super().get_context_state(context)
+        partitions = self._partitions()
+        if partitions is None:
+            return super().get_context_state(context)
+        if partitions is not self._indexed or len(partitions) != len(self._index or ()):
+            self._rebuild(partitions)
+        if self._duplicates:
+            return super().get_context_state(context)
+        assert self._index is not None
+        position = self._index.get(key)
+        if position is not None:
+            found = partitions[position] if position < len(partitions) else None
+            if found is not None and found.get("context") == partition_context:
+                return found
+            self._rebuild(partitions)  # changed in place: look again
+            position = self._index.get(key)
+            if position is not None:
+                return partitions[position]
+        # Not in STATE yet: created the SDK's way (``_create_in_partitions_list``).
+        created: dict[str, Any] = {"context": dict(partition_context)}
+        partitions.append(created)
+        self._index[key] = len(partitions) - 1
+        return created
+
+    def _partitions(self) -> list[dict[str, Any]] | None:
+        """The stream's partition list in STATE (made empty if missing), None if unusable."""
+        stream_state = self.stream_state
+        partitions = stream_state.setdefault("partitions", [])
+        return partitions if isinstance(partitions, list) else None
+
+    def _rebuild(self, partitions: list[dict[str, Any]]) -> None:
+        """Index every partition of ``partitions`` by its context."""
+        index: dict[tuple[tuple[str, Any], ...], int] = {}
+        duplicates = False
+        for position, partition in enumerate(partitions):
+            context = partition.get("context") if isinstance(partition, dict) else None
+            try:
+                key = tuple(sorted(context.items())) if isinstance(context, dict) else None
+                hash(key)
+            except TypeError:
+                key = None
+            if key is None:
+                # An entry the index cannot hold: count it so the length check holds.
+                key = (("", position),)
+            duplicates = duplicates or key in index
+            index[key] = position
+        self._index, self._indexed, self._duplicates = index, partitions, duplicates
 
 
 class SdkTap(Tap):
     """A Tap whose run, termination and config check go through the hooks below."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: When the next STATE is due (every stream of the run counts into it).
+        self.state_cadence = StateCadence()
         super().__init__(*args, **kwargs)
-        self._state_writer = LineStateWriter(self.message_writer)
+        self._state_writer = LineStateWriter(self.message_writer, self.state_cadence)
 
     @abc.abstractmethod
     def run_scope(self) -> contextlib.AbstractContextManager[None]:
@@ -221,6 +321,44 @@ class SdkStream(Stream):
     _unbatched_count = 0
     _batch_config: BatchConfig | None = None
     _batch_counter: Counter | None = None
+
+    #: The SDK writes STATE every ``STATE_MSG_FREQUENCY`` records whatever its size; the
+    #: run's :class:`~tap_telegram.singer.cadence.StateCadence` decides instead
+    #: (:meth:`write_state_if_due`).
+    STATE_MSG_FREQUENCY = sys.maxsize
+
+    @property
+    @override
+    def state_manager(self) -> StreamStateManager:
+        """The SDK's manager, indexing the partitions (:class:`IndexedStateManager`)."""
+        if self._state_manager is None:
+            self._state_manager = IndexedStateManager(
+                tap_name=self.tap_name,
+                stream_name=self.name,
+                tap_state=self._tap_state,
+                state_partitioning_keys=self.state_partitioning_keys,
+                is_sorted=self.is_sorted,
+                check_sorted=self.check_sorted,
+            )
+        return self._state_manager
+
+    @property
+    def state_cadence(self) -> StateCadence:
+        """The run's cadence of STATE messages (one per tap; a stream alone gets its own)."""
+        cadence = getattr(self._tap, "state_cadence", None)
+        if not isinstance(cadence, StateCadence):
+            cadence = self.__dict__.setdefault("_own_cadence", StateCadence())
+        return cadence
+
+    def write_state_if_due(self) -> None:
+        """Write STATE now if it changed and the cadence says one is due (else later).
+
+        Called where STATE may be written (every record so far is written and the state
+        in memory covers no other): between pages, at a chat's end. The end of the
+        stream, a failing chat and a termination signal write it whatever the cadence.
+        """
+        if self.state_cadence.due():
+            self.write_state_if_changed()
 
     def mark_state_changed(self) -> None:
         """Note that STATE changed without a record (so it is written next time)."""
@@ -343,5 +481,6 @@ class SdkStream(Stream):
     def _increment_stream_state(
         self, latest_record: dict[str, Any], *, context: Context | None = None
     ) -> None:
+        self.state_cadence.count()
         if self.moves_bookmark(latest_record, context):
             super()._increment_stream_state(latest_record, context=context)

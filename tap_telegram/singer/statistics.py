@@ -100,7 +100,7 @@ class StatsGraphsStream(ChatPartitioned[Source]):
         rows = [r for r in stats.graph_rows if start is None or r["date"] >= start]
         yield from rows
         if rows:
-            self.write_state_if_changed()
+            self.write_state_if_due()
 
 
 def _instant(value: Any) -> dt.datetime | None:

@@ -10,11 +10,12 @@ resumes (SDK FAQ). It builds every chat's query once, from the incoming STATE, a
 hands them all to the source before the first chat (the source may read ahead, probe
 or read what changed); then, chat by chat, it writes each page's records, applies the
 page's commit (what the source keeps in STATE, :mod:`tap_telegram.sources.pages`)
-and writes STATE. It knows which pages may move the bookmark, never why.
-STATE is written after every page and at the end of every chat: a
-crash loses at most the page being written, and a finished chat's bookmark never
-depends on a later chat succeeding (the SDK alone writes STATE only every 10,000
-records, SDK issue #2879). In a batch run (``batch_config``) STATE instead follows
+and writes STATE when it is due. It knows which pages may move the bookmark, never why.
+STATE is written at a bounded cadence (:mod:`tap_telegram.singer.cadence`: by records
+and by time, between pages or at a chat's end), when a chat fails or an error ends the
+run, and at the end: a kill loses at most the records written since the last STATE,
+and a finished chat's bookmark never depends on a later chat succeeding (SDK issue
+#2879). In a batch run (``batch_config``) STATE instead follows
 each set of BATCH messages, in the SDK's order, so that it never claims records that
 are in no batch file yet (:class:`~tap_telegram.singer.sdk_private.SdkStream`).
 ``messages`` of an update log is in :mod:`tap_telegram.singer.bot_api_stream`; both
@@ -42,7 +43,7 @@ from tap_telegram.records.schemas import (
     USER_SCHEMA,
 )
 from tap_telegram.settings import Settings, parse_start_date
-from tap_telegram.singer.counters import ChatProgress, emit_metrics
+from tap_telegram.singer.counters import ChatRun, emit_metrics
 from tap_telegram.singer.host import StreamHost
 from tap_telegram.singer.output import datetime_conformer
 from tap_telegram.singer.sdk_private import SdkStream
@@ -185,7 +186,7 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """One chat's pages from the source; STATE after each page, at the end and on failure.
+        """One chat's pages from the source; STATE when due, at a failure and at the end.
 
         A chat that fails (ChatError) is recorded and skipped unless
         ``on_chat_error`` is ``fail``; its progress up to the failure is kept. With no
@@ -200,14 +201,18 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
             self.enter_chat_stream(chat_id)
             self.write_schema_now()
         query = self._query(chat_id)
-        # Counters next to the bookmark (tap_telegram.singer.counters); the SDK keeps extra keys.
-        progress = ChatProgress(self.get_context_state(context))
+        run = ChatRun()
+        failed = True  # until the pages end normally
         try:
-            yield from self._write_pages(query, progress)
+            yield from self._write_pages(query, run)
+            failed = False
         except ChatError as error:
+            # The chat's progress up to the failure, before the run goes on or ends.
+            self.write_state_if_changed()
             self.source.chat_failed(error)
+            failed = False  # written above; the other chats go on
         finally:
-            self._end_chat(context, progress)
+            self._end_chat(context, run, failed=failed)
 
     @override
     def moves_bookmark(self, record: dict[str, Any], context: Context | None) -> bool:
@@ -230,9 +235,10 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         )
         return query
 
-    def _write_pages(self, query: MessageQuery, progress: ChatProgress) -> Iterator[Record]:
+    def _write_pages(self, query: MessageQuery, run: ChatRun) -> Iterator[Record]:
         """The chat's pages: records out, then the page's commit; STATE between history pages.
 
+        STATE only when the cadence says one is due (:mod:`tap_telegram.singer.cadence`).
         No STATE between the history and the change pages after it: the chat's end
         writes it (a change page's positions are its commit).
         """
@@ -240,15 +246,14 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         history = False
         for page in self.source.message_pages(query):
             if page.kind is PageKind.CHANGE:
-                progress.run.edits += sum(not r.get("deleted") for r in page.records)
-                progress.run.deletions += sum(bool(r.get("deleted")) for r in page.records)
+                run.edits += sum(not r.get("deleted") for r in page.records)
+                run.deletions += sum(bool(r.get("deleted")) for r in page.records)
             else:
                 if history:
-                    # Every record of the previous page has been written and counted.
-                    progress.save(self.source.call_stats(query.chat_id))
-                    self.write_state_if_changed()
+                    # Every record of the previous page has been written.
+                    self.write_state_if_due()
                 history = True
-                progress.run.messages += len(page.records)
+                run.messages += len(page.records)
             yield from self._records_of(page)
             if page.commit is not None and page.commit(query.state):
                 self.mark_state_changed()
@@ -258,22 +263,25 @@ class MessagesStream(ChatPartitioned[HistorySource], MessagesStreamBase[HistoryS
         self._kind = page.kind
         yield from page.records
 
-    def _end_chat(self, context: Context, progress: ChatProgress) -> None:
-        """Counters into STATE and metrics, the chat into the run summary, a last STATE.
+    def _end_chat(self, context: Context, run: ChatRun, *, failed: bool) -> None:
+        """The chat into metrics and the run summary; STATE if due, or now if it ``failed``.
 
         Runs after the last record was processed, or when the chat fails (or late,
-        when an error elsewhere closed the run: then never reopen the source). A chat
-        that emitted nothing moved no bookmark: its counters wait for the next STATE,
-        so a quiet run over N chats writes a few STATE messages, not N of them (each
-        one carries the whole state, which grows with N).
+        when an error elsewhere closed the run: then never reopen the source). The
+        chat's counters go to SDK metrics and the run summary, never into STATE
+        (:mod:`tap_telegram.singer.counters`). An error that ends the run (``failed``)
+        writes what was reached first: a later chat's failure never costs an earlier
+        chat's bookmark. A chat that emitted nothing moved no bookmark: it makes no STATE
+        due, so a quiet run over N chats writes a few STATE messages, not N.
         """
         source = self.host.open_source
         calls = source.call_stats(int(context["chat_id"])) if source is not None else {}
-        progress.save(calls)
-        emit_metrics({"stream": self.name, "context": dict(context)}, progress.run, calls)
-        self.host.run_summary.add_chat(progress.run)
-        if progress.run.messages or progress.run.edits or progress.run.deletions:
+        emit_metrics({"stream": self.name, "context": dict(context)}, run, calls)
+        self.host.run_summary.add_chat(run)
+        if failed:
             self.write_state_if_changed()
+        elif run.messages or run.edits or run.deletions:
+            self.write_state_if_due()
 
     def _plan(self) -> dict[int, MessageQuery]:
         """Every chat's query from the incoming STATE, handed to the source before the first.

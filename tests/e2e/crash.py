@@ -76,6 +76,9 @@ TAP_MARKER = "tests.fake_telegram.launcher"
 #: About how many bytes the tap writes per message (measured: ~795 on stdout).
 BYTES_PER_MESSAGE = 800
 
+#: The crash runs' ``state_every_records``: a STATE at about every page (pages of 100).
+STATE_EVERY_RECORDS = 100
+
 
 def crash_world_spec(seed: int = 7, messages: int = 20_000) -> dict[str, Any]:
     """Five chats of every id scheme, ``messages`` existing messages in all, some deleted."""
@@ -203,7 +206,11 @@ class CrashRig:
         self.last_ids = {chat: ids[-1] for chat, ids in self.truth.items() if ids}
         self.fake = FakeTelegram(self.world)
         self.spec_path = dump_spec(self.spec, workdir / "world.json")
-        self.tap_config = self.fake.tap_config(**dict(tap_settings or {}))
+        # STATE every 100 records (the default is 10,000): the kill points, counted in STATE
+        # messages, fall inside a run of 20,000; the cadence decides them all the same.
+        self.tap_config = self.fake.tap_config(
+            **{"state_every_records": STATE_EVERY_RECORDS, **dict(tap_settings or {})}
+        )
         self.target_bin = project.loader_bin("target-postgres")
         loaders = build_meltano_yml()["plugins"]["loaders"]
         repo_config = next(p for p in loaders if p["name"] == "target-postgres")["config"]

@@ -91,7 +91,10 @@ def export_trial(
     schema = "export_crash"
     rig.drop(schema)
     config = folder / "tap.config.json"
-    config.write_text(json.dumps({"source": "export", "export_path": str(export)}))
+    # STATE after every page of 500 (the default is every 10,000 records): the kill
+    # points count STATE messages.
+    settings = {"source": "export", "export_path": str(export), "state_every_records": 500}
+    config.write_text(json.dumps(settings))
 
     def run(
         state: dict[str, Any] | None, label: str, point: KillPoint | None, sig: signal.Signals

@@ -50,14 +50,15 @@ MUTANTS: list[Mutant] = [
             (
                 "            yield from self._records_of(page)\n",
                 "            if page.records:\n"
-                '                held = progress.partition.get("replication_key_value")\n'
-                '                progress.partition["replication_key"] = "id"\n'
-                '                progress.partition["replication_key_value"] = max(\n'
+                "                partition = query.state.partition\n"
+                '                held = partition.get("replication_key_value")\n'
+                '                partition["replication_key"] = "id"\n'
+                '                partition["replication_key_value"] = max(\n'
                 '                    r["id"] for r in page.records\n'
                 "                )\n"
                 "                self.mark_state_changed()\n"
                 "                self.write_state_if_changed()\n"
-                '                progress.partition["replication_key_value"] = held\n'
+                '                partition["replication_key_value"] = held\n'
                 "            yield from self._records_of(page)\n",
             ),
         ),
@@ -277,8 +278,8 @@ MUTANTS: list[Mutant] = [
         STREAMS,
         (
             (
-                "        if progress.run.messages or progress.run.edits or progress.run.deletions:\n"
-                "            self.write_state_if_changed()\n",
+                "        elif run.messages or run.edits or run.deletions:\n"
+                "            self.write_state_if_due()\n",
                 "",
             ),
         ),
@@ -457,5 +458,62 @@ MUTANTS: list[Mutant] = [
             ),
         ),
         (f"{FAILURES}::test_a_channel_log_too_long_marks_the_chat",),
+    ),
+    Mutant(
+        "state-end-by-cadence",
+        "the STATE writer follows the cadence for every STATE: the end's is skipped",
+        "tap_telegram/singer/sdk_private.py",
+        (
+            (
+                "        if line != self._last_line:\n",
+                "        if line != self._last_line and self._cadence.due():\n",
+            ),
+        ),
+        (
+            f"{TEST_SYNC}::test_state_at_the_cadence_by_records_and_always_at_the_end",
+            "tests/singer/test_sdk_private_state.py::"
+            "test_records_and_state_writes_reach_the_taps_cadence",
+        ),
+    ),
+    Mutant(
+        "no-state-at-chat-failure",
+        "a failing chat writes no STATE: what was reached waits for the cadence (a kill loses it)",
+        STREAMS,
+        (
+            (
+                "            # The chat's progress up to the failure, before the run goes on or ends.\n"
+                "            self.write_state_if_changed()\n",
+                "",
+            ),
+        ),
+        (f"{TEST_SYNC}::test_a_failing_chat_writes_state_at_once_so_a_later_kill_keeps_it",),
+    ),
+    Mutant(
+        "state-before-buffered-records",
+        "STATE (at a failure, at the cadence) goes out before the RECORD lines still buffered",
+        "tap_telegram/singer/output.py",
+        (
+            (
+                "        self._pending += self.format_message(message)\n",
+                "        if isinstance(message, RecordMessage):\n"
+                "            self._pending += self.format_message(message)\n"
+                "        else:\n"
+                "            self._pending[:0] = self.format_message(message)\n",
+            ),
+        ),
+        (
+            f"{TEST_SYNC}::test_a_failing_chat_writes_state_at_once_so_a_later_kill_keeps_it",
+            f"{TEST_SYNC}::test_state_at_the_cadence_by_records_and_always_at_the_end",
+        ),
+    ),
+    Mutant(
+        "cadence-without-records",
+        "the cadence counts only time: a fast run writes STATE at its end only",
+        "tap_telegram/singer/cadence.py",
+        (("        if self.records >= threshold:\n            return True\n", ""),),
+        (
+            "tests/singer/test_sdk_private_state.py::test_cadence_by_records_by_state_size_and_by_time",
+            f"{TEST_SYNC}::test_state_at_the_cadence_by_records_and_always_at_the_end",
+        ),
     ),
 ]

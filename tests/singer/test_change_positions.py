@@ -131,7 +131,11 @@ def test_the_account_log_moves_after_its_last_chat_and_never_past_a_failed_one()
 def test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_edit() -> None:
     world = make_world()
     fake = FakeTelegram(world)
-    cfg = config(fake, world, page_size=9, concurrent_chats=1, max_concurrent_requests=1)
+    # STATE between every two pages (state_every_seconds=0), as a long run has them.
+    cfg = config(
+        fake, world, page_size=9, concurrent_chats=1, max_concurrent_requests=1,
+        state_every_seconds=0,
+    )  # fmt: skip
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
     before = _partitions(first.state)[news]

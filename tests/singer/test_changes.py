@@ -129,8 +129,11 @@ def test_edits_and_deletions_of_any_age_in_every_chat_kind(world: World) -> None
         assert parts[world.marked_id(key)]["pts"] == world.chat(key).pts
     assert second.state is not None
     assert second.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts
-    stats = parts[world.marked_id("news")]["stats"]
-    assert (stats["last_run_edits"], stats["last_run_deletions"]) == (3, 2)
+    # The counts are metrics (and the run summary), not STATE (issue 26).
+    assert "stats" not in parts[world.marked_id("news")]
+    news_tags = f'"tags":{{"stream":"messages","context":{{"chat_id":{world.marked_id("news")}}}}}'
+    assert f'"metric":"telegram_edit_count","value":3,{news_tags}' in second.stderr
+    assert f'"metric":"telegram_deletion_count","value":2,{news_tags}' in second.stderr
     # One difference page per changed channel (< 100 updates each), one getDifference.
     found = counts(second)
     assert found[CHANNEL_DIFF] == 3
@@ -271,7 +274,7 @@ def test_the_account_log_too_long_falls_back_and_logs_one_line(world: World) -> 
 
 def test_a_crash_after_the_log_was_read_loses_no_change_and_invents_none(world: World) -> None:
     fake = FakeTelegram(world)
-    cfg = config(fake, world)
+    cfg = config(fake, world, state_every_seconds=0)  # STATE at every chat's end
     first = run_in_process(fake, cfg).check()
     news, bob, fam = (world.marked_id(key) for key in ("news", "bob", "fam"))
     account_before = first.state["bookmarks"]["messages"]["account_log"]  # type: ignore[index]

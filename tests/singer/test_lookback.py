@@ -152,7 +152,10 @@ def test_bookmark_never_moves_backwards_even_across_a_crash(world):
     # request at a time; the 3rd page is slow, so the SDK has written the first two.
     crashing.add_fault("GetHistoryRequest", kind="latency", latency=1.0, chat="news", nth=4)
     crashing.add_fault("GetHistoryRequest", kind="crash", chat="news", nth=5)
-    sequential = {**cfg, "max_concurrent_requests": 1, "concurrent_chats": 1}
+    # STATE between every two pages (state_every_seconds=0), as a long run has them.
+    sequential = {
+        **cfg, "max_concurrent_requests": 1, "concurrent_chats": 1, "state_every_seconds": 0
+    }  # fmt: skip
     crashed = run_fake_tap(crashing, sequential, state=first.state)
     assert crashed.returncode != 0
     news = world.marked_id("news")

@@ -221,7 +221,9 @@ def test_crash_in_chat_two_keeps_chat_one_and_no_bookmark_runs_ahead(world: Worl
     fake = FakeTelegram(world)
     # Partitions go in the order of the chats setting: the group, then the channel.
     fake.add_fault("GetAdminLogRequest", kind="crash", chat="posts")
-    run = run_fake_tap(fake, config(fake, world), catalog=ADMIN_LOG)
+    # STATE at every page and chat end (state_every_seconds 0): chat one's is out.
+    every_page = {**config(fake, world), "state_every_seconds": 0}
+    run = run_fake_tap(fake, every_page, catalog=ADMIN_LOG)
     assert run.returncode == 137
     delivered = {(r["chat_id"], r["id"]) for r in run.records.get("admin_log", [])}
     group = world.marked_id("group")

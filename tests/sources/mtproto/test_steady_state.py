@@ -151,13 +151,20 @@ def test_a_quiet_rerun_writes_a_few_state_messages_not_one_per_chat() -> None:
     fake = FakeTelegram(world, now=NOW)
     config = fake.tap_config()
     first = run_fake_tap(fake, config).check()
-    assert len(first.states) > 40, "a first run still checkpoints every chat"
+    assert len(first.states) <= 5, "a first run of 1,200 messages: STATE at the cadence"
     quiet = run_fake_tap(fake, config, state=first.state).check()
     assert len(quiet.states) <= 5
     assert quiet.state is not None
     assert bookmarks(quiet.state) == bookmarks(first.state)
-    stats = quiet.state["bookmarks"]["messages"]["partitions"][0]["stats"]
-    assert stats["runs"] == 2, "counters of quiet chats still reach the last STATE"
+    assert "stats" not in quiet.state["bookmarks"]["messages"]["partitions"][0]
+
+
+def test_state_every_seconds_zero_checkpoints_every_chat() -> None:
+    """``state_every_seconds: 0``: STATE at every chat's end and page, as before issue 26."""
+    world = dialogs_world(40)
+    fake = FakeTelegram(world, now=NOW)
+    first = run_in_process(fake, fake.tap_config(state_every_seconds=0)).check()
+    assert len(first.states) > 40
 
 
 # -- explicit chats lists and chats that are not dialogs -----------------------------------

@@ -7,7 +7,13 @@ import datetime as dt
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram, three_chats_world, world_from_spec
+from tests.fake_telegram import (
+    FakeTelegram,
+    World,
+    run_in_process,
+    three_chats_world,
+    world_from_spec,
+)
 from tests.sources.mtproto.helpers import bookmarks, ids_by_chat
 
 CHATS = ["@fake_news", "@fake_devs"]
@@ -57,7 +63,9 @@ def test_first_sync_then_incremental(world):
 
 def test_state_written_per_page_and_chat_order(world):
     fake = FakeTelegram(world)
-    result = run(fake, fake.tap_config(chats=CHATS, page_size=50)).check()
+    # state_every_seconds 0: STATE at every page and chat end (the cadence of old).
+    config = fake.tap_config(chats=CHATS, page_size=50, state_every_seconds=0)
+    result = run(fake, config).check()
     news = world.marked_id("channel")
     seen = [bookmarks(s).get(news) for s in result.states]
     progress = [x for x in seen if x is not None]
@@ -133,7 +141,9 @@ def test_crash_in_chat_two_keeps_chat_one_bookmark(world):
     fake = FakeTelegram(spec_world)
     fake.add_fault("GetHistoryRequest", kind="crash", chat="supergroup", nth=2, times=1)
     # One chat at a time: chat two is not read ahead while chat one is written.
-    result = run(fake, fake.tap_config(chats=CHATS, concurrent_chats=1))
+    # STATE at every chat's end (state_every_seconds 0): chat one's is out before the crash.
+    config = fake.tap_config(chats=CHATS, concurrent_chats=1, state_every_seconds=0)
+    result = run(fake, config)
     assert result.returncode == 137
     marks = bookmarks(result.state)
     assert marks[world.marked_id("channel")] == world.last_id("channel")
@@ -145,6 +155,52 @@ def test_crash_in_chat_two_keeps_chat_one_bookmark(world):
         if r["chat_id"] == world.marked_id("supergroup")
     ]
     assert delivered[: len(delivered)] == world.message_ids("supergroup")[: len(delivered)]
+
+
+def test_state_at_the_cadence_by_records_and_always_at_the_end(world):
+    """Issue 26: STATE every ``state_every_records`` records (between pages), not per page."""
+    fake = FakeTelegram(world)
+    config = fake.tap_config(chats=CHATS, page_size=50, state_every_records=300)
+    result = run_in_process(fake, config).check()
+    news, devs = world.marked_id("channel"), world.marked_id("supergroup")
+    marks = [bookmarks(state) for state in result.states]
+    assert marks[-1] == {news: world.last_id("channel"), devs: world.last_id("supergroup")}
+    # 1,250 records: a STATE once 300 were written (at the next page), then the end's.
+    moves = [(m[news], m[devs]) for m in marks if m.get(news)]
+    distinct = sorted(set(moves), key=moves.index)
+    assert [n for n, _ in distinct] == [300, 600, 900, 1000, 1000], distinct
+    assert len(distinct) == 5
+    assert moves == sorted(moves, key=lambda m: (m[0], m[1] or 0))
+
+
+def _three_channels() -> World:
+    return world_from_spec(
+        {
+            "seed": 5,
+            "generated_users": 4,
+            "chats": [
+                {"key": key, "kind": "channel", "username": f"cadence_{key}", "messages": 300}
+                for key in ("a", "b", "c")
+            ],
+        }
+    )
+
+
+def test_a_failing_chat_writes_state_at_once_so_a_later_kill_keeps_it():
+    """Issue 26: a chat failure writes STATE whatever the cadence (a kill then loses nothing)."""
+    world = _three_channels()
+    fake = FakeTelegram(world)
+    fake.add_fault("GetHistoryRequest", "CHANNEL_PRIVATE", chat="b", nth=2)
+    fake.add_fault("GetHistoryRequest", kind="crash", chat="c", nth=1, times=1)
+    chats = ["@cadence_a", "@cadence_b", "@cadence_c"]
+    result = run(fake, fake.tap_config(chats=chats, concurrent_chats=1, page_size=100))
+    assert result.returncode == 137
+    # 400 records, far below the cadence: only the failure wrote STATE, and it
+    # covers what was written of a and b, nothing more.
+    marks = bookmarks(result.state)
+    assert marks[world.marked_id("a")] == world.last_id("a")
+    assert marks[world.marked_id("b")] == world.message_ids("b")[99]
+    assert marks.get(world.marked_id("c")) is None
 
 
 def test_bot_session_is_told_to_use_bot_api(world):
