@@ -65,8 +65,10 @@ def test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions(
     assert second.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts
     assert counts(second)[CHANNEL_DIFF] == 2
     assert bookmarks(second.state) == bookmarks(first.state)
-    stats = parts[world.marked_id("news")]["stats"]
-    assert (stats["last_run_edits"], stats.get("last_run_deletions", 0)) == (1, 0)
+    # The counts are metrics (issue 26): one edit in the channel, no deletion anywhere.
+    news_tags = f'"tags":{{"stream":"messages","context":{{"chat_id":{world.marked_id("news")}}}}}'
+    assert f'"metric":"telegram_edit_count","value":1,{news_tags}' in second.stderr
+    assert '"metric":"telegram_deletion_count"' not in second.stderr
 
 
 def test_pins_count_towards_telegrams_100_updates(world: World) -> None:
