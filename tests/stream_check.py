@@ -59,12 +59,30 @@ STREAM_KEYS = frozenset(
         "stats",
         "lookback_tail",
         "read_at",
+        "verify",
+        # The sweep's position (tap_telegram/sources/mtproto/history/sweep.py).
+        "sweep_after",
+        "sweep_end",
+        "sweep_since",
+        "sweep_reason",
+        "sweep_known",
+        "sweep_gaps",
+        "changes_complete_until",
     }
 )
 #: Keys a partition may hold.
 PARTITION_KEYS = (STREAM_KEYS - {"partitions", "memory", "account_log", "bot_api"}) | {"context"}
 #: Integer fields of a partition (or a per-chat stream's STATE).
-INT_KEYS = ("pts", "first_id")
+INT_KEYS = (
+    "pts",
+    "first_id",
+    "sweep_after",
+    "sweep_end",
+    "sweep_since",
+    "sweep_reason",
+    "sweep_known",
+    "changes_complete_until",
+)
 #: The account's log position.
 ACCOUNT_FIELDS = ("pts", "qts", "date")
 
