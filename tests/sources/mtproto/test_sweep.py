@@ -9,6 +9,7 @@ harness (:mod:`tests.stream_check`).
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import math
 from typing import Any
 
@@ -29,6 +30,7 @@ from tests.fake_telegram import (
 )
 
 HISTORY = "GetHistoryRequest"
+NOW = dt.datetime(2024, 6, 3, 9, 30, tzinfo=dt.timezone.utc)
 #: Refreshes due by the hour (issue 18 counts them apart from a quiet run's budget).
 REFRESHES = (
     "GetFullChannelRequest",
@@ -75,7 +77,7 @@ def config(fake: FakeTelegram, world: World, **options: Any) -> dict[str, Any]:
 
 def test_an_old_edit_and_deletion_beyond_too_long_come_out_within_the_bound() -> None:
     world = busy_world()
-    fake = FakeTelegram(world, update_log=REAL)
+    fake = FakeTelegram(world, update_log=REAL, now=NOW)
     budget = 4
     cfg = config(fake, world, verify_requests_per_run=budget)
     run = run_in_process(fake, cfg).check()
@@ -116,7 +118,7 @@ def test_an_old_edit_and_deletion_beyond_too_long_come_out_within_the_bound() ->
 
 def test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass() -> None:
     world = busy_world()
-    fake = FakeTelegram(world, update_log=REAL)
+    fake = FakeTelegram(world, update_log=REAL, now=NOW)
     cfg = config(fake, world, verify_requests_per_run=3)
     first = run_in_process(fake, cfg).check()
     state = first.state
@@ -140,7 +142,7 @@ def test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass() ->
 def test_budget_respected_and_rotation_covers_every_chat() -> None:
     dialogs = 16
     world = dialogs_world(dialogs, messages=150)
-    fake = FakeTelegram(world, update_log=REAL)
+    fake = FakeTelegram(world, update_log=REAL, now=NOW)
     budget = 6
     cfg = fake.tap_config(verify_requests_per_run=budget)
     run = run_in_process(fake, cfg).check()
@@ -168,7 +170,7 @@ def test_no_tombstone_for_an_id_never_delivered() -> None:
     # Deleted before the tap ever saw it: a gap, not a tombstone.
     never = text_ids(world, "busy")[3]
     world.delete_messages("busy", [never])
-    fake = FakeTelegram(world, update_log=REAL)
+    fake = FakeTelegram(world, update_log=REAL, now=NOW)
     cfg = config(fake, world, verify_requests_per_run=50)
     run = run_in_process(fake, cfg).check()
     busy = world.marked_id("busy")
@@ -183,7 +185,7 @@ def test_a_chat_delivered_before_the_sweep_learns_its_gaps_first() -> None:
     world = busy_world()
     gap = text_ids(world, "quiet")[7]
     world.delete_messages("quiet", [gap])
-    fake = FakeTelegram(world, update_log=REAL)
+    fake = FakeTelegram(world, update_log=REAL, now=NOW)
     run = run_in_process(fake, config(fake, world, verify_requests_per_run=0)).check()
     fake.next_hour()
     run = run_in_process(fake, config(fake, world, verify_requests_per_run=50), run.state).check()

@@ -15,17 +15,22 @@ run, and emits, as ``CHANGE`` pages that never move the bookmark:
   and basic groups: an id of the chat's delivered-id index (:mod:`..changes.id_index`)
   missing from the answer. An id the tap never delivered never gets one.
 
-**Order.** Chats marked for verification come first, then the others by the start of
-their current (or last) pass, oldest first: least recently verified first. Each chat
-in that order gets the requests its pass still needs (``⌈ids left / page_size⌉``;
-private chats: ids of its index) until the run's budget is spent. A chat marked while
-a pass was under way starts a new pass (the old one began before the mark).
+**Order.** With B the budget: chats marked for verification come first and take up to
+``B - ⌊B/4⌋`` requests (all B when no other chat waits); what is left goes to every
+chat by the start of its current (or last) pass, oldest first: least recently verified
+first. Each chat gets the requests its pass still needs (``⌈ids left / page_size⌉``;
+private chats and basic groups: ids of its index), until the budget is spent. A chat
+marked while a pass was under way starts a new pass (the old one began before the
+mark). A chat whose last pass started at this run's time is not swept again.
 
 **Guarantee.** A chat's pass started at time S reads every page after S, so once it
 reaches its end every change made before S is delivered: ``changes_complete_until``
-becomes S and a mark the pass started under is cleared. With P the sum over chats of
-``⌈delivered range / 100⌉``, every chat completes a pass at least every ⌈P/budget⌉ + 1
-runs; a marked chat of n messages alone: within ⌈⌈n/100⌉/budget⌉ runs of its mark.
+becomes S and a mark the pass started under is cleared. With P the sum over the
+chats of ``⌈delivered range / 100⌉`` (private chats: delivered ids), every chat
+completes a pass at least every ⌈P/B⌉ + 1 runs when no chat is marked, and every
+⌈P/⌊B/4⌋⌉ + 1 runs when some are marked on every run; a marked chat of n messages,
+the only one marked: within ⌈⌈n/100⌉/(B - ⌊B/4⌋)⌉ runs of its mark (⌈⌈n/100⌉/B⌉ when no
+other chat needs re-checking).
 
 **STATE** (declared in :mod:`tap_telegram.sources.state_keys`), per chat::
 
@@ -77,6 +82,9 @@ from tap_telegram.sources.state_keys import (
 )
 
 Partition = MutableMapping[str, Any]
+#: Marked chats take at most all but 1/ROTATION_SHARE of a run's budget while others
+#: wait: a chat marked on every run (a busy channel) cannot starve the rotation.
+ROTATION_SHARE = 4
 #: One ``getHistory`` answer of ``page_size`` messages above an id: (messages, users, chats).
 ReadPage = Callable[[int, int], Any]
 #: Maps raw messages of a chat to records (enriched like history): (chat, msgs, users, chats).
@@ -217,13 +225,30 @@ class Sweep:
             if need is None or need <= 0:
                 continue
             candidates.append((order, _Turn(chat_id, dense, position, 0), need))
+        self._share(candidates)
+
+    def _share(self, candidates: list[tuple[tuple[int, int, int, int], _Turn, int]]) -> None:
+        """Marked chats first, then every chat by least recently verified.
+
+        Marked chats take all but ``1/ROTATION_SHARE`` of the budget while others wait,
+        so that marks never starve the rotation.
+        """
+        ordered = sorted(candidates, key=lambda item: item[0])
+        unmarked = any(order[0] for order, _, _ in ordered)
         left = self.budget
-        for _, turn, need in sorted(candidates, key=lambda item: item[0]):
+        marked_left = left - (left // ROTATION_SHARE if unmarked else 0)
+        for order, turn, need in ordered:
+            if order[0] == 0 and marked_left > 0:
+                turn.requests = min(marked_left, need)
+                marked_left -= turn.requests
+                left -= turn.requests
+        for _, turn, need in sorted(ordered, key=lambda item: item[0][2:]):
             if left <= 0:
                 break
-            turn.requests = min(left, need)
-            left -= turn.requests
-            self.turns[turn.chat_id] = turn
+            more = min(left, need - turn.requests)
+            turn.requests += more
+            left -= more
+        self.turns = {turn.chat_id: turn for _, turn, _ in ordered if turn.requests}
 
     def position(self, partition: Partition, bookmark: int) -> Pass:
         """The chat's pass as STATE has it; a chat delivered before the sweep starts one."""
