@@ -33,6 +33,8 @@ TEST_CHANGES = "tests/singer/test_changes.py"
 TEST_LOOKBACK = "tests/singer/test_lookback.py"
 TEST_KINDS = f"{TEST_LOOKBACK}::test_deleted_ids_become_tombstones_in_channels_and_supergroups_only"
 POSITIONS = "tests/singer/test_change_positions.py"
+SWEEP = "tap_telegram/sources/mtproto/history/sweep.py"
+TEST_SWEEP = "tests/sources/mtproto/test_sweep.py"
 
 MUTANTS: list[Mutant] = [
     Mutant(
@@ -337,5 +339,46 @@ MUTANTS: list[Mutant] = [
             "tests/sources/mtproto/test_admin_log.py::"
             "test_long_log_pages_down_to_the_bookmark_and_emits_oldest_first",
         ),
+    ),
+    Mutant(
+        "sweep-over-budget",
+        "the sweep sends one history request per chat beyond its share of verify_requests_per_run",
+        SWEEP,
+        (
+            (
+                "        for _ in range(turn.requests):\n",
+                "        for _ in range(turn.requests + 1):\n",
+            ),
+        ),
+        (
+            f"{TEST_SWEEP}::test_budget_respected_and_rotation_covers_every_chat",
+            f"{TEST_SWEEP}::test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass",
+        ),
+    ),
+    Mutant(
+        "sweep-tombstone-never-delivered",
+        "the sweep tombstones a channel id Telegram never returned to the tap (a gap at delivery)",
+        SWEEP,
+        (
+            (
+                "            if message_id in present or message_id in gaps:\n",
+                "            if message_id in present:\n",
+            ),
+        ),
+        (f"{TEST_SWEEP}::test_no_tombstone_for_an_id_never_delivered",),
+    ),
+    Mutant(
+        "sweep-legacy-gaps-tombstoned",
+        "a chat delivered before the sweep gets tombstones on its first pass for ids it may never have delivered",
+        SWEEP,
+        (("            if message_id >= position.known:\n", "            if True:\n"),),
+        (f"{TEST_SWEEP}::test_a_chat_delivered_before_the_sweep_learns_its_gaps_first",),
+    ),
+    Mutant(
+        "sweep-marks-ignored",
+        "chats marked for verification wait their turn in the rotation instead of coming first",
+        SWEEP,
+        (("                0 if mark is not None else 1,\n", "                1,\n"),),
+        (f"{TEST_SWEEP}::test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass",),
     ),
 ]

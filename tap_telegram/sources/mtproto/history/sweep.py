@@ -17,9 +17,10 @@ run, and emits, as ``CHANGE`` pages that never move the bookmark:
 
 **Order.** With B the budget: chats marked for verification come first and take up to
 ``B - ⌊B/4⌋`` requests (all B when no other chat waits); what is left goes to every
-chat by the start of its current (or last) pass, oldest first: least recently verified
-first. Each chat gets the requests its pass still needs (``⌈ids left / page_size⌉``;
-private chats and basic groups: ids of its index), until the budget is spent. A chat
+chat, a pass under way before any new one, then by the start of its last pass, oldest
+first: least recently verified first. Each chat gets the requests its pass still needs
+(``⌈ids left / page_size⌉``; private chats and basic groups: ids of its index), until
+the budget is spent. A chat
 marked while a pass was under way starts a new pass (the old one began before the
 mark). A chat whose last pass started at this run's time is not swept again.
 
@@ -202,7 +203,7 @@ class Sweep:
         """
         if not self.on:
             return
-        candidates: list[tuple[tuple[int, int, int, int], _Turn, int]] = []
+        candidates: list[tuple[tuple[int, ...], _Turn, int]] = []
         for chat_id, kind, partition, bookmark in chats:
             dense = kind in TOMBSTONE_TYPES
             if bookmark is None or not (dense or kind in ACCOUNT_TYPES):
@@ -212,7 +213,15 @@ class Sweep:
             if position.done and mark is None and position.since >= self.now:
                 continue  # verified as of now: a new pass would tell nothing new
             # Least recently verified first: by when its current (or last) pass started.
-            order = (0 if mark is not None else 1, int(mark or 0), position.since, chat_id)
+            # A pass under way is finished first: at most one chat's pass is left
+            # half-way by a run, and it is the next run's first.
+            order = (
+                0 if mark is not None else 1,
+                int(mark or 0),
+                1 if position.done else 0,
+                position.since,
+                chat_id,
+            )
             if position.done or (mark is not None and position.reason == 0):
                 position = dataclasses.replace(
                     position,
@@ -227,7 +236,7 @@ class Sweep:
             candidates.append((order, _Turn(chat_id, dense, position, 0), need))
         self._share(candidates)
 
-    def _share(self, candidates: list[tuple[tuple[int, int, int, int], _Turn, int]]) -> None:
+    def _share(self, candidates: list[tuple[tuple[int, ...], _Turn, int]]) -> None:
         """Marked chats first, then every chat by least recently verified.
 
         Marked chats take all but ``1/ROTATION_SHARE`` of the budget while others wait,
