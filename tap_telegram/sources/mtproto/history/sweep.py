@@ -475,7 +475,7 @@ class _Delivery:
     def __init__(self, sweep: Sweep, dense: bool, bookmark: int | None) -> None:
         self.sweep = sweep
         self.dense = dense
-        self.last = bookmark
+        self.last = self.start = bookmark
         self.fresh = bookmark is None
         self._gaps: set[int] | None = None
 
@@ -507,6 +507,11 @@ class _Delivery:
                 self.last = message_id
             if len(gaps) != before:
                 save_gaps(partition, gaps)
+                changed = True
+            if self.start is not None and SWEEP_KNOWN not in partition:
+                # Delivered before the sweep: gaps are known from here on (the ids
+                # below are learnt by its first pass).
+                partition[SWEEP_KNOWN] = self.start + 1
                 changed = True
             if self.fresh and self.last is not None and SWEEP_SINCE not in partition:
                 first = _int(partition.get(FIRST_KEY)) or self.last
