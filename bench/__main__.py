@@ -279,8 +279,6 @@ def main(argv: list[str] | None = None) -> int:
         print(busy_day.table(busy))
         print()
     for key, value in summary.items():
-        if key == "busy":
-            continue  # in the table above and the JSON line
         print(f"{key:<36} {value}")
     line = json.dumps(
         {

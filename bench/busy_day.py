@@ -314,10 +314,10 @@ def goals(found: list[Contender], s: Setup) -> dict[str, Any]:
     """The scenario's numbers for the JSON line and the README."""
     by = {c.name: c for c in found}
     sweep = by.get("sweep")
-    out: dict[str, Any] = {
-        "busy_setup": s.as_dict(),
-        "busy": [c.as_dict() for c in found],
-    }
+    out: dict[str, Any] = {"busy_setup": s.as_dict()}
+    for c in found:
+        out[f"busy_{c.name}_day_share"] = c.day_share
+        out[f"busy_{c.name}_week_share"] = c.week_share
     if sweep is not None:
         limit = math.ceil(s.dialogs / 100) + 10 + s.budget
         out["busy_quiet_run_within_budget"] = sweep.quiet_requests <= limit
