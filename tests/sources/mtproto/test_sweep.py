@@ -208,3 +208,16 @@ def test_state_check_refuses_bad_sweep_keys(key: str, value: Any) -> None:
     }
     with pytest.raises(StateError, match=key):
         check_state(state)
+
+
+def test_the_chats_stream_says_up_to_when_changes_are_complete() -> None:
+    world = busy_world()
+    fake = FakeTelegram(world, update_log=REAL, now=NOW)
+    cfg = config(fake, world, verify_requests_per_run=5)
+    first = run_in_process(fake, cfg).check()
+    assert all(chat["changes_complete_until"] is None for chat in first.records["chats"])
+    fake.next_hour()
+    second = run_in_process(fake, cfg, first.state).check()
+    # As of the STATE the run started from: complete as of the first run's time.
+    by_id = {chat["id"]: chat["changes_complete_until"] for chat in second.records["chats"]}
+    assert dt.datetime.fromisoformat(by_id[world.marked_id("busy")]) == NOW
