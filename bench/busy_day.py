@@ -40,7 +40,7 @@ from typing import Any
 
 from telethon.tl import types
 
-from bench.steady import NOW, quiet_logs
+from bench.steady import NOW, REFRESHES, quiet_logs
 from tap_telegram.sources.mtproto.changes.verify_marks import Reason, mark
 from tap_telegram.sources.mtproto.history.sweep import index_ids
 from tests.fake_telegram import FakeTelegram, UpdateLogSettings, World, dialogs_world
@@ -178,6 +178,8 @@ class Contender:
     busy_history: list[int] = dataclasses.field(default_factory=list)
     quiet_requests: int = 0
     quiet_history: int = 0
+    #: Refreshes due in the quiet run (issue 18 counts them apart from its budget).
+    quiet_refreshes: int = 0
     flood_waits: int = 0
     week_runs: int = 0
     seconds: float = 0.0
@@ -202,6 +204,7 @@ class Contender:
             "history_per_busy_run_mean": round(sum(self.busy_history) / max(1, len(busy)), 1),
             "requests_quiet_run": self.quiet_requests,
             "history_quiet_run": self.quiet_history,
+            "refreshes_quiet_run": self.quiet_refreshes,
             "flood_waits": self.flood_waits,
             "runs_after_the_day": self.week_runs,
             "rotation_pages": self.pages,
@@ -263,6 +266,8 @@ def run_contender(
         if hour == s.hours + 1:  # nothing changed since the last run
             out.quiet_requests = sum(run.stats.requests.values())
             out.quiet_history = run.stats.requests.get(HISTORY, 0)
+            refreshes = sum(run.stats.requests.get(name, 0) for name in REFRESHES)
+            out.quiet_refreshes = refreshes
         out.week_runs += 1
     out.pages = rotation_pages(state)
     out.week_share = out.old.share(s.week)
@@ -320,7 +325,9 @@ def goals(found: list[Contender], s: Setup) -> dict[str, Any]:
         out[f"busy_{c.name}_week_share"] = c.week_share
     if sweep is not None:
         limit = math.ceil(s.dialogs / 100) + 10 + s.budget
-        out["busy_quiet_run_within_budget"] = sweep.quiet_requests <= limit
+        # Issue 18's budget is for a run with no refresh due: refreshes are counted apart.
+        quiet = sweep.quiet_requests - sweep.quiet_refreshes
+        out["busy_quiet_run_within_budget"] = quiet <= limit
         out["busy_quiet_run_budget"] = limit
     return out
 
