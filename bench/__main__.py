@@ -1,6 +1,6 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
-    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,changes] [--json-out PATH]
+    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,changes,busy] [--json-out PATH]
 
 Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
@@ -9,10 +9,12 @@ issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many di
 now and before, and a day under flood limits; and change capture (:mod:`bench.changes`):
 the edits and deletions ``track_changes`` catches (under Telegram's "too long" rule, and
 on the fake's explicit generous server) against a 10,000-message lookback window, with
-requests and seconds; and what STATE costs next to the records and the CPU per message as
-the chats grow (:mod:`bench.state_cost`, issue 26). Prints tables, the goals of issues 6,
-16, 18 and 26 and of change capture, and one JSON line with everything. Absolute numbers
-depend on the machine; the ratios and request counts are what count.
+requests and seconds; the busy day of issue 25 (:mod:`bench.busy_day`): the old edits and
+deletions the sweep delivers when a busy channel's log is "too long", against a lookback
+window; and what STATE costs next to the records and the CPU per message as the chats grow
+(:mod:`bench.state_cost`, issue 26). Prints tables, the goals of issues 6, 16, 18, 25 and
+26 and of change capture, and one JSON line with everything. Absolute numbers depend on
+the machine; the ratios and request counts are what count.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import changes, changes_report, state_cost, steady
+from bench import busy_day, changes, changes_report, state_cost, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -221,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help=(
-            "comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes,state)"
+            "comma-separated scenario keys"
+            " (0ms,100ms,20chats,flood,1M,sparse,steady,changes,busy,state)"
         ),
     )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
@@ -264,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     if keys is None or "state" in keys:
         state_result = state_cost.run_state(scale)
         summary.update(state_result["goals"])
+    busy: list[busy_day.Contender] = []
+    if keys is None or "busy" in keys:
+        busy_setup = busy_day.setup(scale)
+        busy = busy_day.run_busy(busy_setup)
+        summary.update(busy_day.goals(busy, busy_setup))
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
@@ -276,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if state_result is not None:
         print(state_cost.table(state_result))
+        print()
+    if busy:
+        print(busy_day.table(busy))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
@@ -294,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             "changes": [r.as_dict() for r in change_runs],
             "state": [r.as_dict() for r in state_result["runs"]] if state_result else None,
             "state_cpu": state_result["cpu"] if state_result else None,
+            "busy": [c.as_dict() for c in busy],
         }
     )
     print(line)

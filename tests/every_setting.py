@@ -38,6 +38,7 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "stream_per_chat": False,
         "track_changes": False,
         "lookback_messages": 20,
+        "verify_requests_per_run": 5,
         "lookback_days": 2,
         "include_comments": True,
         "dc_id": 2,

@@ -63,6 +63,14 @@ STREAM_KEYS = frozenset(
         "verify",
         "log_failures",
         "account_log_failures",
+        # The sweep's position (tap_telegram/sources/mtproto/history/sweep.py).
+        "sweep_after",
+        "sweep_end",
+        "sweep_since",
+        "sweep_reason",
+        "sweep_known",
+        "sweep_gaps",
+        "changes_complete_until",
     }
 )
 #: Keys of the stream's STATE only (never of a partition).
@@ -70,7 +78,16 @@ _STREAM_ONLY = {"partitions", "memory", "account_log", "bot_api", "account_log_f
 #: Keys a partition may hold.
 PARTITION_KEYS = (STREAM_KEYS - _STREAM_ONLY) | {"context"}
 #: Integer fields of a partition (or a per-chat stream's STATE).
-INT_KEYS = ("pts", "first_id")
+INT_KEYS = (
+    "pts",
+    "first_id",
+    "sweep_after",
+    "sweep_end",
+    "sweep_since",
+    "sweep_reason",
+    "sweep_known",
+    "changes_complete_until",
+)
 #: The account's log position.
 ACCOUNT_FIELDS = ("pts", "qts", "date")
 

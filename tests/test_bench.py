@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from bench import changes, compare, overrides, steady
+from bench import busy_day, changes, compare, overrides, steady
 from bench.__main__ import flood_share, main, request_goals, table
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
@@ -272,3 +272,26 @@ def test_overrides_measures_each_speed_override_with_and_without(capsys):
         assert len(line[name]["with_us_per_msg"]) == len(line[name]["without_us_per_msg"]) == 2
         assert line[name]["median_with"] > 0
     assert SdkStream._sdk_path_is_a_loop is overrides.LOOP
+
+
+def test_busy_day_on_a_tiny_account():
+    """The busy day (issue 25) at a tiny scale: the sweep delivers old changes a lookback misses."""
+    setup = busy_day.Setup(
+        dialogs=8, busy=1, start_messages=400, events_per_hour=300, hours=3, week=8,
+        budget=10, simulate_week=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    sweep = busy_day.run_contender(setup, "sweep", {"verify_requests_per_run": 10}, lines.append)
+    lookback = busy_day.run_contender(
+        setup, "lookback", {"verify_requests_per_run": 0, "lookback_messages": 100}, lines.append
+    )
+    assert len(sweep.old.edits) == len(sweep.old.deletions) == setup.hours
+    # Old changes are beyond "too long" and the window: only the sweep delivers them.
+    assert lookback.week_share == 0.0
+    assert sweep.week_share == 1.0
+    assert sweep.quiet_history <= setup.budget
+    goals = busy_day.goals([sweep, lookback], setup)
+    assert goals["busy_quiet_run_within_budget"] is True
+    table = busy_day.table([sweep, lookback])
+    assert "sweep" in table
+    assert "lookback" in table

@@ -75,7 +75,10 @@ def test_mtproto_resumes_from_the_0_1_0_state() -> None:
     window_family = world.message_ids("family")[-15:-10]
 
     fake = FakeTelegram(world)
-    run = run_fake_tap(fake, fake.tap_config(lookback_messages=5), state=saved).check()
+    # The lookback's memory alone: the sweep's first pass over a chat delivered before it
+    # existed emits its edited messages once (docs/changes.md), which is not this test's.
+    cfg = fake.tap_config(lookback_messages=5, verify_requests_per_run=0)
+    run = run_fake_tap(fake, cfg, state=saved).check()
 
     by_chat: dict[int, list[dict[str, Any]]] = {}
     for record in run.records["messages"]:

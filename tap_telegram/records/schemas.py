@@ -209,6 +209,15 @@ CHAT_SCHEMA = th.PropertiesList(
         th.ArrayType(th.StringType),
         description="Titles of the chat folders it is in (MTProto; null unless chats names one).",
     ),
+    th.Property(
+        "changes_complete_until",
+        th.DateTimeType,
+        description=(
+            "Edits and deletions of the chat's delivered messages made before this time "
+            "have been delivered (the sweep re-checked them all), as of the STATE the run "
+            "started from; null: not known yet (MTProto, verify_requests_per_run)."
+        ),
+    ),
 ).to_dict()
 
 USER_SCHEMA = th.PropertiesList(

@@ -183,6 +183,9 @@ class ChatRecord(TypedDict):
     source: str | None
     link: str | None
     folders: list[str] | None
+    #: Edits and deletions of the chat's delivered messages made before this time are
+    #: delivered (the sweep re-checked them all); ``None``: not yet known.
+    changes_complete_until: dt.datetime | None
 
 
 class UserRecord(TypedDict):

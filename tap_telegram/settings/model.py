@@ -243,6 +243,19 @@ class Settings:
             "About a request per 100 changes; quiet channels cost nothing."
         ),
     )
+    verify_requests_per_run: int = setting(
+        th.IntegerType(minimum=0, maximum=10_000),
+        default=20,
+        sources=MTPROTO,
+        title="Verify requests per run",
+        description=(
+            "re-read old history of delivered chats, at most N history requests a run, "
+            "and emit edits and tombstones the update log missed (a busy chat's \"too "
+            'long", a refused position); chats marked for verification first, then the '
+            "least recently verified. A chat of n messages is re-checked at least every "
+            "ceil(n/100)/N runs when it comes first (README, Changes). 0: off."
+        ),
+    )
     lookback_messages: int = setting(
         th.IntegerType(minimum=0, maximum=10_000),
         default=0,

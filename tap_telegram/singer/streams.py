@@ -25,6 +25,7 @@ share :class:`MessagesStreamBase`.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -50,6 +51,7 @@ from tap_telegram.singer.sdk_private import SdkStream
 from tap_telegram.singer.state_check import report_unselected
 from tap_telegram.sources.base import HistorySource, MessageQuery, Record, Source
 from tap_telegram.sources.pages import ChatState, Page, PageKind
+from tap_telegram.sources.state_keys import COMPLETE_KEY
 
 #: The kind of source a stream reads.
 SourceT = TypeVar("SourceT", bound=Source)
@@ -89,8 +91,26 @@ class ChatsStream(TelegramStream[Source]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The selected chats, as resolved by the source."""
-        yield from self.source.chats()
+        """The selected chats, as resolved by the source.
+
+        ``changes_complete_until`` is read from the ``messages`` STATE the run started
+        from (the chats are written before the messages): the source's sweep keeps it.
+        """
+        complete = complete_until(self.tap_state)
+        for chat in self.source.chats():
+            yield {**chat, COMPLETE_KEY: complete.get(chat["id"])}
+
+
+def complete_until(state: Mapping[str, Any]) -> dict[int, dt.datetime]:
+    """Per chat id, the time its changes are known complete until (``messages`` STATE)."""
+    found: dict[int, dt.datetime] = {}
+    parts = state.get("bookmarks", {}).get("messages", {}).get("partitions") or []
+    for part in parts:
+        seconds = part.get(COMPLETE_KEY)
+        chat_id = (part.get("context") or {}).get("chat_id")
+        if isinstance(seconds, int) and isinstance(chat_id, int):
+            found[chat_id] = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    return found
 
 
 class MessagesStreamBase(TelegramStream[SourceT]):

@@ -19,6 +19,18 @@ PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
 #: Key of a chat's verification mark (:mod:`tap_telegram.sources.mtproto.changes.verify_marks`):
 #: a reason code, set when the update log cannot vouch for the chat's changes.
 VERIFY_KEY = "verify"
+#: Keys of a chat's sweep (:mod:`tap_telegram.sources.mtproto.history.sweep`): the id after
+#: which its current pass goes on, the pass's last id, when it started (unix seconds),
+#: the verification mark it started under (0: none), the id from which the chat's
+#: missing ids are known (below it the first pass learns them), the time up to which
+#: the chat's changes are known complete (unix seconds), and its known-missing ids.
+SWEEP_AFTER, SWEEP_END, SWEEP_SINCE, SWEEP_REASON = (
+    "sweep_after",
+    "sweep_end",
+    "sweep_since",
+    "sweep_reason",
+)
+SWEEP_KNOWN, COMPLETE_KEY, GAPS_KEY = "sweep_known", "changes_complete_until", "sweep_gaps"
 #: Key of the account's update-log position in the stream's STATE (``bookmarks.messages``).
 ACCOUNT_KEY = "account_log"
 #: Consecutive runs whose update-log read failed (:mod:`.mtproto.changes.failures`): a
@@ -27,9 +39,20 @@ FAILS_KEY, ACCOUNT_FAILS_KEY = "log_failures", "account_log_failures"
 
 #: Whole numbers of a partition, by key, with their bound (signed: a value Telegram
 #: refuses restarts tracking with a log line; one it cannot carry is refused).
-PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64, VERIFY_KEY: INT32, FAILS_KEY: INT32}
+PARTITION_NUMBERS = {
+    PTS_KEY: INT32,
+    FIRST_KEY: INT64,
+    VERIFY_KEY: INT32,
+    FAILS_KEY: INT32,
+    SWEEP_AFTER: INT64,
+    SWEEP_END: INT64,
+    SWEEP_SINCE: INT64,
+    SWEEP_REASON: INT32,
+    SWEEP_KNOWN: INT64,
+    COMPLETE_KEY: INT64,
+}
 #: Lists of strings of a partition (packed chunks, checked where they are unpacked).
-PARTITION_STRING_LISTS = (INDEX_KEY,)
+PARTITION_STRING_LISTS = (INDEX_KEY, GAPS_KEY)
 #: Positions in the stream's STATE: objects of 32-bit whole numbers, by key.
 STREAM_POSITIONS = {ACCOUNT_KEY: ("pts", "qts", "date", "seq")}
 #: Whole numbers of the stream's STATE, by key, with their bound.

@@ -40,6 +40,8 @@ TEST_OTHER_UPDATES = (
 )
 FAILURES = "tests/singer/test_change_failures.py"
 FAILURES_PY = "tap_telegram/sources/mtproto/changes/failures.py"
+SWEEP = "tap_telegram/sources/mtproto/history/sweep.py"
+TEST_SWEEP = "tests/sources/mtproto/test_sweep.py"
 
 MUTANTS: list[Mutant] = [
     Mutant(
@@ -515,5 +517,46 @@ MUTANTS: list[Mutant] = [
             "tests/singer/test_sdk_private_state.py::test_cadence_by_records_by_state_size_and_by_time",
             f"{TEST_SYNC}::test_state_at_the_cadence_by_records_and_always_at_the_end",
         ),
+    ),
+    Mutant(
+        "sweep-over-budget",
+        "the sweep sends one history request per chat beyond its share of verify_requests_per_run",
+        SWEEP,
+        (
+            (
+                "        for _ in range(turn.requests):\n",
+                "        for _ in range(turn.requests + 1):\n",
+            ),
+        ),
+        (
+            f"{TEST_SWEEP}::test_budget_respected_and_rotation_covers_every_chat",
+            f"{TEST_SWEEP}::test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass",
+        ),
+    ),
+    Mutant(
+        "sweep-tombstone-never-delivered",
+        "the sweep tombstones a channel id Telegram never returned to the tap (a gap at delivery)",
+        SWEEP,
+        (
+            (
+                "            if message_id in present or message_id in gaps:\n",
+                "            if message_id in present:\n",
+            ),
+        ),
+        (f"{TEST_SWEEP}::test_no_tombstone_for_an_id_never_delivered",),
+    ),
+    Mutant(
+        "sweep-legacy-gaps-tombstoned",
+        "a chat delivered before the sweep gets tombstones on its first pass for ids it may never have delivered",
+        SWEEP,
+        (("            if message_id >= position.known:\n", "            if True:\n"),),
+        (f"{TEST_SWEEP}::test_a_chat_delivered_before_the_sweep_learns_its_gaps_first",),
+    ),
+    Mutant(
+        "sweep-marks-ignored",
+        "chats marked for verification wait their turn in the rotation instead of coming first",
+        SWEEP,
+        (("                0 if mark is not None else 1,\n", "                1,\n"),),
+        (f"{TEST_SWEEP}::test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass",),
     ),
 ]

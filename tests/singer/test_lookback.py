@@ -38,6 +38,8 @@ def world():
 def config(fake, world, **options):
     """Lookback alone: change capture (tests/singer/test_changes.py) off."""
     chats = ["@lb_news", "@lb_devs", str(world.marked_id("bob")), str(world.marked_id("family"))]
+    # The lookback alone (the sweep re-reads on its own budget: test_sweep.py).
+    options.setdefault("verify_requests_per_run", 0)
     return fake.tap_config(chats=chats, track_changes=False, **options)
 
 
@@ -183,7 +185,9 @@ def test_lookback_days_uses_message_dates():
     # 44 messages an hour apart, the newest about 4 hours old: ~9 in the last 12 hours.
     world.add_chat("news", "channel", username="lb_news", messages=44, interval=3600)
     fake = FakeTelegram(world)
-    cfg = fake.tap_config(chats=["@lb_news"], lookback_days=0.5, track_changes=False)
+    cfg = fake.tap_config(
+        chats=["@lb_news"], lookback_days=0.5, track_changes=False, verify_requests_per_run=0
+    )
     first = run_fake_tap(fake, cfg).check()
     cutoff = now - dt.timedelta(days=0.5)
     in_window = [i for i in world.message_ids("news") if world.message_date("news", i) >= cutoff]

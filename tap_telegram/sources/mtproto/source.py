@@ -48,6 +48,7 @@ from tap_telegram.sources.mtproto.downloads.media import MediaDownloader, settin
 from tap_telegram.sources.mtproto.history import probes
 from tap_telegram.sources.mtproto.history.fetch import Fetcher, FetchSettings
 from tap_telegram.sources.mtproto.history.reader import HistoryReader
+from tap_telegram.sources.mtproto.history.sweep import Sweep, start_sweep
 from tap_telegram.sources.mtproto.mapping.messages import map_chat
 from tap_telegram.sources.mtproto.wire.calls import Caller
 from tap_telegram.sources.mtproto.wire.client import (
@@ -98,6 +99,7 @@ class MTProtoSource(HistorySource):
         #: The run's lookback and change capture, set up by :meth:`plan`.
         self._lookback = Lookback(self, self.lookback_starts)
         self._capture: ChangeCapture | None = None
+        self._sweep: Sweep | None = None
         #: The run's statistics, read at most once per chat (:mod:`.admin.statistics`).
         self._stats: StatisticsReader | None = None
 
@@ -262,8 +264,8 @@ class MTProtoSource(HistorySource):
         """
         reads = self._lookback.plan(queries)
         kept = [(query.chat_id, query.state) for query in queries if query.state is not None]
+        types = {chat["id"]: chat.get("type") for chat in self.chats()}
         if kept:
-            types = {chat["id"]: chat.get("type") for chat in self.chats()}
             self._capture = start_capture(
                 self,
                 self.changes,
@@ -272,8 +274,21 @@ class MTProtoSource(HistorySource):
                 ((chat_id, types.get(chat_id), state.partition) for chat_id, state in kept),
                 logger=self.logger,
             )
+        self._sweep = start_sweep(
+            self.settings,
+            self._run,
+            self.history,
+            self.chat,
+            (
+                (q.chat_id, types.get(q.chat_id), q.state.partition, q.bookmark)
+                for q in queries
+                if q.state
+            ),
+            now=self._clock(),
+            logger=self.logger,
+        )
         self._fetcher.plan(reads)
-        return None if self._capture is None else self._capture.summary
+        return None if self._capture is None and self._sweep is None else self._summary
 
     def message_pages(self, query: MessageQuery) -> Iterator[Page]:
         """Pages of one chat, oldest first, read ahead in the background while written.
@@ -286,11 +301,20 @@ class MTProtoSource(HistorySource):
             pages = self._lookback.pages(query, self.history_pages)
             if self._capture is not None and query.state is not None:
                 pages = self._capture.pages(query.chat_id, chat_type, pages)
+            if self._sweep is not None and query.state is not None:
+                pages = self._sweep.pages(
+                    query.chat_id, chat_type, query.bookmark, query.state, pages
+                )
             yield from pages
         except ChatError:
             if self._capture is not None:
                 self._capture.chat_failed(query.chat_id)
             raise
+
+    def _summary(self) -> str:
+        """The run summary's line on change capture and the sweep."""
+        lines = [part.summary() for part in (self._capture, self._sweep) if part is not None]
+        return "; ".join(lines)
 
     def history_pages(self, query: MessageQuery) -> Iterator[list[Record]]:
         """The chat's history after ``query.after_id`` as lists of records, in id order.

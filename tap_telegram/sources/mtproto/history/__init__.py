@@ -3,7 +3,8 @@
 ``reader`` is the primitive (raw ``messages.getHistory`` pages, mapped and enriched);
 ``fetch`` reads chats ahead, channels as parallel lanes of pages, and hands them on in
 order; ``lanes`` places the lanes from the density of pages read; ``probes`` are
-one-message requests (a date's id, lookback window starts).
+one-message requests (a date's id, lookback window starts); ``sweep`` re-reads old
+history on a budget of requests and emits the edits and tombstones the update logs missed.
 
 May import :mod:`..changes`, :mod:`..admin`, :mod:`..downloads`, :mod:`..chats`,
 :mod:`..mapping` and :mod:`..wire`; never the face (``source``).
