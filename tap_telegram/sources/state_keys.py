@@ -29,3 +29,8 @@ PARTITION_NUMBERS = {PTS_KEY: INT32, FIRST_KEY: INT64, VERIFY_KEY: INT32}
 PARTITION_STRING_LISTS = (INDEX_KEY,)
 #: Positions in the stream's STATE: objects of 32-bit whole numbers, by key.
 STREAM_POSITIONS = {ACCOUNT_KEY: ("pts", "qts", "date", "seq")}
+
+#: Key of the methods' learned budgets in the source's memory (``bookmarks.chats.memory``):
+#: per request class ``[requests, window in ms, learned at in Unix seconds]``, only for
+#: methods that drew a FLOOD_WAIT in the last week (:mod:`tap_telegram.sources.mtproto.wire.rate`).
+PACE_KEY = "pace"

@@ -338,4 +338,37 @@ MUTANTS: list[Mutant] = [
             "test_long_log_pages_down_to_the_bookmark_and_emits_oldest_first",
         ),
     ),
+    Mutant(
+        "pace-one-over",
+        "a paced method lets one request more than its learned budget into the window",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (
+            (
+                "over = len(sent) + entry.in_flight - pace.requests\n",
+                "over = len(sent) + entry.in_flight - pace.requests - 1\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_paced_method_draws_no_second_wait_and_keeps_the_burst",
+        ),
+    ),
+    Mutant(
+        "pace-forgotten",
+        "a learned budget is not kept in STATE: every run meets the same FLOOD_WAIT again",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (
+            (
+                "            self._stored[method] = [pace.requests, math.ceil(pace.window * 1000), "
+                "self._stamp]\n",
+                "            pass\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
+        ),
+    ),
 ]
