@@ -158,6 +158,7 @@ def test_learned_budgets_are_kept_in_state_and_expire():
     # A week on, the budget is learned again; hand-edited entries are dropped.
     stored["GetDialogsRequest"] = ["x", 1, 2]
     stored["GetFullUserRequest"] = [0, 10, 1_717_000_000]
+    stored["GetFullChatRequest"] = [1, 10**15, 1_717_000_000]  # would hold it for ages
     assert read_stored(stored, 1_717_000_000 + 10) == {HISTORY: Pace(20, millis / 1000)}
     expired = budget_on(Clock())
     expired.keep_in(stored, now=1_717_000_000 + KEEP_SECONDS + 1)

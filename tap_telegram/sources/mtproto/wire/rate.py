@@ -319,7 +319,9 @@ def _read(value: Any, now: int) -> Pace | None:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         return None
     requests, millis, learned = value
-    if requests < 1 or millis < 1 or not now - KEEP_SECONDS <= learned <= now:
+    if not (1 <= requests <= HISTORY and 1 <= millis <= LONGEST_WINDOW * 1000):
+        return None  # hand-edited: no run learns a budget like it
+    if not now - KEEP_SECONDS <= learned <= now:
         return None
     return Pace(requests, millis / 1000)
 
