@@ -1,12 +1,15 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
-    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,changes] [--json-out PATH]
+    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,flood_day,changes]
+                              [--day-unpaced] [--json-out PATH]
 
 Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
 sink (with the history requests each run of the tap sent); and the steady state of
 issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many dialogs,
-now and before, and a day under flood limits; and change capture (:mod:`bench.changes`):
+now and before, and a day under flood limits with new messages every hour (``flood_day``
+runs only that day; ``--day-unpaced`` runs it again with the tap's learned pacing off, issue
+26); and change capture (:mod:`bench.changes`):
 the edits and deletions ``track_changes`` catches against a 10,000-message lookback
 window, with requests and seconds. Prints tables, the goals of issues 6, 16 and 18 and
 of change capture, and one JSON line with everything. Absolute numbers depend on the
@@ -147,6 +150,8 @@ def goals(results: list[Result], chosen: list[Scenario]) -> dict[str, Any]:
         accepted, share = flood_share(tap, limits["flood"])
         out["flood_accepted_requests"] = accepted
         out["flood_fetch_seconds"] = tap.extra["fetch_seconds"]
+        requests, window = limits["flood"]
+        out["flood_ideal_seconds"] = round(max(accepted - requests, 0) / requests * window, 1)
         out["flood_share_of_allowed_rate"] = share
         out["flood_waits"] = tap.extra["flood_waits"]
         out["flood_waits_logged"] = tap.extra["flood_wait_log_lines"]
