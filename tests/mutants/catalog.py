@@ -361,9 +361,9 @@ MUTANTS: list[Mutant] = [
         "tap_telegram/sources/mtproto/wire/rate.py",
         (
             (
-                "            self._stored[method] = [pace.requests, math.ceil(pace.window * 1000), "
+                "            stored[method] = [pace.requests, math.ceil(pace.window * 1000), "
                 "self._stamp]\n",
-                "            pass\n",
+                "            stored.clear()\n",
             ),
         ),
         (

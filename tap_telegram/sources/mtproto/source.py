@@ -194,10 +194,7 @@ class MTProtoSource(HistorySource):
         self._recalled = memory
         chats = memory.get(CHATS)
         if self._caller is not None and isinstance(chats, MutableMapping):
-            stored = chats.get(PACE_KEY)
-            if not isinstance(stored, MutableMapping):
-                stored = chats[PACE_KEY] = {}
-            self._caller.budget.keep_in(stored, int(self._clock().timestamp()))
+            self._caller.budget.keep_in(chats, PACE_KEY, int(self._clock().timestamp()))
 
     @property
     def memory(self) -> SourceMemory:

@@ -142,18 +142,20 @@ def test_wait_despite_pacing_keeps_the_stricter_budget():
 
 def test_learned_budgets_are_kept_in_state_and_expire():
     clock = Clock()
-    stored: dict = {}
+    memory: dict = {}
     budget = budget_on(clock)
-    budget.keep_in(stored, now=1_717_000_000)
+    budget.keep_in(memory, "pace", now=1_717_000_000)
+    assert memory == {}, "nothing learned: nothing kept"
     asyncio.run(send(budget, clock, HISTORY, 20, 0.0))
     budget.flood(10, HISTORY)
+    stored = memory["pace"]
     requests, millis, at = stored[HISTORY]
     assert (requests, at) == (20, 1_717_000_000)
     assert isinstance(millis, int)
     assert 10_000 <= millis <= 10_100
     # The next run is paced from its first request.
     later = budget_on(Clock())
-    later.keep_in(stored, now=1_717_000_000 + 3600)
+    later.keep_in(memory, "pace", now=1_717_000_000 + 3600)
     assert later.pace(HISTORY) == Pace(20, millis / 1000)
     # A week on, the budget is learned again; hand-edited entries are dropped.
     stored["GetDialogsRequest"] = ["x", 1, 2]
@@ -161,9 +163,9 @@ def test_learned_budgets_are_kept_in_state_and_expire():
     stored["GetFullChatRequest"] = [1, 10**15, 1_717_000_000]  # would hold it for ages
     assert read_stored(stored, 1_717_000_000 + 10) == {HISTORY: Pace(20, millis / 1000)}
     expired = budget_on(Clock())
-    expired.keep_in(stored, now=1_717_000_000 + KEEP_SECONDS + 1)
+    expired.keep_in(memory, "pace", now=1_717_000_000 + KEEP_SECONDS + 1)
     assert expired.pace(HISTORY) is None
-    assert stored == {}
+    assert memory == {}
 
 
 # -- against the fake Telegram ------------------------------------------------------------
@@ -219,4 +221,4 @@ def test_a_quiet_account_sends_what_it_sent_before_and_stores_no_budget():
     assert paced.stats.requests == unpaced.stats.requests
     assert paced.stats.flood_waits == 0
     assert paced.state is not None
-    assert paced.state["bookmarks"]["chats"]["memory"].get("pace", {}) == {}
+    assert "pace" not in paced.state["bookmarks"]["chats"]["memory"]

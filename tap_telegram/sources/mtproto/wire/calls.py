@@ -1,8 +1,8 @@
 """Every MTProto request of a run goes through :class:`Caller`.
 
 It applies one policy to every request: a slot of the run's shared rate budget, paced
-per method (:mod:`.wire.rate`, keyed by ``what``); every FLOOD_WAIT teaches the budget the
-method's limit; one up to ``max_flood_wait`` is waited out with a log line naming the
+per method (:mod:`.wire.rate`, keyed by ``what``); a FLOOD_WAIT up to ``max_flood_wait``
+teaches the budget the method's limit and is waited out with a log line naming the
 chat, a longer one fails that chat; a lost connection handed to :mod:`.wire.connection`
 (reconnect, then the request is sent again; a lasting outage ends the run in one
 line); an answer of a type this Telethon cannot read, and every other Telegram error
@@ -133,11 +133,10 @@ class Caller:
     ) -> None:
         """Learn from a FLOOD_WAIT and sleep through it, or fail the chat above the cap.
 
-        The budget learns (and holds the method) either way: a chat that fails still
-        teaches the pace that spares the next chats the same wait.
+        Above the cap the budget only counts it: no other chat is held that long.
         """
         seconds = max(seconds, 0)
-        pause = self.budget.flood(seconds, what)
+        pause = self.budget.flood(seconds, what, hold=seconds <= self.max_flood_wait)
         if seconds > self.max_flood_wait:
             text = (
                 f"Telegram asked to wait {seconds} s (FLOOD_WAIT) on {what}, more than "

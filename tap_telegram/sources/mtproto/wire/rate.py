@@ -123,7 +123,8 @@ class RateBudget:
         self._slots: asyncio.Semaphore | None = None
         self._methods: dict[str, _Method] = {}
         #: Where learned budgets are kept between runs (see :meth:`keep_in`).
-        self._stored: MutableMapping[str, Any] | None = None
+        self._memory: MutableMapping[str, Any] | None = None
+        self._key = ""
         self._stamp = 0
         #: Totals of the run (the Caller keeps per-chat ones).
         self.requests = 0
@@ -189,17 +190,21 @@ class RateBudget:
             entry.pace = Pace(entry.pace.requests + 1, entry.pace.window)
             self._store(method, entry.pace)
 
-    def flood(self, seconds: float, method: str = "*") -> float:
+    def flood(self, seconds: float, method: str = "*", *, hold: bool = True) -> float:
         """Telegram answered FLOOD_WAIT ``seconds`` to ``method``: hold it, learn its budget.
 
         Returns the seconds until the method's pause ends (the caller's retry waits for
-        it in :meth:`slot`).
+        it in :meth:`slot`). ``hold=False`` (a wait above ``max_flood_wait``: the chat
+        fails) only counts it: holding the method, or pacing it by a window that long,
+        would make every other chat wait longer than the cap allows.
         """
         now = self._clock()
         seconds = max(float(seconds), 0.0)
         until = now + seconds
         self.flood_waits += 1
         self.flood_seconds += seconds
+        if not hold:
+            return 0.0
         entry = self._method(method)
         if until > entry.paused_until + SAME_EPISODE:
             self._learn(entry, method, now, until)
@@ -242,29 +247,38 @@ class RateBudget:
 
     # -- between runs ---------------------------------------------------------------
 
-    def keep_in(self, stored: MutableMapping[str, Any], now: int) -> None:
-        """Pace by the budgets ``stored`` holds and keep the ones learned here in it.
+    def keep_in(self, memory: MutableMapping[str, Any], key: str, now: int) -> None:
+        """Pace by the budgets ``memory[key]`` holds and keep the ones learned here there.
 
-        ``stored`` maps a method to ``[requests, window in ms, learned at (Unix s)]``
-        (integers: targets read numbers in STATE as decimals). Entries older than
-        :data:`KEEP_SECONDS` or unreadable (hand-edited) are dropped.
+        ``memory[key]`` maps a method to ``[requests, window in ms, learned at (Unix s)]``
+        (integers: targets read numbers in STATE as decimals); it exists only while it
+        holds something. Entries older than :data:`KEEP_SECONDS` or unreadable
+        (hand-edited) are dropped.
         """
-        self._stored, self._stamp = stored, now
-        for method, value in list(stored.items()):
+        self._memory, self._key, self._stamp = memory, key, now
+        stored = memory.get(key)
+        stored = dict(stored) if isinstance(stored, Mapping) else {}
+        kept = {}
+        for method, value in stored.items():
             pace = _read(value, now)
             if pace is None or not self.learns:
-                del stored[method]
                 continue
+            kept[method] = value
             entry = self._method(method)
             entry.pace = pace if entry.pace is None else entry.pace.stricter(pace)
             self.logger.info("pacing %s at %s (learned from an earlier flood wait)", method, pace)
+        if kept:
+            memory[key] = kept
+        else:
+            memory.pop(key, None)
         for method, entry in self._methods.items():  # learned before the STATE was at hand
             if entry.learned_at is not None and entry.pace is not None:
                 self._store(method, entry.pace)
 
     def _store(self, method: str, pace: Pace) -> None:
-        if self._stored is not None:
-            self._stored[method] = [pace.requests, math.ceil(pace.window * 1000), self._stamp]
+        if self._memory is not None:
+            stored = self._memory.setdefault(self._key, {})
+            stored[method] = [pace.requests, math.ceil(pace.window * 1000), self._stamp]
 
     def summary(self) -> str:
         """One line for the end of the run."""
