@@ -13,8 +13,9 @@ tap instead:
 * on FLOOD_WAIT X for a method, holds that method's requests (only that method's:
   Telegram counts per method) until the X seconds are over, and **learns the method's
   budget** from it: the requests of the method Telegram accepted since the run started
-  (or since the method's last wait), ``n``, within the time from the first of them to
-  the end of the wait, ``window``. From then on the method is paced as a sliding
+  (or since the method's last wait; from a burst on when a pause came before it, see
+  :func:`oldest_in_window`), ``n``, within the time from the first of them to the end of
+  the wait, ``window``. From then on the method is paced as a sliding
   window of its own: a request starts only while fewer than ``n`` of that method's
   requests started in the last ``window`` seconds. That is how Telegram counts, so a
   burst of ``n`` goes through at once and the rest follows at Telegram's rate, with no
@@ -27,7 +28,9 @@ tap instead:
   that never drew a wait is never paced: a quiet account runs as fast as answers come.
 
 A wait despite the pacing (another client of the account used the same budget, or
-Telegram lowered it) learns again and keeps the stricter of the two budgets.
+Telegram lowered it) learns again and keeps the stricter of the two budgets. A wait
+above ``max_flood_wait`` fails its chat and teaches nothing (no chat waits longer than
+the cap because of it).
 
 :class:`~.wire.calls.Caller` awaits :meth:`RateBudget.slot` around each send and reports
 FLOOD_WAIT answers with :meth:`RateBudget.flood`; nothing else needs to know.
