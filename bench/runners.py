@@ -7,7 +7,9 @@ Contenders:
 * ``naive`` — :mod:`bench.naive_telethon`, ``iter_messages`` with Telethon's defaults
   (stopped after a time budget: its rate is flat);
 * ``tap`` — the real CLI (``tests/fake_telegram/launcher``) with default settings;
-* ``tap-1`` — the same with ``max_concurrent_requests=1, concurrent_chats=1``.
+* ``tap-1`` — the same with ``max_concurrent_requests=1, concurrent_chats=1``;
+* ``tap-unpaced`` — the real CLI with its learned pacing off (:mod:`bench.unpaced`: it
+  waits every FLOOD_WAIT out and never paces), on flood-limited scenarios.
 
 The tap's stdout is read by a thread of this process that passes every line through the
 stream checker (:mod:`tests.stream_check`, with the scenario's world) and counts the
@@ -214,14 +216,17 @@ def tap_config(scenario: Scenario, **settings: Any) -> dict[str, Any]:
     return config
 
 
-def run_tap(scenario: Scenario, folder: Path, *, single: bool = False) -> Result:
+def run_tap(
+    scenario: Scenario, folder: Path, *, single: bool = False, unpaced: bool = False
+) -> Result:
     spec = _write(folder, f"{scenario.key}.json", scenario.spec())
-    runner = "tap-1" if single else "tap"
+    runner = "tap-1" if single else "tap-unpaced" if unpaced else "tap"
     config = _write(folder, f"{scenario.key}-{runner}.config.json", tap_config(
         scenario, **(SINGLE if single else {})
     ))  # fmt: skip
     stats_path = folder / f"{scenario.key}-{runner}.stats.json"
-    launcher = [sys.executable, "-m", "tests.fake_telegram.launcher", "--world", spec]
+    module = "bench.unpaced" if unpaced else "tests.fake_telegram.launcher"
+    launcher = [sys.executable, "-m", module, "--world", spec]
     settings = json.loads(Path(config).read_text(encoding="utf-8"))
     checker = checker_for(fake_from_spec(scenario.spec()), settings, None)
     done = run_process(

@@ -57,3 +57,8 @@ PARTITION_STRING_LISTS = (INDEX_KEY, GAPS_KEY)
 STREAM_POSITIONS = {ACCOUNT_KEY: ("pts", "qts", "date", "seq")}
 #: Whole numbers of the stream's STATE, by key, with their bound.
 STREAM_NUMBERS = {ACCOUNT_FAILS_KEY: INT32}
+
+#: Key of the methods' learned budgets in the source's memory (``bookmarks.chats.memory``):
+#: per request class ``[requests, window in ms, learned at in Unix seconds]``, only for
+#: methods that drew a FLOOD_WAIT in the last week (:mod:`tap_telegram.sources.mtproto.wire.rate`).
+PACE_KEY = "pace"

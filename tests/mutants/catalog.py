@@ -559,4 +559,37 @@ MUTANTS: list[Mutant] = [
         (("                0 if mark is not None else 1,\n", "                1,\n"),),
         (f"{TEST_SWEEP}::test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass",),
     ),
+    Mutant(
+        "pace-one-over",
+        "a paced method lets one request more than its learned budget into the window",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (
+            (
+                "over = len(sent) + entry.in_flight - pace.requests\n",
+                "over = len(sent) + entry.in_flight - pace.requests - 1\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_paced_method_draws_no_second_wait_and_keeps_the_burst",
+        ),
+    ),
+    Mutant(
+        "pace-forgotten",
+        "a learned budget is not kept in STATE: every run meets the same FLOOD_WAIT again",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (
+            (
+                "            stored[method] = [pace.requests, math.ceil(pace.window * 1000), "
+                "self._stamp]\n",
+                "            stored.clear()\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
+        ),
+    ),
 ]

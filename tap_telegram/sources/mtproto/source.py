@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 
 from telethon import TelegramClient, functions
 from telethon.tl import types
@@ -36,7 +36,13 @@ from tap_telegram.sources.mtproto.changes.reader import ChangeReader
 from tap_telegram.sources.mtproto.chats.comments import add_discussion_groups
 from tap_telegram.sources.mtproto.chats.contacts import HASH_KEY, fetch_contacts
 from tap_telegram.sources.mtproto.chats.members import MemberList, fetch_participants, fetch_topics
-from tap_telegram.sources.mtproto.chats.refresh import FullInfo, Memory, SourceMemory, utc_now
+from tap_telegram.sources.mtproto.chats.refresh import (
+    CHATS,
+    FullInfo,
+    Memory,
+    SourceMemory,
+    utc_now,
+)
 from tap_telegram.sources.mtproto.chats.resolve import (
     ResolvedChat,
     announce_selection,
@@ -63,6 +69,7 @@ from tap_telegram.sources.mtproto.wire.loop import LoopThread
 from tap_telegram.sources.mtproto.wire.rate import RateBudget
 from tap_telegram.sources.mtproto.wire.takeout import Takeout
 from tap_telegram.sources.pages import Page
+from tap_telegram.sources.state_keys import PACE_KEY
 
 #: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
 STATS_MEMORY = "stats_graphs"
@@ -180,8 +187,16 @@ class MTProtoSource(HistorySource):
     # -- memory --------------------------------------------------------------------
 
     def recall(self, memory: Mapping[str, Memory]) -> None:
-        """Full info, member lists and topics fetched before: refreshed only when due."""
+        """Full info, member lists and topics fetched before: refreshed only when due.
+
+        The methods' budgets learned from earlier flood waits live there too (in the
+        ``chats`` memory under :data:`~tap_telegram.sources.state_keys.PACE_KEY`): the run
+        is paced by them from its first request on, and keeps what it learns there.
+        """
         self._recalled = memory
+        chats = memory.get(CHATS)
+        if self._caller is not None and isinstance(chats, MutableMapping):
+            self._caller.budget.keep_in(chats, PACE_KEY, int(self._clock().timestamp()))
 
     @property
     def memory(self) -> SourceMemory:

@@ -6,14 +6,10 @@ few runs of the real CLI where STATE matters.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-
-import pytest
 
 from tap_telegram.sources.base import MessageQuery, SourceContext
 from tap_telegram.sources.mtproto.source import MTProtoSource
-from tap_telegram.sources.mtproto.wire.rate import RateBudget
 from tests.fake_telegram import FakeTelegram, make_world, run_fake_tap
 from tests.sources.mtproto.helpers import bookmarks, ids_by_chat
 
@@ -124,34 +120,8 @@ def test_flood_limited_run_is_paced_and_complete(caplog):
     budget = source._caller.budget if source._caller else None
     assert budget is not None
     assert budget.flood_waits == fake.stats.flood_waits >= 1
-    assert "pausing all requests, then pacing at" in caplog.text
+    assert "pacing GetHistoryRequest at 4 requests per" in caplog.text
     assert "flood wait 1 s on GetHistoryRequest" in caplog.text
-
-
-def test_budget_learns_a_rate_and_probes_back_up():
-    now = [100.0]
-    budget = RateBudget(4, clock=lambda: now[0])
-
-    async def accept(count):
-        for _ in range(count):
-            async with budget.slot():
-                pass
-
-    asyncio.run(accept(20))
-    now[0] += 0.5
-    assert budget.flood(10) == pytest.approx(10)
-    # 20 accepted from t=100 until the pause ends at 110.5: 1.9 requests/s.
-    assert budget.interval == pytest.approx(10.5 / 20)
-    # More answers to requests that were in flight: the same episode.
-    budget.flood(10)
-    assert budget.interval == pytest.approx(10.5 / 20)
-    assert budget.flood_waits == 2
-    before = budget.interval
-    now[0] += 20
-    budget._accepted_in_episode = 0
-    for _ in range(10):
-        budget._accepted()
-    assert budget.interval == pytest.approx(before * 0.9)
 
 
 def test_cli_incremental_run_with_read_ahead_and_windows():

@@ -1,8 +1,9 @@
 """Every MTProto request of a run goes through :class:`Caller`.
 
-It applies one policy to every request: a slot of the run's shared rate budget
-(:mod:`.wire.rate`); FLOOD_WAIT up to ``max_flood_wait`` waited out with a log line naming
-the chat, longer ones fail that chat; a lost connection handed to :mod:`.wire.connection`
+It applies one policy to every request: a slot of the run's shared rate budget, paced
+per method (:mod:`.wire.rate`, keyed by ``what``); a FLOOD_WAIT up to ``max_flood_wait``
+teaches the budget the method's limit and is waited out with a log line naming the
+chat, a longer one fails that chat; a lost connection handed to :mod:`.wire.connection`
 (reconnect, then the request is sent again; a lasting outage ends the run in one
 line); an answer of a type this Telethon cannot read, and every other Telegram error
 looked up in the table of :mod:`.wire.errors` (private chats, revoked sessions, bot
@@ -98,7 +99,7 @@ class Caller:
             sent_in = connection.generation
             try:
                 try:
-                    async with self.budget.slot():
+                    async with self.budget.slot(what):
                         result = await send()
                 except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
                     await self._wait_out(int(exc.seconds), stats, chat=chat, what=what)
@@ -130,8 +131,12 @@ class Caller:
     async def _wait_out(
         self, seconds: int, stats: CallStats, *, chat: str | None, what: str
     ) -> None:
-        """Sleep through a FLOOD_WAIT (pausing every request), or fail the chat above the cap."""
+        """Learn from a FLOOD_WAIT and sleep through it, or fail the chat above the cap.
+
+        Above the cap the budget only counts it: no other chat is held that long.
+        """
         seconds = max(seconds, 0)
+        pause = self.budget.flood(seconds, what, hold=seconds <= self.max_flood_wait)
         if seconds > self.max_flood_wait:
             text = (
                 f"Telegram asked to wait {seconds} s (FLOOD_WAIT) on {what}, more than "
@@ -149,4 +154,4 @@ class Caller:
             stats.flood_waits,
             stats.flood_seconds,
         )
-        await asyncio.sleep(self.budget.flood(seconds))
+        await asyncio.sleep(pause)
