@@ -1,6 +1,6 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
-    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,changes] [--json-out PATH]
+    .venv/bin/python -m bench [--quick] [--only 0ms,...,changes,export] [--json-out PATH]
 
 Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
@@ -8,7 +8,9 @@ sink (with the history requests each run of the tap sent); and the steady state 
 issue 18 (:mod:`bench.steady`): requests and seconds of hourly runs over many dialogs,
 now and before, and a day under flood limits; and change capture (:mod:`bench.changes`):
 the edits and deletions ``track_changes`` catches against a 10,000-message lookback
-window, with requests and seconds. Prints tables, the goals of issues 6, 16 and 18 and
+window, with requests and seconds; and the export path (:mod:`bench.export_bench`): the
+tap reading a Telegram Desktop export against an optimised singer-sdk tap writing the
+same records, in CPU time. Prints tables, the goals of issues 6, 16 and 18 and
 of change capture, and one JSON line with everything. Absolute numbers depend on the
 machine; the ratios and request counts are what count.
 """
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import changes, steady
+from bench import changes, export_bench, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -218,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, help="sizes x this (overrides --quick)")
     parser.add_argument(
         "--only",
-        help="comma-separated scenario keys (0ms,100ms,20chats,flood,1M,sparse,steady,changes)",
+        help="comma-separated scenario keys "
+        "(0ms,100ms,20chats,flood,1M,sparse,steady,changes,export)",
     )
     parser.add_argument("--naive-seconds", type=float, help="time budget of the naive script")
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
@@ -256,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tap-telegram-changes-") as tmp:
             change_runs, mutations, firsts = changes.run_changes(setup, Path(tmp))
         summary.update(changes.goals(change_runs, mutations, firsts))
+    export_runs: list[export_bench.ExportRun] = []
+    if keys is None or "export" in keys:
+        with tempfile.TemporaryDirectory(prefix="tap-telegram-export-") as tmp:
+            export_runs = export_bench.run_export(scale, Path(tmp), max(1, args.repeat))
+        summary.update(export_bench.goals(export_runs))
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
@@ -265,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if change_runs and mutations is not None:
         print(changes.table(change_runs, mutations))
+        print()
+    if export_runs:
+        print(export_bench.table(export_runs))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
@@ -281,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             "steady_admin": admin,
             "changes_setup": setup.as_dict() if setup else None,
             "changes": [r.as_dict() for r in change_runs],
+            "export": [r.as_dict() for r in export_runs],
         }
     )
     print(line)

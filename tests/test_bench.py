@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from bench import changes, compare, overrides, steady
+from bench import changes, compare, export_bench, overrides, steady
 from bench.__main__ import flood_share, main, request_goals, table
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
@@ -231,3 +231,15 @@ def test_overrides_measures_each_speed_override_with_and_without(capsys):
         assert len(line[name]["with_us_per_msg"]) == len(line[name]["without_us_per_msg"]) == 2
         assert line[name]["median_with"] > 0
     assert SdkStream._sdk_path_is_a_loop is overrides.LOOP
+
+
+def test_export_bench_compares_the_same_records(tmp_path):
+    """The export scenario: both contenders, same records (count and hash), a ratio."""
+    runs = export_bench.run_export(0.001, tmp_path, repeat=1, log=lambda _: None)
+    assert {run.runner for run in runs} == {"export-ceiling", "export-tap"}
+    assert all(run.records == 2_000 and run.returncode == 0 for run in runs)
+    found = export_bench.goals(runs)
+    assert found["export_complete"] is True
+    assert found["export_same_records"] is True
+    assert isinstance(found["export_tap_vs_ceiling_cpu"], float)
+    assert "| export-tap | 2,000 |" in export_bench.table(runs)
