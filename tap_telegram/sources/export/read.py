@@ -57,16 +57,21 @@ class MessageCursor:
             raise self.changed(f"cannot read it again ({error})") from None
         self.position += count
 
-    def take(self) -> Any:
-        """The next item; the file must still have it (the scan counted it)."""
+    def take(self, count: int) -> Generator[Any, None, None]:
+        """The next ``count`` items; the file must still have them (the scan counted them).
+
+        One loop over ijson's iterator for the whole chat, ``position`` kept in step:
+        this is the read's per-message path, so no call per item.
+        """
+        begin = self.position
         try:
-            item = next(self._items)
-        except StopIteration:
-            raise self.changed("it has fewer messages than when it was scanned") from None
+            for item in itertools.islice(self._items, count):
+                self.position += 1
+                yield item
         except PARSE_ERRORS as error:
             raise self.changed(f"cannot read it again ({error})") from None
-        self.position += 1
-        return item
+        if self.position - begin < count:
+            raise self.changed("it has fewer messages than when it was scanned")
 
     def changed(self, problem: str) -> ExportFormatError:
         """The error for a file that no longer matches its scan."""
@@ -147,20 +152,23 @@ def _span_items(
     """
     cursor = pool.acquire(span.file.path, span.prefix, span.start)
     previous = MIN_ID
+    first = span.first_id
+    items = cursor.take(span.count)
     try:
-        for _ in range(span.count):
-            message = cursor.take()
+        for message in items:
             message_id = message.get("id") if type(message) is dict else None
             if type(message_id) is not int or not MIN_ID < message_id < MAX_ID or not message_id:
                 after = f"after id {previous}" if previous != MIN_ID else "first"
                 raise cursor.changed(f"the message {after} has no usable id now")
-            if ascending and message_id <= previous:
-                raise cursor.changed(f"message id {message_id} now comes after {previous}")
-            if previous == MIN_ID and message_id != span.first_id:
+            if message_id <= previous:
+                if ascending:
+                    raise cursor.changed(f"message id {message_id} now comes after {previous}")
+            elif previous == MIN_ID and message_id != first:
                 raise cursor.changed(f"its first message is now {message_id}")
             previous = message_id
             yield message
     finally:
+        items.close()
         pool.release(cursor)
 
 

@@ -55,6 +55,7 @@ from tap_telegram.sources.base import (
 )
 from tap_telegram.sources.chatrefs import FOLDER_PREFIX, parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
+from tap_telegram.sources.export.heap import HeapFreeze
 from tap_telegram.sources.export.mapping.dates import ZONE_SETTING
 from tap_telegram.sources.export.mapping.messages import (
     ThreadIndex,
@@ -104,6 +105,7 @@ class ExportSource(HistorySource):
         super().__init__(context)
         self._plans: list[ChatPlan] | None = None
         self._pool = CursorPool()
+        self._heap = HeapFreeze()
         self._people: dict[int, dict[str, Any]] = {}
         self._registered: set[int] = set()
         self._zone = self._timezone()
@@ -151,6 +153,7 @@ class ExportSource(HistorySource):
     def chats(self) -> list[Record]:
         """The selected chats in file order (scans the export on the first call)."""
         if self._plans is None:
+            self._heap.hold()  # until close(): the scan and the reads allocate a lot (.heap)
             plans = self._select(self._load())
             self._check_dates(plans)
             self._plans = plans
@@ -412,8 +415,9 @@ class ExportSource(HistorySource):
                 self.users.add(plain(user))
 
     def close(self) -> None:
-        """Close every open export file (idempotent)."""
+        """Close every open export file and give the heap freeze up (idempotent)."""
         self._pool.close()
+        self._heap.release()
 
 
 def _matches(entry: str, plan: ChatPlan) -> bool:
