@@ -5,8 +5,12 @@ from __future__ import annotations
 import itertools
 import json
 
-from bench import changes, compare, export_bench, overrides, steady
+import ijson
+import msgspec
+
+from bench import changes, compare, export_bench, export_parse, overrides, steady
 from bench.__main__ import flood_share, main, request_goals, table
+from bench.export_memory import write_export
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 from tap_telegram.singer.sdk_private import SdkStream
@@ -243,3 +247,30 @@ def test_export_bench_compares_the_same_records(tmp_path):
     assert found["export_same_records"] is True
     assert isinstance(found["export_tap_vs_ceiling_cpu"], float)
     assert "| export-tap | 2,000 |" in export_bench.table(runs)
+
+
+def test_export_parse_measures_each_way_of_parsing_on_a_small_export(capsys):
+    """bench.export_parse: every way parses the same messages; one table, one JSON line."""
+    data = b'{"messages": [\n  {"id": 1},\n  {"id": 2}\n ]\n}'
+    assert [data[start:end] for start, end in export_parse.runs(data)] == [
+        b'\n  {"id": 1},\n  {"id": 2}\n '
+    ]
+    found = export_parse.main(["--messages", "300", "--rounds", "1"])
+    assert set(found) >= {"export_parse_scan_s", "export_parse_read-msgspec_s"}
+    out = capsys.readouterr().out
+    assert "| one-parse |" in out
+    assert out.strip().splitlines()[-1].startswith("{")
+
+
+def test_export_parse_msgspec_runs_decode_the_very_messages_ijson_reads(tmp_path):
+    """The proposed read (msgspec over ~64 KB runs) gives the objects ijson's items give."""
+    path = tmp_path / "result.json"
+    write_export(path, 3_000)
+    data = path.read_bytes()
+    spans = export_parse.runs(data)
+    assert len(spans) > 1
+    decode = msgspec.json.Decoder().decode
+    decoded = [m for start, end in spans for m in decode(b"[" + data[start:end] + b"]")]
+    with path.open("rb") as handle:
+        assert decoded == list(ijson.items(handle, "messages.item", use_float=True))
+    assert export_parse.one_parse(data, spans)[0] == 3_000
