@@ -13,12 +13,17 @@ the messages). This measures, in CPU seconds of this process (the least of
 * ``read``: ijson's items under the messages list (the tap's read parser);
 * ``read-msgspec``: the proposed read: msgspec decoding runs of about 64 KB of messages
   cut at a ``},`` + newline (where the scan would record byte offsets);
-* ``one-parse``: a bound for a scan that parses once: the same msgspec runs plus a
-  Python loop reading the keys the scan needs (``id``, ``date``, ``from_id``, ...).
+* ``one-parse``: a bound for a scan with msgspec instead of ijson: the same msgspec runs
+  plus a Python loop reading the keys the scan needs (``id``, ``date``, ``from_id``, ...);
+  the read then decodes the runs once more (``read-msgspec``).
 
 It answers "how far can a change of parser take the export path": the tap's CPU goes
-down by at most the difference between today's ``scan`` + ``read`` and the new design,
-whatever the rest (mapping, singer-sdk) costs. One table and one JSON line.
+down by at most the difference between today's ``scan`` + ``read`` and the new design
+(``export_parse_saving_read_msgspec_s``: msgspec for the read only;
+``export_parse_saving_one_parse_s``: msgspec for both), whatever the rest (mapping,
+singer-sdk) costs. The runs are cut with a byte search that suits the bench's file (one
+message a line); the tap would have to find them exactly, and keep ijson for errors.
+One table and one JSON line.
 """
 
 from __future__ import annotations
@@ -152,7 +157,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary["export_parse_saving_read_msgspec_s"] = round(
         (best["read"] - best["read-msgspec"]) * per, 3
     )
-    summary["export_parse_saving_one_parse_s"] = round((today - best["one-parse"]) * per, 3)
+    proposed = best["one-parse"] + best["read-msgspec"]  # the read still decodes once more
+    summary["export_parse_saving_one_parse_s"] = round((today - proposed) * per, 3)
     print(json.dumps(summary))
     return summary
 
