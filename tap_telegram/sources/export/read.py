@@ -27,6 +27,7 @@ import ijson
 from tap_telegram.errors import ExportFormatError
 from tap_telegram.sources.export.encoding import open_export
 from tap_telegram.sources.export.order import Message, sorted_unique
+from tap_telegram.sources.export.runs import decode_run
 from tap_telegram.sources.export.spans import (
     MAX_ID,
     MIN_ID,
@@ -43,6 +44,9 @@ class MessageCursor:
         self.path = path
         self.prefix = prefix
         self.position = 0
+        #: Items handed out past ``position`` by msgspec (:mod:`.runs`): ijson has not
+        #: read them, so such a cursor is never reused.
+        self.ahead = 0
         try:
             self._handle = open_export(path)
         except OSError as error:
@@ -77,7 +81,7 @@ class MessageCursor:
         """The error for a file that no longer matches its scan."""
         return export_error(
             self.path,
-            f"message #{self.position + 1} of {self.prefix}",
+            f"message #{self.position + self.ahead + 1} of {self.prefix}",
             f"the file changed while the tap was reading it: {problem}",
             "run the tap again once the export is complete",
         )
@@ -111,6 +115,9 @@ class CursorPool:
         """Give a cursor back for a later chat of the same list."""
         if cursor in self._busy:
             self._busy.discard(cursor)
+            if cursor.ahead:
+                cursor.close()
+                return
             self._idle.setdefault((cursor.path, cursor.prefix), []).append(cursor)
 
     def close(self) -> None:
@@ -153,7 +160,7 @@ def _span_items(
     cursor = pool.acquire(span.file.path, span.prefix, span.start)
     previous = MIN_ID
     first = span.first_id
-    items = cursor.take(span.count)
+    items = _items(cursor, span)
     try:
         for message in items:
             message_id = message.get("id") if type(message) is dict else None
@@ -170,6 +177,50 @@ def _span_items(
     finally:
         items.close()
         pool.release(cursor)
+
+
+def _items(cursor: MessageCursor, span: ChatSpan) -> Generator[Any, None, None]:
+    """The chat's items in file order: msgspec between the scan's marks, ijson elsewhere.
+
+    Runs (:mod:`.runs`) are used only for the last chat of its list in its file (a
+    cursor that msgspec moved past cannot serve a later chat) and only while the file
+    has the size and time it had when scanned; the messages before the first mark, and
+    from the first run msgspec refuses on, are read by ijson, which gives the exact
+    error of a damaged or changed file.
+    """
+    marks = span.marks if _runs_usable(span) else []
+    if len(marks) < 2:
+        yield from cursor.take(span.count)
+        return
+    done = marks[0][0]
+    yield from cursor.take(done)
+    with span.file.path.open("rb") as raw:
+        for (before, start), (after, end) in itertools.pairwise(marks):
+            batch = decode_run(raw, start, end, after - before)
+            if batch is None:
+                break
+            for message in batch:
+                cursor.ahead += 1
+                yield message
+            done = after
+    if done < span.count:
+        ahead, cursor.ahead = cursor.ahead, 0
+        cursor.skip(ahead)
+        yield from cursor.take(span.count - done)
+
+
+def _runs_usable(span: ChatSpan) -> bool:
+    """Whether msgspec may read this chat's runs (see :func:`_items`)."""
+    if not span.marks:
+        return False
+    export = span.file
+    if [chat for chat in export.chats if chat.prefix == span.prefix][-1] is not span:
+        return False
+    try:
+        stat = export.path.stat()
+    except OSError:
+        return False
+    return stat.st_size == export.size and stat.st_mtime == export.mtime
 
 
 def merge_by_id(

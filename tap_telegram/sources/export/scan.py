@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
 from tap_telegram.errors import ExportFormatError
 from tap_telegram.sources.export.encoding import encoding_note, open_export
 from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
 from tap_telegram.sources.export.mapping.peers import bare_chat_id, marked_chat_id
+from tap_telegram.sources.export.runs import marked_events
 from tap_telegram.sources.export.spans import (
     MAX_ID,
     MIN_ID,
@@ -60,7 +59,7 @@ def scan_events(export: ExportFile) -> None:
     scanner = _Scanner(export)
     with open_export(export.path) as handle:
         try:
-            scanner.run(ijson.basic_parse(handle, use_float=True))
+            scanner.run(marked_events(handle))
         except PARSE_ERRORS as error:
             raise scanner.syntax_error(error, handle.tell()) from None
     finish_file(export)
@@ -284,6 +283,8 @@ class _Scanner:
                     break
                 depth -= 1
                 if not depth:
+                    if value is not None:  # the byte after this message is known (.runs)
+                        span.marks.append((count, value))
                     if event == "end_array":
                         note_bad(span, count, not_an_object("a list"))
                     elif type(current) is int and MIN_ID < current < MAX_ID and current:
