@@ -6,7 +6,9 @@ stream with ijson's C item builder and only moves forward, and the
 :class:`CursorPool` hands a cursor that stopped at the end of chat *k* to chat *k+1*:
 syncing the chats of a whole-account export in file order is one linear read of the
 file. Going back (another sync order, the same chat twice in one file) opens a fresh
-cursor, which is correct but rereads the file up to that chat.
+cursor, which is correct but rereads the file up to that chat. The last chat of a list
+is read with msgspec between the byte marks the scan recorded (:mod:`.runs`, about
+0.28 s less CPU per 100,000 messages), ijson reading what msgspec does not.
 
 A chat whose ids the scan found strictly ascending is streamed as it is; any other is
 sorted by id first (:mod:`.order`), so every chat comes out in id order and a bookmark

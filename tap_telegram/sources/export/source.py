@@ -8,9 +8,10 @@ ijson, never loaded whole, so memory stays flat on multi-GB exports:
    message counts, ids, the file's era. Syntax errors (a truncated or damaged file)
    stop the run here, before any record is written, and so do local dates without
    ``export_timezone`` (:mod:`.mapping.dates`).
-2. ``history_pages()`` reads one chat's messages with ijson's C item builder
-   (:mod:`.read`). Chats are synced in file order, so a whole-account export is
-   read once more from start to end, each chat continuing where the previous ended.
+2. ``history_pages()`` reads one chat's messages with ijson's C item builder, and
+   with msgspec between byte marks of the scan where it can (:mod:`.read`,
+   :mod:`.runs`). Chats are synced in file order, so a whole-account export is read
+   once more from start to end, each chat continuing where the previous ended.
    A chat whose ids are not in ascending order in the file is sorted first
    (:mod:`.order`): every chat is delivered in id order.
 
