@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,13 +92,13 @@ def damage(path: Path, at: float) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def failure(path: Path) -> tuple[int, str]:
+def failure(path: Path, change: Callable[[Path, float], None] = damage) -> tuple[int, str]:
     """Records read before the error, and its text."""
     src = source(path)
     count = 0
     try:
         (chat,) = src.chats()
-        damage(path, 0.6)
+        change(path, 0.6)
         pages = src.history_pages(MessageQuery(chat_id=chat["id"]))
         try:
             for page in pages:
@@ -154,3 +155,26 @@ def test_cuts_only_after_a_brace_that_is_syntax():
     assert runs._cuts(b'{"a": 1},\n{"b": "} ]"}') == [8]
     assert runs._cuts(b'  {"a": 1}\n ]\n}') == [10]
     assert runs._cuts(b'{"a": "x} ]"}') == []
+
+
+def merge_two(path: Path, at: float) -> None:
+    """Two messages made one (valid JSON, one message fewer), same size and time."""
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    where = data.index(b"},\n  {", int(len(data) * at))
+    data[where : where + 6] = b",\n    "
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_run_with_a_message_fewer_than_scanned_is_ijson_s(tmp_path, monkeypatch, decoded):
+    """A run must hold what the scan counted, else ijson reads on: no message silently lost."""
+    path = tmp_path / "result.json"
+    write_export(path, 3_000)
+    fast = failure(path, merge_two)
+    write_export(path, 3_000)
+    with monkeypatch.context() as patch:
+        patch.setattr(read, "_runs_usable", lambda span: False)
+        slow = failure(path, merge_two)
+    assert fast[1] == slow[1]
+    assert "the file changed while the tap was reading it" in fast[1]
