@@ -178,3 +178,17 @@ def test_a_run_with_a_message_fewer_than_scanned_is_ijson_s(tmp_path, monkeypatc
         slow = failure(path, merge_two)
     assert fast[1] == slow[1]
     assert "the file changed while the tap was reading it" in fast[1]
+
+
+@pytest.mark.parametrize(("encoding", "runs_used"), [("utf-8-sig", True), ("utf-16", False)])
+def test_byte_order_mark_files_and_utf16_read_the_same(
+    tmp_path, monkeypatch, decoded, encoding, runs_used
+):
+    """Marks are file offsets: after a UTF-8 BOM they hold; a converted UTF-16 file has none."""
+    plain = tmp_path / "plain.json"
+    write_export(plain, 3_000)
+    path = tmp_path / "result.json"
+    path.write_bytes(plain.read_text("utf-8").encode(encoding))
+    expected = lines_without_runs(path, monkeypatch)
+    assert golden_lines(source(path)) == expected
+    assert (decoded["runs"] > 0) is runs_used
