@@ -1,7 +1,7 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
-    .venv/bin/python -m bench [--quick] [--only 0ms,100ms,...,steady,flood_day,changes,busy,state]
-                              [--day-unpaced] [--json-out PATH]
+    .venv/bin/python -m bench [--quick] [--json-out PATH] [--day-unpaced]
+                              [--only 0ms,100ms,...,steady,flood_day,changes,busy,state,export]
 
 Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
@@ -15,7 +15,9 @@ on the fake's explicit generous server) against a 10,000-message lookback window
 requests and seconds; the busy day of issue 25 (:mod:`bench.busy_day`): the old edits and
 deletions the sweep delivers when a busy channel's log is "too long", against a lookback
 window; and what STATE costs next to the records and the CPU per message as the chats grow
-(:mod:`bench.state_cost`, issue 26). Prints tables, the goals of issues 6, 16, 18, 25 and
+(:mod:`bench.state_cost`, issue 26); and the export path (:mod:`bench.export_bench`):
+the tap reading a Telegram Desktop export against an optimised singer-sdk tap writing the
+same records, in CPU time. Prints tables, the goals of issues 6, 16, 18, 25 and
 26 and of change capture, and one JSON line with everything. Absolute numbers depend on
 the machine; the ratios and request counts are what count.
 """
@@ -32,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import busy_day, changes, changes_report, state_cost, steady
+from bench import busy_day, changes, changes_report, export_bench, state_cost, steady
 from bench.runners import Result, run_ceiling, run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenario keys "
-        "(0ms,100ms,20chats,flood,1M,sparse,steady,flood_day,changes,busy,state)",
+        "(0ms,100ms,20chats,flood,1M,sparse,steady,flood_day,changes,busy,state,export)",
     )
     parser.add_argument(
         "--day-unpaced",
@@ -298,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         busy_setup = busy_day.setup(scale)
         busy = busy_day.run_busy(busy_setup)
         summary.update(busy_day.goals(busy, busy_setup))
+    export_runs: list[export_bench.ExportRun] = []
+    if keys is None or "export" in keys:
+        with tempfile.TemporaryDirectory(prefix="tap-telegram-export-") as tmp:
+            export_runs = export_bench.run_export(scale, Path(tmp), max(1, args.repeat))
+        summary.update(export_bench.goals(export_runs))
     print()
     if results:
         print(table(results, {s.key: s.title for s in chosen}))
@@ -313,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if busy:
         print(busy_day.table(busy))
+        print()
+    if export_runs:
+        print(export_bench.table(export_runs))
         print()
     for key, value in summary.items():
         print(f"{key:<36} {value}")
@@ -332,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             "state": [r.as_dict() for r in state_result["runs"]] if state_result else None,
             "state_cpu": state_result["cpu"] if state_result else None,
             "busy": [c.as_dict() for c in busy],
+            "export": [r.as_dict() for r in export_runs],
         }
     )
     print(line)

@@ -1,6 +1,10 @@
 """Where the CPU goes in the 0 ms scenario: the tap's own share vs the fake, Telethon, the SDK.
 
-    .venv/bin/python -m bench.profile [--messages 50000] [--top 25]
+    .venv/bin/python -m bench.profile [--messages 50000] [--top 25] [--export]
+
+``--export``: the export path instead (the bench's export, :mod:`bench.export_bench`,
+read by the tap in-process with ``source: export``): the tap's reading and scanning,
+its mapping, the parser (ijson, C: its time shows in ``next``), singer-sdk.
 
 Runs the real tap in-process (the CLI's ``sync_all``, stdout to /dev/null) against the
 fake Telegram with cProfile on BOTH threads (the SDK's main thread and the event-loop
@@ -20,9 +24,12 @@ import cProfile
 import os
 import pstats
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+from bench.export_memory import write_export
 from bench.runners import tap_config
 from bench.scenarios import Scenario
 from tap_telegram.sources.mtproto.wire import loop as loop_module
@@ -31,6 +38,8 @@ from tests.fake_telegram.spec import fake_from_spec
 
 GROUPS = (
     ("fake Telegram", "/tests/fake_telegram/"),
+    ("tap: export mapping", "/tap_telegram/sources/export/mapping/"),
+    ("tap: export reading and scanning", "/tap_telegram/sources/export/"),
     ("tap: mapping", "/tap_telegram/sources/mtproto/mapping/"),
     ("tap: mapping", "/tap_telegram/records/"),
     ("tap: output", "/tap_telegram/singer/output.py"),
@@ -98,12 +107,36 @@ def profile(messages: int) -> tuple[pstats.Stats, float]:
     return stats, elapsed
 
 
+def profile_export(messages: int) -> tuple[pstats.Stats, float]:
+    """The tap's export path in-process under cProfile (one thread: no event loop)."""
+    with tempfile.TemporaryDirectory(prefix="tap-telegram-profile-") as folder:
+        path = Path(folder) / "result.json"
+        write_export(path, messages)
+        stats = cProfile.Profile()
+        stdout = sys.stdout
+        try:
+            with open(os.devnull, "w", encoding="utf-8") as sink:  # noqa: PTH123
+                sys.stdout = sink
+                tap = TapTelegram(
+                    config={"source": "export", "export_path": str(path)}, setup_mapper=True
+                )
+                started = time.monotonic()
+                stats.enable()
+                tap.sync_all()
+                stats.disable()
+                elapsed = time.monotonic() - started
+        finally:
+            sys.stdout = stdout
+    return pstats.Stats(stats), elapsed
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--top", type=int, default=20, help="also list the top functions")
+    parser.add_argument("--export", action="store_true", help="the export path instead")
     args = parser.parse_args(argv)
-    stats, elapsed = profile(args.messages)
+    stats, elapsed = (profile_export if args.export else profile)(args.messages)
     totals: collections.Counter[str] = collections.Counter()
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     for (filename, _, function), (_, _, tottime, _, _) in raw.items():

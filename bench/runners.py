@@ -31,14 +31,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from bench.scenarios import Scenario
 from tests.fake_telegram.checked import checker_for
 from tests.fake_telegram.fake import API_HASH, API_ID
 from tests.fake_telegram.sessions import session_string
 from tests.fake_telegram.spec import fake_from_spec
-from tests.stream_check import StreamChecker
 
 ROOT = Path(__file__).resolve().parents[1]
 TAP_DONE = re.compile(r"chat .*?: (\d+) new messages in ([\d.]+) s")
@@ -46,6 +45,13 @@ NAIVE_DONE = re.compile(r"naive: (\d+) messages in ([\d.]+) s")
 CEILING_DONE = re.compile(r"ceiling: (\d+) records")
 FLOOD_LOG = re.compile(r"flood wait \d+ s on ")
 SINGLE = {"max_concurrent_requests": 1, "concurrent_chats": 1}
+
+
+class LineSink(Protocol):
+    """What reads a contender's stdout line by line (:class:`StreamChecker`, a hash)."""
+
+    def feed(self, raw: str | bytes) -> None:
+        """One line of stdout."""
 
 
 @dataclasses.dataclass
@@ -96,6 +102,8 @@ class Process:
     stderr: str
     peak_rss_mb: float
     samples: list[tuple[float, float]]
+    #: The child's CPU time, user + system (``wait4``): what a loaded machine changes least.
+    cpu_seconds: float = 0.0
 
 
 def run_process(
@@ -103,7 +111,7 @@ def run_process(
     env: dict[str, str] | None = None,
     *,
     sample_every: float = 0.0,
-    checker: StreamChecker | None = None,
+    checker: LineSink | None = None,
 ) -> Process:
     """Run ``args``; ``wait4`` gives the child's own peak RSS.
 
@@ -139,10 +147,11 @@ def run_process(
         proc.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         stderr = errors.read()
-    return Process(proc.returncode, seconds, stderr, usage.ru_maxrss / 1024, samples)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Process(proc.returncode, seconds, stderr, usage.ru_maxrss / 1024, samples, cpu)
 
 
-def _feed(stream: IO[bytes], checker: StreamChecker) -> threading.Thread:
+def _feed(stream: IO[bytes], checker: LineSink) -> threading.Thread:
     """A thread that passes every line of ``stream`` to ``checker`` until its end."""
 
     def read() -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import itertools
 import json
 
-from bench import busy_day, changes, compare, overrides, steady
+import ijson
+import msgspec
+
+from bench import busy_day, changes, compare, export_bench, export_parse, overrides, steady
 from bench.__main__ import flood_share, main, request_goals, table
+from bench.export_memory import write_export
 from bench.runners import run_naive, run_tap
 from bench.scenarios import Scenario, scenarios
 from tap_telegram.singer.sdk_private import SdkStream
@@ -295,3 +299,42 @@ def test_busy_day_on_a_tiny_account():
     table = busy_day.table([sweep, lookback])
     assert "sweep" in table
     assert "lookback" in table
+
+
+def test_export_bench_compares_the_same_records(tmp_path):
+    """The export scenario: both contenders, same records (count and hash), a ratio."""
+    runs = export_bench.run_export(0.001, tmp_path, repeat=1, log=lambda _: None)
+    assert {run.runner for run in runs} == {"export-ceiling", "export-tap"}
+    assert all(run.records == 2_000 and run.returncode == 0 for run in runs)
+    found = export_bench.goals(runs)
+    assert found["export_complete"] is True
+    assert found["export_same_records"] is True
+    assert isinstance(found["export_tap_vs_ceiling_cpu"], float)
+    assert "| export-tap | 2,000 |" in export_bench.table(runs)
+
+
+def test_export_parse_measures_each_way_of_parsing_on_a_small_export(capsys):
+    """bench.export_parse: every way parses the same messages; one table, one JSON line."""
+    data = b'{"messages": [\n  {"id": 1},\n  {"id": 2}\n ]\n}'
+    assert [data[start:end] for start, end in export_parse.runs(data)] == [
+        b'\n  {"id": 1},\n  {"id": 2}\n '
+    ]
+    found = export_parse.main(["--messages", "300", "--rounds", "1"])
+    assert set(found) >= {"export_parse_scan_s", "export_parse_read-msgspec_s"}
+    out = capsys.readouterr().out
+    assert "| one-parse |" in out
+    assert out.strip().splitlines()[-1].startswith("{")
+
+
+def test_export_parse_msgspec_runs_decode_the_very_messages_ijson_reads(tmp_path):
+    """The proposed read (msgspec over ~64 KB runs) gives the objects ijson's items give."""
+    path = tmp_path / "result.json"
+    write_export(path, 3_000)
+    data = path.read_bytes()
+    spans = export_parse.runs(data)
+    assert len(spans) > 1
+    decode = msgspec.json.Decoder().decode
+    decoded = [m for start, end in spans for m in decode(b"[" + data[start:end] + b"]")]
+    with path.open("rb") as handle:
+        assert decoded == list(ijson.items(handle, "messages.item", use_float=True))
+    assert export_parse.one_parse(data, spans)[0] == 3_000

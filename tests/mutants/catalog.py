@@ -138,6 +138,24 @@ MUTANTS: list[Mutant] = [
         (f"{TEST_SYNC}::test_first_sync_then_incremental",),
     ),
     Mutant(
+        "export-runs-count-unchecked",
+        "a msgspec run of the export read is used whatever number of messages it holds",
+        "tap_telegram/sources/export/runs.py",
+        (("len(messages) != count", "len(messages) < 0"),),
+        (
+            "tests/sources/export/test_msgspec_runs.py::test_a_run_with_a_message_fewer_than_scanned_is_ijson_s",
+        ),
+    ),
+    Mutant(
+        "export-runs-in-every-chat",
+        "msgspec runs are read in a chat before the last of its list (its cursor then lags)",
+        "tap_telegram/sources/export/read.py",
+        (("[-1] is not span:", "[-1] is None:"),),
+        (
+            "tests/sources/export/test_msgspec_runs.py::test_whole_account_export_runs_only_in_the_last_chat",
+        ),
+    ),
+    Mutant(
         "export-unsorted",
         "an export chat that fits in memory is not sorted by id",
         "tap_telegram/sources/export/order.py",

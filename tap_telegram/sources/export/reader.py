@@ -39,8 +39,10 @@ class LinearReader:
     the file.
     """
 
-    def __init__(self, raw: BinaryIO, name: str) -> None:
+    def __init__(self, raw: BinaryIO, name: str, *, plain: bool = False) -> None:
         self._raw = raw
+        #: The file's own bytes are read (UTF-8): positions in the stream are file offsets.
+        self.plain = plain
         self._name = name
         self._size = BASE_READ
         #: Bytes since the last unescaped quote (or the start of the file).

@@ -8,9 +8,10 @@ ijson, never loaded whole, so memory stays flat on multi-GB exports:
    message counts, ids, the file's era. Syntax errors (a truncated or damaged file)
    stop the run here, before any record is written, and so do local dates without
    ``export_timezone`` (:mod:`.mapping.dates`).
-2. ``history_pages()`` reads one chat's messages with ijson's C item builder
-   (:mod:`.read`). Chats are synced in file order, so a whole-account export is
-   read once more from start to end, each chat continuing where the previous ended.
+2. ``history_pages()`` reads one chat's messages with ijson's C item builder, and
+   with msgspec between byte marks of the scan where it can (:mod:`.read`,
+   :mod:`.runs`). Chats are synced in file order, so a whole-account export is read
+   once more from start to end, each chat continuing where the previous ended.
    A chat whose ids are not in ascending order in the file is sorted first
    (:mod:`.order`): every chat is delivered in id order.
 
@@ -55,6 +56,7 @@ from tap_telegram.sources.base import (
 )
 from tap_telegram.sources.chatrefs import FOLDER_PREFIX, parse_chat_ref
 from tap_telegram.sources.export.files import find_exports
+from tap_telegram.sources.export.heap import HeapFreeze
 from tap_telegram.sources.export.mapping.dates import ZONE_SETTING
 from tap_telegram.sources.export.mapping.messages import (
     ThreadIndex,
@@ -104,6 +106,7 @@ class ExportSource(HistorySource):
         super().__init__(context)
         self._plans: list[ChatPlan] | None = None
         self._pool = CursorPool()
+        self._heap = HeapFreeze()
         self._people: dict[int, dict[str, Any]] = {}
         self._registered: set[int] = set()
         self._zone = self._timezone()
@@ -151,6 +154,7 @@ class ExportSource(HistorySource):
     def chats(self) -> list[Record]:
         """The selected chats in file order (scans the export on the first call)."""
         if self._plans is None:
+            self._heap.hold()  # until close(): the scan and the reads allocate a lot (.heap)
             plans = self._select(self._load())
             self._check_dates(plans)
             self._plans = plans
@@ -412,8 +416,9 @@ class ExportSource(HistorySource):
                 self.users.add(plain(user))
 
     def close(self) -> None:
-        """Close every open export file (idempotent)."""
+        """Close every open export file and give the heap freeze up (idempotent)."""
         self._pool.close()
+        self._heap.release()
 
 
 def _matches(entry: str, plan: ChatPlan) -> bool:

@@ -70,6 +70,10 @@ class ChatSpan:
     #: chat type is unknown to the tap).
     bare_id: int = 0
     chat_id: int | None = None
+    #: ``(messages before it, byte offset)`` just after the closing ``}`` of a message,
+    #: about one per 64 KB read (:mod:`.runs`), where the scan could tell the exact byte:
+    #: the read decodes the messages between two marks with msgspec.
+    marks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
 
     @property
     def label(self) -> str:

@@ -237,6 +237,44 @@ def test_file_changed_between_scan_and_read(tmp_path):
             list(pages_lazy(src))
 
 
+@pytest.mark.parametrize(
+    ("ids", "problem"),
+    [
+        ([1, 2], "message #3 of messages.item: the file changed while the tap was reading it: "
+         "it has fewer messages than when it was scanned"),
+        ([1, 2, "x", 4, 5], "message #4 of messages.item: the file changed while the tap was "
+         "reading it: the message after id 2 has no usable id now"),
+        ([1, 2, 4, 3, 5], "message #5 of messages.item: the file changed while the tap was "
+         "reading it: message id 3 now comes after 4"),
+        ([7, 8, 9, 10, 11], "message #2 of messages.item: the file changed while the tap was "
+         "reading it: its first message is now 7"),
+    ],
+)  # fmt: skip
+def test_each_change_between_scan_and_read_names_its_message(tmp_path, ids, problem):
+    """Each problem is named with the cursor's position, as before the read's loop per chat.
+
+    (The position is the cursor's after the item it took: one past a bad item.)
+    """
+    path = write(tmp_path / "result.json", chat([message(index) for index in range(1, 6)]))
+    with closing(source(path)) as src:
+        src.chats()
+        rows = [message(7) | {"id": id_} if isinstance(id_, str) else message(id_) for id_ in ids]
+        write(path, chat(rows))
+        with pytest.raises(ExportFormatError) as raised:
+            list(pages_lazy(src))
+    assert problem in str(raised.value)
+
+
+def test_file_cut_between_scan_and_read(tmp_path):
+    path = write(tmp_path / "result.json", chat([message(index) for index in range(1, 6)]))
+    with closing(source(path)) as src:
+        src.chats()
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        with pytest.raises(ExportFormatError, match=r"message #3 of messages.item: .*cannot "
+                           "read it again"):  # fmt: skip
+            list(pages_lazy(src))
+
+
 def test_file_removed_between_scan_and_read(tmp_path):
     path = write(tmp_path / "result.json", chat([message(1)]))
     with closing(source(path)) as src:

@@ -8,6 +8,7 @@ import zoneinfo
 
 import pytest
 
+from tap_telegram.sources.export.mapping import peers
 from tap_telegram.sources.export.mapping.dates import edit_date, has_offset, local_date
 from tap_telegram.sources.export.mapping.messages import map_reactions, map_text
 from tap_telegram.sources.export.mapping.parts import MessageShapeError
@@ -151,3 +152,18 @@ def test_custom_emoji_never_carry_a_file_path(document_id, expected):
     reactions = map_reactions([reaction])
     assert reactions is not None
     assert reactions[0]["custom_emoji_id"] == expected
+
+
+def test_string_peers_parsed_once_give_the_same_answer_and_stay_bounded(monkeypatch):
+    """The per-sender cache of parse_peer answers as a fresh parse does, and is capped."""
+    monkeypatch.setattr(peers, "STRING_PEERS_KEPT", 3)
+    monkeypatch.setattr(peers, "_STRING_PEERS", {})
+    for _ in range(2):
+        assert peers.parse_peer("user5", "from_id") == (5, "user")
+        assert peers.parse_peer("channel7", "from_id") == (-1000000000007, "channel")
+        assert peers.parse_peer("chat9", "from_id") == (-9, "chat")
+    assert peers.parse_peer("user6", "from_id") == (6, "user")
+    assert len(peers._STRING_PEERS) <= 3
+    with pytest.raises(MessageShapeError):
+        peers.parse_peer("user5x", "from_id")  # a bad one is never kept
+    assert "user5x" not in peers._STRING_PEERS

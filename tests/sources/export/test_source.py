@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from contextlib import closing
 
@@ -12,6 +13,7 @@ from tap_telegram.errors import ChatError
 from tap_telegram.records.schemas import MESSAGE_KEYS
 from tap_telegram.sources.base import SourceContext
 from tap_telegram.sources.export import read as export_read
+from tap_telegram.sources.export.heap import HeapFreeze
 from tap_telegram.sources.export.source import ExportSource
 from tests.sources.export.support import (
     ACCOUNT_SAMPLE,
@@ -324,3 +326,31 @@ def test_folder_with_a_symlink_loop(tmp_path):
     write(tmp_path / "a" / "march.json", chat([message(1)], id=3))
     (tmp_path / "a" / "loop").symlink_to(tmp_path, target_is_directory=True)
     assert [item["id"] for item in chats_of(tmp_path)] == [-1000000000003]
+
+
+def test_heap_freeze_is_held_until_the_last_holder_releases():
+    """Counted holders: the last release unfreezes, each hold and release is idempotent."""
+    before = HeapFreeze._holders
+    first, second = HeapFreeze(), HeapFreeze()
+    first.hold()
+    first.hold()
+    second.hold()
+    assert HeapFreeze._holders == before + 2
+    assert gc.get_freeze_count() > 0
+    first.release()
+    first.release()
+    assert HeapFreeze._holders == before + 1
+    second.release()
+    assert HeapFreeze._holders == before
+    if before == 0:
+        assert gc.get_freeze_count() == 0
+
+
+def test_source_holds_the_heap_freeze_from_the_scan_to_close():
+    before = HeapFreeze._holders
+    src = source(ACCOUNT_SAMPLE)
+    src.chats()
+    assert HeapFreeze._holders == before + 1
+    src.close()
+    src.close()
+    assert HeapFreeze._holders == before

@@ -321,9 +321,13 @@ def map_message(
         record["sender_id"] = sender_id
         record["sender_type"] = sender_type
         record["sender_name"] = sender_name
-        record["reactions"] = map_reactions(message.get("reactions"))
+        # Optional fields are looked at only when present (absent: the record keeps its
+        # None); this runs once per message of exports of millions.
+        if "reactions" in message:
+            record["reactions"] = map_reactions(message["reactions"])
         record["is_service"] = service
-        opt_str(message, "reply_to_peer_id")
+        if "reply_to_peer_id" in message:
+            opt_str(message, "reply_to_peer_id")
         if forum:
             created = service and message.get("action") == "topic_created"
             record["topic_id"] = message_id if created else (top_id or GENERAL_TOPIC_ID)
@@ -336,16 +340,20 @@ def map_message(
         record["text"], record["entities"] = map_text(
             message.get("text"), message.get("text_entities")
         )
-        record["reply_to_msg_id"] = opt_int(message, "reply_to_message_id")
+        if "reply_to_message_id" in message:
+            record["reply_to_msg_id"] = opt_int(message, "reply_to_message_id")
         record["reply_to_top_id"] = top_id
         record["fwd_from"] = map_forward(message)
-        record["post_author"] = opt_str(message, "author")
-        via_bot = opt_str(message, "via_bot")
-        if via_bot and VIA_BOT_KEY in MESSAGE_KEYS:
-            # A column the schema lacks is not in MessageRecord either: written untyped.
-            cast("dict[str, object]", record)[VIA_BOT_KEY] = via_bot.removeprefix("@")
+        if "author" in message:
+            record["post_author"] = opt_str(message, "author")
+        if "via_bot" in message:
+            via_bot = opt_str(message, "via_bot")
+            if via_bot and VIA_BOT_KEY in MESSAGE_KEYS:
+                # A column the schema lacks is not in MessageRecord either: written untyped.
+                cast("dict[str, object]", record)[VIA_BOT_KEY] = via_bot.removeprefix("@")
         record["media_type"], record["media"] = map_media(message)
-        opt_list(message, "inline_bot_buttons")
+        if "inline_bot_buttons" in message:
+            opt_list(message, "inline_bot_buttons")
     except MessageShapeError as error:
         if error.message_id is None and type(message_id) is int:
             raise MessageShapeError(error.problem, message_id) from None

@@ -112,6 +112,12 @@ def is_synthetic(chat_id: int) -> bool:
     return chat_id <= -SYNTHETIC_BASE
 
 
+#: :func:`parse_peer`'s answers for the string forms, which repeat on every message of a
+#: sender (a chat has few senders and many messages); emptied when it reaches the cap.
+_STRING_PEERS: dict[str, tuple[int, str]] = {}
+STRING_PEERS_KEPT = 4096
+
+
 def parse_peer(value: Any, key: str, *, modern: bool = False) -> tuple[int, str]:
     """A sender or peer field of any era → ``(marked id, user|chat|channel)``.
 
@@ -129,11 +135,18 @@ def parse_peer(value: Any, key: str, *, modern: bool = False) -> tuple[int, str]
             "Desktop writes user123, chat123 or channel123 (the file was edited?)"
         )
     if type(value) is str:
+        known = _STRING_PEERS.get(value)
+        if known is not None:
+            return known
         for prefix in ("user", "channel", "chat"):  # the peer kinds; "channel" before "chat"
             if value.startswith(prefix):
                 digits = value[len(prefix) :]
                 if digits.isascii() and digits.isdigit() and len(digits) < 19:
-                    return ids.marked_id(prefix, int(digits)), prefix
+                    known = ids.marked_id(prefix, int(digits)), prefix
+                    if len(_STRING_PEERS) >= STRING_PEERS_KEPT:
+                        _STRING_PEERS.clear()
+                    _STRING_PEERS[value] = known
+                    return known
                 break
     elif type(value) is int and 0 < value < CHAT_SHIFT + USER_SHIFT and value % USER_SHIFT:
         if value >= CHAT_SHIFT:
