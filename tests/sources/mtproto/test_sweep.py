@@ -221,3 +221,37 @@ def test_the_chats_stream_says_up_to_when_changes_are_complete() -> None:
     # As of the STATE the run started from: complete as of the first run's time.
     by_id = {chat["id"]: chat["changes_complete_until"] for chat in second.records["chats"]}
     assert dt.datetime.fromisoformat(by_id[world.marked_id("busy")]) == NOW
+
+
+def test_a_refused_position_loses_nothing_the_sweep_delivers_the_gap() -> None:
+    """Issue 25, end to end: Telegram refuses a channel's stored position, so its log cannot
+    say what changed in the gap; change capture takes the new position only with a mark,
+    and the sweep, marked chats first, delivers the gap's edit within the README's bound."""
+    world = busy_world()
+    fake = FakeTelegram(world, now=NOW)  # the fake's defaults: Telegram's rules
+    budget = 4
+    cfg = config(fake, world, verify_requests_per_run=budget)
+    state = run_in_process(fake, cfg).check().state
+    busy = world.marked_id("busy")
+    edited = text_ids(world, "busy")[700]  # pages of the sweep go oldest first: a later run
+    fake.next_hour()
+    world.edit_message("busy", edited, "edited in the gap", date=fake.clock())
+    fake.add_fault("GetChannelDifferenceRequest", "PERSISTENT_TIMESTAMP_INVALID", chat="@sw_busy")
+    refused = run_in_process(fake, cfg, state).check()
+    assert marked(parts(refused)[busy]) is Reason.REFUSED
+    assert parts(refused)[busy]["pts"] == world.chat("busy").pts
+    # A marked chat alone takes B - ⌊B/4⌋ requests a run: ⌈⌈n/100⌉ / that⌉ runs, plus the
+    # run under way when it was marked.
+    n = world.last_id("busy")
+    bound = math.ceil(math.ceil(n / 100) / (budget - budget // 4)) + 1
+    found = [r for r in rows(refused) if r["chat_id"] == busy and r["id"] == edited]
+    state, runs = refused.state, 1
+    while not found and runs < bound:
+        fake.next_hour()
+        run = run_in_process(fake, cfg, state).check()
+        state, runs = run.state, runs + 1
+        assert counts(run)[HISTORY] <= budget + 1  # the sweep's budget, plus the dialog's check
+        found = [r for r in rows(run) if r["chat_id"] == busy and r["id"] == edited]
+    assert found, f"the gap's edit was not delivered within {bound} runs"
+    assert runs > 1  # the sweep's own doing, not the refused run's
+    assert [(r["text"], bool(r["deleted"])) for r in found] == [("edited in the gap", False)]
