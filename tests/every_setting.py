@@ -39,6 +39,8 @@ def every_setting(source: str, **overrides: Any) -> dict[str, Any]:
         "track_changes": False,
         "lookback_messages": 20,
         "verify_requests_per_run": 5,
+        "state_every_records": 5_000,
+        "state_every_seconds": 120,
         "lookback_days": 2,
         "include_comments": True,
         "dc_id": 2,

@@ -933,7 +933,10 @@ class ChangeTrials:
         self.target_settings = {"batch_size_rows": batch_size_rows}
         #: One chat at a time: the next chat's history is asked for only once the
         #: previous chat's last STATE is out (see :meth:`kill_point`).
-        self.tap_settings = {"concurrent_chats": 1}
+        #: STATE after every page (``state_every_seconds: 0``): a chat's changes (fewer
+        #: than the crash rig's ``state_every_records``) end with a STATE of their own, the
+        #: point the "after-channel" trial kills at.
+        self.tap_settings = {"concurrent_chats": 1, "state_every_seconds": 0}
         self.folder = rig.workdir / "changes"
         self.base_schema = "changes_base"
         rig.drop(self.base_schema)
