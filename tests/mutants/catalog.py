@@ -100,7 +100,7 @@ MUTANTS: list[Mutant] = [
         CHANGES,
         (
             (
-                "if not self.pending and not self.failed and not self.source.failures:",
+                "if not self.pending and not self.failed:",
                 "if not self.pending:",
             ),
             (
