@@ -22,6 +22,8 @@ from tap_telegram.records.types import plain
 from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto.changes.capture import ChangeCapture
 from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
+from tap_telegram.sources.mtproto.history.fetch import QUEUE_PAGES
+from tap_telegram.sources.mtproto.history.lanes import AHEAD_PER_SLOT
 from tap_telegram.sources.pages import ChatState, Record
 from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process
@@ -133,7 +135,7 @@ def test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_ed
     fake = FakeTelegram(world)
     # STATE between every two pages (state_every_seconds=0), as a long run has them.
     cfg = config(
-        fake, world, page_size=9, concurrent_chats=1, max_concurrent_requests=1,
+        fake, world, page_size=3, concurrent_chats=1, max_concurrent_requests=1,
         state_every_seconds=0,
     )  # fmt: skip
     first = run_in_process(fake, cfg).check()
@@ -144,12 +146,15 @@ def test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_ed
     # Ten pages of history after the bookmark, with the edit 96 updates back: within
     # Telegram's 100, so the rerun still reads it from the channel's log.
     world.append_messages("news", 95)
-    # The process dies on the channel's tenth history request (up to four pages are
-    # read ahead): the first pages are out, with STATE between them; the channel's
-    # edit (read after its history) is not.
+    # The process dies on one of the channel's history requests, the 32 pages not all
+    # read yet. However fast the fetcher runs ahead of the stream (at most the chat's
+    # queue, the page waiting to enter it and what the lanes read ahead of it, plus the
+    # newest-page request), the stream has taken three pages by then: STATE between
+    # them is out; the channel's edit (read after its history) is not.
+    unread = QUEUE_PAGES + 1 + AHEAD_PER_SLOT * cfg["max_concurrent_requests"] + 1
     crashing = FakeTelegram(
         world,
-        faults=[Fault("GetHistoryRequest", kind="crash", chat="news", nth=10)],
+        faults=[Fault("GetHistoryRequest", kind="crash", chat="news", nth=unread + 3)],
         crash_mode="exit",
     )
     crashed = run_fake_tap(crashing, cfg, first.state)
