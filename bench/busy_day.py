@@ -42,7 +42,7 @@ from telethon.tl import types
 
 from bench.steady import NOW, REFRESHES, quiet_logs
 from tap_telegram.sources.mtproto.changes.verify_marks import Reason, mark
-from tap_telegram.sources.mtproto.history.sweep import index_ids
+from tap_telegram.sources.mtproto.history.sweep_state import index_ids
 from tests.fake_telegram import FakeTelegram, UpdateLogSettings, World, dialogs_world
 from tests.fake_telegram import run_in_process as run_tap
 

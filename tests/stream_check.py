@@ -63,7 +63,7 @@ STREAM_KEYS = frozenset(
         "verify",
         "log_failures",
         "account_log_failures",
-        # The sweep's position (tap_telegram/sources/mtproto/history/sweep.py).
+        # The sweep's position (tap_telegram/sources/mtproto/history/sweep_state.py).
         "sweep_after",
         "sweep_end",
         "sweep_since",

@@ -19,8 +19,8 @@ PTS_KEY, FIRST_KEY, INDEX_KEY = "pts", "first_id", "delivered_ids"
 #: Key of a chat's verification mark (:mod:`tap_telegram.sources.mtproto.changes.verify_marks`):
 #: a reason code, set when the update log cannot vouch for the chat's changes.
 VERIFY_KEY = "verify"
-#: Keys of a chat's sweep (:mod:`tap_telegram.sources.mtproto.history.sweep`): the id after
-#: which its current pass goes on, the pass's last id, when it started (unix seconds),
+#: Keys of a chat's sweep (:mod:`tap_telegram.sources.mtproto.history.sweep_state`): the id
+#: after which its current pass goes on, the pass's last id, when it started (unix seconds),
 #: the verification mark it started under (0: none), the id from which the chat's
 #: missing ids are known (below it the first pass learns them), the time up to which
 #: the chat's changes are known complete (unix seconds), and its known-missing ids.

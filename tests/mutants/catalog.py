@@ -41,6 +41,8 @@ TEST_OTHER_UPDATES = (
 FAILURES = "tests/singer/test_change_failures.py"
 FAILURES_PY = "tap_telegram/sources/mtproto/changes/failures.py"
 SWEEP = "tap_telegram/sources/mtproto/history/sweep.py"
+SWEEP_CHECK = "tap_telegram/sources/mtproto/history/sweep_check.py"
+SWEEP_PLAN = "tap_telegram/sources/mtproto/history/sweep_plan.py"
 TEST_SWEEP = "tests/sources/mtproto/test_sweep.py"
 
 MUTANTS: list[Mutant] = [
@@ -554,7 +556,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "sweep-tombstone-never-delivered",
         "the sweep tombstones a channel id Telegram never returned to the tap (a gap at delivery)",
-        SWEEP,
+        SWEEP_CHECK,
         (
             (
                 "            if message_id in present or message_id in gaps:\n",
@@ -566,15 +568,15 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "sweep-legacy-gaps-tombstoned",
         "a chat delivered before the sweep gets tombstones on its first pass for ids it may never have delivered",
-        SWEEP,
+        SWEEP_CHECK,
         (("            if message_id >= position.known:\n", "            if True:\n"),),
         (f"{TEST_SWEEP}::test_a_chat_delivered_before_the_sweep_learns_its_gaps_first",),
     ),
     Mutant(
         "sweep-marks-ignored",
         "chats marked for verification wait their turn in the rotation instead of coming first",
-        SWEEP,
-        (("                0 if mark is not None else 1,\n", "                1,\n"),),
+        SWEEP_PLAN,
+        (("            0 if mark is not None else 1,\n", "            1,\n"),),
         (f"{TEST_SWEEP}::test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass",),
     ),
     Mutant(

@@ -9,7 +9,8 @@ face down; a module imports only from its own subpackage and those listed below 
 * :mod:`.source` -- the face: connects, resolves the chats, answers the Source contract.
 * :mod:`.history` -- reading a chat: ``getHistory`` pages (``reader``), read ahead in
   parallel lanes and put back in order (``fetch``, ``lanes``), one-message ``probes``, and
-  the budgeted ``sweep`` that re-checks old history for what the update logs missed.
+  the budgeted ``sweep`` that re-checks old history for what the update logs missed
+  (planned by ``sweep_plan``, compared by ``sweep_check``, kept by ``sweep_state``).
 * :mod:`.changes` -- the update logs: what was edited and deleted since the last run
   (``reader``, ``log_changes``), and change capture's pages that checkpoint (``capture``,
   with the delivered-id index ``id_index``).
