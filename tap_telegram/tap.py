@@ -29,6 +29,7 @@ from tap_telegram.errors import ChatsFailedError, ConfigError
 from tap_telegram.settings import CONFIG_SCHEMA, Settings, config_errors
 from tap_telegram.singer.bot_api_stream import UpdateLogMessagesStream
 from tap_telegram.singer.counters import RunSummary, drop_legacy_stats
+from tap_telegram.singer.history_stream import MessagesStream
 from tap_telegram.singer.host import SourceT_co
 from tap_telegram.singer.memory import source_memory
 from tap_telegram.singer.moderation import AdminLogStream
@@ -39,7 +40,6 @@ from tap_telegram.singer.statistics import ChannelStatsStream, GroupStatsStream,
 from tap_telegram.singer.streams import (
     ChatsStream,
     ContactsStream,
-    MessagesStream,
     ParticipantsStream,
     TelegramStream,
     TopicsStream,

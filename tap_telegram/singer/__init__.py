@@ -1,9 +1,9 @@
 """The Singer side: the SDK streams, their STATE and their output. No Telegram in it.
 
-* :mod:`.streams`: ``chats``, ``messages`` of a history source (plans every chat's
-  query once, writes the source's pages and applies the checkpoint each carries),
-  ``topics``, ``participants``, ``users``; :mod:`.bot_api_stream`: ``messages`` of an
-  update log;
+* :mod:`.streams`: the streams' bases, ``chats``, ``topics``, ``participants``,
+  ``users``, ``contacts``; :mod:`.history_stream`: ``messages`` of a history source
+  (plans every chat's query once, writes the source's pages and applies the checkpoint
+  each carries); :mod:`.bot_api_stream`: ``messages`` of an update log;
 * :mod:`.host`: what a stream knows of the tap (the run's source and totals);
 * :mod:`.sdk_private`: the fence, every private or ``@final`` singer-sdk member used;
 * :mod:`.counters`: per-chat counters as SDK metrics, the run summary line;

@@ -24,7 +24,7 @@ class Mutant:
     tests: tuple[str, ...]
 
 
-STREAMS = "tap_telegram/singer/streams.py"
+HISTORY_STREAM = "tap_telegram/singer/history_stream.py"
 CHANGES = "tap_telegram/sources/mtproto/changes/capture.py"
 LOOKBACK = "tap_telegram/sources/lookback.py"
 TOMBSTONE_TYPES = 'TOMBSTONE_TYPES = frozenset({"channel", "supergroup"})'
@@ -49,7 +49,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "state-before-records",
         "a page's STATE (bookmark = its last id) is written before the page's records",
-        STREAMS,
+        HISTORY_STREAM,
         (
             (
                 "            yield from self._records_of(page)\n",
@@ -118,7 +118,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "resume-at-bookmark",
         "a resumed chat reads from its bookmark again (the bookmarked message twice)",
-        STREAMS,
+        HISTORY_STREAM,
         (
             (
                 "return MessageQuery(chat_id=0, after_id=bookmark)",
@@ -130,7 +130,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "resume-past-bookmark",
         "a resumed chat starts one past its bookmark (the next message is lost)",
-        STREAMS,
+        HISTORY_STREAM,
         (
             (
                 "return MessageQuery(chat_id=0, after_id=bookmark)",
@@ -278,7 +278,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "commit-before-records",
         "a page's checkpoint (pts, account_log, lookback memory) is applied before its records",
-        STREAMS,
+        HISTORY_STREAM,
         (
             (
                 "            yield from self._records_of(page)\n"
@@ -297,7 +297,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "no-state-at-chat-end",
         "no STATE when a chat ends: its bookmark waits for the next chat's second page",
-        STREAMS,
+        HISTORY_STREAM,
         (
             (
                 "        elif run.messages or run.edits or run.deletions:\n"
@@ -500,7 +500,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "no-state-at-chat-failure",
         "a failing chat writes no STATE: what was reached waits for the cadence (a kill loses it)",
-        STREAMS,
+        HISTORY_STREAM,
         (
             (
                 "            # The chat's progress up to the failure, before the run goes on or ends.\n"

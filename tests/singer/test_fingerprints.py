@@ -8,7 +8,7 @@ from typing import Any
 
 from tap_telegram.records.schemas import MESSAGE_KEYS, empty_message
 from tap_telegram.settings import Settings
-from tap_telegram.singer.streams import advances_bookmark
+from tap_telegram.singer.history_stream import advances_bookmark
 from tap_telegram.sources.fingerprints import (
     MAX_WINDOW,
     TailTracker,
