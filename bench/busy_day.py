@@ -38,8 +38,6 @@ import random
 import time
 from typing import Any
 
-from telethon.tl import types
-
 from bench.steady import NOW, REFRESHES, quiet_logs
 from tap_telegram.sources.mtproto.changes.verify_marks import Reason, mark
 from tap_telegram.sources.mtproto.history.sweep_state import index_ids
@@ -149,9 +147,7 @@ def mutate(world: World, fake: FakeTelegram, s: Setup, hour: int, old: Old) -> N
     deletions = s.events_per_hour - new - edits
     for key in busy_keys(s):
         world.append_messages(key, new)
-        ids = [
-            i for i in world.message_ids(key) if isinstance(world.message(key, i), types.Message)
-        ]
+        ids = world.text_ids(key)
         recent = ids[-1000:]
         for message_id in draw.sample(recent, edits):
             world.edit_message(key, message_id, f"recent edit {hour}", date=now)

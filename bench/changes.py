@@ -54,8 +54,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-from telethon.tl import types
-
 from bench.steady import NOW, Step, config_for, run_cli
 from tests.fake_telegram import FakeTelegram, UpdateLogSettings, World
 
@@ -163,10 +161,6 @@ def build_world(s: Setup) -> World:
     return world
 
 
-def _editable(world: World, ref: str, message_id: int) -> bool:
-    return isinstance(world.message(ref, message_id), types.Message)
-
-
 def mutate(world: World, s: Setup) -> Mutations:
     """Apply the scenario's edits and deletions (one update each, in random order)."""
     draw = random.Random(s.seed)
@@ -182,13 +176,13 @@ def mutate(world: World, s: Setup) -> Mutations:
         planned += [(ref, i, False) for i in draw.sample(ids, share)]
     old = [i for i in world.message_ids(CHANNEL) if 1 < i < s.old_below]
     draw.shuffle(old)
-    planned += [(CHANNEL, i, True) for i in old if _editable(world, CHANNEL, i)][: s.old_edits]
+    planned += [(CHANNEL, i, True) for i in old if world.is_text(CHANNEL, i)][: s.old_edits]
     draw.shuffle(planned)
     for ref, message_id, is_old in planned:
         key = (world.marked_id(ref), message_id)
         log = "channel" if ref == CHANNEL else "account"
         out.units[log] = out.units.get(log, 0) + 1
-        if is_old or (draw.random() < 0.5 and _editable(world, ref, message_id)):
+        if is_old or (draw.random() < 0.5 and world.is_text(ref, message_id)):
             text = f"bench edit {message_id}" + (" (old)" if is_old else "")
             world.edit_message(ref, message_id, text)
             (out.old_edits if is_old else out.edits)[key] = text

@@ -115,6 +115,16 @@ def test_content_variety(variety: World) -> None:
     assert expected <= seen, expected - seen
 
 
+def test_text_ids_are_the_messages_telegram_can_edit(variety: World) -> None:
+    """Service messages (joins, pins, title changes) are left out; every other id is in."""
+    for key in ("news", "family"):
+        ids = variety.message_ids(key)
+        service = {i for i in ids if isinstance(variety.message(key, i), types.MessageService)}
+        assert service, key  # the world has some: the filter is tested
+        assert variety.text_ids(key) == [i for i in ids if i not in service]
+        assert not variety.is_text(key, max(ids) + 1)  # no such message
+
+
 def test_ids_dates_and_determinism() -> None:
     spec = three_chats_spec(seed=9)
     spec["chats"] += [

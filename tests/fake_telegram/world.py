@@ -303,6 +303,14 @@ class World:
             return None
         return BinaryReader(bytes(self.factory.build(chat, n))).tgread_object()
 
+    def is_text(self, ref: ChatRef, message_id: int) -> bool:
+        """An existing ordinary message: one Telegram can edit (no service message)."""
+        return isinstance(self.message(ref, message_id), types.Message)
+
+    def text_ids(self, ref: ChatRef) -> list[int]:
+        """Ids of the chat's ordinary messages, ascending (what tests and benches edit)."""
+        return [i for i in self.message_ids(ref) if self.is_text(ref, i)]
+
     def message_date(self, ref: ChatRef, message_id: int) -> dt.datetime:
         """Date of a message id (also for deleted ones, from the date formula)."""
         chat = self.chat(ref)
