@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telethon.tl import types
 
 from tests.fake_telegram import FakeTelegram, TapRun, World, run_in_process
 from tests.fake_telegram.chat_changes import add_member, rename_chat
@@ -72,22 +71,17 @@ def chats(world: World) -> list[str]:
     ]
 
 
-def text_ids(world: World, key: str) -> list[int]:
-    """Ids of the chat's ordinary messages (service messages cannot be edited)."""
-    return [i for i in world.message_ids(key) if isinstance(world.message(key, i), types.Message)]
-
-
 def change_world(world: World, thread: Thread) -> None:
     """New, edited and deleted messages in every kind, and changes only lookback sees."""
     for key in ("news", "talk", "devs", "forum", "bob", "fam"):
-        ids = text_ids(world, key)
+        ids = world.text_ids(key)
         world.edit_message(key, ids[0], f"oldest of {key}, edited")  # change capture only
         world.edit_message(key, ids[-2], f"newest but one of {key}, edited")  # in the window
         world.delete_messages(key, [ids[3], ids[-4]])
         world.append_messages(key, 4)
-    world.set_reactions("devs", text_ids(world, "devs")[-6], [("🎉", 3)])  # lookback only
-    world.set_reactions("news", text_ids(world, "news")[-9], [("❤", 7)])  # lookback only
-    world.append_message("devs", "a reply", sender="user4", reply_to=text_ids(world, "devs")[-3])
+    world.set_reactions("devs", world.text_ids("devs")[-6], [("🎉", 3)])  # lookback only
+    world.set_reactions("news", world.text_ids("news")[-9], [("❤", 7)])  # lookback only
+    world.append_message("devs", "a reply", sender="user4", reply_to=world.text_ids("devs")[-3])
     world.append_message("forum", "in a topic", sender="user5", topic=3)  # topics are 2, 3
     world.append_message("bob", "photo later", sender="bob")
     world.append_message("fam", "hello family", sender="user6")
@@ -95,8 +89,8 @@ def change_world(world: World, thread: Thread) -> None:
     world.add_user("newcomer", first_name="Nia", last_name="Newcomer", username="nia_fake")
     add_member(world, "devs", "newcomer")
     add_comment(world, "news", thread, "user8", "a later comment")
-    world.edit_message("other", text_ids(world, "other")[2], "not selected")
-    world.delete_messages("other", text_ids(world, "other")[5:7])
+    world.edit_message("other", world.text_ids("other")[2], "not selected")
+    world.delete_messages("other", world.text_ids("other")[5:7])
 
 
 def masked(line: bytes) -> bytes:

@@ -36,7 +36,6 @@ from typing import Any
 
 import psutil
 from psycopg import sql
-from telethon.tl import types
 
 from tests.e2e.meltano_project import (
     FAKE_EXTRACTOR,
@@ -737,7 +736,7 @@ def change_world(
     plans: dict[str, tuple[list[int], list[int]]] = {}
     for key in world.chats:
         picks = _spread(rng, world.message_ids(key)[:-1], edits + deletions)
-        editable = [i for i in picks if isinstance(world.message(key, i), types.Message)]
+        editable = [i for i in picks if world.is_text(key, i)]
         to_edit = editable[:edits]
         to_delete = [i for i in picks if i not in set(to_edit)]
         plans[key] = (to_edit, to_delete[:deletions])
@@ -767,7 +766,7 @@ def change_world(
     for key in world.chats:
         ids = world.append_messages(key, new)
         marked = world.marked_id(key)
-        texts = [i for i in ids[:-1] if isinstance(world.message(key, i), types.Message)]
+        texts = [i for i in ids[:-1] if world.is_text(key, i)]
         if texts:
             edit(key, texts[0])
         gone: list[int] = []

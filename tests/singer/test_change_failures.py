@@ -22,7 +22,6 @@ from tests.singer.test_changes import (
     make_world,
     messages,
     partitions,
-    text_ids,
 )
 
 #: Above any max_flood_wait: the request fails at once (no Telethon retries, no sleep).
@@ -73,7 +72,7 @@ def test_an_account_log_that_keeps_failing_costs_no_history_and_is_an_error_at_3
     first = run_in_process(fake, cfg).check()
     before = account_log(first)
     bob = world.marked_id("bob")
-    edited = text_ids(world, "bob")[4]
+    edited = world.text_ids("bob")[4]
     world.edit_message("bob", edited, "waits for the log")
     fake.add_fault(DIFF, LONG_FLOOD, times=None)
     state = first.state
@@ -118,9 +117,9 @@ def test_a_channel_log_that_keeps_failing_is_marked_counted_and_an_error_at_3_ru
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
     pts_before = partitions(first)[news]["pts"]
-    edited = text_ids(world, "news")[7]
+    edited = world.text_ids("news")[7]
     world.edit_message("news", edited, "waits for the channel's log")
-    world.edit_message("bob", text_ids(world, "bob")[2], "private edit")
+    world.edit_message("bob", world.text_ids("bob")[2], "private edit")
     fake.add_fault(CHANNEL_DIFF, LONG_FLOOD, chat="@cc_news", times=None)
     state = first.state
     for run_no in (1, 2, 3):
@@ -151,7 +150,7 @@ def test_a_connection_lost_during_a_channel_log_is_that_logs_failure_only(world:
     fake = FakeTelegram(world)
     cfg = config(fake, world, max_reconnect_seconds=1)
     first = run_in_process(fake, cfg).check()
-    world.edit_message("news", text_ids(world, "news")[3], "after the outage")
+    world.edit_message("news", world.text_ids("news")[3], "after the outage")
     appended = {key: world.append_messages(key, 2) for key in ("news", "devs", "bob")}
     fake.add_fault(CHANNEL_DIFF, kind="disconnect", outage_seconds=1.5)
     run = clean(run_in_process(fake, cfg, first.state))
@@ -170,7 +169,7 @@ def test_a_refused_channel_position_is_replaced_only_with_a_mark(
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
-    world.edit_message("news", text_ids(world, "news")[9], "the log cannot say")
+    world.edit_message("news", world.text_ids("news")[9], "the log cannot say")
     fake.add_fault(CHANNEL_DIFF, error, chat="@cc_news")
     run = clean(run_in_process(fake, cfg, first.state))
     part = partitions(run)[news]
@@ -189,7 +188,7 @@ def test_a_refused_position_of_a_public_channel_that_is_no_dialog_works() -> Non
     fake = FakeTelegram(world)
     cfg = fake.tap_config(chats=["@cc_public"])
     first = run_in_process(fake, cfg).check()
-    world.edit_message("public", text_ids(world, "public")[0], "the log cannot say")
+    world.edit_message("public", world.text_ids("public")[0], "the log cannot say")
     appended = world.append_messages("public", 2)
     fake.add_fault(CHANNEL_DIFF, "PERSISTENT_TIMESTAMP_INVALID")
     run = clean(run_in_process(fake, cfg, first.state))
@@ -222,7 +221,7 @@ def test_a_refused_account_position_marks_every_private_chat_and_basic_group(
     fake = FakeTelegram(world)
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
-    world.edit_message("bob", text_ids(world, "bob")[5], "the log cannot say")
+    world.edit_message("bob", world.text_ids("bob")[5], "the log cannot say")
     fake.add_fault(DIFF, "PERSISTENT_TIMESTAMP_INVALID")
     run = clean(run_in_process(fake, cfg, first.state))
     parts = partitions(run)
@@ -244,7 +243,7 @@ def test_unresolvable_chats_and_failing_channels_never_freeze_the_account_positi
     ]
     cfg = fake.tap_config(chats=chats)
     first = clean(run_in_process(fake, cfg), 5)
-    world.edit_message("bob", text_ids(world, "bob")[6], "private edit")
+    world.edit_message("bob", world.text_ids("bob")[6], "private edit")
     world.append_messages("news", 1)  # its history is read, and fails
     fake.add_fault("GetHistoryRequest", LONG_FLOOD, chat="@cc_news", times=None)
     second = clean(run_in_process(fake, cfg, first.state), 5)
@@ -260,7 +259,7 @@ def test_a_channel_log_too_long_marks_the_chat(world: World) -> None:
     fake = FakeTelegram(world, update_log=UpdateLogSettings(channel_too_long="limit"))
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
-    for message_id in text_ids(world, "news")[:150]:
+    for message_id in world.text_ids("news")[:150]:
         world.edit_message("news", message_id, "too many")
     run = clean(run_in_process(fake, cfg, first.state))
     part = partitions(run)[world.marked_id("news")]
@@ -275,8 +274,8 @@ def test_a_slice_that_does_not_advance_ends_the_read(world: World, request_name:
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
     before = stream_state(first)
-    world.edit_message("bob", text_ids(world, "bob")[2], "private edit")
-    world.edit_message("news", text_ids(world, "news")[2], "channel edit")
+    world.edit_message("bob", world.text_ids("bob")[2], "private edit")
+    world.edit_message("news", world.text_ids("news")[2], "channel edit")
     fake.add_fault(request_name, kind="stall", times=None)
     run = clean(run_in_process(fake, cfg, first.state))
     assert counts(run)[request_name] == 1  # asked once, never again from the same place
@@ -328,7 +327,7 @@ def test_an_outdated_position_is_asked_once_more_then_refused(
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
-    world.edit_message("news", text_ids(world, "news")[9], "after a retry")
+    world.edit_message("news", world.text_ids("news")[9], "after a retry")
     fake.add_fault(CHANNEL_DIFF, "PERSISTENT_TIMESTAMP_OUTDATED", chat="@cc_news", times=times)
     run = clean(run_in_process(fake, cfg, first.state))
     # Telethon's 6 attempts (request_retries 5), then the tap's one retry: 1 or 6 more.

@@ -27,7 +27,7 @@ from tap_telegram.sources.mtproto.history.lanes import AHEAD_PER_SLOT
 from tap_telegram.sources.pages import ChatState, Record
 from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process
-from tests.singer.test_changes import config, make_world, messages, text_ids
+from tests.singer.test_changes import config, make_world, messages
 
 NEWS, BOB, FAM = -1001, 6001, -7001
 
@@ -141,7 +141,7 @@ def test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_ed
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
     before = _partitions(first.state)[news]
-    edited = text_ids(world, "news")[20]
+    edited = world.text_ids("news")[20]
     world.edit_message("news", edited, "edited before the crash run")
     # Ten pages of history after the bookmark, with the edit 96 updates back: within
     # Telegram's 100, so the rerun still reads it from the channel's log.
@@ -181,8 +181,8 @@ def test_a_failed_private_chat_keeps_the_account_log_and_its_edit_comes_next_run
     first = run_in_process(fake, cfg).check()
     account_before = first.state["bookmarks"]["messages"]["account_log"]  # type: ignore[index]
     bob, fam = world.marked_id("bob"), world.marked_id("fam")
-    world.edit_message("bob", text_ids(world, "bob")[3], "bob edit")
-    world.edit_message("fam", text_ids(world, "fam")[4], "fam edit")
+    world.edit_message("bob", world.text_ids("bob")[3], "bob edit")
+    world.edit_message("fam", world.text_ids("fam")[4], "fam edit")
     world.append_messages("bob", 1)  # something new to read: the history is asked
     # The private chat fails (a flood wait above the cap); the basic group after it,
     # in the same account log, succeeds.

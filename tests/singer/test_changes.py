@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 import pytest
-from telethon.tl import types
 
 from tests.fake_telegram import (
     FakeTelegram,
@@ -64,11 +63,6 @@ def config(fake: FakeTelegram, world: World, **options: Any) -> dict[str, Any]:
     return fake.tap_config(chats=chats, **options)
 
 
-def text_ids(world: World, key: str) -> list[int]:
-    """Ids of the chat's ordinary messages (service messages cannot be edited)."""
-    return [i for i in world.message_ids(key) if isinstance(world.message(key, i), types.Message)]
-
-
 def counts(run: TapRun) -> collections.Counter[str]:
     assert run.stats is not None
     return collections.Counter(run.stats.requests)
@@ -96,7 +90,7 @@ def test_edits_and_deletions_of_any_age_in_every_chat_kind(world: World) -> None
     edited: dict[tuple[int, int], str] = {}
     deleted: dict[tuple[int, int], str] = {}
     for key, kind in KINDS.items():
-        ids = text_ids(world, key)
+        ids = world.text_ids(key)
         chat = world.marked_id(key)
         for message_id in (ids[0], ids[len(ids) // 2], ids[-1]):  # oldest, middle, newest
             text = f"edited {key} {message_id}"
@@ -107,8 +101,8 @@ def test_edits_and_deletions_of_any_age_in_every_chat_kind(world: World) -> None
         scope = "account" if kind in {"private", "group"} else "chat"
         deleted.update(((chat, i), scope) for i in gone)
     # The same in chats that are not selected: nothing of them is emitted.
-    world.edit_message("other", text_ids(world, "other")[3], "not selected")
-    world.delete_messages("other", text_ids(world, "other")[4:6])
+    world.edit_message("other", world.text_ids("other")[3], "not selected")
+    world.delete_messages("other", world.text_ids("other")[4:6])
     world.delete_messages("elsewhere", [3, 4])
 
     second = run_in_process(fake, cfg, first.state).check()
@@ -171,7 +165,7 @@ def test_a_changed_channel_costs_one_request_up_to_telegrams_100_updates(world: 
     first = run_in_process(fake, cfg).check()
     changes = {"news": 100, "devs": 40, "bob": 30, "fam": 20}
     for key, how_many in changes.items():
-        ids = text_ids(world, key)
+        ids = world.text_ids(key)
         for message_id in ids[: how_many // 2]:
             world.edit_message(key, message_id, "again")
         world.delete_messages(key, ids[-(how_many - how_many // 2) :])
@@ -190,7 +184,7 @@ def test_a_changed_channel_costs_one_request_up_to_telegrams_100_updates(world: 
 
 def test_only_messages_the_tap_delivered_get_changes(world: World) -> None:
     fake = FakeTelegram(world)
-    news_ids = text_ids(world, "news")
+    news_ids = world.text_ids("news")
     start = news_ids[400]
     cfg = fake.tap_config(chats=["@cc_news"], start_message_id=start, verify_requests_per_run=0)
     first = run_in_process(fake, cfg).check()
@@ -239,11 +233,11 @@ def test_a_channel_log_too_long_falls_back_to_history_and_restarts(
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
     news = world.marked_id("news")
-    ids = text_ids(world, "news")
+    ids = world.text_ids("news")
     for message_id in ids[:200]:  # more than Telegram's 100 and than the horizon
         world.edit_message("news", message_id, "lost in a too-long log")
     appended = world.append_messages("news", 3)
-    world.edit_message("devs", text_ids(world, "devs")[5], "devs still tracked")
+    world.edit_message("devs", world.text_ids("devs")[5], "devs still tracked")
     second = run_in_process(fake, cfg, first.state).check()
     news_rows = [r for r in messages(second) if r["chat_id"] == news]
     assert [r["id"] for r in news_rows] == appended  # new messages are never lost
@@ -260,7 +254,7 @@ def test_the_account_log_too_long_falls_back_and_logs_one_line(world: World) -> 
     fake = FakeTelegram(world, update_log=UpdateLogSettings(account_horizon=10))
     cfg = config(fake, world)
     first = run_fake_tap(fake, cfg).check()
-    bob = text_ids(world, "bob")
+    bob = world.text_ids("bob")
     for message_id in bob[:15]:
         world.edit_message("bob", message_id, "too many")
     appended = world.append_messages("fam", 2)
@@ -281,9 +275,9 @@ def test_a_crash_after_the_log_was_read_loses_no_change_and_invents_none(world: 
     first = run_in_process(fake, cfg).check()
     news, bob, fam = (world.marked_id(key) for key in ("news", "bob", "fam"))
     account_before = first.state["bookmarks"]["messages"]["account_log"]  # type: ignore[index]
-    world.edit_message("news", text_ids(world, "news")[2], "news edit")
-    world.edit_message("bob", text_ids(world, "bob")[3], "bob edit")
-    gone = text_ids(world, "fam")[3]
+    world.edit_message("news", world.text_ids("news")[2], "news edit")
+    world.edit_message("bob", world.text_ids("bob")[3], "bob edit")
+    gone = world.text_ids("fam")[3]
     world.delete_messages("fam", [gone])
     appended = world.append_messages("fam", 2)
     expected = {(news, "news edit"), (bob, "bob edit"), (fam, "tombstone")}
@@ -328,10 +322,10 @@ def test_a_private_chat_that_fails_keeps_the_account_log_where_it_was(world: Wor
     first = run_in_process(fake, cfg).check()
     account_before = first.state["bookmarks"]["messages"]["account_log"]  # type: ignore[index]
     bob, fam = world.marked_id("bob"), world.marked_id("fam")
-    edited = text_ids(world, "bob")[3]
+    edited = world.text_ids("bob")[3]
     world.edit_message("bob", edited, "bob edit")
     new = world.append_messages("bob", 1)  # so that bob's history is read (and fails)
-    world.edit_message("fam", text_ids(world, "fam")[2], "fam edit")
+    world.edit_message("fam", world.text_ids("fam")[2], "fam edit")
     fake.add_fault("GetHistoryRequest", "FLOOD_WAIT_100000", chat="bob", times=None)
     failed = run_in_process(fake, cfg, first.state)
     assert failed.state is not None
@@ -351,7 +345,7 @@ def test_track_changes_off_sends_no_update_request_of_its_own(world: World) -> N
     fake = FakeTelegram(world)
     cfg = config(fake, world, track_changes=False)
     first = run_in_process(fake, cfg).check()
-    world.edit_message("news", text_ids(world, "news")[2], "unseen")
+    world.edit_message("news", world.text_ids("news")[2], "unseen")
     second = run_in_process(fake, cfg, first.state).check()
     assert messages(second) == []
     assert counts(second)[CHANNEL_DIFF] == 0
@@ -361,7 +355,7 @@ def test_lookback_and_the_log_report_a_change_once(world: World) -> None:
     fake = FakeTelegram(world)
     cfg = config(fake, world, lookback_messages=50)
     first = run_in_process(fake, cfg).check()
-    ids = text_ids(world, "news")
+    ids = world.text_ids("news")
     world.edit_message("news", ids[-3], "inside the window")
     world.delete_messages("news", [ids[-4]])
     world.edit_message("news", ids[5], "far outside the window")
@@ -385,7 +379,7 @@ def test_a_public_channel_that_is_not_a_dialog_is_asked_every_run() -> None:
     first = run_in_process(fake, cfg).check()
     public = world.marked_id("public")
     assert partitions(first)[public]["pts"] == world.chat("public").pts  # from its full info
-    world.edit_message("public", text_ids(world, "public")[0], "seen without a dialog")
+    world.edit_message("public", world.text_ids("public")[0], "seen without a dialog")
     second = run_in_process(fake, cfg, first.state).check()
     assert [r["text"] for r in messages(second)] == ["seen without a dialog"]
     third = run_in_process(fake, cfg, second.state).check()
@@ -399,7 +393,7 @@ def test_a_private_deletion_never_cancels_a_channel_edit_of_the_same_id(world: W
     fake = FakeTelegram(world)
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
-    shared = next(i for i in text_ids(world, "fam") if i in set(text_ids(world, "news")))
+    shared = next(i for i in world.text_ids("fam") if i in set(world.text_ids("news")))
     world.edit_message("news", shared, "channel edit")
     world.delete_messages("fam", [shared])
     second = run_in_process(fake, cfg, first.state).check()
@@ -426,7 +420,7 @@ def test_positions_telegram_refuses_start_tracking_again_from_now(world: World) 
     assert [r["id"] for r in messages(second)] == appended  # history as always
     assert partitions(second)[world.marked_id("news")]["pts"] == world.chat("news").pts
     assert second.state["bookmarks"]["messages"]["account_log"]["pts"] == world.account_pts  # type: ignore[index]
-    world.edit_message("bob", text_ids(world, "bob")[1], "tracked again")
-    world.edit_message("devs", text_ids(world, "devs")[1], "tracked again")
+    world.edit_message("bob", world.text_ids("bob")[1], "tracked again")
+    world.edit_message("devs", world.text_ids("devs")[1], "tracked again")
     third = run_in_process(fake, cfg, second.state).check()
     assert sorted(r["text"] for r in messages(third)) == ["tracked again", "tracked again"]

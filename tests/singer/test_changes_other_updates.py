@@ -24,7 +24,6 @@ from tests.singer.test_changes import (
     make_world,
     messages,
     partitions,
-    text_ids,
 )
 from tests.sources.mtproto.helpers import bookmarks
 
@@ -41,7 +40,7 @@ def test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions(
     fake = FakeTelegram(world)
     cfg = config(fake, world)
     first = run_in_process(fake, cfg).check()
-    bob, fam, news = text_ids(world, "bob"), text_ids(world, "fam"), text_ids(world, "news")
+    bob, fam, news = world.text_ids("bob"), world.text_ids("fam"), world.text_ids("news")
     read_history(world, "bob")
     read_history(world, "fam", fam[-3], outbox=True)
     read_contents(world, "bob", bob[:2])
@@ -51,7 +50,7 @@ def test_reads_pins_web_pages_and_folder_moves_are_ignored_but_move_positions(
     move_to_folder(world, "other", 1)  # a chat that is not selected
     pin_messages(world, "news", news[:3])
     pin_messages(world, "news", news[:1], pinned=False)
-    update_web_page(world, "devs", text_ids(world, "devs")[7])
+    update_web_page(world, "devs", world.text_ids("devs")[7])
     read_history(world, "devs")
     world.edit_message("news", news[5], "the one change")  # the log was read past them
     second = run_in_process(fake, cfg, first.state).check()
@@ -77,7 +76,7 @@ def test_pins_count_towards_telegrams_100_updates(world: World) -> None:
     fake = FakeTelegram(world)
     cfg = config(fake, world)
     first = run_fake_tap(fake, cfg).check()
-    ids = text_ids(world, "news")
+    ids = world.text_ids("news")
     world.edit_message("news", ids[3], "lost behind the pins")
     for message_id in ids[10:110]:
         pin_messages(world, "news", [message_id])

@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 import pytest
-from telethon.tl import types
 
 from tap_telegram.errors import StateError
 from tap_telegram.singer.state_check import check_state
@@ -57,10 +56,6 @@ def rows(run: TapRun) -> list[dict[str, Any]]:
     return run.records.get("messages", [])
 
 
-def text_ids(world: World, key: str) -> list[int]:
-    return [i for i in world.message_ids(key) if isinstance(world.message(key, i), types.Message)]
-
-
 def busy_world() -> World:
     world = World(25)
     world.add_generated_users(6)
@@ -84,7 +79,7 @@ def test_an_old_edit_and_deletion_beyond_too_long_come_out_within_the_bound() ->
     busy = world.marked_id("busy")
     # First delivered with the sweep on: complete as of this run (its content is now's).
     assert parts(run)[busy][COMPLETE_KEY] == int(fake.clock().timestamp())
-    old = text_ids(world, "busy")
+    old = world.text_ids("busy")
     edited, deleted, never = old[10], old[20], old[30]
     fake.next_hour()
     world.edit_message("busy", edited, "edited long ago", date=fake.clock())
@@ -129,7 +124,7 @@ def test_marked_chats_go_first_and_their_mark_is_cleared_after_a_whole_pass() ->
     for part in state["bookmarks"]["messages"]["partitions"]:
         if part["context"]["chat_id"] == bob:
             mark(part, Reason.REFUSED)
-    edited = text_ids(world, "bob")[5]
+    edited = world.text_ids("bob")[5]
     fake.next_hour()
     world.edit_message("bob", edited, "seen by the sweep", date=fake.clock())
     run = run_in_process(fake, cfg, state).check()
@@ -170,7 +165,7 @@ def test_budget_respected_and_rotation_covers_every_chat() -> None:
 def test_no_tombstone_for_an_id_never_delivered() -> None:
     world = busy_world()
     # Deleted before the tap ever saw it: a gap, not a tombstone.
-    never = text_ids(world, "busy")[3]
+    never = world.text_ids("busy")[3]
     world.delete_messages("busy", [never])
     fake = FakeTelegram(world, update_log=REAL, now=NOW)
     cfg = config(fake, world, verify_requests_per_run=50)
@@ -185,7 +180,7 @@ def test_no_tombstone_for_an_id_never_delivered() -> None:
 
 def test_a_chat_delivered_before_the_sweep_learns_its_gaps_first() -> None:
     world = busy_world()
-    gap = text_ids(world, "quiet")[7]
+    gap = world.text_ids("quiet")[7]
     world.delete_messages("quiet", [gap])
     fake = FakeTelegram(world, update_log=REAL, now=NOW)
     run = run_in_process(fake, config(fake, world, verify_requests_per_run=0)).check()
@@ -233,7 +228,7 @@ def test_a_refused_position_loses_nothing_the_sweep_delivers_the_gap() -> None:
     cfg = config(fake, world, verify_requests_per_run=budget)
     state = run_in_process(fake, cfg).check().state
     busy = world.marked_id("busy")
-    edited = text_ids(world, "busy")[700]  # pages of the sweep go oldest first: a later run
+    edited = world.text_ids("busy")[700]  # pages of the sweep go oldest first: a later run
     fake.next_hour()
     world.edit_message("busy", edited, "edited in the gap", date=fake.clock())
     fake.add_fault("GetChannelDifferenceRequest", "PERSISTENT_TIMESTAMP_INVALID", chat="@sw_busy")
