@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tap_telegram.sources.mtproto.chats.entries import read_full, read_members
 from tests.fake_telegram import (
     FakeTelegram,
     TapRun,
@@ -266,9 +267,10 @@ def test_unchanged_member_pages_come_back_not_modified() -> None:
     again = run_in_process(fake, config, first.state).check()
     assert members_of(again, crowd_id) == set(), "both pages unchanged"
     assert again.state is not None
-    listed = again.state["bookmarks"]["participants"]["memory"][str(crowd_id)]
-    assert listed["at"] == int(fake.now.timestamp()), "STATE has the listing, without records"
-    assert len(listed["hashes"]) == 2
+    listed = read_members(again.state["bookmarks"]["participants"]["memory"][str(crowd_id)])
+    assert listed is not None
+    assert listed.at == int(fake.now.timestamp()), "STATE has the listing, without records"
+    assert len(listed.hashes) == 2
     newcomer = world.add_user("newcomer")
     add_member(world, "crowd", newcomer.key, announce=False)
     third = run_in_process(fake, config, again.state).check()
@@ -301,7 +303,10 @@ def test_upgraded_basic_group_is_followed() -> None:
 def refreshed_at(state: dict[str, Any]) -> dict[int, dt.datetime]:
     """When each chat's full info was last fetched, as the STATE remembers it."""
     table = state["bookmarks"]["chats"]["memory"]["full"]
-    return {int(k): dt.datetime.fromtimestamp(v["at"], dt.timezone.utc) for k, v in table.items()}
+    entries = {int(k): read_full(v) for k, v in table.items()}
+    return {
+        k: dt.datetime.fromtimestamp(v.at or 0, dt.timezone.utc) for k, v in entries.items() if v
+    }
 
 
 @pytest.mark.slow
