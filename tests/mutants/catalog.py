@@ -42,6 +42,8 @@ FAILURES = "tests/singer/test_change_failures.py"
 FAILURES_PY = "tap_telegram/sources/mtproto/changes/failures.py"
 SWEEP = "tap_telegram/sources/mtproto/history/sweep.py"
 TEST_SWEEP = "tests/sources/mtproto/test_sweep.py"
+ENTRIES = "tap_telegram/sources/mtproto/chats/entries.py"
+TEST_REFRESH = "tests/sources/mtproto/test_refresh.py"
 
 MUTANTS: list[Mutant] = [
     Mutant(
@@ -609,5 +611,39 @@ MUTANTS: list[Mutant] = [
             "tests/sources/mtproto/test_pacing.py::"
             "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
         ),
+    ),
+    Mutant(
+        "memory-old-state-kept-long",
+        "member listings an older version wrote stay objects: STATE stays long until each "
+        "chat is listed again",
+        "tap_telegram/sources/mtproto/chats/refresh.py",
+        (("        migrate(self.participants, read_members)\n", ""),),
+        (f"{TEST_REFRESH}::test_state_of_the_previous_version_loads_and_is_rewritten_short",),
+    ),
+    Mutant(
+        "memory-old-hashes-lost",
+        "the page hashes an older version wrote are dropped on load: every member page is "
+        "sent again as if changed",
+        ENTRIES,
+        (
+            (
+                "        pages = tuple(h for h in map(_integer, hashes) if h is not None)\n",
+                "        pages = ()\n",
+            ),
+        ),
+        (f"{TEST_REFRESH}::test_state_of_the_previous_version_loads_and_is_rewritten_short",),
+    ),
+    Mutant(
+        "memory-hashes-as-decimals",
+        "member page hashes are written as decimal strings again: 8 more bytes a page in "
+        "every STATE",
+        ENTRIES,
+        (
+            (
+                "        hashes = pack_hashes(self.hashes) or None\n",
+                "        hashes = [str(h) for h in self.hashes] or None\n",
+            ),
+        ),
+        (f"{TEST_REFRESH}::test_memory_of_a_chat_stays_short",),
     ),
 ]
