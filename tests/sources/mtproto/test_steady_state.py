@@ -16,13 +16,14 @@ message is at or below the bookmark).
 from __future__ import annotations
 
 import collections
+import copy
 import datetime as dt
 import math
 from typing import Any
 
 import pytest
 
-from tap_telegram.sources.mtproto.chats.entries import read_full, read_members
+from tap_telegram.sources.mtproto.chats.entries import read_full, read_members, unpack_hashes
 from tests.fake_telegram import (
     FakeTelegram,
     TapRun,
@@ -111,6 +112,45 @@ def test_quiet_rerun_sends_the_dialogs_pass_and_nothing_per_chat(three_hundred) 
 def test_quiet_rerun_total_budget(three_hundred) -> None:
     _, _, _, _, quiet = three_hundred
     assert total(quiet) <= budget(300)
+
+
+def previous_shape(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with its memory as the version before issue 26's lists wrote it: objects
+    with named keys, empty ones left out, page hashes as decimal strings."""
+    old = copy.deepcopy(state)
+    marks = old["bookmarks"]
+
+    def named(**fields: Any) -> dict[str, Any]:
+        return {key: value for key, value in fields.items() if value not in (None, [], False)}
+
+    full = marks["chats"]["memory"]["full"]
+    for key, entry in full.items():
+        at, about, count, linked = [*entry, None, None, None][:4]
+        full[key] = named(at=at, about=about, count=count, linked=linked)
+    members = marks["participants"]["memory"]
+    for key, entry in members.items():
+        at, top, count, hashes, admins = [*entry, None, None, None][:5]
+        pages = [str(value) for value in unpack_hashes(hashes)]
+        members[key] = named(at=at, count=count, hashes=pages, top=top, admins_only=bool(admins))
+    topics = marks["topics"]["memory"]
+    for key, entry in topics.items():
+        topics[key] = named(at=entry[0], top=entry[1] if len(entry) > 1 else None)
+    return old
+
+
+def test_state_of_the_previous_version_costs_what_todays_does(three_hundred) -> None:
+    """Memory in the previous version's shape: the same requests, records and memory after."""
+    _, fake, config, first, quiet = three_hundred
+    old = previous_shape(first.state)
+    assert isinstance(old["bookmarks"]["participants"]["memory"][str(-1001500000005)], dict)
+    rerun = run_in_process(fake, config, old).check()
+    assert counts(rerun) == counts(quiet), "nothing fetched again for the older shape"
+    assert chat_records(rerun) == chat_records(quiet)
+    assert rerun.state is not None
+    assert quiet.state is not None
+    for stream in ("chats", "participants", "topics"):
+        got = rerun.state["bookmarks"][stream]["memory"]
+        assert got == quiet.state["bookmarks"][stream]["memory"], f"{stream}: today's lists"
 
 
 def test_first_run_reads_each_chat_in_its_pages_plus_one(three_hundred) -> None:
