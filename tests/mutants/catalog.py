@@ -650,4 +650,20 @@ MUTANTS: list[Mutant] = [
         ),
         (f"{TEST_REFRESH}::test_memory_of_a_chat_stays_short",),
     ),
+    Mutant(
+        "memory-full-as-object",
+        "full info is written as an object with named keys again: ~17 more bytes a chat in "
+        "every STATE message",
+        ENTRIES,
+        (
+            (
+                "        return _trim([self.at, self.about, self.count, self.linked])\n",
+                "        return dataclasses.asdict(self)  # type: ignore[return-value]\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_steady_state.py::"
+            "test_final_state_stays_within_200_bytes_a_chat_besides_change_capture",
+        ),
+    ),
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import copy
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -151,6 +152,31 @@ def test_state_of_the_previous_version_costs_what_todays_does(three_hundred) -> 
     for stream in ("chats", "participants", "topics"):
         got = rerun.state["bookmarks"][stream]["memory"]
         assert got == quiet.state["bookmarks"][stream]["memory"], f"{stream}: today's lists"
+
+
+def test_final_state_stays_within_200_bytes_a_chat_besides_change_capture(three_hundred) -> None:
+    """Issue 26's goal on 300 dialogs of every kind: the final STATE, without what change
+    capture keeps (``bench.state_cost.CHANGE_CAPTURE_KEYS``), at most 200 bytes a chat; of
+    it the refresh memory (full info, members, topics) at most 90 (84 now; 120 before it
+    was written as lists)."""
+    from bench.state_cost import CHANGE_CAPTURE_KEYS, MEMORY_STREAMS
+
+    world, _, _, _, quiet = three_hundred
+    assert quiet.state is not None
+
+    def size(value: Any) -> int:
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+    def without_changes(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: without_changes(v) for k, v in node.items() if k not in CHANGE_CAPTURE_KEYS}
+        return [without_changes(v) for v in node] if isinstance(node, list) else node
+
+    chats = len(world.chats)
+    marks = quiet.state["bookmarks"]
+    memory = size({name: marks[name]["memory"] for name in MEMORY_STREAMS}) / chats
+    assert memory <= 90, f"refresh memory {memory:.1f} bytes a chat"
+    assert size(without_changes(quiet.state)) / chats <= 200
 
 
 def test_first_run_reads_each_chat_in_its_pages_plus_one(three_hundred) -> None:
