@@ -31,8 +31,11 @@ least 20 dialogs):
   new message (process CPU time minus the fake's own, less the same run with nothing
   new), and its ratio to the 20-dialog case.
 
-The goal per case: STATE bytes <= max(5 % of RECORD bytes, 10 MB). Counts and
-ratios only; nothing here is asserted on time.
+The goal per case: STATE bytes <= max(5 % of RECORD bytes, 10 MB); and the final STATE
+of a first run at most 200 bytes a chat besides change capture (:data:`CHANGE_CAPTURE_KEYS`):
+``final_state_goal_200_bytes_per_chat_<dialogs>`` is that number (``..._with_change_capture``
+the whole), ``..._final_memory_bytes_per_chat`` the source's refresh memory in it. Counts
+and ratios only; nothing here is asserted on time.
 """
 
 from __future__ import annotations
