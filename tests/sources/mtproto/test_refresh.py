@@ -246,9 +246,12 @@ def test_memory_of_a_chat_stays_short() -> None:
 )
 def test_a_hand_edited_state_means_fetching_again_not_failing(garbage: dict[str, Any]) -> None:
     state = {"chats": garbage, "participants": {"-1001": {"at": None}}, "topics": {}}
+    kept = json.loads(json.dumps(state))
     memory = memory_at(NOW, state)
     assert memory.due_fulls([(-1001, None)]) == {-1001}
     assert memory.due_members([(-1001, None, 0)]) == {-1001}
+    assert state["chats"].get("full") == kept["chats"].get("full"), "left as it was until fetched"
+    assert state["participants"] == kept["participants"]
 
 
 def test_no_state_means_everything_every_run() -> None:

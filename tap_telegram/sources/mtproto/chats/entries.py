@@ -110,13 +110,17 @@ def read_topics(value: Any) -> TopicEntry | None:
 
 
 def migrate(table: Any, read: Any) -> None:
-    """Rewrite a table's old object entries as lists, in place (``read``: its reader)."""
+    """Rewrite a table's old object entries as lists, in place (``read``: its reader).
+
+    An object without a readable time is no entry any version wrote: it stays as it is
+    (read as due, like before) until the thing is fetched again and replaces it.
+    """
     if not isinstance(table, MutableMapping):
         return
     for key, value in list(table.items()):
         if isinstance(value, dict):
             entry = read(value)
-            if entry is not None:
+            if entry is not None and entry.at is not None:
                 table[key] = entry.encode()
 
 
