@@ -666,4 +666,17 @@ MUTANTS: list[Mutant] = [
             "test_final_state_stays_within_200_bytes_a_chat_besides_change_capture",
         ),
     ),
+    Mutant(
+        "memory-topics-time-as-text",
+        "a forum's topic listing is remembered with its time as text: the checker's shape "
+        "for what a run writes",
+        ENTRIES,
+        (
+            (
+                "        return _trim([self.at, self.top])\n",
+                "        return _trim([str(self.at), self.top])\n",
+            ),
+        ),
+        ("tests/sources/mtproto/test_rich.py::test_forum_topics_stream_and_topic_ids",),
+    ),
 ]
