@@ -8,7 +8,7 @@ end are left out (an empty field before a kept one is ``null``):
 * full info (``bookmarks.chats.memory.full``): ``[at, about, count, linked]``, e.g.
   ``[1717243200, "News of the day", 812, 1987654321]``; a private chat ``[1717243200]``;
 * members (``bookmarks.participants.memory``): ``[at, top, count, hashes, admins_only]``,
-  e.g. ``[1717243200, 48213, 812, "TpBV9xYwhiYA3k1pQ0Zq7xY"]``; a chat only admins may
+  e.g. ``[1717243200, 48213, 812, "TpaoZnilqSYyjOUvchGn-0"]``; a chat only admins may
   list ``[1717243200, 48213, null, null, 1]``;
 * topics (``bookmarks.topics.memory``): ``[at, top]``.
 

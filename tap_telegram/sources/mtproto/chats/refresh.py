@@ -32,7 +32,7 @@ that are no longer selected are dropped. For example::
                          "refs": {"https://t.me/+AbCd": -1001234567890},
                          "channels": {"somepublic": {"id": 1122334455, "hash": "-8061..."}}}},
     "participants": {"memory": {"-1001234567890": [1717243200, 48213, 812,
-                                                   "TpBV9xYwhiYA3k1pQ0Zq7xY"]}},
+                                                   "TpaoZnilqSYyjOUvchGn-0"]}},
     "topics": {"memory": {"-1009876543210": [1717243200, 5120]}}
 """
 
