@@ -390,7 +390,7 @@ class _Checker:
                     line_no, f"STATE of {stream!r}: unknown keys {sorted(unknown)}"
                 )
             if "memory" not in carried:
-                _check_memory(line_no, stream, state)
+                _check_memory(line_no, stream, state, self.input.get(stream, {}).get("memory"))
             seen: set[int] = set()
             for chat_id, part in self._parts(line_no, stream, state):
                 if stream.startswith("messages") and chat_id is not None:
@@ -639,13 +639,33 @@ def _batch_records(line_no: int, message: Mapping[str, Any]) -> Iterator[Any]:
             raise StreamViolation(line_no, f"BATCH file {uri} unreadable: {error}") from None
 
 
-def _check_memory(line_no: int, stream: str, state: Mapping[str, Any]) -> None:
-    """A source's memory is an object of objects (see ``tap_telegram/singer/memory.py``)."""
+#: Where the MTProto refresh memory keeps one entry per chat, by stream: ``None`` for the
+#: memory itself, else its table. Each entry the run writes is a list led by its time
+#: (``tap_telegram/sources/mtproto/chats/entries.py``).
+_ENTRY_TABLES = {"chats": "full", "participants": None, "topics": None}
+
+
+def _check_memory(line_no: int, stream: str, state: Mapping[str, Any], before: Any) -> None:
+    """A source's memory is an object (see ``tap_telegram/singer/memory.py``); the refresh
+    memory's entries this run wrote (not carried from the input STATE as they were) are
+    lists led by a whole number, the time (the older objects are rewritten as STATE loads)."""
     memory = state.get("memory")
     if memory is None:
         return
     if not isinstance(memory, dict):
         raise StreamViolation(line_no, f"{stream}: memory is not an object")
+    if stream not in _ENTRY_TABLES:
+        return
+    name = _ENTRY_TABLES[stream]
+    table = memory.get(name) if name else memory
+    old = (before or {}).get(name) if name and isinstance(before, dict) else before
+    for key, entry in table.items() if isinstance(table, dict) else ():
+        if isinstance(old, dict) and old.get(key) == entry:
+            continue
+        if not (isinstance(entry, list) and entry and type(entry[0]) is int):
+            raise StreamViolation(
+                line_no, f"{stream}: memory entry {key} is not a list led by its time: {entry!r}"
+            )
 
 
 def _as_written(state: Mapping[str, Any]) -> Any:

@@ -150,6 +150,11 @@ def test_state_scenario_on_a_tiny_world(capsys, monkeypatch):
     assert "| first | 20 |" in table
     assert "| 100 |" in table
     assert result["goals"]["state_goal_all_now"] is True
+    first = runs["first", 20, "now"]
+    goal = result["goals"]["final_state_goal_200_bytes_per_chat_20"]
+    assert goal == first.bytes_per_chat_without_changes() > 0, "the goal with its number"
+    assert result["goals"]["final_state_goal_200_bytes_per_chat_20_with_change_capture"] > goal
+    assert 0 < first.memory_bytes_per_chat() < first.final_bytes_per_chat()
 
 
 def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):

@@ -140,6 +140,22 @@ def test_duplicate_partitions_and_bad_memory_fail() -> None:
     fails(lines(SCHEMA, state(account_log={"pts": 3})), 2, "account_log is malformed")
 
 
+def memory_state(stream: str, memory: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "STATE", "value": {"bookmarks": {stream: {"memory": memory}}}}
+
+
+def test_refresh_memory_entries_the_run_writes_are_lists_led_by_their_time() -> None:
+    full = {"full": {"-1001": [1717243200, "about", 7]}, "run": 1717243200}
+    check_stream(lines(SCHEMA, memory_state("chats", full), memory_state("topics", {"-1001": [1]})))
+    old = {"-1001": {"at": 1717243200, "top": 30}}
+    fails(lines(SCHEMA, memory_state("participants", old)), 2, "not a list led by its time")
+    fails(lines(SCHEMA, memory_state("chats", {"full": {"5": ["1717243200"]}})), 2, "not a list")
+    # What the input STATE held, carried as it was, is not the run's to answer for.
+    carried = {"bookmarks": {"participants": {"memory": {**old, "-1002": [1]}}}}
+    written = {**old, "-1002": [2]}
+    check_stream(lines(SCHEMA, memory_state("participants", written)), input_state=carried)
+
+
 # -- update-log positions -----------------------------------------------------------
 
 

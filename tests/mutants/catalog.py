@@ -44,6 +44,8 @@ SWEEP = "tap_telegram/sources/mtproto/history/sweep.py"
 SWEEP_CHECK = "tap_telegram/sources/mtproto/history/sweep_check.py"
 SWEEP_PLAN = "tap_telegram/sources/mtproto/history/sweep_plan.py"
 TEST_SWEEP = "tests/sources/mtproto/test_sweep.py"
+ENTRIES = "tap_telegram/sources/mtproto/chats/entries.py"
+TEST_REFRESH = "tests/sources/mtproto/test_refresh.py"
 
 MUTANTS: list[Mutant] = [
     Mutant(
@@ -611,5 +613,72 @@ MUTANTS: list[Mutant] = [
             "tests/sources/mtproto/test_pacing.py::"
             "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
         ),
+    ),
+    Mutant(
+        "memory-old-state-kept-long",
+        "member listings an older version wrote stay objects: STATE stays long until each "
+        "chat is listed again",
+        "tap_telegram/sources/mtproto/chats/refresh.py",
+        (("        migrate(self.participants, read_members)\n", ""),),
+        (
+            f"{TEST_REFRESH}::test_state_of_the_previous_version_loads_and_is_rewritten_short",
+            "tests/sources/mtproto/test_steady_state.py::"
+            "test_state_of_the_previous_version_costs_what_todays_does",
+        ),
+    ),
+    Mutant(
+        "memory-old-hashes-lost",
+        "the page hashes an older version wrote are dropped on load: every member page is "
+        "sent again as if changed",
+        ENTRIES,
+        (
+            (
+                "        pages = tuple(h for h in map(_integer, hashes) if h is not None)\n",
+                "        pages = ()\n",
+            ),
+        ),
+        (f"{TEST_REFRESH}::test_state_of_the_previous_version_loads_and_is_rewritten_short",),
+    ),
+    Mutant(
+        "memory-hashes-as-decimals",
+        "member page hashes are written as decimal strings again: 8 more bytes a page in "
+        "every STATE",
+        ENTRIES,
+        (
+            (
+                "        hashes = pack_hashes(self.hashes) or None\n",
+                "        hashes = [str(h) for h in self.hashes] or None\n",
+            ),
+        ),
+        (f"{TEST_REFRESH}::test_memory_of_a_chat_stays_short",),
+    ),
+    Mutant(
+        "memory-full-as-object",
+        "full info is written as an object with named keys again: ~17 more bytes a chat in "
+        "every STATE message",
+        ENTRIES,
+        (
+            (
+                "        return _trim([self.at, self.about, self.count, self.linked])\n",
+                "        return dataclasses.asdict(self)  # type: ignore[return-value]\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_steady_state.py::"
+            "test_final_state_stays_within_200_bytes_a_chat_besides_change_capture",
+        ),
+    ),
+    Mutant(
+        "memory-topics-time-as-text",
+        "a forum's topic listing is remembered with its time as text: the checker's shape "
+        "for what a run writes",
+        ENTRIES,
+        (
+            (
+                "        return _trim([self.at, self.top])\n",
+                "        return _trim([str(self.at), self.top])\n",
+            ),
+        ),
+        ("tests/sources/mtproto/test_rich.py::test_forum_topics_stream_and_topic_ids",),
     ),
 ]

@@ -5,14 +5,14 @@ checks the session belongs to a user, resolves the chats and answers the
 :class:`~tap_telegram.sources.base.Source` contract by handing work to the modules
 that do it (see the package docstring for the map): history to :mod:`.history.fetch`, which
 reads through :mod:`.history.reader`; lookback starts to :mod:`.history.probes`; topics and members
-to :mod:`.chats.members`. Its one asyncio loop runs in a thread of its own (:mod:`.wire.loop`);
-the synchronous SDK side blocks on it.
+to :mod:`.chats.members`, when to list members again to :mod:`.chats.member_refresh`. Its one
+asyncio loop runs in a thread of its own (:mod:`.wire.loop`); the synchronous SDK side blocks
+on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 
 from telethon import TelegramClient, functions
@@ -35,18 +35,12 @@ from tap_telegram.sources.mtproto.changes.log_changes import LogChanges
 from tap_telegram.sources.mtproto.changes.reader import ChangeReader
 from tap_telegram.sources.mtproto.chats.comments import add_discussion_groups
 from tap_telegram.sources.mtproto.chats.contacts import HASH_KEY, fetch_contacts
-from tap_telegram.sources.mtproto.chats.members import MemberList, fetch_participants, fetch_topics
-from tap_telegram.sources.mtproto.chats.refresh import (
-    CHATS,
-    FullInfo,
-    Memory,
-    SourceMemory,
-    utc_now,
-)
+from tap_telegram.sources.mtproto.chats.member_refresh import MemberRefresh
+from tap_telegram.sources.mtproto.chats.members import fetch_topics
+from tap_telegram.sources.mtproto.chats.refresh import CHATS, Memory, SourceMemory, utc_now
 from tap_telegram.sources.mtproto.chats.resolve import (
     ResolvedChat,
     announce_selection,
-    fetch_full,
     load_exclusions,
     resolve_chats,
 )
@@ -99,8 +93,8 @@ class MTProtoSource(HistorySource):
         #: What earlier runs kept in STATE (see :meth:`recall`) and this run's view of it.
         self._recalled: Mapping[str, Memory] | None = None
         self._memory: SourceMemory | None = None
-        #: Per chat, the newest join/leave service message read in this run.
-        self._joins: dict[int, int] = {}
+        #: When members are listed again (joins and leaves read in this run count).
+        self._members = MemberRefresh(lambda: self.memory, self.resolved_chats, self.logger)
         #: The run's update-log reader (``track_changes``), once :meth:`changes` ran.
         self._changes: ChangeReader | None = None
         #: The run's lookback and change capture, set up by :meth:`plan`.
@@ -336,20 +330,7 @@ class MTProtoSource(HistorySource):
 
         Joins and leaves among them are noted: the chat's members are listed again.
         """
-        return self._watch_joins(query.chat_id, self._fetcher.pages(query))
-
-    def _watch_joins(self, chat_id: int, pages: Iterator[list[Record]]) -> Iterator[list[Record]]:
-        """``pages`` as they are, noting the newest join/leave message of the chat."""
-        try:
-            for page in pages:
-                joins = [r["id"] for r in page if (r.get("action") or {}).get("type") in JOINS]
-                if joins:
-                    self._joins[chat_id] = max(self._joins.get(chat_id, 0), *joins)
-                yield page
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:  # an abandoned chat stops its read-ahead now
-                close()
+        return self._members.watch(query.chat_id, self._fetcher.pages(query))
 
     @property
     def _fetcher(self) -> Fetcher:
@@ -440,36 +421,14 @@ class MTProtoSource(HistorySource):
     def participants(self, chat_id: int) -> Iterator[Record]:
         """Members of a chat where the account may list them (see :mod:`.chats.members`).
 
-        Listed again only when due (:mod:`.chats.refresh`): a new count, joins or leaves read
-        in this run, or ``participants_refresh_hours``; pages that did not change come
-        back "not modified" and add nothing.
+        Listed again only when due (:mod:`.chats.member_refresh`): a new count, joins or
+        leaves read in this run, or ``participants_refresh_hours``; pages that did not
+        change come back "not modified" and add nothing.
         """
         runner = self._run
         assert self._caller is not None
         chat = self.chat(chat_id)
-        if isinstance(chat.entity, types.User):
-            yield from self._list_members(chat, MemberList()).records
-            return
-        if chat_id not in self._members_due:
-            self.logger.info(
-                "chat %s: participants unchanged since the last listing (listed again when "
-                "they change, or after participants_refresh_hours)",
-                chat.label,
-            )
-            return
-        if isinstance(chat.entity, types.Chat) and not isinstance(chat.full, types.ChatFull):
-            # A basic group's members come with its full info: fetch it now.
-            full = runner.run(fetch_full(self._caller, chat.entity, chat.label, self.logger))
-            if full is not None:
-                chat.full = full
-                self.memory.remember_full(chat_id, FullInfo.of(full))
-        hashes, known = self.memory.member_hashes(chat_id)
-        listed = self._list_members(chat, MemberList(count=known, hashes=hashes))
-        top = max(chat.top_message or 0, self._joins.get(chat_id, 0))
-        self.memory.remember_members(
-            chat_id, listed.count, listed.hashes, top=top, listable=listed.listable
-        )
-        yield from listed.records
+        yield from self._members.records(chat, runner, self._caller, self.users)
 
     def contacts(self) -> Iterator[Record]:
         """The contact list (see :mod:`.chats.contacts`): nothing when it did not change.
@@ -486,22 +445,6 @@ class MTProtoSource(HistorySource):
             return
         yield from records
         memory[HASH_KEY] = list_hash
-
-    @functools.cached_property
-    def _members_due(self) -> set[int]:
-        """The chats whose members are listed in this run, decided at the first of them.
-
-        By then the messages are read: their joins and leaves count (:mod:`.chats.refresh`).
-        """
-        return self.memory.due_members(
-            (
-                chat.chat_id,
-                getattr(chat.entity, "participants_count", None),
-                self._joins.get(chat.chat_id, 0),
-            )
-            for chat in self.resolved_chats()
-            if not isinstance(chat.entity, types.User)
-        )
 
     # -- admin log -------------------------------------------------------------------
 
@@ -540,21 +483,6 @@ class MTProtoSource(HistorySource):
             )
         chat = self.chat(chat_id)
         return self._run.run(self._stats.read(chat))
-
-    def _list_members(self, chat: ResolvedChat, known: MemberList) -> MemberList:
-        """One chat's members (through the takeout when there is one)."""
-        assert self._caller is not None
-        return self._run.run(
-            fetch_participants(
-                self._caller.client, self._caller, chat, self.users, self.logger, known=known
-            )
-        )
-
-
-#: Service messages that change a chat's members (``action.type`` of the records).
-JOINS = frozenset(
-    {"chat_add_user", "chat_delete_user", "chat_joined_by_link", "chat_joined_by_request"}
-)
 
 
 async def _sign_in(client: TelegramClient, caller: Caller) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tap_telegram.settings import Settings
+from tap_telegram.sources.mtproto.chats.entries import HASH_WIDTH, pack_hashes, unpack_hashes
 from tap_telegram.sources.mtproto.chats.refresh import (
     FullInfo,
     SourceMemory,
@@ -145,11 +146,17 @@ def test_state_holds_short_json_integers_and_strings_and_forgets_unselected_chat
     memory.remember_ref("https://t.me/+abc", -1001)
     memory.remember_channel("Outside_Name", 1001, -(2**62))
     memory.remember_channel("gone", 1002, 5)
+    memory.remember_members(-1002, None, top=7, listable=False)
     text = json.dumps(state)
-    assert "null" not in text, "empty fields are left out"
     assert json.loads(text) == state
-    assert state["chats"]["full"]["-1002"] == {"at": int(NOW.timestamp())}
-    assert all(isinstance(h, str) for h in state["participants"]["-1001"]["hashes"])
+    stamp = int(NOW.timestamp())
+    assert state["chats"]["full"] == {"-1001": [stamp, "ü", 3, 9], "-1002": [stamp]}
+    assert state["participants"]["-1001"] == [stamp, 12, 3, pack_hashes([2**63 - 1, -(2**63)])]
+    assert state["participants"]["-1002"] == [stamp, 7, None, None, 1], "admins only"
+    assert state["topics"]["-1001"] == [stamp, 12]
+    assert len(state["participants"]["-1001"][3]) == 2 * HASH_WIDTH
+    assert memory.member_hashes(-1001) == ([2**63 - 1, -(2**63)], 3)
+    assert "null" not in json.dumps(state["chats"]), "empty fields at the end are left out"
     assert memory.remembered_ref("https://t.me/+abc") == -1001
     assert memory.remembered_channels(["outside_name", "missing"]) == {
         "outside_name": (1001, -(2**62))
@@ -160,19 +167,91 @@ def test_state_holds_short_json_integers_and_strings_and_forgets_unselected_chat
     assert set(state["participants"]) == {"-1001"}
 
 
+def test_page_hashes_pack_into_eleven_characters_each_and_back() -> None:
+    hashes = [0, 1, -1, 2**63 - 1, -(2**63), 5662898739529230630]
+    packed = pack_hashes(hashes)
+    assert len(packed) == HASH_WIDTH * len(hashes)
+    assert list(unpack_hashes(packed)) == hashes
+    assert unpack_hashes(packed[:-1]) == (), "a cut string is no hash"
+    assert unpack_hashes(12) == ()
+
+
+#: The memory as the previous version wrote it (objects with named keys, decimal hashes).
+OLD_STATE = {
+    "chats": {
+        "run": 1717400000,
+        "full": {
+            "-1001": {"at": 1717400000, "about": "ü 🧪", "count": 812, "linked": 77},
+            "-1002": {"at": 1717396400},
+        },
+        "refs": {"https://t.me/+AbCd": -1001},
+    },
+    "participants": {
+        "-1001": {"at": 1717400000, "count": 812, "hashes": ["-4412", "1290"], "top": 500},
+        "-1003": {"at": 1717400000, "top": 30, "admins_only": True},
+    },
+    "topics": {"-1001": {"at": 1717400000, "top": 5120}},
+}
+
+
+def test_state_of_the_previous_version_loads_and_is_rewritten_short() -> None:
+    state = json.loads(json.dumps(OLD_STATE))
+    memory = memory_at(dt.datetime.fromtimestamp(1717400000 + 60, UTC), state)
+    assert state["chats"]["full"] == {"-1001": [1717400000, "ü 🧪", 812, 77], "-1002": [1717396400]}
+    assert state["participants"] == {
+        "-1001": [1717400000, 500, 812, pack_hashes([-4412, 1290])],
+        "-1003": [1717400000, 30, None, None, 1],
+    }
+    assert state["topics"] == {"-1001": [1717400000, 5120]}
+    assert state["chats"]["refs"] == {"https://t.me/+AbCd": -1001}
+    # What it remembered means the same: nothing new is due a minute later.
+    assert memory.remembered_full(-1001) == FullInfo("ü 🧪", 812, 77)
+    assert memory.due_fulls([(-1001, True), (-1002, None)]) == set()
+    assert memory.member_hashes(-1001) == ([-4412, 1290], 812)
+    assert memory.due_members([(-1001, 812, 0), (-1003, 40, 900)]) == set()
+    assert memory.due_members([(-1001, 813, 0)]) == {-1001}
+    assert not memory.topics_due(-1001, 5120)
+    again = json.loads(json.dumps(state))
+    memory_at(dt.datetime.fromtimestamp(1717400000 + 120, UTC), again)
+    assert again["participants"] == state["participants"], "a list entry stays as it is"
+
+
+def test_memory_of_a_chat_stays_short() -> None:
+    """Issue 26: every STATE message carries the memory of every chat, so it has a budget.
+
+    A supergroup with an about text, a member count and a linked channel, listed in
+    one page, and a forum's topics: at most 210 bytes of STATE besides the about text,
+    the tables' own keys included (203 now; the previous version's objects took 282).
+    """
+    state = empty_state()
+    memory = memory_at(NOW, state)
+    chat = -1001500000005
+    about = "About d0: тест 🧪"
+    memory.remember_full(chat, FullInfo(about, 9349, 1500000018))
+    memory.remember_members(chat, 9349, [5662898739529230630], top=48213)
+    memory.remember_topics(chat, 48213)
+    size = len(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode())
+    text = len(json.dumps(about, ensure_ascii=False).encode())
+    assert size - text <= 210, f"{size - text} bytes of memory for one chat"
+
+
 @pytest.mark.parametrize(
     "garbage",
     [
         {"full": {"-1001": {"at": "yesterday", "count": "many"}}},
+        {"full": {"-1001": ["yesterday", "many"]}},
         {"full": {"-1001": "not an entry"}},
         {"full": ["not", "a", "table"]},
     ],
 )
 def test_a_hand_edited_state_means_fetching_again_not_failing(garbage: dict[str, Any]) -> None:
     state = {"chats": garbage, "participants": {"-1001": {"at": None}}, "topics": {}}
+    kept = json.loads(json.dumps(state))
     memory = memory_at(NOW, state)
     assert memory.due_fulls([(-1001, None)]) == {-1001}
     assert memory.due_members([(-1001, None, 0)]) == {-1001}
+    assert state["chats"].get("full") == kept["chats"].get("full"), "left as it was until fetched"
+    assert state["participants"] == kept["participants"]
 
 
 def test_no_state_means_everything_every_run() -> None:

@@ -16,12 +16,15 @@ message is at or below the bookmark).
 from __future__ import annotations
 
 import collections
+import copy
 import datetime as dt
+import json
 import math
 from typing import Any
 
 import pytest
 
+from tap_telegram.sources.mtproto.chats.entries import read_full, read_members, unpack_hashes
 from tests.fake_telegram import (
     FakeTelegram,
     TapRun,
@@ -110,6 +113,70 @@ def test_quiet_rerun_sends_the_dialogs_pass_and_nothing_per_chat(three_hundred) 
 def test_quiet_rerun_total_budget(three_hundred) -> None:
     _, _, _, _, quiet = three_hundred
     assert total(quiet) <= budget(300)
+
+
+def previous_shape(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with its memory as the version before issue 26's lists wrote it: objects
+    with named keys, empty ones left out, page hashes as decimal strings."""
+    old = copy.deepcopy(state)
+    marks = old["bookmarks"]
+
+    def named(**fields: Any) -> dict[str, Any]:
+        return {key: value for key, value in fields.items() if value not in (None, [], False)}
+
+    full = marks["chats"]["memory"]["full"]
+    for key, entry in full.items():
+        at, about, count, linked = [*entry, None, None, None][:4]
+        full[key] = named(at=at, about=about, count=count, linked=linked)
+    members = marks["participants"]["memory"]
+    for key, entry in members.items():
+        at, top, count, hashes, admins = [*entry, None, None, None][:5]
+        pages = [str(value) for value in unpack_hashes(hashes)]
+        members[key] = named(at=at, count=count, hashes=pages, top=top, admins_only=bool(admins))
+    topics = marks["topics"]["memory"]
+    for key, entry in topics.items():
+        topics[key] = named(at=entry[0], top=entry[1] if len(entry) > 1 else None)
+    return old
+
+
+def test_state_of_the_previous_version_costs_what_todays_does(three_hundred) -> None:
+    """Memory in the previous version's shape: the same requests, records and memory after."""
+    _, fake, config, first, quiet = three_hundred
+    old = previous_shape(first.state)
+    assert isinstance(old["bookmarks"]["participants"]["memory"][str(-1001500000005)], dict)
+    rerun = run_in_process(fake, config, old).check()
+    assert counts(rerun) == counts(quiet), "nothing fetched again for the older shape"
+    assert chat_records(rerun) == chat_records(quiet)
+    assert rerun.state is not None
+    assert quiet.state is not None
+    for stream in ("chats", "participants", "topics"):
+        got = rerun.state["bookmarks"][stream]["memory"]
+        assert got == quiet.state["bookmarks"][stream]["memory"], f"{stream}: today's lists"
+
+
+def test_final_state_stays_within_200_bytes_a_chat_besides_change_capture(three_hundred) -> None:
+    """Issue 26's goal on 300 dialogs of every kind: the final STATE, without what change
+    capture keeps (``bench.state_cost.CHANGE_CAPTURE_KEYS``), at most 200 bytes a chat; of
+    it the refresh memory (full info, members, topics) at most 90 (84 now; 120 before it
+    was written as lists)."""
+    from bench.state_cost import CHANGE_CAPTURE_KEYS, MEMORY_STREAMS
+
+    world, _, _, _, quiet = three_hundred
+    assert quiet.state is not None
+
+    def size(value: Any) -> int:
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+    def without_changes(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: without_changes(v) for k, v in node.items() if k not in CHANGE_CAPTURE_KEYS}
+        return [without_changes(v) for v in node] if isinstance(node, list) else node
+
+    chats = len(world.chats)
+    marks = quiet.state["bookmarks"]
+    memory = size({name: marks[name]["memory"] for name in MEMORY_STREAMS}) / chats
+    assert memory <= 90, f"refresh memory {memory:.1f} bytes a chat"
+    assert size(without_changes(quiet.state)) / chats <= 200
 
 
 def test_first_run_reads_each_chat_in_its_pages_plus_one(three_hundred) -> None:
@@ -266,9 +333,10 @@ def test_unchanged_member_pages_come_back_not_modified() -> None:
     again = run_in_process(fake, config, first.state).check()
     assert members_of(again, crowd_id) == set(), "both pages unchanged"
     assert again.state is not None
-    listed = again.state["bookmarks"]["participants"]["memory"][str(crowd_id)]
-    assert listed["at"] == int(fake.now.timestamp()), "STATE has the listing, without records"
-    assert len(listed["hashes"]) == 2
+    listed = read_members(again.state["bookmarks"]["participants"]["memory"][str(crowd_id)])
+    assert listed is not None
+    assert listed.at == int(fake.now.timestamp()), "STATE has the listing, without records"
+    assert len(listed.hashes) == 2
     newcomer = world.add_user("newcomer")
     add_member(world, "crowd", newcomer.key, announce=False)
     third = run_in_process(fake, config, again.state).check()
@@ -301,7 +369,10 @@ def test_upgraded_basic_group_is_followed() -> None:
 def refreshed_at(state: dict[str, Any]) -> dict[int, dt.datetime]:
     """When each chat's full info was last fetched, as the STATE remembers it."""
     table = state["bookmarks"]["chats"]["memory"]["full"]
-    return {int(k): dt.datetime.fromtimestamp(v["at"], dt.timezone.utc) for k, v in table.items()}
+    entries = {int(k): read_full(v) for k, v in table.items()}
+    return {
+        k: dt.datetime.fromtimestamp(v.at or 0, dt.timezone.utc) for k, v in entries.items() if v
+    }
 
 
 @pytest.mark.slow

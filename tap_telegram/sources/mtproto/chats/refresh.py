@@ -23,18 +23,17 @@ due. A period of 0 refreshes at every run.
 
 **What STATE holds.** Integers and strings only (SDK targets read numbers in STATE
 as decimals), kept short because every STATE message carries it: per chat id (as a
-string) the fetch time ``at`` in Unix seconds and the non-empty values; hashes as
-strings. Entries of chats that are no longer selected are dropped. For example::
+string) a short list of the fetch time ``at`` in Unix seconds and the values
+(:mod:`.entries`, which also reads the objects older versions wrote). Entries of chats
+that are no longer selected are dropped. For example::
 
     "chats": {"memory": {"run": 1717243200,
-                         "full": {"-1001234567890": {"at": 1717243200, "about": "...",
-                                                     "count": 812, "linked": 1987654321}},
+                         "full": {"-1001234567890": [1717243200, "...", 812, 1987654321]},
                          "refs": {"https://t.me/+AbCd": -1001234567890},
                          "channels": {"somepublic": {"id": 1122334455, "hash": "-8061..."}}}},
-    "participants": {"memory": {"-1001234567890": {"at": 1717243200, "count": 812,
-                                                   "hashes": ["-4412...", "1290..."],
-                                                   "top": 48213}}},
-    "topics": {"memory": {"-1009876543210": {"at": 1717243200, "top": 5120}}}
+    "participants": {"memory": {"-1001234567890": [1717243200, 48213, 812,
+                                                   "TpaoZnilqSYyjOUvchGn-0"]}},
+    "topics": {"memory": {"-1009876543210": [1717243200, 5120]}}
 """
 
 from __future__ import annotations
@@ -48,6 +47,15 @@ from typing import Any
 
 from tap_telegram.records.constants import CHANNEL_MARK
 from tap_telegram.settings import Settings
+from tap_telegram.sources.mtproto.chats.entries import (
+    FullEntry,
+    MemberEntry,
+    TopicEntry,
+    migrate,
+    read_full,
+    read_members,
+    read_topics,
+)
 
 #: What a source keeps for one stream in STATE (a JSON-safe dict, updated in place).
 Memory = MutableMapping[str, Any]
@@ -143,6 +151,10 @@ class SourceMemory:
         self.chats: Memory = memory.get(CHATS, {})
         self.participants: Memory = memory.get(PARTICIPANTS, {})
         self.topics: Memory = memory.get(TOPICS, {})
+        # What an older version wrote is rewritten in today's shape (:mod:`.entries`).
+        migrate(self.chats.get("full"), read_full)
+        migrate(self.participants, read_members)
+        migrate(self.topics, read_topics)
         #: One ``now`` for the whole run: every decision is made against it.
         self.now = clock().astimezone(dt.timezone.utc).replace(microsecond=0)
         #: ``now`` as stored in STATE (Unix seconds: short, and an integer).
@@ -167,34 +179,28 @@ class SourceMemory:
         now, periodic, total = set(), [], 0
         for chat_id, has_link in chats:
             total += 1
-            entry = self._entry(self.chats, "full", chat_id)
-            if entry is None or (has_link is not None and has_link != bool(entry.get("linked"))):
+            entry = self._full(chat_id)
+            if entry is None or (has_link is not None and has_link != bool(entry.linked)):
                 now.add(chat_id)
                 continue
-            due = overdue_since(chat_id, _time(entry.get("at")), self.now, self.chat_period)
+            due = overdue_since(chat_id, _time(entry.at), self.now, self.chat_period)
             if due is not None:
                 periodic.append((due, chat_id))
         return now | self._first(periodic, total, self.chat_period)
 
     def remembered_full(self, chat_id: int) -> FullInfo | None:
         """The full info fetched in an earlier run, if any."""
-        entry = self._entry(self.chats, "full", chat_id)
+        entry = self._full(chat_id)
         if entry is None:
             return None
         return FullInfo(
-            about=_text(entry.get("about")),
-            participants_count=_integer(entry.get("count")),
-            linked_chat_id=_integer(entry.get("linked")),
+            about=entry.about, participants_count=entry.count, linked_chat_id=entry.linked
         )
 
     def remember_full(self, chat_id: int, info: FullInfo) -> None:
         """Keep freshly fetched full info."""
-        self.chats.setdefault("full", {})[str(chat_id)] = _compact(
-            at=self._stamp,
-            about=info.about,
-            count=info.participants_count,
-            linked=info.linked_chat_id,
-        )
+        entry = FullEntry(self._stamp, info.about, info.participants_count, info.linked_chat_id)
+        self.chats.setdefault("full", {})[str(chat_id)] = entry.encode()
 
     def remembered_ref(self, ref: str) -> int | None:
         """The chat an invite link led to in an earlier run (links need a request each)."""
@@ -244,28 +250,26 @@ class SourceMemory:
         now, periodic, total = set(), [], 0
         for chat_id, count, join in chats:
             total += 1
-            entry = self.participants.get(str(chat_id))
-            if not isinstance(entry, Mapping):
+            entry = read_members(self.participants.get(str(chat_id)))
+            if entry is None:
                 now.add(chat_id)
                 continue
-            if not entry.get("admins_only") and (
-                join > (_integer(entry.get("top")) or 0)
-                or (count is not None and entry.get("count") not in (None, count))
+            if not entry.admins_only and (
+                join > (entry.top or 0) or (count is not None and entry.count not in (None, count))
             ):
                 now.add(chat_id)
                 continue
-            due = overdue_since(chat_id, _time(entry.get("at")), self.now, self.members_period)
+            due = overdue_since(chat_id, _time(entry.at), self.now, self.members_period)
             if due is not None:
                 periodic.append((due, chat_id))
         return now | self._first(periodic, total, self.members_period)
 
     def member_hashes(self, chat_id: int) -> tuple[list[int], int | None]:
         """Per page, the hash of the members listed last time, and their count then."""
-        entry = self.participants.get(str(chat_id))
-        if not isinstance(entry, Mapping):
+        entry = read_members(self.participants.get(str(chat_id)))
+        if entry is None:
             return [], None
-        hashes = [value for value in map(_integer, entry.get("hashes") or []) if value is not None]
-        return hashes, _integer(entry.get("count"))
+        return list(entry.hashes), entry.count
 
     def remember_members(
         self,
@@ -281,29 +285,21 @@ class SourceMemory:
         Their count, per-page hashes, the chat's newest message id then (``top``), and
         whether Telegram let the account list them.
         """
-        self.participants[str(chat_id)] = _compact(
-            at=self._stamp,
-            count=count,
-            hashes=[str(value) for value in hashes] or None,
-            top=top,
-            admins_only=not listable or None,
-        )
+        entry = MemberEntry(self._stamp, top, not listable, count, tuple(hashes))
+        self.participants[str(chat_id)] = entry.encode()
 
     # -- topics ------------------------------------------------------------------------
 
     def topics_due(self, chat_id: int, top_message: int | None) -> bool:
         """Whether a forum's topics must be listed again (new messages, or the period)."""
-        entry = self.topics.get(str(chat_id))
-        if not isinstance(entry, Mapping) or top_message is None:
+        entry = read_topics(self.topics.get(str(chat_id)))
+        if entry is None or top_message is None or top_message != entry.top:
             return True
-        if top_message != _integer(entry.get("top")):
-            return True
-        last = _time(entry.get("at"))
-        return overdue_since(chat_id, last, self.now, self.chat_period) is not None
+        return overdue_since(chat_id, _time(entry.at), self.now, self.chat_period) is not None
 
     def remember_topics(self, chat_id: int, top_message: int | None) -> None:
         """Keep when the topics were listed and the forum's newest message then."""
-        self.topics[str(chat_id)] = _compact(at=self._stamp, top=top_message)
+        self.topics[str(chat_id)] = TopicEntry(self._stamp, top_message).encode()
 
     # -- upkeep ------------------------------------------------------------------------
 
@@ -329,10 +325,9 @@ class SourceMemory:
         periodic.sort()
         return {chat_id for _, chat_id in periodic[: share(chats, since, period)]}
 
-    def _entry(self, memory: Memory, table: str, chat_id: int) -> Mapping[str, Any] | None:
-        rows = memory.get(table)
-        entry = rows.get(str(chat_id)) if isinstance(rows, Mapping) else None
-        return entry if isinstance(entry, Mapping) else None
+    def _full(self, chat_id: int) -> FullEntry | None:
+        rows = self.chats.get("full")
+        return read_full(rows.get(str(chat_id))) if isinstance(rows, Mapping) else None
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -341,17 +336,8 @@ def _time(value: Any) -> dt.datetime | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
-def _compact(**fields: Any) -> dict[str, Any]:
-    """An entry without its empty fields: STATE is written often and grows with chats."""
-    return {key: value for key, value in fields.items() if value is not None}
-
-
 def _integer(value: Any) -> int | None:
     try:
         return None if value is None else int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
