@@ -25,7 +25,7 @@ from tap_telegram.sources.export.encoding import encoding_note, open_export
 from tap_telegram.sources.export.mapping.dates import has_offset
 from tap_telegram.sources.export.mapping.parts import describe
 from tap_telegram.sources.export.mapping.peers import bare_chat_id, marked_chat_id
-from tap_telegram.sources.export.runs import marked_events
+from tap_telegram.sources.export.runs import MarkedEvents
 from tap_telegram.sources.export.spans import (
     MAX_ID,
     MIN_ID,
@@ -58,20 +58,22 @@ def scan_events(export: ExportFile) -> None:
     Raises :class:`ExportFormatError` for syntax errors (with the byte position and
     the last message id seen) and for valid JSON of the wrong shape.
     """
-    scanner = _Scanner(export)
     with open_export(export.path) as handle:
+        source = MarkedEvents(handle)
+        scanner = _Scanner(export, source)
         try:
-            scanner.run(marked_events(handle))
+            scanner.run(iter(source))
         except PARSE_ERRORS as error:
-            raise scanner.syntax_error(error, handle.tell()) from None
+            raise scanner.syntax_error(error, source.position) from None
     finish_file(export)
 
 
 class _Scanner:
     """State of one pass over a file's parse events."""
 
-    def __init__(self, export: ExportFile) -> None:
+    def __init__(self, export: ExportFile, source: MarkedEvents) -> None:
         self.export = export
+        self.source = source
         self.stack: list[Any] = []
         self.root_keys: list[str] = []
         self.header: dict[str, Any] | None = None
@@ -251,8 +253,11 @@ class _Scanner:
     def _messages(self, events: Iterator[tuple[str, Any]]) -> None:
         """Count one ``messages`` list and note what :class:`ChatSpan` keeps; skip the rest.
 
-        The hot loop of the scan: a handful of comparisons per parse event, a few more
-        per message.
+        The hot loop of the scan: most messages come decoded, a run at a time
+        (:class:`.runs.MarkedEvents`, :meth:`_run`); the rest as parse events, a handful
+        of comparisons each. Both read a message as the read's ``dict`` does: of a key
+        written twice the last value counts, and a watched key holding an object or a
+        list counts as holding nothing usable.
         """
         header = self.header
         assert header is not None
@@ -261,22 +266,34 @@ class _Scanner:
         prefix = header["prefix"]
         span = ChatSpan(self.export, prefix, self.listed.get(prefix, 0), None, "", None)
         header["messages"] = span
-        depth = count = 0
+        self.span, self.count = span, 0
+        self.ordered, self.last, self.high = True, MIN_ID, MIN_ID
+        depth = 0
         key: Any = None
-        current: Any = None
-        date: Any = None
-        stamped = forum = local_dates = int_peers = str_peers = False
-        ordered = True
-        last_id = high = MIN_ID
+        current = date = action = sender = actor = None
+        unix = False
         for event, value in events:
             if event == "map_key":
                 if depth == 1:
                     key = value
             elif event in {"start_map", "start_array"}:
                 if not depth:
-                    count += 1
-                    current = date = None
-                    stamped = event == "start_array"  # a list is no message: no date check
+                    self.count += 1
+                    key = current = date = action = sender = actor = None
+                    unix = False
+                elif depth == 1 and key in WATCHED:  # an object or list: nothing usable
+                    if key == "id":
+                        current = None
+                    elif key == "date":
+                        date = None
+                    elif key == "date_unixtime":
+                        unix = False
+                    elif key == "action":
+                        action = None
+                    elif key == "from_id":
+                        sender = None
+                    else:
+                        actor = None
                 depth += 1
                 if depth + len(self.stack) > MAX_DEPTH:
                     raise self.too_deep()
@@ -286,41 +303,84 @@ class _Scanner:
                 depth -= 1
                 if not depth:
                     if value is not None:  # the byte after this message is known (.runs)
-                        span.marks.append((count, value))
+                        span.marks.append((self.count, value))
+                        self.source.resume = value
                     if event == "end_array":
-                        note_bad(span, count, not_an_object("a list"))
-                    elif type(current) is int and MIN_ID < current < MAX_ID and current:
-                        if current <= last_id:
-                            ordered = False
-                        elif current > high:
-                            high = current
-                        if count == 1:
-                            span.first_id = current
-                        last_id = self.last_id = current
+                        note_bad(span, self.count, not_an_object("a list"))
                     else:
-                        note_bad(span, count, bad_id(current))
-                    if not stamped and type(date) is str and not has_offset(date):
-                        local_dates = True
+                        self._message(
+                            current, date, unix, action=action, sender=sender, actor=actor
+                        )
             elif depth == 1 and key in WATCHED:
                 if key == "id":
                     current = value
                 elif key == "date":
                     date = value
                 elif key == "date_unixtime":
-                    stamped = str_peers = True
+                    unix = True
                 elif key == "action":
-                    forum = forum or value == "topic_created"
-                elif type(value) is int:  # from_id / actor_id
-                    int_peers = True
-                elif type(value) is str:
-                    str_peers = True
+                    action = value
+                elif key == "from_id":
+                    sender = value
+                else:
+                    actor = value
+            elif event == "run":
+                self._run(*value)
             elif not depth:
-                count += 1
-                note_bad(span, count, not_an_object(describe(value)))
-        span.count, span.ordered, span.forum, span.local_dates = count, ordered, forum, local_dates
-        span.int_peers, span.str_peers = int_peers, str_peers
-        span.max_id = high if high != MIN_ID else None
-        self.listed[prefix] = span.start + count
+                self.count += 1
+                note_bad(span, self.count, not_an_object(describe(value)))
+        span.count, span.ordered = self.count, self.ordered
+        span.max_id = self.high if self.high != MIN_ID else None
+        self.listed[prefix] = span.start + self.count
+
+    def _run(self, messages: list[Any], end: int) -> None:
+        """Messages msgspec decoded (:func:`.runs.scan_run`), then a mark after them."""
+        span = self.span
+        for message in messages:
+            self.count += 1
+            if type(message) is dict:
+                unix = message.get("date_unixtime", _ABSENT)
+                self._message(
+                    _usable(message.get("id")),
+                    message.get("date"),
+                    unix is not _ABSENT and type(unix) is not dict and type(unix) is not list,
+                    action=message.get("action"),
+                    sender=message.get("from_id"),
+                    actor=message.get("actor_id"),
+                )
+            elif type(message) is list:
+                note_bad(span, self.count, not_an_object("a list"))
+            else:
+                note_bad(span, self.count, not_an_object(describe(message)))
+        span.marks.append((self.count, end))
+        self.source.resume = end
+
+    def _message(
+        self, current: Any, date: Any, unix: bool, *, action: Any, sender: Any, actor: Any
+    ) -> None:
+        """One message object of the list (the ``count``-th): its id, date, action and peers."""
+        span = self.span
+        if type(current) is int and MIN_ID < current < MAX_ID and current:
+            if current <= self.last:
+                self.ordered = False
+            elif current > self.high:
+                self.high = current
+            if self.count == 1:
+                span.first_id = current
+            self.last = self.last_id = current
+        else:
+            note_bad(span, self.count, bad_id(current))
+        if unix:
+            span.str_peers = True
+        elif type(date) is str and not span.local_dates and not has_offset(date):
+            span.local_dates = True
+        if action == "topic_created":
+            span.forum = True
+        for peer in (sender, actor):
+            if type(peer) is int:
+                span.int_peers = True
+            elif type(peer) is str:
+                span.str_peers = True
 
     def _finish(self) -> None:
         keys = set(self.root_keys)
@@ -336,6 +396,15 @@ class _Scanner:
             if type(user_id) is int and user_id > 0:
                 self.export.self_id = user_id
                 self.export.people[user_id] = _person(self.person)
+
+
+#: A key the message does not have.
+_ABSENT = object()
+
+
+def _usable(value: Any) -> Any:
+    """An id as the event scan sees it: an object or a list holds no value (``None``)."""
+    return None if type(value) is dict or type(value) is list else value
 
 
 class _Container:
