@@ -40,17 +40,23 @@ RUN_DEPTH = 8
 _decode = msgspec.json.Decoder().decode
 
 
-def _cuts(data: bytes) -> list[int]:
-    """Where to cut ``data`` (after a ``}``), ascending; at most two."""
+def _cuts(data: bytes, closing: bytes = b"}") -> list[int]:
+    """Where to cut ``data`` (after a ``}``), ascending; at most two.
+
+    ``closing`` is how a message of the file was seen to end: ``}`` where messages are
+    one a line (a ``},`` + newline ends a message there), or a newline, the message's
+    indent and ``}`` in tdesktop's layout, where objects inside a message end in ``},``
+    too, but at a deeper indent.
+    """
     cuts = set()
-    comma = data.rfind(b"},\n")
+    comma = data.rfind(closing + b",\n")
     if comma >= 0:
-        cuts.add(comma + 1)
+        cuts.add(comma + len(closing))
     bracket = data.rfind(b"]")
     if bracket > 0:
         before = data[:bracket].rstrip()
         # A raw newline is never inside a string: then both ``}`` and ``]`` are syntax.
-        if before.endswith(b"}") and b"\n" in data[len(before) : bracket]:
+        if before.endswith(closing) and b"\n" in data[len(before) : bracket]:
             cuts.add(len(before))
     return sorted(cut for cut in cuts if 0 < cut < len(data))
 
@@ -77,6 +83,8 @@ class MarkedEvents:
         self.resume = -1
         #: What ``tell()`` was when the bytes ijson is parsing were read.
         self.position = 0
+        #: How a message of this file ends (:func:`_cuts`), once one ended at a cut.
+        self.closing = b"}"
         self._events: list[tuple[str, Any]] = ijson.sendable_list()
         self._coro = ijson.basic_parse_coro(self._events, use_float=True)
 
@@ -84,6 +92,12 @@ class MarkedEvents:
         self._coro.send(data)
         yield from self._events
         del self._events[:]
+
+    def _learn(self, data: bytes, cut: int) -> None:
+        """Note how the message ending at ``cut`` ends: its indent, if on a line of its own."""
+        line = data.rfind(b"\n", 0, cut)
+        if line >= 0 and not data[line + 1 : cut - 1].strip(b" \t"):
+            self.closing = data[line:cut]
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         handle, events = self.handle, self._events
@@ -101,7 +115,7 @@ class MarkedEvents:
             if not data:
                 break
             start = end - len(data)
-            cuts = _cuts(data) if plain else []
+            cuts = _cuts(data, self.closing) if plain else []
             if held and cuts and self.resume == held_at:
                 messages = scan_run(held + data[: cuts[-1]])
                 if messages is not None:
@@ -124,6 +138,7 @@ class MarkedEvents:
                 begin = cut
             if begin and self.resume == start + begin:  # a message ends here: maybe a run next
                 held, held_at, held_read = data[begin:], start + begin, end
+                self._learn(data, begin)
             else:
                 yield from self._feed(data[begin:] if begin else data)
         if held:
@@ -135,8 +150,12 @@ class MarkedEvents:
 
 
 def _typed(depth: int) -> Any:
-    """JSON values nested at most ``depth`` containers deep, integers in 64 bits (as yajl)."""
-    scalar: Any = None | bool | Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
+    """JSON values nested at most ``depth`` containers deep, integers as yajl reads them.
+
+    yajl refuses integers past 64 bits ("integer overflow"), and -2**63 too unless it
+    is the first number of the file (a stale ``errno``): the run refuses it always.
+    """
+    scalar: Any = None | bool | Annotated[int, msgspec.Meta(ge=1 - (1 << 63), le=(1 << 63) - 1)]
     scalar = scalar | float | str
     kind = scalar
     for _ in range(depth):
