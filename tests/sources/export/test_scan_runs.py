@@ -229,7 +229,8 @@ def damaged(data: bytes, rng: random.Random) -> bytes:
     at = data.index(b'"id": ', where) if b'"id": ' in data[where:] else data.index(b'"id": ')
     number = at + 6
     if kind == 2:  # a number past 64 bits
-        return data[:number] + b"18446744073709551616" + data[number:].lstrip(b"0123456789")
+        big = rng.choice([b"9223372036854775808", b"18446744073709551616", b"-9223372036854775808"])
+        return data[:number] + big + data[number:].lstrip(b"0123456789")
     if kind == 3:  # a message nested past the limit
         deep = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH + b", "
         return data[:at] + b'"deep": ' + deep + data[at:]
@@ -278,7 +279,7 @@ def test_bytes_held_after_a_cut_fail_at_the_position_they_always_named(
 
 def test_too_deep_in_the_middle_of_runs_is_the_scan_s_error(tmp_path, monkeypatch, exports):
     data = exports["bench"]
-    at = data.index(b'"id": ', len(data) // 2)
+    at = data.index(b'"id": ', len(data) // 4)  # amid the first chat's runs
     deep = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
     path = tmp_path / "result.json"
     path.write_bytes(data[:at] + b'"deep": ' + deep + b", " + data[at:])
@@ -289,9 +290,9 @@ def test_too_deep_in_the_middle_of_runs_is_the_scan_s_error(tmp_path, monkeypatc
 
 def test_a_64_bit_overflow_in_the_middle_of_runs_is_ijson_s_error(tmp_path, monkeypatch, exports):
     data = exports["bench"]
-    at = data.index(b'"id": ', len(data) // 2)
+    at = data.index(b'"id": ', len(data) // 4)  # amid the first chat's runs
     path = tmp_path / "result.json"
-    path.write_bytes(data[:at] + b'"big": 18446744073709551616, ' + data[at:])
+    path.write_bytes(data[:at] + b'"big": 9223372036854775808, ' + data[at:])
     fast, slow, _ = both(path, monkeypatch)
     assert fast == slow
     assert "integer overflow" in fast
