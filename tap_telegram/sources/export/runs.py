@@ -1,15 +1,24 @@
-"""Runs of messages the read can decode with msgspec: where they start, and decoding them.
+"""Runs of messages msgspec decodes, for the scan and the read: where they are, and decoding them.
 
-The scan (:mod:`.scan`) feeds ijson's push parser the chunks ijson would read itself,
-each cut once more after its last ``}`` followed by ``,`` and a newline, and after the
-``}`` before its last ``]``: tdesktop's layout ends a message so. When the cut piece's
-last parse event closes a message, the byte just after that ``}`` is known exactly:
-:func:`marked_events` hands that offset as the ``end_map`` event's value (``None``
-elsewhere) and the scan keeps it in :attr:`.spans.ChatSpan.marks`. A cut elsewhere
-(inside a message, a minified file) marks nothing: fewer runs, never a wrong one.
+The scan (:mod:`.scan`) reads a file in the chunks ijson would read itself, each cut
+once more after its last ``}`` followed by ``,`` and a newline, and after the ``}``
+before its last ``]``: the end of a message in a file of one message a line; in
+tdesktop's indented layout, once a message was seen to end at a cut, only a ``}`` at
+that message's indent (:func:`_cuts`). When the bytes up to a cut end with a message,
+the byte just after that ``}`` is known exactly: :class:`MarkedEvents` hands that
+offset as the ``end_map`` event's value (``None`` elsewhere) and the scan keeps it in
+:attr:`.spans.ChatSpan.marks`. A cut elsewhere (inside a message, a minified file)
+marks nothing: fewer runs, never a wrong one.
 
-Between two marks of one chat lie whole messages (``,`` then the next ones), decoded
-by msgspec in one call (:func:`decode_run`: about 2.4 times cheaper than ijson's item
+**The scan's runs.** From a mark to the next chunk's last cut lie ``,`` and messages:
+:func:`scan_run` decodes them with msgspec in one call, with a type that refuses what
+ijson refuses or reads otherwise (nesting past :data:`RUN_DEPTH`, integers yajl cannot
+hold), and the scan looks at the decoded messages instead of ijson's events for them
+(about a third of the CPU). What msgspec refuses goes to ijson's parser as before,
+which gives the exact error and position.
+
+**The read's runs.** Between two marks of one chat lie whole messages, decoded by
+msgspec in one call (:func:`decode_run`: about 2.4 times cheaper than ijson's item
 builder). Only files read as their own bytes get marks (UTF-16/32 files are converted,
 their offsets are not the converted stream's). Anything msgspec refuses, or a count
 that differs from the scan's, is left to ijson (:mod:`.read`), which gives the exact

@@ -1,7 +1,8 @@
 """Scan Telegram Desktop export files once, skipping message bodies.
 
 The scan is the first of two linear reads of each file. It streams ijson's parse
-events and keeps only what ``chats()`` needs: each chat's header (``name``, ``type``,
+events, most messages decoded by msgspec a run at a time instead (:mod:`.runs`), and
+keeps only what ``chats()`` needs: each chat's header (``name``, ``type``,
 ``id``), how many items its ``messages`` list has and where that list starts in the
 file's flattened message stream, plus per chat (:class:`.spans.ChatSpan`) its first
 and highest message id, whether its ids strictly ascend, the first item that has no
