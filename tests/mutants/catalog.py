@@ -160,6 +160,67 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "export-scan-run-int64",
+        "the scan's msgspec runs take integers past 64 bits, which ijson refuses (a damaged "
+        "file then scans as good)",
+        "tap_telegram/sources/export/runs.py",
+        (("msgspec.Meta(ge=1 - (1 << 63), le=(1 << 63) - 1)", "msgspec.Meta()"),),
+        (
+            "tests/sources/export/test_scan_runs.py::"
+            "test_a_64_bit_overflow_in_the_middle_of_runs_is_ijson_s_error",
+        ),
+    ),
+    Mutant(
+        "export-scan-run-depth",
+        "the scan's msgspec runs take messages nested past the scan's depth limit",
+        "tap_telegram/sources/export/runs.py",
+        (
+            (
+                "kind = scalar | list[kind] | dict[str, kind]",
+                "kind = scalar | list[Any] | dict[str, Any]",
+            ),
+        ),
+        (
+            "tests/sources/export/test_scan_runs.py::"
+            "test_too_deep_in_the_middle_of_runs_is_the_scan_s_error",
+        ),
+    ),
+    Mutant(
+        "export-scan-held-position",
+        "bytes held for a run that could not be made name the next chunk's end in their error",
+        "tap_telegram/sources/export/runs.py",
+        (
+            (
+                "                self.position = held_read\n"
+                "                yield from self._feed(held)\n"
+                '                held = b""\n',
+                "                self.position = end\n"
+                "                yield from self._feed(held)\n"
+                '                held = b""\n',
+            ),
+        ),
+        (
+            "tests/sources/export/test_scan_runs.py::"
+            "test_bytes_held_after_a_cut_fail_at_the_position_they_always_named",
+        ),
+    ),
+    Mutant(
+        "export-scan-first-key-wins",
+        "the event scan keeps a date_unixtime written before a later one that is a list "
+        "(the read's dict, and the runs, keep the last)",
+        "tap_telegram/sources/export/scan.py",
+        (
+            (
+                '                    elif key == "date_unixtime":\n                        unix = False\n',
+                '                    elif key == "date_unixtime":\n                        pass\n',
+            ),
+        ),
+        (
+            "tests/sources/export/test_scan_runs.py::"
+            "test_repeated_keys_count_their_last_value_with_runs_and_without",
+        ),
+    ),
+    Mutant(
         "export-unsorted",
         "an export chat that fits in memory is not sorted by id",
         "tap_telegram/sources/export/order.py",
