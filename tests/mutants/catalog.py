@@ -623,6 +623,21 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "pace-not-rechecked-in-slot",
+        "requests queued for a slot before a method's first wait are sent past its pause",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (
+            (
+                "            if self._delay(entry, self._clock()) is None:\n",
+                "            if True:\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_requests_queued_before_the_first_wait_keep_to_what_it_taught",
+        ),
+    ),
+    Mutant(
         "pace-takeout-shared",
         "a takeout run paces by, and overwrites, the budgets plain runs learned (other limits)",
         "tap_telegram/sources/mtproto/source.py",

@@ -18,9 +18,10 @@ from tap_telegram.sources.mtproto.wire.rate import (
     oldest_in_window,
     read_stored,
 )
-from tests.fake_telegram import FakeTelegram, make_world, run_in_process
+from tests.fake_telegram import FakeTelegram, dialogs_world, make_world, run_in_process
 
 HISTORY = "GetHistoryRequest"
+FULL_CHANNEL = "GetFullChannelRequest"
 
 
 class Clock:
@@ -277,3 +278,19 @@ def test_a_takeout_run_keeps_its_budgets_apart_from_plain_runs():
     assert third.stats is not None
     assert third.stats.requests[HISTORY] >= 10
     assert third.stats.floods == {}
+
+
+def test_requests_queued_before_the_first_wait_keep_to_what_it_taught():
+    """A first sync asks every chat's full info at once: the requests queued for a slot
+    when the first FLOOD_WAIT comes are sent in pace, not each into a wait of its own."""
+    world = dialogs_world(60, messages=2)  # 30 channels and supergroups: 30 GetFullChannel
+    fake = FakeTelegram(world)
+    fake.rate_limit(requests=5, window=1.0, request=FULL_CHANNEL)
+    run = run_in_process(fake, fake.tap_config(max_concurrent_requests=4)).check()
+    assert run.stats is not None
+    accepted = run.stats.requests[FULL_CHANNEL] - run.stats.floods[FULL_CHANNEL]
+    assert accepted == 30
+    # At most the requests already sent when the first wait came (4 slots).
+    assert 1 <= run.stats.floods[FULL_CHANNEL] <= 4
+    assert run.state is not None
+    assert run.state["bookmarks"]["chats"]["memory"]["pace"][FULL_CHANNEL][0] == 5
