@@ -62,3 +62,7 @@ STREAM_NUMBERS = {ACCOUNT_FAILS_KEY: INT32}
 #: per request class ``[requests, window in ms, learned at in Unix seconds]``, only for
 #: methods that drew a FLOOD_WAIT in the last week (:mod:`tap_telegram.sources.mtproto.wire.rate`).
 PACE_KEY = "pace"
+#: The same for runs with ``use_takeout``: Telegram gives requests wrapped in a takeout
+#: (data export) session other limits, so what a takeout run learns is kept apart and
+#: neither kind of run is paced by the other's budgets.
+PACE_TAKEOUT_KEY = "pace_takeout"

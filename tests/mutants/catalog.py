@@ -673,6 +673,48 @@ MUTANTS: list[Mutant] = [
         (
             "tests/sources/mtproto/test_pacing.py::"
             "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_a_short_day_draws_flood_waits_only_in_the_first_sync",
+        ),
+    ),
+    Mutant(
+        "pace-not-recalled",
+        "a budget kept in STATE is not read back: every hourly run learns it again by a wait",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (("            pace = _read(value, now)\n", "            pace = None\n"),),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_a_short_day_draws_flood_waits_only_in_the_first_sync",
+        ),
+    ),
+    Mutant(
+        "pace-not-rechecked-in-slot",
+        "requests queued for a slot before a method's first wait are sent past its pause",
+        "tap_telegram/sources/mtproto/wire/rate.py",
+        (
+            (
+                "            if self._delay(entry, self._clock()) is None:\n",
+                "            if True:\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_requests_queued_before_the_first_wait_keep_to_what_it_taught",
+        ),
+    ),
+    Mutant(
+        "pace-takeout-shared",
+        "a takeout run paces by, and overwrites, the budgets plain runs learned (other limits)",
+        "tap_telegram/sources/mtproto/source.py",
+        (
+            (
+                "            key = PACE_KEY if self._takeout is None else PACE_TAKEOUT_KEY\n",
+                "            key = PACE_KEY\n",
+            ),
+        ),
+        (
+            "tests/sources/mtproto/test_pacing.py::"
+            "test_a_takeout_run_keeps_its_budgets_apart_from_plain_runs",
         ),
     ),
     Mutant(

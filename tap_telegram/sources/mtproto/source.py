@@ -63,7 +63,7 @@ from tap_telegram.sources.mtproto.wire.loop import LoopThread
 from tap_telegram.sources.mtproto.wire.rate import RateBudget
 from tap_telegram.sources.mtproto.wire.takeout import Takeout
 from tap_telegram.sources.pages import Page
-from tap_telegram.sources.state_keys import PACE_KEY
+from tap_telegram.sources.state_keys import PACE_KEY, PACE_TAKEOUT_KEY
 
 #: Key of the statistics memory among what :meth:`MTProtoSource.recall` gets (a stream name).
 STATS_MEMORY = "stats_graphs"
@@ -185,12 +185,15 @@ class MTProtoSource(HistorySource):
 
         The methods' budgets learned from earlier flood waits live there too (in the
         ``chats`` memory under :data:`~tap_telegram.sources.state_keys.PACE_KEY`): the run
-        is paced by them from its first request on, and keeps what it learns there.
+        is paced by them from its first request on, and keeps what it learns there. A
+        takeout run keeps its own (:data:`~tap_telegram.sources.state_keys.PACE_TAKEOUT_KEY`):
+        Telegram's limits inside a takeout session differ.
         """
         self._recalled = memory
         chats = memory.get(CHATS)
         if self._caller is not None and isinstance(chats, MutableMapping):
-            self._caller.budget.keep_in(chats, PACE_KEY, int(self._clock().timestamp()))
+            key = PACE_KEY if self._takeout is None else PACE_TAKEOUT_KEY
+            self._caller.budget.keep_in(chats, key, int(self._clock().timestamp()))
 
     @property
     def memory(self) -> SourceMemory:

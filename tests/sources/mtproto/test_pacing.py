@@ -18,9 +18,10 @@ from tap_telegram.sources.mtproto.wire.rate import (
     oldest_in_window,
     read_stored,
 )
-from tests.fake_telegram import FakeTelegram, make_world, run_in_process
+from tests.fake_telegram import FakeTelegram, dialogs_world, make_world, run_in_process
 
 HISTORY = "GetHistoryRequest"
+FULL_CHANNEL = "GetFullChannelRequest"
 
 
 class Clock:
@@ -222,3 +223,74 @@ def test_a_quiet_account_sends_what_it_sent_before_and_stores_no_budget():
     assert paced.stats.flood_waits == 0
     assert paced.state is not None
     assert "pace" not in paced.state["bookmarks"]["chats"]["memory"]
+
+
+def test_a_short_day_draws_flood_waits_only_in_the_first_sync():
+    """A user's day (``make bench``'s flood day, short): first sync, then hourly runs.
+
+    The flood limits apply from the first sync on; the budget it learns rides in STATE
+    from run to run, so no hourly run draws a FLOOD_WAIT although each sends more
+    ``getHistory`` than the limit lets through at once. Counts only, never time.
+    """
+    from bench import steady
+
+    day = steady.flood_day(12, log=lambda *_: None, hours=2, history_limit=(4, 1.0))
+    assert day["flood_waits_first_run"].get(HISTORY, 0) >= 1, "the first sync learns"
+    assert day["pace_after_first_run"][HISTORY][0] == 4
+    assert day["history_per_run_max"] > 4, "each hourly run sends more than one burst"
+    assert day["flood_waits_by_hour"] == [0, 0]
+    assert day["flood_waits"] == {}
+    goals = steady.day_goals(day)
+    assert goals["steady_day_12_goal_no_flood_wait_in_hourly_runs"] is True
+    assert goals["steady_day_12_flood_waits_hourly_runs"] == 0
+
+
+def test_a_takeout_run_keeps_its_budgets_apart_from_plain_runs():
+    """Telegram limits requests inside a takeout session differently: separate STATE keys."""
+    world = flood_world()
+    fake = FakeTelegram(world)
+    fake.rate_limit(requests=4, window=1.0)
+    plain = fake.tap_config(
+        chats=["@p26_big", "@p26_grp"], max_concurrent_requests=1, concurrent_chats=1
+    )
+    takeout = {**plain, "use_takeout": True}
+    first = run_in_process(fake, takeout).check()
+    assert first.stats is not None
+    assert first.stats.floods[HISTORY] == 1
+    assert first.state is not None
+    memory = first.state["bookmarks"]["chats"]["memory"]
+    assert "pace" not in memory
+    assert memory["pace_takeout"][HISTORY][0] == 4
+    # A plain run is not paced by the takeout's budget: it learns its own.
+    world.append_messages("big", 1_000)
+    fake.next_hour()
+    second = run_in_process(fake, plain, first.state).check()
+    assert second.stats is not None
+    assert second.stats.floods[HISTORY] == 1
+    assert second.state is not None
+    memory = second.state["bookmarks"]["chats"]["memory"]
+    assert memory["pace"][HISTORY][0] == 4
+    assert memory["pace_takeout"] == first.state["bookmarks"]["chats"]["memory"]["pace_takeout"]
+    # And the next takeout run is paced by the takeout's.
+    world.append_messages("big", 1_000)
+    fake.next_hour()
+    third = run_in_process(fake, takeout, second.state).check()
+    assert third.stats is not None
+    assert third.stats.requests[HISTORY] >= 10
+    assert third.stats.floods == {}
+
+
+def test_requests_queued_before_the_first_wait_keep_to_what_it_taught():
+    """A first sync asks every chat's full info at once: the requests queued for a slot
+    when the first FLOOD_WAIT comes are sent in pace, not each into a wait of its own."""
+    world = dialogs_world(60, messages=2)  # 30 channels and supergroups: 30 GetFullChannel
+    fake = FakeTelegram(world)
+    fake.rate_limit(requests=5, window=1.0, request=FULL_CHANNEL)
+    run = run_in_process(fake, fake.tap_config(max_concurrent_requests=4)).check()
+    assert run.stats is not None
+    accepted = run.stats.requests[FULL_CHANNEL] - run.stats.floods[FULL_CHANNEL]
+    assert accepted == 30
+    # At most the requests already sent when the first wait came (4 slots).
+    assert 1 <= run.stats.floods[FULL_CHANNEL] <= 4
+    assert run.state is not None
+    assert run.state["bookmarks"]["chats"]["memory"]["pace"][FULL_CHANNEL][0] == 5

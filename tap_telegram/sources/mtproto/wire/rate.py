@@ -146,44 +146,55 @@ class RateBudget:
     async def slot(self, method: str = "*") -> AsyncIterator[None]:
         """Hold one of the concurrent slots for one request of ``method``, started in pace.
 
-        Leaving without an exception counts the request as accepted (it is what
-        Telegram counted); an exception (FLOOD_WAIT included) does not.
+        The method's pause and pace are checked again once the slot is held: a request
+        that queued for a slot before the method's first FLOOD_WAIT (hundreds do when a
+        first sync asks every chat's full info) must not be sent past the pause that
+        wait started, nor past the budget it taught. Leaving without an exception counts
+        the request as accepted (it is what Telegram counted); an exception (FLOOD_WAIT
+        included) does not.
         """
         if self._slots is None:  # created inside the loop that uses it
             self._slots = asyncio.Semaphore(self.max_concurrent)
+        slots = self._slots
         entry = self._method(method)
-        await self._turn(entry)
+        while True:
+            await self._turn(entry)
+            await slots.acquire()
+            if self._delay(entry, self._clock()) is None:
+                break
+            slots.release()  # paused or paced while it queued: wait for its turn again
         entry.in_flight += 1
         try:
-            async with self._slots:
-                started = self._clock()
-                self.requests += 1
-                yield
+            started = self._clock()
+            self.requests += 1
+            yield
         except BaseException:
             entry.in_flight -= 1
             raise
+        finally:
+            slots.release()
         entry.in_flight -= 1
         self._accepted(entry, method, started)
 
     async def _turn(self, entry: _Method) -> None:
         """Wait until the method's pause is over and its pace lets one more start."""
-        while True:
-            now = self._clock()
-            start = entry.paused_until
-            pace = entry.pace
-            if pace is not None:
-                sent = entry.sent
-                while sent and sent[0] <= now - pace.window:
-                    sent.popleft()
-                over = len(sent) + entry.in_flight - pace.requests
-                if over >= len(sent):  # the whole budget is in flight: wait for answers
-                    await self._sleep(RECHECK)
-                    continue
-                if over >= 0:  # the (over + 1)th oldest must leave the window first
-                    start = max(start, sent[over] + pace.window)
-            if start <= now:
-                return
-            await self._sleep(start - now)
+        while (delay := self._delay(entry, self._clock())) is not None:
+            await self._sleep(delay)
+
+    def _delay(self, entry: _Method, now: float) -> float | None:
+        """Seconds until the method may start one more request (``None``: now)."""
+        start = entry.paused_until
+        pace = entry.pace
+        if pace is not None:
+            sent = entry.sent
+            while sent and sent[0] <= now - pace.window:
+                sent.popleft()
+            over = len(sent) + entry.in_flight - pace.requests
+            if over >= len(sent):  # the whole budget is in flight: wait for answers
+                return RECHECK
+            if over >= 0:  # the (over + 1)th oldest must leave the window first
+                start = max(start, sent[over] + pace.window)
+        return None if start <= now else start - now
 
     def _accepted(self, entry: _Method, method: str, started: float) -> None:
         entry.sent.append(started)
