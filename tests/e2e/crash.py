@@ -75,6 +75,10 @@ TAP_MARKER = "tests.fake_telegram.launcher"
 #: About how many bytes the tap writes per message (measured: ~795 on stdout).
 BYTES_PER_MESSAGE = 800
 
+#: Seconds a change trial's crash run holds the history page after its signal point
+#: (:meth:`ChangeTrials.crash_world`): the signal ends the run long before.
+HOLD_SECONDS = 600.0
+
 #: The crash runs' ``state_every_records``: a STATE at about every page (pages of 100).
 STATE_EVERY_RECORDS = 100
 
@@ -1118,11 +1122,12 @@ class ChangeTrials:
 
         The tap writes a chat's change records and the STATE after them in one write
         and runs ahead of the relay by a pipe's worth (the target is slower), but then
-        waits for the next chat's history (the fake's ``history_latency``): a signal
-        after a block's last record lands while the tap waits, the stream ends after
-        that STATE, and the target commits and emits it (positions of the chats done so
-        far moved, the others not). A signal inside a block catches the tap in that
-        write: the last line is cut, the target fails and emits no state.
+        waits for the next chat's history, which the crash run holds back
+        (:meth:`crash_world`; a latency would race a slow target): a signal after a
+        block's last record lands while the tap waits, the stream ends after that
+        STATE, and the target commits and emits it (positions of the chats done so far
+        moved, the others not). A signal inside a block catches the tap in that write:
+        the last line is cut, the target fails and emits no state.
         """
         rng = random.Random(f"{self.seed}-changes-{index}")
         blocks = self.blocks()
@@ -1137,6 +1142,27 @@ class ChangeTrials:
             if (self.changes.kinds[chat] in ACCOUNT_KINDS) == account
         ]
         return rng.choice(ends)
+
+    def crash_world(self, kill_at: int | KillPoint, folder: Path) -> Path:
+        """The changed world for a crash run signalled after ``kill_at`` message records.
+
+        When the next record is another chat's, that chat's first history page is held
+        back (:data:`HOLD_SECONDS`): the tap waits there, having written everything up
+        to the signal, however far the relay and the target lag behind it. The rerun
+        reads the changed world as it is.
+        """
+        if not isinstance(kill_at, int) or not 0 < kill_at < len(self.sequence):
+            return self.changes.path
+        following = self.sequence[kill_at][0]  # the chat of the record after the signal
+        if following == self.sequence[kill_at - 1][0]:
+            return self.changes.path
+        world = self.changes.world
+        key = next(k for k in world.chats if world.marked_id(k) == following)
+        held = Fault("GetHistoryRequest", chat=key, latency=HOLD_SECONDS)
+        spec = load_spec(self.changes.path)
+        spec["faults"] = [*spec.get("faults", []), held.to_dict()]
+        folder.mkdir(parents=True, exist_ok=True)
+        return dump_spec(spec, folder / "crash-world.json")
 
     def change_kill_point(
         self, index: int, *, account: bool, within: int = 3, pause: float = 0.5
@@ -1244,7 +1270,7 @@ class ChangeTrials:
             signal_at=kill_at if isinstance(kill_at, int) else None,
             kill_at=kill_at if isinstance(kill_at, KillPoint) else None,
             signal_number=MODES[mode],
-            world=changes.path,
+            world=self.crash_world(kill_at, folder),
             tap_settings=self.tap_settings,
             target_settings=self.target_settings,
         )

@@ -22,11 +22,10 @@ from tap_telegram.records.types import plain
 from tap_telegram.settings import Settings
 from tap_telegram.sources.mtproto.changes.capture import ChangeCapture
 from tap_telegram.sources.mtproto.changes.log_changes import ChatChanges, LogChanges
-from tap_telegram.sources.mtproto.history.fetch import QUEUE_PAGES
-from tap_telegram.sources.mtproto.history.lanes import AHEAD_PER_SLOT
 from tap_telegram.sources.pages import ChatState, Record
 from tap_telegram.sources.state_keys import ACCOUNT_KEY, PTS_KEY
 from tests.fake_telegram import FakeTelegram, Fault, run_fake_tap, run_in_process
+from tests.read_ahead import pages_read_ahead
 from tests.singer.test_changes import config, make_world, messages
 
 NEWS, BOB, FAM = -1001, 6001, -7001
@@ -147,11 +146,10 @@ def test_a_kill_between_history_pages_keeps_the_old_pts_and_the_rerun_has_the_ed
     # Telegram's 100, so the rerun still reads it from the channel's log.
     world.append_messages("news", 95)
     # The process dies on one of the channel's history requests, the 32 pages not all
-    # read yet. However fast the fetcher runs ahead of the stream (at most the chat's
-    # queue, the page waiting to enter it and what the lanes read ahead of it, plus the
-    # newest-page request), the stream has taken three pages by then: STATE between
-    # them is out; the channel's edit (read after its history) is not.
-    unread = QUEUE_PAGES + 1 + AHEAD_PER_SLOT * cfg["max_concurrent_requests"] + 1
+    # read yet. However fast the fetcher runs ahead of the stream, the stream has taken
+    # three pages by then: STATE between them is out; the channel's edit (read after
+    # its history) is not.
+    unread = pages_read_ahead(cfg["max_concurrent_requests"])
     crashing = FakeTelegram(
         world,
         faults=[Fault("GetHistoryRequest", kind="crash", chat="news", nth=unread + 3)],

@@ -11,6 +11,7 @@ from telethon.tl.types import MessageService
 
 from tap_telegram.sources.lookback import STATE_KEY
 from tests.fake_telegram import FakeTelegram, World, run_fake_tap
+from tests.read_ahead import pages_read_ahead
 
 UTC = dt.timezone.utc
 
@@ -149,19 +150,27 @@ def test_bookmark_never_moves_backwards_even_across_a_crash(world):
     for message_id in edited:
         world.edit_message("news", message_id, f"edit {message_id}")
     world.append_messages("news", 30)
-    crashing = FakeTelegram(world)
-    # Window lookup + 3 pages of the re-read range, then the process dies. One
-    # request at a time; the 3rd page is slow, so the SDK has written the first two.
-    crashing.add_fault("GetHistoryRequest", kind="latency", latency=1.0, chat="news", nth=4)
-    crashing.add_fault("GetHistoryRequest", kind="crash", chat="news", nth=5)
-    # STATE between every two pages (state_every_seconds=0), as a long run has them.
+    # STATE between every two pages (state_every_seconds=0), as a long run has them;
+    # pages of 10: the 300 re-read ids are 30 pages, the crash below lands among them.
     sequential = {
-        **cfg, "max_concurrent_requests": 1, "concurrent_chats": 1, "state_every_seconds": 0
+        **cfg, "max_concurrent_requests": 1, "concurrent_chats": 1, "state_every_seconds": 0,
+        "page_size": 10,
     }  # fmt: skip
+    # The process dies on one of the re-read's requests (after the window lookup).
+    # However far the fetcher reads ahead of the stream, it has taken three pages by
+    # then: STATE between them is out. (No latency decides it: a loaded machine may
+    # write pages slower than any fixed latency.)
+    unread = pages_read_ahead(sequential["max_concurrent_requests"])
+    crashing = FakeTelegram(world)
+    crashing.add_fault("GetHistoryRequest", kind="crash", chat="news", nth=1 + unread + 3)
     crashed = run_fake_tap(crashing, sequential, state=first.state)
     assert crashed.returncode != 0
     news = world.marked_id("news")
-    assert crashed.states, "STATE was checkpointed during the re-read"
+    # The STATE written after the re-read began (the streams before it write their own).
+    lines = [m for m in crashed.messages if m["type"] in {"RECORD", "STATE"}]
+    start = next(i for i, m in enumerate(lines) if m.get("record", {}).get("chat_id") == news)
+    during = [m["value"] for m in lines[start:] if m["type"] == "STATE"]
+    assert during, "STATE was checkpointed during the re-read"
     for state in crashed.states:
         assert bookmarks(state)[news] == before[news]
     emitted_before_crash = {r["id"] for r in by_chat(crashed, news)}

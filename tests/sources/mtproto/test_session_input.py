@@ -401,21 +401,23 @@ def test_cli_two_overlapping_runs_on_one_session_file(world, tmp_path, good):
     from tests.fake_telegram.harness import LAUNCHER
 
     path = write_session_file(tmp_path / "me.session", good)
-    slow = FakeTelegram(world)
-    slow.add_fault("GetHistoryRequest", latency=0.3, times=None)
+    fake = FakeTelegram(world)
     config = {
-        **slow.tap_config(
+        **fake.tap_config(
             chats=["@fake_news"], page_size=25, max_concurrent_requests=1, concurrent_chats=1
         ),
         "session_string": None,
     }
     config["session_file"] = str(path)
     (tmp_path / "config.json").write_text(json.dumps(config))
-    spec = dump_spec(slow, tmp_path / "world.json")
-    with (tmp_path / "first.out").open("w") as out, (tmp_path / "first.err").open("w") as err:
+    spec = dump_spec(fake, tmp_path / "world.json")
+    # The first run writes into a pipe nobody reads until the second run was checked:
+    # its 1,000 records fill the pipe and it waits there, the session in use, however
+    # slow or fast either run starts (no latency race).
+    with (tmp_path / "first.err").open("w") as err:
         first = subprocess.Popen(
             [str(LAUNCHER), "--world", str(spec), "--", "--config", str(tmp_path / "config.json")],
-            stdout=out,
+            stdout=subprocess.PIPE,
             stderr=err,
             cwd=REPO_ROOT,
             env={**os.environ, "FAKE_TELEGRAM_PYTHON": sys.executable},
@@ -430,15 +432,18 @@ def test_cli_two_overlapping_runs_on_one_session_file(world, tmp_path, good):
         assert first.poll() is None, "the first run ended before the second was checked"
         assert_one_clear_line(second, 3, "in use by another running process")
         assert not second.records.get("messages")
-        assert first.wait(timeout=240) == 0, (tmp_path / "first.err").read_text()[-2000:]
+        first_out, _ = first.communicate(timeout=240)
+        assert first.returncode == 0, (tmp_path / "first.err").read_text()[-2000:]
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
-    check_run((tmp_path / "first.out").read_text(), slow, config, None)
+        assert first.stdout is not None
+        first.stdout.close()
+    check_run(first_out.decode(), fake, config, None)
     first_ids = [
         json.loads(line)["record"]["id"]
-        for line in (tmp_path / "first.out").read_text().splitlines()
+        for line in first_out.decode().splitlines()
         if '"RECORD"' in line and '"stream":"messages"' in line.replace(" ", "")
     ]
     assert first_ids == world.message_ids("@fake_news")
