@@ -610,4 +610,14 @@ MUTANTS: list[Mutant] = [
             "test_after_the_first_wait_no_further_wait_in_the_run_nor_the_next",
         ),
     ),
+    Mutant(
+        "dialogs-short-silent",
+        "the dialogs pass ends before Telegram's count without a word: a subset synced silently",
+        "tap_telegram/sources/mtproto/chats/dialogs.py",
+        (("        caller.logger.warning(\n", "        caller.logger.debug(\n"),),
+        (
+            "tests/sources/mtproto/test_dialogs.py::"
+            "test_a_list_that_stops_short_of_its_count_is_a_warning",
+        ),
+    ),
 ]
