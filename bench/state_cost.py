@@ -1,7 +1,8 @@
 """``make bench``'s ``state`` scenario (issue 26): STATE next to the records, CPU per message.
 
-    .venv/bin/python -m bench --only state [--quick]
-    .venv/bin/python -m bench.state_cost [--quick]
+    .venv/bin/python -m bench --only state [--quick]      # every case
+    .venv/bin/python -m bench --only state_cpu [--quick]  # the cpu case only
+    .venv/bin/python -m bench.state_cost [--quick] [--cpu-only]
 
 Every run is the real tap in this process against the fake Telegram, stdout into a
 counting sink (bytes and lines of STATE and of RECORD messages, the last STATE kept).
@@ -25,14 +26,16 @@ least 20 dialogs):
 * ``private_1M``: one private chat of 1,000,000 messages whose ids have gaps (the
   account's ids are spread over 32 chats, and 250,000 more were deleted in ranges and
   one by one, so its delivered-id index is many runs); ``--quick``: 100,000;
-* ``cpu`` at 20, 2,000, 5,000 and 10,000 dialogs (a size whose dialogs the fake does not
-  all list is left out, see :func:`cpu_world`): a STATE of that many chats, then a run
-  where 20 chats have :data:`CPU_MESSAGES` new messages in all; the tap's CPU per
-  new message (process CPU time minus the fake's own, less the same run with nothing
-  new), and its ratio to the 20-dialog case.
+* ``cpu`` at 20, 2,000, 5,000 and 10,000 dialogs (:data:`CPU_SIZES`; ``--cpu-only``
+  runs only this case): a STATE of that many chats, then a run where 20 chats have
+  :data:`CPU_MESSAGES` new messages in all; the tap's CPU per new message (process CPU
+  time minus the fake's own, less the same run with nothing new), and its ratio to
+  the 20-dialog case.
 
-The goal per case: STATE bytes <= max(5 % of RECORD bytes, 10 MB). Counts and
-ratios only; nothing here is asserted on time.
+The goal per case: STATE bytes <= max(5 % of RECORD bytes, 10 MB); CPU per message at
+10,000 dialogs at most 1.2x that at 20 (``cpu_goal_10000_within_1.2x_of_20``; a size
+whose dialogs were not all read fails it). Counts and ratios only; nothing here is
+asserted on time.
 """
 
 from __future__ import annotations
@@ -290,9 +293,10 @@ def private_chat(messages: int, log: Any = print) -> list[Run]:
 def cpu_world(dialogs: int) -> World:
     """``dialogs`` dialogs of every kind, one message each.
 
-    Known limit: at 10,000 such dialogs the tap's dialogs pass against the fake stops
-    after 3 pages (103 chats; also with channels and supergroups only), so the
-    10,000 figure is not valid yet; 5,000 reads every dialog.
+    10,000 of them used to be dated past 2038, which Telegram's int32 dates cannot
+    carry: the dialogs pass then read 103 chats. :func:`~tests.fake_telegram.dialogs_world`
+    now spaces such a world's chats closer; a size whose dialogs are not all read still
+    gives no figure (and fails the goal).
     """
     return dialogs_world(dialogs, messages=1)
 
@@ -331,23 +335,46 @@ def _line(run: Run) -> str:
     )
 
 
-def run_state(scale: float, log: Any = print) -> dict[str, Any]:
-    """Every case at ``scale``; the runs, the CPU figures and the goals."""
+#: Dialogs in STATE of the CPU case at full scale; the goal compares the last to the first.
+CPU_SIZES = (20, 2_000, 5_000, 10_000)
+#: The goal: CPU per message at the most dialogs at most this times that at the fewest.
+GOAL_CPU_RATIO = 1.2
+
+
+def cpu_sizes(scale: float) -> list[int]:
+    """:data:`CPU_SIZES` at ``scale`` (the first kept as is, the others at least 20)."""
+    return [CPU_SIZES[0], *(max(20, int(n * scale)) for n in CPU_SIZES[1:])]
+
+
+def run_cpu(scale: float, log: Any = print) -> dict[int, dict[str, float]]:
+    """The ``cpu`` case at every size of :func:`cpu_sizes`; sizes not measured are absent."""
+    cpu_messages = max(2_000, int(CPU_MESSAGES * scale))
+    measured = {n: cpu_per_message(n, cpu_messages, log) for n in cpu_sizes(scale)}
+    return {dialogs: figures for dialogs, figures in measured.items() if figures}
+
+
+def run_state(scale: float, log: Any = print, *, cpu_only: bool = False) -> dict[str, Any]:
+    """Every case at ``scale`` (``cpu_only``: the ``cpu`` case only); runs, CPU figures, goals."""
     sizes = [max(20, int(n * scale)) for n in (300, 2_000)]
     messages = max(3, int(30 * scale)) if scale < 1 else 30
     runs: list[Run] = []
-    for dialogs in sizes:
-        runs += hourly(dialogs, messages if scale < 1 else 30, log)
-    runs += private_chat(max(1_000, int(1_000_000 * scale)), log)
-    cpu_sizes = [20, *(max(20, int(n * scale)) for n in (2_000, 5_000, 10_000))]
-    cpu_messages = max(2_000, int(CPU_MESSAGES * scale))
-    measured = {dialogs: cpu_per_message(dialogs, cpu_messages, log) for dialogs in cpu_sizes}
-    cpu = {dialogs: figures for dialogs, figures in measured.items() if figures}
-    return {"runs": runs, "cpu": cpu, "goals": goals(runs, cpu)}
+    if not cpu_only:
+        for dialogs in sizes:
+            runs += hourly(dialogs, messages if scale < 1 else 30, log)
+        runs += private_chat(max(1_000, int(1_000_000 * scale)), log)
+    cpu = run_cpu(scale, log)
+    return {"runs": runs, "cpu": cpu, "goals": goals(runs, cpu, cpu_sizes(scale))}
 
 
-def goals(runs: list[Run], cpu: dict[int, dict[str, float]]) -> dict[str, Any]:
-    """Issue 26's goals, as counts and ratios with pass/fail."""
+def goals(
+    runs: list[Run], cpu: dict[int, dict[str, float]], planned: list[int] | None = None
+) -> dict[str, Any]:
+    """Issue 26's goals, as counts and ratios with pass/fail.
+
+    The CPU goal is judged at the largest *planned* size against the smallest: a size
+    whose run was not valid (not every dialog read) fails it instead of letting a
+    smaller one stand in.
+    """
     out: dict[str, Any] = {}
     for run in runs:
         key = f"state_{run.case}_{run.dialogs}_{run.contender}"
@@ -360,22 +387,28 @@ def goals(runs: list[Run], cpu: dict[int, dict[str, float]]) -> dict[str, Any]:
             out[f"{key}_final_bytes_per_chat_without_changes"] = (
                 run.bytes_per_chat_without_changes()
             )
-    smallest = min(cpu)
+    planned = planned or sorted(cpu)
+    smallest, largest = min(planned), max(planned)
     for dialogs, figures in cpu.items():
         for contender, value in figures.items():
-            base = cpu[smallest][contender]
+            base = cpu.get(smallest, {}).get(contender)
             out[f"cpu_{dialogs}_{contender}_us_per_msg"] = value
             out[f"cpu_{dialogs}_{contender}_vs_{smallest}"] = (
                 round(value / base, 2) if base else None
             )
-    largest = max(cpu)
-    base = cpu[smallest]["now"]
-    out["cpu_goal_1.2x"] = bool(base) and cpu[largest]["now"] / base <= 1.2
-    out["state_goal_all_now"] = all(r.meets_goal for r in runs if r.contender == "now")
-    firsts = [r for r in runs if r.contender == "now" and r.case == "first"]
-    out["final_state_goal_200_bytes_per_chat"] = all(
-        r.bytes_per_chat_without_changes() <= GOAL_BYTES_PER_CHAT for r in firsts
+    base = cpu.get(smallest, {}).get("now")
+    top = cpu.get(largest, {}).get("now")
+    ratio = round(top / base, 2) if base and top is not None else None
+    out[f"cpu_{largest}_now_vs_{smallest}"] = ratio
+    out[f"cpu_goal_{largest}_within_{GOAL_CPU_RATIO}x_of_{smallest}"] = (
+        ratio is not None and ratio <= GOAL_CPU_RATIO
     )
+    if runs:
+        out["state_goal_all_now"] = all(r.meets_goal for r in runs if r.contender == "now")
+        firsts = [r for r in runs if r.contender == "now" and r.case == "first"]
+        out["final_state_goal_200_bytes_per_chat"] = all(
+            r.bytes_per_chat_without_changes() <= GOAL_BYTES_PER_CHAT for r in firsts
+        )
     return out
 
 
@@ -399,10 +432,11 @@ def table(result: dict[str, Any]) -> str:
             f"{now.final_bytes_per_chat()} | {now.partition_bytes_per_chat()} | "
             f"{now.bytes_per_chat_without_changes()} |"
         )
-    lines += ["", "| dialogs in STATE | CPU µs/message before | now | before vs 20 | now vs 20 |",
+    lines = [*lines, ""] if runs else []  # no runs (``--cpu-only``): the CPU table alone
+    lines += ["| dialogs in STATE | CPU µs/message before | now | before vs 20 | now vs 20 |",
               "|---:|---:|---:|---:|---:|"]  # fmt: skip
     cpu: dict[int, dict[str, float]] = result["cpu"]
-    smallest = min(cpu)
+    smallest = min(cpu) if cpu else 0
     for dialogs, figures in cpu.items():
         ratios = [
             round(figures[c] / cpu[smallest][c], 2) if cpu[smallest][c] else None
@@ -417,9 +451,10 @@ def table(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes x 0.1")
+    parser.add_argument("--cpu-only", action="store_true", help="only the cpu case")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    result = run_state(0.1 if args.quick else 1.0)
+    result = run_state(0.1 if args.quick else 1.0, cpu_only=args.cpu_only)
     print()
     print(table(result))
     print(json.dumps({"state": [r.as_dict() for r in result["runs"]], **result["goals"]}))
