@@ -1,7 +1,8 @@
 """``make bench``: the tap against the SDK ceiling and a naive Telethon script.
 
     .venv/bin/python -m bench [--quick] [--json-out PATH] [--day-unpaced]
-                              [--only 0ms,100ms,...,steady,flood_day,changes,busy,state,export]
+                              [--only 0ms,100ms,...,steady,flood_day,changes,busy,state,
+                                      state_cpu,export]
 
 Six throughput scenarios on the fake Telegram (:mod:`bench.scenarios`), each run end
 to end in subprocesses by every contender (:mod:`bench.runners`), records to a null
@@ -239,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenario keys "
-        "(0ms,100ms,20chats,flood,1M,sparse,steady,flood_day,changes,busy,state,export)",
+        "(0ms,100ms,20chats,flood,1M,sparse,steady,flood_day,changes,busy,state,export; "
+        "state_cpu: only the CPU case of state)",
     )
     parser.add_argument(
         "--day-unpaced",
@@ -292,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
             change_runs, mutations, firsts = changes.run_changes(setup, Path(tmp))
         summary.update(changes_report.goals(change_runs, mutations, firsts))
     state_result: dict[str, Any] | None = None
-    if keys is None or "state" in keys:
-        state_result = state_cost.run_state(scale)
+    if keys is None or "state" in keys or "state_cpu" in keys:
+        cpu_only = keys is not None and "state" not in keys
+        state_result = state_cost.run_state(scale, cpu_only=cpu_only)
         summary.update(state_result["goals"])
     busy: list[busy_day.Contender] = []
     if keys is None or "busy" in keys:

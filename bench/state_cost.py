@@ -1,7 +1,8 @@
 """``make bench``'s ``state`` scenario (issue 26): STATE next to the records, CPU per message.
 
-    .venv/bin/python -m bench --only state [--quick]
-    .venv/bin/python -m bench.state_cost [--quick]
+    .venv/bin/python -m bench --only state [--quick]      # every case
+    .venv/bin/python -m bench --only state_cpu [--quick]  # the cpu case only
+    .venv/bin/python -m bench.state_cost [--quick] [--cpu-only]
 
 Every run is the real tap in this process against the fake Telegram, stdout into a
 counting sink (bytes and lines of STATE and of RECORD messages, the last STATE kept).
@@ -25,17 +26,20 @@ least 20 dialogs):
 * ``private_1M``: one private chat of 1,000,000 messages whose ids have gaps (the
   account's ids are spread over 32 chats, and 250,000 more were deleted in ranges and
   one by one, so its delivered-id index is many runs); ``--quick``: 100,000;
-* ``cpu`` at 20, 2,000, 5,000 and 10,000 dialogs (a size whose dialogs the fake does not
-  all list is left out, see :func:`cpu_world`): a STATE of that many chats, then a run
-  where 20 chats have :data:`CPU_MESSAGES` new messages in all; the tap's CPU per
-  new message (process CPU time minus the fake's own, less the same run with nothing
-  new), and its ratio to the 20-dialog case.
+* ``cpu`` at 20, 2,000, 5,000 and 10,000 dialogs (:data:`CPU_SIZES`; ``--cpu-only``
+  runs only this case): a STATE of that many chats, then a run where 20 chats have
+  :data:`CPU_MESSAGES` new messages in all; the tap's CPU per new message (process CPU
+  time minus the fake's own, less the same run with nothing new; each the least of
+  :data:`CPU_REPEAT` runs from a collected heap, :func:`least_cpu`), and its ratio to
+  the 20-dialog case.
 
-The goal per case: STATE bytes <= max(5 % of RECORD bytes, 10 MB); and the final STATE
+The goal per case: STATE bytes <= max(5 % of RECORD bytes, 10 MB); the final STATE
 of a first run at most 200 bytes a chat besides change capture (:data:`CHANGE_CAPTURE_KEYS`):
 ``final_state_goal_200_bytes_per_chat_<dialogs>`` is that number (``..._with_change_capture``
-the whole), ``..._final_memory_bytes_per_chat`` the source's refresh memory in it. Counts
-and ratios only; nothing here is asserted on time.
+the whole), ``..._final_memory_bytes_per_chat`` the source's refresh memory in it; CPU per
+message at 10,000 dialogs at most 1.2x that at 20 (``cpu_goal_10000_within_1.2x_of_20``; a
+size whose dialogs were not all read fails it). Counts and ratios only; nothing here is
+asserted on time.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
+import gc
 import json
 import os
 import sys
@@ -69,6 +74,9 @@ GOAL_BYTES = 10_000_000
 #: New messages of the CPU runs (spread over :data:`CPU_CHATS` chats).
 CPU_MESSAGES = 30_000
 CPU_CHATS = 20
+#: Same runs per contender in the cpu case, the least CPU kept (:func:`least_cpu`); the
+#: ``before`` figures only show what was replaced, and its runs are long.
+CPU_REPEAT = {"before": 1, "now": 3}
 CONTENDERS = ("before", "now")
 #: STATE keys of change capture, left out of the 200-bytes-a-chat goal: the update logs'
 #: positions and delivered ids (``track_changes``), verification marks, and the sweep of
@@ -324,11 +332,34 @@ def private_chat(messages: int, log: Any = print) -> list[Run]:
 def cpu_world(dialogs: int) -> World:
     """``dialogs`` dialogs of every kind, one message each.
 
-    Known limit: at 10,000 such dialogs the tap's dialogs pass against the fake stops
-    after 3 pages (103 chats; also with channels and supergroups only), so the
-    10,000 figure is not valid yet; 5,000 reads every dialog.
+    10,000 of them used to be dated past 2038, which Telegram's int32 dates cannot
+    carry: the dialogs pass then read 103 chats. :func:`~tests.fake_telegram.dialogs_world`
+    now spaces such a world's chats closer; a size whose dialogs are not all read still
+    gives no figure (and fails the goal).
     """
     return dialogs_world(dialogs, messages=1)
+
+
+def least_cpu(
+    fake: FakeTelegram, contender: str, state: dict[str, Any], case: str, dialogs: int
+) -> Run:
+    """The run of least CPU of :data:`CPU_REPEAT` same runs, each from a collected heap.
+
+    Before each run the heap is collected and what is alive is frozen out of the
+    collector (``gc.freeze``): the fake Telegram's world (10,000 chats here) lives in
+    this process, not in a real tap's, and a full collection that walks it once more or
+    less moved a run by a second at 5,000 dialogs. The tap's own objects of the run
+    (its STATE of every chat, the dialogs) are made during the run and stay collected.
+    """
+    runs = []
+    for _ in range(CPU_REPEAT[contender]):
+        gc.collect()
+        gc.freeze()
+        try:
+            runs.append(run_tap(fake, contender, state, case, dialogs))
+        finally:
+            gc.unfreeze()
+    return min(runs, key=lambda run: run.cpu_seconds)
 
 
 def cpu_per_message(dialogs: int, messages: int, log: Any = print) -> dict[str, float]:
@@ -340,19 +371,19 @@ def cpu_per_message(dialogs: int, messages: int, log: Any = print) -> dict[str, 
     if held < dialogs:
         log(f"state: cpu {dialogs:>6} dialogs: only {held} chats read (see cpu_world): not valid")
         return {}
-    quiet = {c: run_tap(fake, c, state, "cpu_quiet", dialogs) for c in CONTENDERS}
+    quiet = {c: least_cpu(fake, c, state, "cpu_quiet", dialogs) for c in CONTENDERS}
     step = max(1, dialogs // CPU_CHATS)
     chats = [f"d{index * step}" for index in range(min(CPU_CHATS, dialogs))]
     appended = sum(len(world.append_messages(key, messages // len(chats))) for key in chats)
     out: dict[str, float] = {}
     for contender in CONTENDERS:
-        changed = run_tap(fake, contender, state, "cpu", dialogs)
+        changed = least_cpu(fake, contender, state, "cpu", dialogs)
         spent = changed.cpu_seconds - quiet[contender].cpu_seconds
         out[contender] = round(spent / max(1, appended) * 1e6, 1)
         log(
             f"state: cpu {dialogs:>6} dialogs {contender:<6} {out[contender]:8.1f} us/message "
             f"({appended:,} new; quiet run {quiet[contender].cpu_seconds:.2f} s, with them "
-            f"{changed.cpu_seconds:.2f} s)"
+            f"{changed.cpu_seconds:.2f} s; least of {CPU_REPEAT[contender]} each)"
         )
     return out
 
@@ -365,23 +396,46 @@ def _line(run: Run) -> str:
     )
 
 
-def run_state(scale: float, log: Any = print) -> dict[str, Any]:
-    """Every case at ``scale``; the runs, the CPU figures and the goals."""
+#: Dialogs in STATE of the CPU case at full scale; the goal compares the last to the first.
+CPU_SIZES = (20, 2_000, 5_000, 10_000)
+#: The goal: CPU per message at the most dialogs at most this times that at the fewest.
+GOAL_CPU_RATIO = 1.2
+
+
+def cpu_sizes(scale: float) -> list[int]:
+    """:data:`CPU_SIZES` at ``scale`` (the first kept as is, the others at least 20)."""
+    return [CPU_SIZES[0], *(max(20, int(n * scale)) for n in CPU_SIZES[1:])]
+
+
+def run_cpu(scale: float, log: Any = print) -> dict[int, dict[str, float]]:
+    """The ``cpu`` case at every size of :func:`cpu_sizes`; sizes not measured are absent."""
+    cpu_messages = max(2_000, int(CPU_MESSAGES * scale))
+    measured = {n: cpu_per_message(n, cpu_messages, log) for n in cpu_sizes(scale)}
+    return {dialogs: figures for dialogs, figures in measured.items() if figures}
+
+
+def run_state(scale: float, log: Any = print, *, cpu_only: bool = False) -> dict[str, Any]:
+    """Every case at ``scale`` (``cpu_only``: the ``cpu`` case only); runs, CPU figures, goals."""
     sizes = [max(20, int(n * scale)) for n in (300, 2_000)]
     messages = max(3, int(30 * scale)) if scale < 1 else 30
     runs: list[Run] = []
-    for dialogs in sizes:
-        runs += hourly(dialogs, messages if scale < 1 else 30, log)
-    runs += private_chat(max(1_000, int(1_000_000 * scale)), log)
-    cpu_sizes = [20, *(max(20, int(n * scale)) for n in (2_000, 5_000, 10_000))]
-    cpu_messages = max(2_000, int(CPU_MESSAGES * scale))
-    measured = {dialogs: cpu_per_message(dialogs, cpu_messages, log) for dialogs in cpu_sizes}
-    cpu = {dialogs: figures for dialogs, figures in measured.items() if figures}
-    return {"runs": runs, "cpu": cpu, "goals": goals(runs, cpu)}
+    if not cpu_only:
+        for dialogs in sizes:
+            runs += hourly(dialogs, messages if scale < 1 else 30, log)
+        runs += private_chat(max(1_000, int(1_000_000 * scale)), log)
+    cpu = run_cpu(scale, log)
+    return {"runs": runs, "cpu": cpu, "goals": goals(runs, cpu, cpu_sizes(scale))}
 
 
-def goals(runs: list[Run], cpu: dict[int, dict[str, float]]) -> dict[str, Any]:
-    """Issue 26's goals, as counts and ratios with pass/fail."""
+def goals(
+    runs: list[Run], cpu: dict[int, dict[str, float]], planned: list[int] | None = None
+) -> dict[str, Any]:
+    """Issue 26's goals, as counts and ratios with pass/fail.
+
+    The CPU goal is judged at the largest *planned* size against the smallest: a size
+    whose run was not valid (not every dialog read) fails it instead of letting a
+    smaller one stand in.
+    """
     out: dict[str, Any] = {}
     for run in runs:
         key = f"state_{run.case}_{run.dialogs}_{run.contender}"
@@ -395,27 +449,33 @@ def goals(runs: list[Run], cpu: dict[int, dict[str, float]]) -> dict[str, Any]:
                 run.bytes_per_chat_without_changes()
             )
             out[f"{key}_final_memory_bytes_per_chat"] = run.memory_bytes_per_chat()
-    smallest = min(cpu)
+    planned = planned or sorted(cpu)
+    smallest, largest = min(planned), max(planned)
     for dialogs, figures in cpu.items():
         for contender, value in figures.items():
-            base = cpu[smallest][contender]
+            base = cpu.get(smallest, {}).get(contender)
             out[f"cpu_{dialogs}_{contender}_us_per_msg"] = value
             out[f"cpu_{dialogs}_{contender}_vs_{smallest}"] = (
                 round(value / base, 2) if base else None
             )
-    largest = max(cpu)
-    base = cpu[smallest]["now"]
-    out["cpu_goal_1.2x"] = bool(base) and cpu[largest]["now"] / base <= 1.2
-    out["state_goal_all_now"] = all(r.meets_goal for r in runs if r.contender == "now")
-    firsts = [r for r in runs if r.contender == "now" and r.case == "first"]
-    for run in firsts:
-        # The goal with its number: final STATE a chat without, and with, change capture.
-        key = f"final_state_goal_{GOAL_BYTES_PER_CHAT}_bytes_per_chat_{run.dialogs}"
-        out[key] = run.bytes_per_chat_without_changes()
-        out[f"{key}_with_change_capture"] = run.final_bytes_per_chat()
-    out[f"final_state_goal_{GOAL_BYTES_PER_CHAT}_bytes_per_chat"] = all(
-        r.bytes_per_chat_without_changes() <= GOAL_BYTES_PER_CHAT for r in firsts
+    base = cpu.get(smallest, {}).get("now")
+    top = cpu.get(largest, {}).get("now")
+    ratio = round(top / base, 2) if base and top is not None else None
+    out[f"cpu_{largest}_now_vs_{smallest}"] = ratio
+    out[f"cpu_goal_{largest}_within_{GOAL_CPU_RATIO}x_of_{smallest}"] = (
+        ratio is not None and ratio <= GOAL_CPU_RATIO
     )
+    if runs:
+        out["state_goal_all_now"] = all(r.meets_goal for r in runs if r.contender == "now")
+        firsts = [r for r in runs if r.contender == "now" and r.case == "first"]
+        for run in firsts:
+            # The goal with its number: final STATE a chat without, and with, change capture.
+            key = f"final_state_goal_{GOAL_BYTES_PER_CHAT}_bytes_per_chat_{run.dialogs}"
+            out[key] = run.bytes_per_chat_without_changes()
+            out[f"{key}_with_change_capture"] = run.final_bytes_per_chat()
+        out[f"final_state_goal_{GOAL_BYTES_PER_CHAT}_bytes_per_chat"] = all(
+            r.bytes_per_chat_without_changes() <= GOAL_BYTES_PER_CHAT for r in firsts
+        )
     return out
 
 
@@ -440,10 +500,11 @@ def table(result: dict[str, Any]) -> str:
             f"{now.final_bytes_per_chat()} | {now.partition_bytes_per_chat()} | "
             f"{now.memory_bytes_per_chat()} | {now.bytes_per_chat_without_changes()} |"
         )
-    lines += ["", "| dialogs in STATE | CPU µs/message before | now | before vs 20 | now vs 20 |",
+    lines = [*lines, ""] if runs else []  # no runs (``--cpu-only``): the CPU table alone
+    lines += ["| dialogs in STATE | CPU µs/message before | now | before vs 20 | now vs 20 |",
               "|---:|---:|---:|---:|---:|"]  # fmt: skip
     cpu: dict[int, dict[str, float]] = result["cpu"]
-    smallest = min(cpu)
+    smallest = min(cpu) if cpu else 0
     for dialogs, figures in cpu.items():
         ratios = [
             round(figures[c] / cpu[smallest][c], 2) if cpu[smallest][c] else None
@@ -458,9 +519,10 @@ def table(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes x 0.1")
+    parser.add_argument("--cpu-only", action="store_true", help="only the cpu case")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    result = run_state(0.1 if args.quick else 1.0)
+    result = run_state(0.1 if args.quick else 1.0, cpu_only=args.cpu_only)
     print()
     print(table(result))
     print(json.dumps({"state": [r.as_dict() for r in result["runs"]], **result["goals"]}))

@@ -155,6 +155,25 @@ def test_state_scenario_on_a_tiny_world(capsys, monkeypatch):
     assert goal == first.bytes_per_chat_without_changes() > 0, "the goal with its number"
     assert result["goals"]["final_state_goal_200_bytes_per_chat_20_with_change_capture"] > goal
     assert 0 < first.memory_bytes_per_chat() < first.final_bytes_per_chat()
+    assert isinstance(result["goals"]["cpu_goal_100_within_1.2x_of_20"], bool)
+
+
+def test_state_cpu_goal_is_judged_at_the_largest_planned_size():
+    """A size whose run gave no figure (not every dialog read) fails the goal."""
+    from bench import state_cost
+
+    cpu = {20: {"before": 100.0, "now": 100.0}, 5_000: {"before": 400.0, "now": 110.0}}
+    planned = [20, 2_000, 5_000, 10_000]
+    missing = state_cost.goals([], cpu, planned)
+    assert missing["cpu_goal_10000_within_1.2x_of_20"] is False
+    assert missing["cpu_10000_now_vs_20"] is None
+    cpu[10_000] = {"before": 900.0, "now": 119.0}
+    met = state_cost.goals([], cpu, planned)
+    assert met["cpu_goal_10000_within_1.2x_of_20"] is True
+    assert met["cpu_10000_now_vs_20"] == 1.19
+    cpu[10_000]["now"] = 121.0
+    assert state_cost.goals([], cpu, planned)["cpu_goal_10000_within_1.2x_of_20"] is False
+    assert "| 10,000 | 900.0 | 121.0 | 9.0 | 1.21 |" in state_cost.table({"runs": [], "cpu": cpu})
 
 
 def test_changes_scenario_on_a_tiny_world(tmp_path, capsys):

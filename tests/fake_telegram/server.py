@@ -25,7 +25,7 @@ from tests.fake_telegram.faults import FakeRpcError, Outage, SimulatedCrash
 from tests.fake_telegram.hashing import mix, signed64
 from tests.fake_telegram.records import ChatRecord
 from tests.fake_telegram.sessions import STATUS_ERRORS
-from tests.fake_telegram.stall import stalled
+from tests.fake_telegram.stall import stalled, stalled_request
 
 if TYPE_CHECKING:
     from tests.fake_telegram.fake import FakeTelegram
@@ -138,7 +138,7 @@ class Server:
                 )
                 return outcome
             self.rekey = None
-            outcome.result = handler(self, inner, status)
+            outcome.result = handler(self, stalled_request(inner) if stall else inner, status)
             if stall:
                 outcome.result = stalled(inner, outcome.result)
         except FakeRpcError as exc:

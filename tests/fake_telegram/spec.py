@@ -56,7 +56,7 @@ from tests.fake_telegram.records import (
     UserRecord,
 )
 from tests.fake_telegram.updatelog import UpdateLogSettings
-from tests.fake_telegram.world import DEFAULT_BASE_DATE, World
+from tests.fake_telegram.world import DEFAULT_BASE_DATE, DEFAULT_CHAT_SPACING, World
 
 USER_FIELDS = ("first_name", "last_name", "username", "phone", "bot", "deleted", "premium",
                "verified", "about", "contact", "mutual")  # fmt: skip
@@ -147,6 +147,11 @@ def world_to_spec(world: World) -> dict[str, Any]:
         "seed": world.seed,
         "base_date": world.base_date.isoformat(),
         "account_stride": world.account_stride,
+        **(
+            {"chat_spacing": world.chat_spacing}
+            if world.chat_spacing != DEFAULT_CHAT_SPACING
+            else {}
+        ),
         "self": _user_spec(world.self_user),
         "users": [_user_spec(u) for u in world.users.values() if not u.is_self],
         "chats": [_chat_spec(c) for c in world.chats.values()],
@@ -164,6 +169,7 @@ def world_from_spec(spec: dict[str, Any]) -> World:
         if spec.get("base_date")
         else DEFAULT_BASE_DATE,
         account_stride=int(spec.get("account_stride", 64)),
+        chat_spacing=int(spec.get("chat_spacing", DEFAULT_CHAT_SPACING)),
         self_user=dict(spec.get("self") or {}),
     )
     for user in spec.get("users", []):

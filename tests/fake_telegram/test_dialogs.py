@@ -8,12 +8,20 @@ from typing import Any
 import pytest
 from telethon import errors, functions, types, utils
 
-from tests.fake_telegram import FakeTelegram, World, world_from_spec, world_to_spec
+from tests.fake_telegram import (
+    FakeTelegram,
+    World,
+    dialogs_world,
+    world_from_spec,
+    world_to_spec,
+)
 from tests.fake_telegram.chat_changes import add_member, migrate_chat, rename_chat
 from tests.fake_telegram.clients import connected, run
-from tests.fake_telegram.hashing import vector_hash
+from tests.fake_telegram.hashing import to_ts, vector_hash
 from tests.fake_telegram.records import ChatKind
 from tests.fake_telegram.spec import fake_from_spec, fake_to_spec
+from tests.fake_telegram.world import DEFAULT_BASE_DATE, DEFAULT_CHAT_SPACING, MAX_TL_DATE
+from tests.fake_telegram.worlds import DATE_HEADROOM, chat_spacing
 
 
 def small_world() -> World:
@@ -29,9 +37,9 @@ def small_world() -> World:
 
 def get_dialogs(fake: FakeTelegram, **options: Any) -> Any:
     request = functions.messages.GetDialogsRequest(
-        offset_date=None,
-        offset_id=0,
-        offset_peer=types.InputPeerEmpty(),
+        offset_date=options.pop("offset_date", None),
+        offset_id=options.pop("offset_id", 0),
+        offset_peer=options.pop("offset_peer", types.InputPeerEmpty()),
         limit=options.pop("limit", 100),
         hash=options.pop("hash", 0),
         **options,
@@ -210,3 +218,57 @@ def test_spec_round_trip_keeps_dialog_state_and_clock() -> None:
     fake = FakeTelegram(world, now=now)
     assert fake_from_spec(fake_to_spec(fake)).now == now
     assert fake.server.now() == now
+
+
+def test_a_world_of_many_dialogs_stays_within_telegrams_dates() -> None:
+    """TL dates are int32: chats a day apart would date 10,000 dialogs past 2038.
+
+    Telethon wraps such a date to 1901, so the dialogs' offsets went nowhere (the tap
+    listed 103 of 10,000). Worlds that fit keep a day between chats (their dates, and
+    every golden built on them, stay as they were); larger ones space chats closer.
+    (Arithmetic only: building 10,000 dialogs takes the bench half a minute.)
+    """
+    base = to_ts(DEFAULT_BASE_DATE)
+    assert chat_spacing(5_000, 30) == chat_spacing(5_000, 1) == DEFAULT_CHAT_SPACING
+    for chats, messages in ((10_000, 1), (10_000, 30), (100_000, 30)):
+        spacing = chat_spacing(chats, messages)
+        assert spacing < DEFAULT_CHAT_SPACING
+        newest = base + (chats - 1) * spacing + (messages + 1) * 60
+        assert newest + DATE_HEADROOM <= MAX_TL_DATE
+    world = World(3, chat_spacing=chat_spacing(10_000, 1))
+    world.add_chat("a", "channel", messages=1)
+    world.add_chat("b", "channel", messages=1)
+    assert world.chat("b").created_ts - world.chat("a").created_ts == world.chat_spacing
+    assert world_from_spec(world_to_spec(world)).chat("b").created_ts == world.chat("b").created_ts
+    assert "chat_spacing" not in world_to_spec(World(3)), "specs of a day apart unchanged"
+    with pytest.raises(ValueError, match="2038"):
+        World(1).add_chat("late", "channel", messages=10, interval=10**9)
+    with pytest.raises(ValueError, match="2038"):
+        world.append_messages("b", 10**9 // 60)
+
+
+def test_a_stalled_dialogs_page_answers_the_first_page_again() -> None:
+    """The ``stall`` fault on getDialogs: the offset is not applied (see stall.py)."""
+    world = dialogs_world(250, messages=1)
+    fake = FakeTelegram(world)
+    first = get_dialogs(fake, exclude_pinned=True)
+    fake.add_fault("GetDialogsRequest", kind="stall", times=None)
+    last = first.dialogs[-1]
+    top = next(m for m in first.messages if m.id == last.top_message)
+    again = get_dialogs(
+        fake,
+        exclude_pinned=True,
+        offset_date=top.date,
+        offset_id=top.id,
+        offset_peer=utils.get_input_peer(
+            next(
+                e
+                for e in [*first.chats, *first.users]
+                if utils.get_peer_id(e) == utils.get_peer_id(last.peer)
+            )
+        ),
+    )
+    assert [utils.get_peer_id(d.peer) for d in again.dialogs] == [
+        utils.get_peer_id(d.peer) for d in first.dialogs
+    ]
+    assert again.count == 250

@@ -33,6 +33,12 @@ from tests.fake_telegram.records import (
 from tests.fake_telegram.updatelog import UpdateLog
 
 DEFAULT_BASE_DATE = dt.datetime(2021, 1, 1, tzinfo=UTC)
+#: Seconds between the creation of consecutive chats (``add_chat`` order), unless a world says.
+DEFAULT_CHAT_SPACING = 86_400
+#: The last date Telegram can carry: TL dates are int32 Unix seconds (2038-01-19 03:14:07 UTC).
+#: Telethon wraps a later one around to 1901 (``tlobject._datetime_to_timestamp``), so a world
+#: whose dates pass it would page and filter on nonsense; the world refuses such dates instead.
+MAX_TL_DATE = 2**31 - 1
 USER_ID_BASE = 6_100_000_000
 CHAT_ID_BASE = 4_200_000_000
 CHANNEL_ID_BASE = 1_500_000_000
@@ -52,11 +58,15 @@ class World:
         *,
         base_date: dt.datetime = DEFAULT_BASE_DATE,
         account_stride: int = 64,
+        chat_spacing: int = DEFAULT_CHAT_SPACING,
         self_user: dict[str, Any] | None = None,
     ) -> None:
         self.seed = seed
         self.base_date = base_date
         self.account_stride = account_stride
+        #: Seconds between consecutive chats' creation: a day, less in worlds of many chats
+        #: (:func:`.worlds.dialogs_world`) so their dates stay within :data:`MAX_TL_DATE`.
+        self.chat_spacing = chat_spacing
         self.users: dict[str, UserRecord] = {}
         self.users_by_id: dict[int, UserRecord] = {}
         self.chats: dict[str, ChatRecord] = {}
@@ -195,7 +205,7 @@ class World:
             id=chat_id,
             access_hash=access_hash,
             title=title or key.replace("_", " ").title(),
-            created_ts=to_ts(self.base_date) + index * 86_400,
+            created_ts=to_ts(self.base_date) + index * self.chat_spacing,
             salt=salt,
             count=messages,
             interval=interval,
@@ -220,6 +230,7 @@ class World:
             log=UpdateLog() if kind in CHANNEL_KINDS else self.account_log,
             admin=admin,
         )
+        _check_dates(chat)
         chat.log.new(key, 1, messages)
         self.chats[key] = chat
         self._by_marked[utils.get_peer_id(self.peer(chat))] = chat
@@ -323,6 +334,7 @@ class World:
         chat = self.chat(ref)
         first = chat.count + 1
         chat.count += max(count, 0)
+        _check_dates(chat)
         chat.log.new(chat.key, first, count)
         return [chat.id_of(n) for n in range(first, chat.count + 1)]
 
@@ -336,6 +348,7 @@ class World:
         """
         chat = self.chat(ref)
         chat.count += 1
+        _check_dates(chat)
         chat.custom[chat.count] = {"text": text, **fields}
         chat.log.new(chat.key, chat.count, 1)
         return chat.id_of(chat.count)
@@ -389,3 +402,14 @@ class World:
 def _invite_hash(salt: int) -> str:
     raw = mix(salt, 21).to_bytes(8, "little") + mix(salt, 22).to_bytes(8, "little")
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _check_dates(chat: ChatRecord) -> None:
+    """Refuse a chat whose newest message would be dated past :data:`MAX_TL_DATE`."""
+    newest = chat.ts_of(chat.count) if chat.count else chat.created_ts
+    if newest > MAX_TL_DATE:
+        raise ValueError(
+            f"chat {chat.key!r}: message {chat.count} would be dated "
+            f"{dt.datetime.fromtimestamp(newest, UTC):%Y-%m-%d}, past Telegram's last date "
+            "(int32, 2038-01-19): give the world a smaller chat_spacing or an earlier base_date"
+        )

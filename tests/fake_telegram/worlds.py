@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.fake_telegram.hashing import to_ts
 from tests.fake_telegram.records import ChatKind
 from tests.fake_telegram.spec import world_from_spec
-from tests.fake_telegram.world import World
+from tests.fake_telegram.world import (
+    DEFAULT_BASE_DATE,
+    DEFAULT_CHAT_SPACING,
+    MAX_TL_DATE,
+    World,
+)
+
+#: Dates kept free after a generated world's newest chat, for the messages tests and
+#: benches append to it (a year: 525,600 messages a minute apart).
+DATE_HEADROOM = 365 * 86_400
 
 
 def make_world(spec: dict[str, Any] | None = None, **overrides: Any) -> World:
@@ -81,8 +91,15 @@ def dialogs_world(dialogs: int, messages: int = 30, seed: int = 1) -> World:
     """An account with ``dialogs`` dialogs: supergroups, channels, basic groups and
     private chats in turn (keys ``d0``, ``d1``, ...), ``messages`` each, the first
     three pinned, every seventh archived (the world of issue 18's measurements).
+
+    Chats are created a day apart, or closer when that many days would date the newest
+    ones past 2038 (:func:`chat_spacing`): a world that fits keeps its dates.
     """
-    world = World(seed, account_stride=1 << max(6, dialogs.bit_length()))
+    world = World(
+        seed,
+        account_stride=1 << max(6, dialogs.bit_length()),
+        chat_spacing=chat_spacing(dialogs, messages),
+    )
     world.add_generated_users(20)
     kinds: tuple[ChatKind, ...] = ("supergroup", "channel", "group", "private")
     for index in range(dialogs):
@@ -96,3 +113,16 @@ def dialogs_world(dialogs: int, messages: int = 30, seed: int = 1) -> World:
             archived=index % 7 == 6,
         )
     return world
+
+
+def chat_spacing(chats: int, messages: int, interval: int = 60) -> int:
+    """Seconds between ``chats`` chats of ``messages`` messages so every date fits int32.
+
+    A day (the default) when the newest chat, its messages and :data:`DATE_HEADROOM` end
+    before Telegram's last date (:data:`~.world.MAX_TL_DATE`); otherwise the whole
+    minutes that share the room left evenly (about 14 hours at 10,000 chats).
+    """
+    room = MAX_TL_DATE - to_ts(DEFAULT_BASE_DATE) - messages * interval - DATE_HEADROOM
+    if chats * DEFAULT_CHAT_SPACING <= room:
+        return DEFAULT_CHAT_SPACING
+    return max(60, room // max(chats, 1) // 60 * 60)

@@ -784,4 +784,14 @@ MUTANTS: list[Mutant] = [
         ),
         ("tests/sources/mtproto/test_rich.py::test_forum_topics_stream_and_topic_ids",),
     ),
+    Mutant(
+        "dialogs-short-silent",
+        "the dialogs pass ends before Telegram's count without a word: a subset synced silently",
+        "tap_telegram/sources/mtproto/chats/dialogs.py",
+        (("        caller.logger.warning(\n", "        caller.logger.debug(\n"),),
+        (
+            "tests/sources/mtproto/test_dialogs.py::"
+            "test_a_list_that_stops_short_of_its_count_is_a_warning",
+        ),
+    ),
 ]

@@ -123,3 +123,35 @@ def test_remembered_channels_come_back_in_one_request_or_not_at_all() -> None:
     stale = {"steady_out": (outside.id, outside.access_hash + 1)}  # another session's hash
     assert with_caller(fake, lambda caller: fetch_channels(caller, stale)) == {}
     assert with_caller(fake, lambda caller: fetch_channels(caller, {})) == {}
+
+
+def test_a_list_that_stops_short_of_its_count_is_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram not moving past the offset: the run goes on with what it has, and says so.
+
+    (What the 10,000-dialog bench once met: dates past 2038 wrapped to 1901, and the
+    tap synced 103 chats without a word.)
+    """
+    world = dialogs_world(250, messages=1)
+    fake = FakeTelegram(world)
+    fake.add_fault("GetDialogsRequest", kind="stall", nth=2, times=None)
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        dialogs: Dialogs = with_caller(fake, load_dialogs)
+    assert len(dialogs) == 103, "page 1, and 3 more from the repeated page"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "Telegram counts 250 dialogs but listed 103 in 3 pages" in warnings[0]
+    assert "did not move the list" in warnings[0]
+    assert "\n" not in warnings[0]
+
+
+def test_a_stall_that_passes_loses_no_dialog(caplog: pytest.LogCaptureFixture) -> None:
+    """One repeated page: the next offset still moves on, every dialog is listed, no warning."""
+    world = dialogs_world(250, messages=1)
+    fake = FakeTelegram(world)
+    fake.add_fault("GetDialogsRequest", kind="stall", nth=2, times=1)
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        dialogs: Dialogs = with_caller(fake, load_dialogs)
+    assert len(dialogs) == 250
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
