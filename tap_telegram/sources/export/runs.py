@@ -46,6 +46,11 @@ MAX_RUN = 1 << 22
 #: decoder's type stays small (it grows exponentially with this depth).
 RUN_DEPTH = 8
 
+#: What a decoder raises for bytes it will not hold: those are ijson's to read or refuse,
+#: with its exact error. msgspec 0.19 (the floor) raises ``UnicodeDecodeError`` for bad
+#: UTF-8 in a string where later releases raise ``DecodeError``.
+_REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+
 _decode = msgspec.json.Decoder().decode
 
 
@@ -195,7 +200,7 @@ def scan_run(data: bytes) -> list[Any] | None:
         return None
     try:
         messages = _run_decoder()(b"[" + data[1:] + b"]")
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+    except _REFUSED:
         return None
     return messages or None
 
@@ -210,7 +215,7 @@ def decode_run(handle: BinaryIO, start: int, end: int, count: int) -> list[Any] 
         return None
     try:
         messages = _decode(b"[" + data[1:] + b"]")
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except _REFUSED:
         return None
     if type(messages) is not list or len(messages) != count:
         return None
