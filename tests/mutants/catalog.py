@@ -211,8 +211,8 @@ MUTANTS: list[Mutant] = [
         "tap_telegram/sources/export/scan.py",
         (
             (
-                '                    elif key == "date_unixtime":\n                        unix = False\n',
-                '                    elif key == "date_unixtime":\n                        pass\n',
+                '                    if key == "date_unixtime":\n                        seen.pop(key, None)\n',
+                '                    if key == "date_unixtime":\n                        pass\n',
             ),
         ),
         (

@@ -52,6 +52,9 @@ ITEM = 0
 MAX_DEPTH = 64
 #: Keys of a message the scan looks at (the rest is skipped unread).
 WATCHED = frozenset({"id", "action", "date", "date_unixtime", "from_id", "actor_id"})
+#: The watched keys :meth:`_Scanner._look` reads by value (``date_unixtime`` only counts
+#: as there or not).
+_LOOKED_AT = ("id", "date", "action", "from_id", "actor_id")
 
 
 def scan_events(export: ExportFile) -> None:
@@ -272,29 +275,20 @@ class _Scanner:
         self.ordered, self.last, self.high = True, MIN_ID, MIN_ID
         depth = 0
         key: Any = None
-        current = date = action = sender = actor = None
-        unix = False
+        #: The message's watched keys as the read's dict has them (the last value counts).
+        seen: dict[str, Any] = {}
         for event, value in events:
             if event == "map_key":
                 if depth == 1:
                     key = value
             elif event in {"start_map", "start_array"}:
                 if not depth:
-                    key = current = date = action = sender = actor = None
-                    unix = False
+                    key, seen = None, {}
                 elif depth == 1 and key in WATCHED:  # an object or list: nothing usable
-                    if key == "id":
-                        current = None
-                    elif key == "date":
-                        date = None
-                    elif key == "date_unixtime":
-                        unix = False
-                    elif key == "action":
-                        action = None
-                    elif key == "from_id":
-                        sender = None
+                    if key == "date_unixtime":
+                        seen.pop(key, None)
                     else:
-                        actor = None
+                        seen[key] = None
                 depth += 1
                 if depth + len(self.stack) > MAX_DEPTH:
                     raise self.too_deep()
@@ -306,27 +300,15 @@ class _Scanner:
                     if event == "end_array":
                         self._look(([],))
                     else:  # the message as msgspec would have decoded it
-                        message = {"id": current, "date": date, "action": action}
-                        message["from_id"], message["actor_id"] = sender, actor
-                        if unix:
+                        message = {name: seen.get(name) for name in _LOOKED_AT}
+                        if "date_unixtime" in seen:
                             message["date_unixtime"] = None
                         self._look((message,))
                     if value is not None:  # the byte after this message is known (.runs)
                         span.marks.append((self.count, value))
                         self.source.resume = value
             elif depth == 1 and key in WATCHED:
-                if key == "id":
-                    current = value
-                elif key == "date":
-                    date = value
-                elif key == "date_unixtime":
-                    unix = True
-                elif key == "action":
-                    action = value
-                elif key == "from_id":
-                    sender = value
-                else:
-                    actor = value
+                seen[key] = value
             elif event == "run":
                 messages, end = value
                 self._look(messages)
